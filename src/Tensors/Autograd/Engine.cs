@@ -1,0 +1,101 @@
+// Reverse-mode differentiation: topological sort of the recorded graph, then one reverse walk that
+// calls each node's backward rule once and accumulates gradients (micrograd's Backward(), at scale).
+namespace PluginMoE.Tensors.Autograd;
+
+/// <summary>Runs backward passes over the recorded graph.</summary>
+internal static class Engine
+{
+    public static void Backward(Tensor root, Tensor? gradient, bool retainGraph)
+    {
+        if (!root.requires_grad)
+            throw new InvalidOperationException("backward(): the tensor does not require grad and has no grad_fn (did you compute it under no_grad, or forget requires_grad on the inputs?)");
+        if (gradient is null)
+        {
+            if (root.numel() != 1)
+                throw new InvalidOperationException(
+                    $"backward(): a gradient can be created implicitly only for a one-element output, but the output has shape {Shape.Format(root.Sizes)}; " +
+                    "pass backward(gradient) with a tensor of that shape, or reduce the output (e.g. sum() or mean()) first");
+            gradient = torch.ones_like(root);
+        }
+        else if (!Shape.Equal(gradient.Sizes, root.Sizes))
+        {
+            throw new ArgumentException($"backward(): gradient has shape {Shape.Format(gradient.Sizes)} but the output has shape {Shape.Format(root.Sizes)}");
+        }
+
+        using var _ = GradMode.Set(false);
+        if (root.GradFn is null)
+        {
+            AccumulateLeaf(root, gradient);
+            return;
+        }
+
+        var order = TopologicalOrder(root.GradFn);
+        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.GradFn] = gradient };
+        if (root.RetainsGrad) root.grad = gradient;
+
+        foreach (var node in order)
+        {
+            if (!pending.Remove(node, out var gOut)) continue; // nothing flows into this node
+            var rule = node.Backward ?? throw new InvalidOperationException(
+                $"backward(): trying to backward through the graph a second time (at {node.Name}); its saved tensors were freed " +
+                "after the first backward. Pass retain_graph: true to the first backward() if you need a second one.");
+            var grads = rule(gOut);
+            if (!retainGraph) node.Backward = null;
+            if (grads.Length != node.Inputs.Length)
+                throw new InvalidOperationException($"{node.Name}: backward returned {grads.Length} gradients for {node.Inputs.Length} inputs");
+
+            for (int i = 0; i < grads.Length; i++)
+            {
+                var input = node.Inputs[i];
+                var g = grads[i];
+                if (g is null || !input.requires_grad) continue;
+                if (!Shape.Equal(g.Sizes, input.Sizes))
+                    throw new InvalidOperationException(
+                        $"{node.Name}: gradient for input {i} has shape {Shape.Format(g.Sizes)} but the input has shape {Shape.Format(input.Sizes)}");
+                if (g.dtype != input.dtype) g = g.to(input.dtype);
+
+                if (input.GradFn is { } producer)
+                {
+                    pending[producer] = pending.TryGetValue(producer, out var acc) ? acc + g : g;
+                    if (input.RetainsGrad) input.grad = input.grad is null ? g : input.grad + g;
+                }
+                else
+                {
+                    AccumulateLeaf(input, g);
+                }
+            }
+        }
+    }
+
+    private static void AccumulateLeaf(Tensor leaf, Tensor g)
+    {
+        // Fresh storage on first write so that later in-place accumulation never aliases a graph tensor.
+        leaf.grad = leaf.grad is null ? g.clone() : leaf.grad + g;
+    }
+
+    /// <summary>Nodes ordered so that each node comes before every node it depends on (outputs first).</summary>
+    private static List<Node> TopologicalOrder(Node root)
+    {
+        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var post = new List<Node>();
+        var stack = new Stack<(Node node, int next)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            if (next < node.Inputs.Length)
+            {
+                stack.Push((node, next + 1));
+                var child = node.Inputs[next].GradFn;
+                if (child != null && visited.Add(child)) stack.Push((child, 0));
+            }
+            else
+            {
+                post.Add(node);
+            }
+        }
+        post.Reverse();
+        return post;
+    }
+}

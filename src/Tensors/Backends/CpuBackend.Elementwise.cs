@@ -1,0 +1,245 @@
+// CPU broadcasting element-wise kernels (TensorPrimitives on contiguous rows) and sum reductions.
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace PluginMoE.Tensors.Backends;
+
+public sealed partial class CpuBackend
+{
+    private const int ElementwiseGrain = 1 << 15;
+
+    /// <inheritdoc/>
+    public Tensor Binary(BinaryOp op, Tensor a, Tensor b)
+    {
+        if (a.dtype != b.dtype) throw new ArgumentException($"Binary {op}: dtypes differ ({a.dtype.TorchName()} vs {b.dtype.TorchName()})");
+        var sizes = Shape.Broadcast(a.Sizes, b.Sizes, op.ToString().ToLowerInvariant());
+        var r = Tensor.Empty(a.dtype, sizes);
+        switch (a.dtype)
+        {
+            case ScalarType.Float32: BinaryKernel<float>(op, a, b, r); break;
+            case ScalarType.Float64: BinaryKernel<double>(op, a, b, r); break;
+            case ScalarType.Int64:
+                if (op == BinaryOp.Pow) throw new NotSupportedException("pow on int64 tensors is not supported; convert to float first");
+                BinaryKernel<long>(op, a, b, r);
+                break;
+            case ScalarType.Int32:
+                if (op == BinaryOp.Pow) throw new NotSupportedException("pow on int32 tensors is not supported; convert to float first");
+                BinaryKernel<int>(op, a, b, r);
+                break;
+            default: throw new NotSupportedException($"{op} is not supported for {a.dtype.TorchName()} tensors");
+        }
+        return r;
+    }
+
+    private static void BinaryKernel<T>(BinaryOp op, Tensor a, Tensor b, Tensor r) where T : unmanaged, INumber<T>
+    {
+        var A = a.StorageAs<T>();
+        var B = b.StorageAs<T>();
+        var R = r.StorageAs<T>();
+        int n = r.NumelCached;
+        if (n == 0) return;
+
+        // Fast path: same shape, both contiguous.
+        if (a.is_contiguous() && b.is_contiguous() && a.NumelCached == n && b.NumelCached == n)
+        {
+            int ao = a.Offset, bo = b.Offset;
+            ParallelFor.Run(n, ElementwiseGrain, (s, e) =>
+                Row(op, A.AsSpan(ao + s, e - s), 1, B.AsSpan(bo + s, e - s), 1, R.AsSpan(s, e - s)));
+            return;
+        }
+
+        // General path: coalesce dims, then TensorPrimitives per row of the innermost dim.
+        var sizes = (int[])r.Sizes.Clone();
+        var sa = StridedIndex.BroadcastStrides(a, sizes);
+        var sb = StridedIndex.BroadcastStrides(b, sizes);
+        var sr = Shape.ContiguousStrides(sizes);
+        Coalesce(ref sizes, ref sa, ref sb, ref sr);
+        int rank = sizes.Length;
+        int inner = sizes[rank - 1];
+        int ias = sa[rank - 1], ibs = sb[rank - 1];
+        int rows = n / inner;
+        int aOff = a.Offset, bOff = b.Offset;
+        ParallelFor.Run(rows, Math.Max(1, ElementwiseGrain / inner), (r0, r1) =>
+        {
+            for (int row = r0; row < r1; row++)
+            {
+                int oa = StridedIndex.RowOffset(sizes, sa, aOff, row);
+                int ob = StridedIndex.RowOffset(sizes, sb, bOff, row);
+                var xa = ias == 0 ? A.AsSpan(oa, 1) : A.AsSpan(oa, (inner - 1) * ias + 1);
+                var xb = ibs == 0 ? B.AsSpan(ob, 1) : B.AsSpan(ob, (inner - 1) * ibs + 1);
+                Row(op, xa, ias, xb, ibs, R.AsSpan(row * inner, inner));
+            }
+        });
+    }
+
+    /// <summary>Merges adjacent dims that are laid out contiguously for every operand (fewer, longer rows).</summary>
+    private static void Coalesce(ref int[] sizes, ref int[] s1, ref int[] s2, ref int[] s3)
+    {
+        if (sizes.Length == 0)
+        {
+            sizes = [1]; s1 = [0]; s2 = [0]; s3 = [1];
+            return;
+        }
+        var sz = new List<int> { sizes[0] };
+        var a = new List<int> { s1[0] };
+        var b = new List<int> { s2[0] };
+        var c = new List<int> { s3[0] };
+        for (int i = 1; i < sizes.Length; i++)
+        {
+            int last = sz.Count - 1;
+            bool merge = a[last] == s1[i] * sizes[i] && b[last] == s2[i] * sizes[i] && c[last] == s3[i] * sizes[i];
+            if (merge)
+            {
+                sz[last] *= sizes[i];
+                a[last] = s1[i]; b[last] = s2[i]; c[last] = s3[i];
+            }
+            else
+            {
+                sz.Add(sizes[i]); a.Add(s1[i]); b.Add(s2[i]); c.Add(s3[i]);
+            }
+        }
+        sizes = [.. sz]; s1 = [.. a]; s2 = [.. b]; s3 = [.. c];
+    }
+
+    private static void Row<T>(BinaryOp op, ReadOnlySpan<T> x, int xs, ReadOnlySpan<T> y, int ys, Span<T> d) where T : unmanaged, INumber<T>
+    {
+        if (xs == 1 && ys == 1)
+        {
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(x, y, d); return;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, d); return;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(x, y, d); return;
+                case BinaryOp.Div: TensorPrimitives.Divide(x, y, d); return;
+                case BinaryOp.Maximum: TensorPrimitives.Max(x, y, d); return;
+                case BinaryOp.Minimum: TensorPrimitives.Min(x, y, d); return;
+            }
+        }
+        else if (xs == 1 && ys == 0)
+        {
+            T s = y[0];
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(x, s, d); return;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(x, s, d); return;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(x, s, d); return;
+                case BinaryOp.Div: TensorPrimitives.Divide(x, s, d); return;
+                case BinaryOp.Maximum: TensorPrimitives.Max(x, s, d); return;
+                case BinaryOp.Minimum: TensorPrimitives.Min(x, s, d); return;
+            }
+        }
+        else if (xs == 0 && ys == 1)
+        {
+            T s = x[0];
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(y, s, d); return;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(s, y, d); return;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(y, s, d); return;
+                case BinaryOp.Div: TensorPrimitives.Divide(s, y, d); return;
+                case BinaryOp.Maximum: TensorPrimitives.Max(y, s, d); return;
+                case BinaryOp.Minimum: TensorPrimitives.Min(y, s, d); return;
+            }
+        }
+        for (int i = 0; i < d.Length; i++) d[i] = Scalar(op, x[i * xs], y[i * ys]);
+    }
+
+    private static T Scalar<T>(BinaryOp op, T a, T b) where T : unmanaged, INumber<T> => op switch
+    {
+        BinaryOp.Add => a + b,
+        BinaryOp.Sub => a - b,
+        BinaryOp.Mul => a * b,
+        BinaryOp.Div => a / b,
+        BinaryOp.Maximum => T.IsNaN(a) || T.IsNaN(b) ? a + b : T.Max(a, b),
+        BinaryOp.Minimum => T.IsNaN(a) || T.IsNaN(b) ? a + b : T.Min(a, b),
+        BinaryOp.Pow => PowScalar(a, b),
+        _ => throw new NotSupportedException(op.ToString()),
+    };
+
+    private static T PowScalar<T>(T a, T b) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float)) return (T)(object)MathF.Pow((float)(object)a, (float)(object)b);
+        if (typeof(T) == typeof(double)) return (T)(object)Math.Pow((double)(object)a, (double)(object)b);
+        throw new NotSupportedException("pow on integer tensors");
+    }
+
+    /// <inheritdoc/>
+    public Tensor Sum(Tensor x, int[] dims, bool keepdim)
+    {
+        return x.dtype switch
+        {
+            ScalarType.Float32 => SumKernel<float>(x, dims, keepdim),
+            ScalarType.Float64 => SumKernel<double>(x, dims, keepdim),
+            ScalarType.Int64 => SumKernel<long>(x, dims, keepdim),
+            ScalarType.Int32 => SumKernel<long>(Convert(x, ScalarType.Int64), dims, keepdim),
+            ScalarType.Bool => SumKernel<long>(Convert(x, ScalarType.Int64), dims, keepdim),
+            _ => throw new NotSupportedException($"sum is not supported for {x.dtype.TorchName()} tensors"),
+        };
+    }
+
+    private Tensor SumKernel<T>(Tensor x, int[] dims, bool keepdim) where T : unmanaged, INumber<T>
+    {
+        int rank = x.Sizes.Length;
+        if (dims.Length == 0) dims = Enumerable.Range(0, rank).ToArray();
+        var reduce = new bool[rank];
+        foreach (var d in dims) reduce[d] = true;
+        var outSizes = new List<int>();
+        var keptSizes = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            keptSizes[i] = reduce[i] ? 1 : x.Sizes[i];
+            if (!reduce[i] || keepdim) outSizes.Add(keptSizes[i]);
+        }
+
+        // Bring the reduced dims into one contiguous block (permute them last when they are not).
+        int first = Array.IndexOf(reduce, true), last = Array.LastIndexOf(reduce, true);
+        bool block = first < 0 || Enumerable.Range(first, last - first + 1).All(i => reduce[i]);
+        Tensor src = x;
+        int outer, len, inner;
+        if (block && first >= 0)
+        {
+            outer = 1; len = 1; inner = 1;
+            for (int i = 0; i < first; i++) outer *= x.Sizes[i];
+            for (int i = first; i <= last; i++) len *= x.Sizes[i];
+            for (int i = last + 1; i < rank; i++) inner *= x.Sizes[i];
+        }
+        else if (first < 0)
+        {
+            outer = x.NumelCached; len = 1; inner = 1;
+        }
+        else
+        {
+            var perm = Enumerable.Range(0, rank).Where(i => !reduce[i]).Concat(Enumerable.Range(0, rank).Where(i => reduce[i])).Select(i => (long)i).ToArray();
+            src = x.detach().permute(perm);
+            outer = 1; len = 1; inner = 1;
+            for (int i = 0; i < rank; i++)
+                if (reduce[i]) len *= x.Sizes[i];
+                else outer *= x.Sizes[i];
+        }
+        if (!src.is_contiguous()) src = Contiguous(src);
+        var S = src.StorageAs<T>();
+        int so = src.Offset;
+        var r = Tensor.Zeros(ScalarTypeExtensions.Of<T>(), [.. outSizes]);
+        var R = r.StorageAs<T>();
+        if (inner == 1)
+        {
+            ParallelFor.Run(outer, Math.Max(1, ElementwiseGrain / Math.Max(len, 1)), (o0, o1) =>
+            {
+                for (int o = o0; o < o1; o++) R[o] = TensorPrimitives.Sum<T>(S.AsSpan(so + o * len, len));
+            });
+        }
+        else
+        {
+            // Each column block is summed in a fixed order over (outer, len): deterministic for any thread count.
+            ParallelFor.Run(inner, 1024, (c0, c1) =>
+            {
+                for (int o = 0; o < outer; o++)
+                {
+                    var dst = R.AsSpan(o * inner + c0, c1 - c0);
+                    for (int j = 0; j < len; j++) TensorPrimitives.Add(dst, S.AsSpan(so + (o * len + j) * inner + c0, c1 - c0), dst);
+                }
+            });
+        }
+        return r;
+    }
+}

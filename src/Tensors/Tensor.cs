@@ -1,0 +1,252 @@
+// The tensor: a strided view over a typed storage array, plus its place in the autograd graph.
+using System.Globalization;
+using System.Text;
+using PluginMoE.Tensors.Autograd;
+using PluginMoE.Tensors.Backends;
+
+namespace PluginMoE.Tensors;
+
+/// <summary>
+/// An n-dimensional array on a device (PyTorch's <c>torch.Tensor</c>). A tensor is a view
+/// (sizes, strides, offset) over a storage array that several views may share. Float tensors can
+/// take part in reverse-mode automatic differentiation (<see cref="requires_grad"/>, <see cref="backward"/>).
+/// </summary>
+public sealed partial class Tensor
+{
+    internal readonly Array Storage;
+    internal readonly int[] Sizes;
+    internal readonly int[] Strides;
+    internal readonly int Offset;
+    private bool _requiresGrad;
+
+    internal Tensor(Array storage, int[] sizes, int[] strides, int offset, ScalarType dtype)
+    {
+        Storage = storage;
+        Sizes = sizes;
+        Strides = strides;
+        Offset = offset;
+        this.dtype = dtype;
+        NumelCached = Shape.Numel(sizes);
+    }
+
+    /// <summary>A new uninitialised contiguous tensor.</summary>
+    internal static Tensor Empty(ScalarType dtype, int[] sizes)
+    {
+        int n = Shape.Numel(sizes);
+        Array storage = dtype switch
+        {
+            ScalarType.Float32 => GC.AllocateUninitializedArray<float>(n),
+            ScalarType.Float64 => GC.AllocateUninitializedArray<double>(n),
+            ScalarType.Int64 => GC.AllocateUninitializedArray<long>(n),
+            ScalarType.Int32 => GC.AllocateUninitializedArray<int>(n),
+            ScalarType.Bool => new bool[n],
+            ScalarType.Float16 => GC.AllocateUninitializedArray<Half>(n),
+            ScalarType.BFloat16 => GC.AllocateUninitializedArray<BFloat16>(n),
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+        };
+        return new Tensor(storage, sizes, Shape.ContiguousStrides(sizes), 0, dtype);
+    }
+
+    /// <summary>A new zero-filled contiguous tensor.</summary>
+    internal static Tensor Zeros(ScalarType dtype, int[] sizes)
+    {
+        var t = Empty(dtype, sizes);
+        Array.Clear(t.Storage);
+        return t;
+    }
+
+    /// <summary>Wraps an existing array (no copy) as a contiguous tensor.</summary>
+    internal static Tensor Wrap<T>(T[] data, int[] sizes) where T : unmanaged
+    {
+        if (Shape.Numel(sizes) != data.Length)
+            throw new ArgumentException($"{data.Length} elements cannot form shape {Shape.Format(sizes)}");
+        return new Tensor(data, sizes, Shape.ContiguousStrides(sizes), 0, ScalarTypeExtensions.Of<T>());
+    }
+
+    internal readonly int NumelCached;
+
+    /// <summary>Element type.</summary>
+    public ScalarType dtype { get; }
+
+    /// <summary>Device holding the data.</summary>
+    public Device device => Device.CPU;
+
+    /// <summary>The backend running this tensor's kernels.</summary>
+    internal IBackend backend => BackendRegistry.Get(device);
+
+    /// <summary>The CPU backend (kernels that only exist on CPU for now).</summary>
+    internal static CpuBackend Cpu => (CpuBackend)BackendRegistry.Get(Device.CPU);
+
+    /// <summary>Sizes of each dimension.</summary>
+    public long[] shape => Shape.ToLong(Sizes);
+
+    /// <summary>Number of dimensions.</summary>
+    public int dim() => Sizes.Length;
+
+    /// <summary>Number of dimensions.</summary>
+    public int ndim => Sizes.Length;
+
+    /// <summary>Number of elements.</summary>
+    public long numel() => NumelCached;
+
+    /// <summary>Size of dimension <paramref name="d"/> (negative counts from the end).</summary>
+    public long size(int d) => Sizes[Shape.WrapDim(d, Sizes.Length, "size")];
+
+    /// <summary>Strides (in elements) of each dimension.</summary>
+    public long[] stride() => Shape.ToLong(Strides);
+
+    /// <summary>Offset (in elements) of the first element within the storage.</summary>
+    public long storage_offset() => Offset;
+
+    /// <summary>True when the elements are laid out densely in row-major order.</summary>
+    public bool is_contiguous()
+    {
+        int expected = 1;
+        for (int i = Sizes.Length - 1; i >= 0; i--)
+        {
+            if (Sizes[i] == 1) continue;
+            if (Strides[i] != expected) return false;
+            expected *= Sizes[i];
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- autograd state
+
+    internal Node? GradFn;
+    internal bool RetainsGrad;
+
+    /// <summary>
+    /// Whether gradients are computed for this tensor. Setting it is allowed on leaves of floating type only.
+    /// </summary>
+    public bool requires_grad
+    {
+        get => _requiresGrad || GradFn != null;
+        set
+        {
+            if (GradFn != null && !value)
+                throw new InvalidOperationException("requires_grad can only be cleared on leaf tensors; use detach() for a non-leaf tensor");
+            if (value && !dtype.IsFloatingPoint())
+                throw new InvalidOperationException($"only floating point tensors can require gradients (this tensor is {dtype.TorchName()})");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>Sets <see cref="requires_grad"/> and returns this tensor (PyTorch's <c>requires_grad_()</c>).</summary>
+    public Tensor requires_grad_(bool value = true)
+    {
+        requires_grad = value;
+        return this;
+    }
+
+    /// <summary>The accumulated gradient after <see cref="backward"/>; null before.</summary>
+    public Tensor? grad { get; set; }
+
+    /// <summary>True for tensors created by the user rather than by a recorded op.</summary>
+    public bool is_leaf => GradFn == null;
+
+    /// <summary>Name of the op that produced this tensor (e.g. <c>MatmulBackward</c>), or null for leaves.</summary>
+    public string? grad_fn => GradFn?.Name;
+
+    /// <summary>Asks a non-leaf tensor to keep its <see cref="grad"/> after backward.</summary>
+    public void retain_grad()
+    {
+        if (!requires_grad) throw new InvalidOperationException("retain_grad() called on a tensor that does not require grad");
+        RetainsGrad = true;
+    }
+
+    /// <summary>A tensor sharing this one's data but cut from the graph.</summary>
+    public Tensor detach() => new(Storage, Sizes, Strides, Offset, dtype);
+
+    /// <summary>
+    /// Computes the gradient of this tensor with respect to the graph leaves and accumulates it into their
+    /// <see cref="grad"/>. A non-scalar tensor needs an explicit <paramref name="gradient"/> of its shape.
+    /// </summary>
+    /// <param name="gradient">dL/d(this); defaults to 1 for a one-element tensor.</param>
+    /// <param name="retain_graph">Keep the backward rules so that backward can run through this graph again.</param>
+    public void backward(Tensor? gradient = null, bool retain_graph = false) => Engine.Backward(this, gradient, retain_graph);
+
+    /// <summary>Registers this op's output in the graph when recording is on and an input requires grad.</summary>
+    internal static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!GradMode.Enabled) return result;
+        bool any = false;
+        foreach (var t in inputs) any |= t.requires_grad;
+        if (!any) return result;
+        result.GradFn = new Node(name, inputs, backward);
+        return result;
+    }
+
+    /// <summary>Throws when an in-place op would corrupt a tensor that autograd depends on.</summary>
+    internal void CheckInPlace(string op)
+    {
+        if (GradMode.Enabled && requires_grad)
+            throw new InvalidOperationException(
+                $"{op}: a tensor that requires grad cannot be modified in place while gradients are recorded; " +
+                "wrap the update in 'using (torch.no_grad())' or work on a detached copy");
+    }
+
+    // ---------------------------------------------------------------- typed access
+
+    /// <summary>The raw storage array (shared by every view).</summary>
+    internal T[] StorageAs<T>() where T : unmanaged
+    {
+        if (Storage is T[] a) return a;
+        throw new InvalidOperationException($"tensor holds {dtype.TorchName()}, not {typeof(T).Name}");
+    }
+
+    /// <summary>Span over the elements of a contiguous tensor.</summary>
+    internal Span<T> AsSpan<T>() where T : unmanaged
+    {
+        if (!is_contiguous()) throw new InvalidOperationException("AsSpan requires a contiguous tensor; call contiguous() first");
+        return new Span<T>(StorageAs<T>(), Offset, NumelCached);
+    }
+
+    /// <summary>Copies the elements, in row-major order, into a new array.</summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/> is not the element type.</exception>
+    public T[] data<T>() where T : unmanaged
+    {
+        if (ScalarTypeExtensions.Of<T>() != dtype)
+            throw new InvalidOperationException($"data<{typeof(T).Name}>() on a {dtype.TorchName()} tensor; convert with to() first");
+        return contiguous().AsSpan<T>().ToArray();
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public T item<T>() where T : unmanaged
+    {
+        if (NumelCached != 1) throw new InvalidOperationException($"item() needs a one-element tensor, got shape {Shape.Format(Sizes)}");
+        return data<T>()[0];
+    }
+
+    /// <summary>The value of a one-element tensor as a double, whatever its type.</summary>
+    public double ToDouble()
+    {
+        if (NumelCached != 1) throw new InvalidOperationException($"ToDouble() needs a one-element tensor, got shape {Shape.Format(Sizes)}");
+        return to(ScalarType.Float64).data<double>()[0];
+    }
+
+    /// <summary>The value of a one-element tensor as a float.</summary>
+    public float ToSingle() => (float)ToDouble();
+
+    /// <summary>The value of a one-element integer tensor as a long.</summary>
+    public long ToInt64() => to(ScalarType.Int64).item<long>();
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append("tensor(");
+        if (NumelCached <= 64)
+        {
+            var d = to(ScalarType.Float64).data<double>();
+            sb.Append('[');
+            sb.Append(string.Join(", ", d.Select(v => v.ToString("G6", CultureInfo.InvariantCulture))));
+            sb.Append("], ");
+        }
+        sb.Append("shape=").Append(Shape.Format(Sizes)).Append(", dtype=").Append(dtype.TorchName());
+        if (GradFn != null) sb.Append(", grad_fn=").Append(GradFn.Name);
+        else if (_requiresGrad) sb.Append(", requires_grad=True");
+        sb.Append(')');
+        return sb.ToString();
+    }
+}
