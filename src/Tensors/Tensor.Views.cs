@@ -2,7 +2,7 @@
 // backward rule maps the gradient back onto the original layout.
 namespace PluginMoE.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     private Tensor View(int[] sizes, int[] strides, int offset) => new(Storage, sizes, strides, offset, dtype);
 

@@ -11,7 +11,7 @@ namespace PluginMoE.Tensors;
 /// (sizes, strides, offset) over a storage array that several views may share. Float tensors can
 /// take part in reverse-mode automatic differentiation (<see cref="requires_grad"/>, <see cref="backward"/>).
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     internal readonly Array Storage;
     internal readonly int[] Sizes;

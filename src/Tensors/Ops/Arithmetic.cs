@@ -4,7 +4,7 @@ using PluginMoE.Tensors.Backends;
 
 namespace PluginMoE.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>A 0-dim tensor holding <paramref name="value"/>, typed to combine with this tensor.</summary>
     internal Tensor Scalar(double value)

@@ -16,7 +16,7 @@ public static partial class torch
     }
 }
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Matrix product (see <see cref="torch.matmul"/>).</summary>
     public Tensor matmul(Tensor other) => torch.matmul(this, other);
