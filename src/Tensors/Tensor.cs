@@ -101,6 +101,7 @@ public partial class Tensor
     /// <summary>True when the elements are laid out densely in row-major order.</summary>
     public bool is_contiguous()
     {
+        if (NumelCached == 0) return true; // as in PyTorch: an empty tensor has no layout to violate
         int expected = 1;
         for (int i = Sizes.Length - 1; i >= 0; i--)
         {
