@@ -10,6 +10,9 @@ public static partial class torch
         {
             private readonly List<Module<Tensor, Tensor>> _layers = new();
 
+            /// <summary>An empty chain (the identity until layers are appended).</summary>
+            public Sequential() { }
+
             /// <summary>Chains <paramref name="layers"/>, naming them by position.</summary>
             public Sequential(params IEnumerable<Module<Tensor, Tensor>> layers)
             {

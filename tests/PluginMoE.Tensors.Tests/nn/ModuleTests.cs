@@ -52,7 +52,7 @@ public class ModuleTests
     public void NamedParameters_TiedWeight_ListedOnceButStateDictHasBothNames()
     {
         var a = new torch.nn.Linear(3, 3, hasBias: false);
-        var seq = new torch.nn.Sequential(a, a);
+        var seq = new torch.nn.Sequential().append(a).append(a);
         Assert.Single(seq.parameters());
         Assert.Equal(new[] { "0.weight" }, seq.named_parameters().Select(x => x.name));
         Assert.Equal(new[] { "0.weight", "1.weight" }, seq.state_dict().Keys);
