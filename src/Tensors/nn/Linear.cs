@@ -26,10 +26,10 @@ public static partial class torch
             /// </summary>
             /// <param name="in_features">Input size.</param>
             /// <param name="out_features">Output size.</param>
-            /// <param name="hasBias">Whether to learn an additive bias.</param>
+            /// <param name="bias">Whether to learn an additive bias.</param>
             /// <param name="generator">Random source for the init (the default generator when null).</param>
             /// <param name="dtype">Parameter element type.</param>
-            public Linear(long in_features, long out_features, bool hasBias = true, Generator? generator = null, ScalarType dtype = ScalarType.Float32)
+            public Linear(long in_features, long out_features, bool bias = true, Generator? generator = null, ScalarType dtype = ScalarType.Float32)
             {
                 if (in_features < 0 || out_features < 0)
                     throw new ArgumentException($"Linear: in_features ({in_features}) and out_features ({out_features}) must be non-negative");
@@ -37,14 +37,14 @@ public static partial class torch
                 this.out_features = out_features;
                 weight = new Parameter(empty([out_features, in_features], dtype));
                 init.kaiming_uniform_(weight, a: Math.Sqrt(5), generator: generator);
-                if (hasBias)
+                if (bias)
                 {
-                    bias = new Parameter(empty([out_features], dtype));
+                    this.bias = new Parameter(empty([out_features], dtype));
                     double bound = in_features > 0 ? 1 / Math.Sqrt(in_features) : 0;
-                    init.uniform_(bias, -bound, bound, generator);
+                    init.uniform_(this.bias, -bound, bound, generator);
                 }
                 register_parameter("weight", weight);
-                register_parameter("bias", bias);
+                register_parameter("bias", this.bias);
             }
 
             /// <summary>(*, in_features) -> (*, out_features).</summary>

@@ -51,7 +51,7 @@ public class ModuleTests
     [Fact]
     public void NamedParameters_TiedWeight_ListedOnceButStateDictHasBothNames()
     {
-        var a = new torch.nn.Linear(3, 3, hasBias: false);
+        var a = new torch.nn.Linear(3, 3, bias: false);
         var seq = new torch.nn.Sequential().append(a).append(a);
         Assert.Single(seq.parameters());
         Assert.Equal(new[] { "0.weight" }, seq.named_parameters().Select(x => x.name));
@@ -127,7 +127,7 @@ public class ModuleTests
     {
         var a = new torch.nn.Identity();
         var b = new torch.nn.Linear(2, 2);
-        var c = new torch.nn.Linear(2, 3, hasBias: false);
+        var c = new torch.nn.Linear(2, 3, bias: false);
         var list = new torch.nn.ModuleList(a, b);
         list.Insert(0, c);
         Assert.Equal(new[] { "0.weight", "2.weight", "2.bias" }, list.named_parameters().Select(x => x.name));
@@ -142,7 +142,7 @@ public class ModuleTests
     [Fact]
     public void ModuleDict_KeysAreChildNames()
     {
-        var d = new torch.nn.ModuleDict(("q", new torch.nn.Linear(2, 2, hasBias: false)), ("k", new torch.nn.Linear(2, 2, hasBias: false)));
+        var d = new torch.nn.ModuleDict(("q", new torch.nn.Linear(2, 2, bias: false)), ("k", new torch.nn.Linear(2, 2, bias: false)));
         Assert.Equal(new[] { "q.weight", "k.weight" }, d.named_parameters().Select(x => x.name));
         d.Remove("q");
         Assert.Equal(new[] { "k.weight" }, d.state_dict().Keys);
@@ -178,7 +178,7 @@ public class ModuleTests
     [Fact]
     public void Layers_ExposeShapesAndOptionalParameters()
     {
-        var lin = new torch.nn.Linear(5, 3, hasBias: false);
+        var lin = new torch.nn.Linear(5, 3, bias: false);
         Assert.Equal(new long[] { 3, 5 }, lin.weight.shape);
         Assert.Null(lin.bias);
         Assert.Equal(new[] { "weight" }, lin.named_parameters().Select(x => x.name));

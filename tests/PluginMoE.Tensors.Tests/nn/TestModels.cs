@@ -12,7 +12,7 @@ internal sealed class Block : torch.nn.Module
     public Block(long dim, Generator g)
     {
         scale = new torch.nn.Parameter(ones([dim], float32));
-        proj = new torch.nn.Linear(dim, dim, hasBias: true, generator: g);
+        proj = new torch.nn.Linear(dim, dim, bias: true, generator: g);
         register_parameter("scale", scale);
         register_module("proj", proj);
         register_buffer("inv_freq", arange(0, dim).to(float32));
