@@ -70,7 +70,7 @@ public sealed partial class CpuBackend
                         if (cnt <= 0) continue;
                         var qi = Q.Row(b, h, i);
                         var sc = row.AsSpan(0, cnt);
-                        for (int c = 0; c < cnt; c++) sc[c] = TensorPrimitives.Dot(qi, K.Row(b, g, j0 + c));
+                        DotRows(qi, K, b, g, j0, sc);
                         TensorPrimitives.Multiply(sc, scale, sc);
                         int r = i - i0;
                         T mNew = T.Max(m[r], TensorPrimitives.Max<T>(sc));
@@ -81,7 +81,7 @@ public sealed partial class CpuBackend
                         m[r] = mNew;
                         var acc = O.AsSpan((bh * tq + i) * dv, dv);
                         if (corr != T.One) TensorPrimitives.Multiply(acc, corr, acc);
-                        for (int c = 0; c < cnt; c++) TensorPrimitives.MultiplyAdd(V.Row(b, g, j0 + c), sc[c], acc, acc);
+                        AxpyRows(acc, sc, V, b, g, j0);
                     }
                 }
                 for (int i = i0; i < i1; i++)
@@ -140,11 +140,8 @@ public sealed partial class CpuBackend
             var qi = Q.Row(b, h, i);
             var doi = DO.Row(b, h, i);
             int r = (b * hq + h) * tq + i;
-            for (int c = 0; c < p.Length; c++)
-            {
-                p[c] = TensorPrimitives.Dot(qi, K.Row(b, g, j0 + c));
-                ds[c] = TensorPrimitives.Dot(doi, V.Row(b, g, j0 + c));
-            }
+            DotRows(qi, K, b, g, j0, p);
+            DotRows(doi, V, b, g, j0, ds);
             TensorPrimitives.Multiply(p, scale, p);
             TensorPrimitives.Subtract(p, L[lo + r], p);
             TensorPrimitives.Exp<T>(p, p);
@@ -154,31 +151,40 @@ public sealed partial class CpuBackend
         }
 
         // Pass 1: dK_j = sum_h sum_i dS_ij q_i, dV_j = sum_h sum_i P_ij dO_i (heads, then rows, in increasing order).
+        // Per (query block, key block) tile, P^T and dS^T (bs x bs) are stored so that each key row is updated
+        // with one blocked axpy over the tile's query rows.
         ParallelFor.Run(nb * hkv * nkb, 1, (u0, u1) =>
         {
             var p = new T[bs];
             var ds = new T[bs];
+            var pT = new T[bs * bs];  // (keys, queries) tile of P
+            var dsT = new T[bs * bs]; // (keys, queries) tile of scale * dS
             for (int u = u0; u < u1; u++)
             {
                 int b = u / (hkv * nkb), g = u / nkb % hkv, kb = u % nkb;
-                int j0 = kb * bs, j1 = Math.Min(s, j0 + bs);
+                int j0 = kb * bs, j1 = Math.Min(s, j0 + bs), nk = j1 - j0;
                 int kvRow = (b * hkv + g) * s;
+                int iStart = causal ? Math.Max(0, j0 - shift) : 0;
                 for (int h = g * group; h < (g + 1) * group; h++)
                 {
-                    int iStart = causal ? Math.Max(0, j0 - shift) : 0;
-                    for (int i = iStart; i < tq; i++)
+                    for (int i0 = iStart; i0 < tq; i0 += bs)
                     {
-                        int cnt = (causal ? Math.Min(j1, i + shift + 1) : j1) - j0;
-                        if (cnt <= 0) continue;
-                        Recompute(b, h, g, i, j0, p.AsSpan(0, cnt), ds.AsSpan(0, cnt));
-                        var qi = Q.Row(b, h, i);
-                        var doi = DO.Row(b, h, i);
-                        for (int c = 0; c < cnt; c++)
+                        int nq = Math.Min(tq, i0 + bs) - i0;
+                        for (int r = 0; r < nq; r++)
                         {
-                            var dvRow = DV.AsSpan((kvRow + j0 + c) * dvDim, dvDim);
-                            TensorPrimitives.MultiplyAdd(doi, p[c], dvRow, dvRow);
-                            var dkRow = DK.AsSpan((kvRow + j0 + c) * d, d);
-                            TensorPrimitives.MultiplyAdd(qi, ds[c], dkRow, dkRow);
+                            int i = i0 + r;
+                            int cnt = Math.Max(0, (causal ? Math.Min(j1, i + shift + 1) : j1) - j0);
+                            if (cnt > 0) Recompute(b, h, g, i, j0, p.AsSpan(0, cnt), ds.AsSpan(0, cnt));
+                            for (int c = 0; c < nk; c++)
+                            {
+                                pT[c * bs + r] = c < cnt ? p[c] : T.Zero;
+                                dsT[c * bs + r] = c < cnt ? ds[c] : T.Zero;
+                            }
+                        }
+                        for (int c = 0; c < nk; c++)
+                        {
+                            AxpyRows(DV.AsSpan((kvRow + j0 + c) * dvDim, dvDim), pT.AsSpan(c * bs, nq), DO, b, h, i0);
+                            AxpyRows(DK.AsSpan((kvRow + j0 + c) * d, d), dsT.AsSpan(c * bs, nq), Q, b, h, i0);
                         }
                     }
                 }
@@ -204,7 +210,7 @@ public sealed partial class CpuBackend
                         if (cnt <= 0) continue;
                         Recompute(b, h, g, i, j0, p.AsSpan(0, cnt), ds.AsSpan(0, cnt));
                         var dqRow = DQ.AsSpan(((b * hq + h) * tq + i) * d, d);
-                        for (int c = 0; c < cnt; c++) TensorPrimitives.MultiplyAdd(K.Row(b, g, j0 + c), ds[c], dqRow, dqRow);
+                        AxpyRows(dqRow, ds.AsSpan(0, cnt), K, b, g, j0);
                     }
                 }
             }
