@@ -1,0 +1,49 @@
+// Kernel family: fused RMSNorm (Zhang & Sennrich 2019) and LayerNorm (Ba et al. 2016), forward/backward pairs.
+namespace PluginMoE.Tensors.Backends;
+
+public partial interface IBackend
+{
+    /// <summary>
+    /// RMSNorm forward over rows: <c>y = x * rstd * weight</c> with <c>rstd = 1 / sqrt(mean(x^2) + eps)</c>.
+    /// </summary>
+    /// <param name="x">Input, contiguous, viewed as (N, C) rows.</param>
+    /// <param name="weight">Per-channel scale (C), contiguous, same dtype; null for none.</param>
+    /// <param name="cols">C, the number of elements normalised together.</param>
+    /// <param name="eps">Added to the mean square.</param>
+    /// <returns><c>y</c> with the shape of <paramref name="x"/> and the per-row <c>rstd</c> (N) kept for backward.</returns>
+    (Tensor y, Tensor rstd) RmsNormForward(Tensor x, Tensor? weight, int cols, double eps);
+
+    /// <summary>RMSNorm backward: input and weight gradients from the saved per-row <c>rstd</c>.</summary>
+    /// <param name="dy">dL/dy, contiguous, shape of <paramref name="x"/>.</param>
+    /// <param name="x">The forward input (contiguous, N x C).</param>
+    /// <param name="weight">The forward weight (C) or null.</param>
+    /// <param name="rstd">Saved reciprocal RMS (N).</param>
+    /// <param name="cols">C.</param>
+    /// <param name="needWeightGrad">Compute dL/dweight (summed over rows in a fixed order).</param>
+    /// <returns><c>dx</c> (shape of x) and <c>dweight</c> (C, or null).</returns>
+    (Tensor dx, Tensor? dweight) RmsNormBackward(Tensor dy, Tensor x, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad);
+
+    /// <summary>
+    /// LayerNorm forward over rows (biased variance, as PyTorch):
+    /// <c>y = (x - mean) * rstd * weight + bias</c> with <c>rstd = 1 / sqrt(var + eps)</c>.
+    /// </summary>
+    /// <param name="x">Input, contiguous, viewed as (N, C) rows.</param>
+    /// <param name="weight">Per-channel scale (C) or null.</param>
+    /// <param name="bias">Per-channel shift (C) or null.</param>
+    /// <param name="cols">C.</param>
+    /// <param name="eps">Added to the variance.</param>
+    /// <returns><c>y</c>, and the per-row <c>mean</c> and <c>rstd</c> (N) kept for backward.</returns>
+    (Tensor y, Tensor mean, Tensor rstd) LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, int cols, double eps);
+
+    /// <summary>LayerNorm backward from the saved per-row mean and rstd.</summary>
+    /// <param name="dy">dL/dy, contiguous, shape of <paramref name="x"/>.</param>
+    /// <param name="x">The forward input (contiguous, N x C).</param>
+    /// <param name="weight">The forward weight (C) or null.</param>
+    /// <param name="mean">Saved row means (N).</param>
+    /// <param name="rstd">Saved reciprocal standard deviations (N).</param>
+    /// <param name="cols">C.</param>
+    /// <param name="needWeightGrad">Compute dL/dweight.</param>
+    /// <param name="needBiasGrad">Compute dL/dbias.</param>
+    /// <returns><c>dx</c>, <c>dweight</c> (C or null), <c>dbias</c> (C or null); row sums are combined in a fixed order.</returns>
+    (Tensor dx, Tensor? dweight, Tensor? dbias) LayerNormBackward(Tensor dy, Tensor x, Tensor? weight, Tensor mean, Tensor rstd, int cols, bool needWeightGrad, bool needBiasGrad);
+}
