@@ -114,7 +114,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public Tensor OneHot(Tensor index, int numClasses)
     {
-        CheckIndexRange(index, numClasses, "one_hot", -1);
+        IndexBounds.Check(index, numClasses, "one_hot", -1);
         if (!index.is_contiguous()) index = Contiguous(index);
         var sizes = new int[index.Sizes.Length + 1];
         index.Sizes.CopyTo(sizes, 0);

@@ -9,22 +9,6 @@ public sealed partial class CpuBackend
 {
     private const int IndexGrain = 1 << 14;
 
-    /// <summary>Throws when a value of the int64 <paramref name="index"/> lies outside [0, <paramref name="size"/>).</summary>
-    internal static void CheckIndexRange(Tensor index, int size, string op, int dim)
-    {
-        if (index.dtype != ScalarType.Int64)
-            throw new ArgumentException($"{op}: index must be an int64 tensor, got {index.dtype.TorchName()}");
-        if (index.NumelCached == 0) return;
-        var span = index.is_contiguous() ? index.AsSpan<long>() : index.data<long>();
-        long min = TensorPrimitives.Min<long>(span), max = TensorPrimitives.Max<long>(span);
-        if (min < 0 || max >= size)
-        {
-            long bad = min < 0 ? min : max;
-            throw new IndexOutOfRangeException(
-                $"{op}: index {bad} is out of bounds for dimension {dim} with size {size} (valid indices are 0..{size - 1})");
-        }
-    }
-
     /// <summary>
     /// Storage offsets, under <paramref name="strides"/>, of every coordinate of dims [from, to) of
     /// <paramref name="shape"/> enumerated in row-major order.
@@ -66,7 +50,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public Tensor Gather(Tensor self, int dim, Tensor index)
     {
-        CheckIndexRange(index, self.Sizes.Length == 0 ? 1 : self.Sizes[dim], "gather", dim);
+        IndexBounds.Check(index, self.Sizes.Length == 0 ? 1 : self.Sizes[dim], "gather", dim);
         if (!index.is_contiguous()) index = Contiguous(index);
         var r = Tensor.Empty(self.dtype, (int[])index.Sizes.Clone());
         switch (self.dtype)
@@ -112,7 +96,7 @@ public sealed partial class CpuBackend
         string op = accumulate ? "scatter_add" : "scatter";
         if (src.dtype != self.dtype)
             throw new ArgumentException($"{op}: src ({src.dtype.TorchName()}) must have the same dtype as self ({self.dtype.TorchName()})");
-        CheckIndexRange(index, self.Sizes.Length == 0 ? 1 : self.Sizes[dim], op, dim);
+        IndexBounds.Check(index, self.Sizes.Length == 0 ? 1 : self.Sizes[dim], op, dim);
         if (!index.is_contiguous()) index = Contiguous(index);
         switch (self.dtype)
         {
@@ -170,7 +154,7 @@ public sealed partial class CpuBackend
     public Tensor IndexSelect(Tensor self, int dim, Tensor index)
     {
         int n = self.Sizes.Length == 0 ? 1 : self.Sizes[dim];
-        CheckIndexRange(index, n, "index_select", dim);
+        IndexBounds.Check(index, n, "index_select", dim);
         if (!index.is_contiguous()) index = Contiguous(index);
         if (!self.is_contiguous()) self = Contiguous(self);
         var sizes = (int[])self.Sizes.Clone();
@@ -220,7 +204,7 @@ public sealed partial class CpuBackend
             throw new ArgumentException($"index_add: source ({source.dtype.TorchName()}) must have the same dtype as self ({self.dtype.TorchName()})");
         if (!self.is_contiguous()) throw new ArgumentException("index_add: the destination kernel needs a contiguous self");
         int n = self.Sizes.Length == 0 ? 1 : self.Sizes[dim];
-        CheckIndexRange(index, n, "index_add", dim);
+        IndexBounds.Check(index, n, "index_add", dim);
         if (!index.is_contiguous()) index = Contiguous(index);
         if (!source.is_contiguous()) source = Contiguous(source);
         switch (self.dtype)

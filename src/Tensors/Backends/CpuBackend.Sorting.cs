@@ -1,11 +1,15 @@
 // CPU stable sort and top-k. Each value maps to an unsigned key whose integer order is the value
 // order (NaN largest, -0 == +0); the key and the position form one integer, so a plain sort is stable.
+// Keys of small range (expert ids) take a stable counting sort instead.
 namespace PluginMoE.Tensors.Backends;
 
 public sealed partial class CpuBackend
 {
     /// <summary>Above this k, top-k sorts the whole row instead of keeping a small insertion buffer.</summary>
     private const int TopKInsertionLimit = 16;
+
+    /// <summary>Rows whose keys span fewer values than this (and than max(n, 1024)) are counting-sorted.</summary>
+    private const ulong CountingSortLimit = 1 << 16;
 
     /// <inheritdoc/>
     public (Tensor values, Tensor indices) Sort(Tensor x, int dim, bool descending) => SortOrTopK(x, -1, dim, descending);
@@ -80,10 +84,11 @@ public sealed partial class CpuBackend
         bool insertion = topk && outLen <= TopKInsertionLimit;
         ParallelFor.Run(rows, Math.Max(1, 4096 / Math.Max(n, 1)), (r0, r1) =>
         {
-            var keys = new ulong[insertion ? outLen : 0];
-            var pos = new int[insertion ? outLen : 0];
-            var narrow = insertion || IsWideKey<T>() ? [] : new ulong[n];
-            var wide = insertion || !IsWideKey<T>() ? [] : new UInt128[n];
+            var keys = new ulong[insertion ? outLen : n];
+            var pos = new int[insertion ? outLen : n];
+            ulong[]? narrow = null;
+            UInt128[]? wide = null;
+            int[]? counts = null;
             for (int r = r0; r < r1; r++)
             {
                 var row = X.AsSpan(xb + r * n, n);
@@ -106,33 +111,48 @@ public sealed partial class CpuBackend
                         keys[p] = key;
                         pos[p] = i;
                     }
-                    for (int t = 0; t < outLen; t++)
-                    {
-                        iOut[t] = pos[t];
-                        vOut[t] = row[pos[t]];
-                    }
-                }
-                else if (wide.Length > 0)
-                {
-                    for (int i = 0; i < n; i++) wide[i] = ((UInt128)(SortKey(row[i]) ^ flip) << 64) | (uint)i;
-                    wide.AsSpan().Sort();
-                    for (int t = 0; t < outLen; t++)
-                    {
-                        int i = (int)(ulong)wide[t];
-                        iOut[t] = i;
-                        vOut[t] = row[i];
-                    }
                 }
                 else
                 {
-                    for (int i = 0; i < n; i++) narrow[i] = ((SortKey(row[i]) ^ flip) << 32) | (uint)i;
-                    narrow.AsSpan().Sort();
-                    for (int t = 0; t < outLen; t++)
+                    ulong min = ulong.MaxValue, max = 0;
+                    for (int i = 0; i < n; i++)
                     {
-                        int i = (int)(uint)narrow[t];
-                        iOut[t] = i;
-                        vOut[t] = row[i];
+                        ulong key = SortKey(row[i]) ^ flip;
+                        keys[i] = key;
+                        if (key < min) min = key;
+                        if (key > max) max = key;
                     }
+                    ulong range = max - min;
+                    if (range < (ulong)Math.Max(n, 1024) && range < CountingSortLimit)
+                    {
+                        // Few distinct keys (expert ids, token counts): a stable counting sort, O(n + range).
+                        int bins = (int)range + 1;
+                        if (counts is null || counts.Length < bins + 1) counts = new int[Math.Max(bins + 1, 1025)];
+                        Array.Clear(counts, 0, bins + 1);
+                        for (int i = 0; i < n; i++) counts[(int)(keys[i] - min) + 1]++;
+                        for (int b = 0; b < bins; b++) counts[b + 1] += counts[b];
+                        for (int i = 0; i < n; i++) pos[counts[(int)(keys[i] - min)]++] = i;
+                    }
+                    else if (range <= uint.MaxValue)
+                    {
+                        // Key offset in the high half, position in the low half: ties order by position.
+                        narrow ??= new ulong[n];
+                        for (int i = 0; i < n; i++) narrow[i] = ((keys[i] - min) << 32) | (uint)i;
+                        narrow.AsSpan().Sort();
+                        for (int t = 0; t < outLen; t++) pos[t] = (int)(uint)narrow[t];
+                    }
+                    else
+                    {
+                        wide ??= new UInt128[n];
+                        for (int i = 0; i < n; i++) wide[i] = ((UInt128)keys[i] << 64) | (uint)i;
+                        wide.AsSpan().Sort();
+                        for (int t = 0; t < outLen; t++) pos[t] = (int)(ulong)wide[t];
+                    }
+                }
+                for (int t = 0; t < outLen; t++)
+                {
+                    iOut[t] = pos[t];
+                    vOut[t] = row[pos[t]];
                 }
             }
         });

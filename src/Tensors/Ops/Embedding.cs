@@ -33,7 +33,7 @@ public static partial class torch
                     pad = (int)(p < 0 ? p + num : p);
                 }
                 var flat = new Tensor(ids.Storage, [ids.NumelCached], [1], ids.Offset, ScalarType.Int64);
-                Backends.CpuBackend.CheckIndexRange(flat, num, "embedding", 0);
+                Backends.IndexBounds.Check(flat, num, "embedding", 0);
                 var rows = weight.backend.IndexSelect(weight, 0, flat);                        // (n, dim)
                 var outSizes = new int[ids.Sizes.Length + 1];
                 ids.Sizes.CopyTo(outSizes, 0);

@@ -53,6 +53,29 @@ public class SortingTests
     }
 
     [Fact]
+    public void Sort_EveryKeyPath_MatchesStableLinqOrder()
+    {
+        // Small-range int64 (counting sort), float32 (packed 64-bit keys), wide int64 and float64 (128-bit keys).
+        var gen = new Generator(4);
+        var small = torch.randint(-3, 5, [3000], generator: gen).data<long>();
+        var wideLong = small.Select(v => v * (long.MaxValue / 8)).ToArray();
+        var floats = torch.randn([3000], ScalarType.Float32, gen).data<float>().Select((v, i) => i % 7 == 0 ? 0.5f : v).ToArray();
+        var doubles = floats.Select(v => (double)v * 1e300).ToArray();
+        AssertStable(torch.tensor(small), small.Select(v => (double)v).ToArray());
+        AssertStable(torch.tensor(wideLong), wideLong.Select(v => (double)v).ToArray());
+        AssertStable(torch.tensor(floats), floats.Select(v => (double)v).ToArray());
+        AssertStable(torch.tensor(doubles), doubles);
+
+        static void AssertStable(Tensor t, double[] keys)
+        {
+            var asc = Enumerable.Range(0, keys.Length).OrderBy(i => keys[i]).Select(i => (long)i).ToArray();
+            var desc = Enumerable.Range(0, keys.Length).OrderByDescending(i => keys[i]).Select(i => (long)i).ToArray();
+            Assert.Equal(asc, t.argsort().data<long>());
+            Assert.Equal(desc, t.argsort(descending: true).data<long>());
+        }
+    }
+
+    [Fact]
     public void Topk_AlongDim0_TiesGoToLowerIndex_MatchesPyTorch()
     {
         // y = torch.tensor([[1., 5., 5.], [4., 2., 6.], [4., 9., 0.], [3., 9., 6.]]); torch.topk(y, 2, dim=0)
