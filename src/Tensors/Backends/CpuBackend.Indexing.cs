@@ -51,7 +51,6 @@ public sealed partial class CpuBackend
     public Tensor Gather(Tensor self, int dim, Tensor index)
     {
         IndexBounds.Check(index, self.Sizes.Length == 0 ? 1 : self.Sizes[dim], "gather", dim);
-        if (!index.is_contiguous()) index = Contiguous(index);
         var r = Tensor.Empty(self.dtype, (int[])index.Sizes.Clone());
         switch (self.dtype)
         {
@@ -72,10 +71,13 @@ public sealed partial class CpuBackend
         if (index.NumelCached == 0) return;
         var shape = index.Sizes.Length == 0 ? [1] : index.Sizes;
         int[] selfStrides = self.Strides.Length == 0 ? [0] : self.Strides;
+        int[] idxStrides = index.Strides.Length == 0 ? [0] : index.Strides;
         var (outer, m, inner) = Split(shape, dim);
         var so = DimOffsets(shape, selfStrides, 0, dim);
         var si = DimOffsets(shape, selfStrides, dim + 1, shape.Length);
-        int sd = selfStrides[dim], sBase = self.Offset, iBase = index.Offset;
+        var io = DimOffsets(shape, idxStrides, 0, dim);
+        var ii = DimOffsets(shape, idxStrides, dim + 1, shape.Length);
+        int sd = selfStrides[dim], id = idxStrides[dim], sBase = self.Offset, iBase = index.Offset;
         var X = self.StorageAs<T>();
         var I = index.StorageAs<long>();
         var R = r.StorageAs<T>();
@@ -83,9 +85,10 @@ public sealed partial class CpuBackend
         {
             for (int row = r0; row < r1; row++)
             {
-                int ib = iBase + row * inner, rb = row * inner, ob = sBase + so[row / m];
+                int o = row / m, j = row - o * m;
+                int ib = iBase + io[o] + j * id, rb = row * inner, ob = sBase + so[o];
                 for (int c = 0; c < inner; c++)
-                    R[rb + c] = X[ob + (int)I[ib + c] * sd + si[c]];
+                    R[rb + c] = X[ob + (int)I[ib + ii[c]] * sd + si[c]];
             }
         });
     }
@@ -97,7 +100,6 @@ public sealed partial class CpuBackend
         if (src.dtype != self.dtype)
             throw new ArgumentException($"{op}: src ({src.dtype.TorchName()}) must have the same dtype as self ({self.dtype.TorchName()})");
         IndexBounds.Check(index, self.Sizes.Length == 0 ? 1 : self.Sizes[dim], op, dim);
-        if (!index.is_contiguous()) index = Contiguous(index);
         switch (self.dtype)
         {
             case ScalarType.Float32: ScatterKernel<float>(self, dim, index, src, accumulate); break;
@@ -115,12 +117,16 @@ public sealed partial class CpuBackend
         if (shape.Length == 0) shape = [1];
         int[] selfStrides = self.Strides.Length == 0 ? [0] : self.Strides;
         int[] srcStrides = src.Strides.Length == 0 ? [0] : src.Strides;
+        int[] idxStrides = index.Strides.Length == 0 ? [0] : index.Strides;
         var (outer, m, inner) = Split(shape, dim);
+        var io = DimOffsets(shape, idxStrides, 0, dim);
+        var ii = DimOffsets(shape, idxStrides, dim + 1, shape.Length);
         var so = DimOffsets(shape, selfStrides, 0, dim);
         var si = DimOffsets(shape, selfStrides, dim + 1, shape.Length);
         var xo = DimOffsets(shape, srcStrides, 0, dim);
         var xi = DimOffsets(shape, srcStrides, dim + 1, shape.Length);
-        int sd = selfStrides[dim], xd = srcStrides[dim], sBase = self.Offset, xBase = src.Offset, iBase = index.Offset;
+        int sd = selfStrides[dim], xd = srcStrides[dim], id = idxStrides[dim];
+        int sBase = self.Offset, xBase = src.Offset, iBase = index.Offset;
         var S = self.StorageAs<T>();
         var X = src.StorageAs<T>();
         var I = index.StorageAs<long>();
@@ -132,12 +138,12 @@ public sealed partial class CpuBackend
             for (int o = o0; o < o1; o++)
                 for (int j = 0; j < m; j++)
                 {
-                    int ib = iBase + (o * m + j) * inner;
+                    int ib = iBase + io[o] + j * id;
                     int db = sBase + so[o], xb = xBase + xo[o] + j * xd;
                     if (accumulate)
-                        for (int c = c0; c < c1; c++) S[db + (int)I[ib + c] * sd + si[c]] += X[xb + xi[c]];
+                        for (int c = c0; c < c1; c++) S[db + (int)I[ib + ii[c]] * sd + si[c]] += X[xb + xi[c]];
                     else
-                        for (int c = c0; c < c1; c++) S[db + (int)I[ib + c] * sd + si[c]] = X[xb + xi[c]];
+                        for (int c = c0; c < c1; c++) S[db + (int)I[ib + ii[c]] * sd + si[c]] = X[xb + xi[c]];
                 }
         }
 

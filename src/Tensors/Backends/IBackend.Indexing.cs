@@ -1,12 +1,12 @@
 // Kernel family: indexing along a dimension (gather/scatter, index_select/index_add). Index tensors are
-// contiguous int64; accumulation kernels add in a fixed order so results are bitwise reproducible.
+// int64 (gather/scatter accept any layout); accumulation kernels add in a fixed order so results are bitwise reproducible.
 namespace PluginMoE.Tensors.Backends;
 
 public partial interface IBackend
 {
     /// <summary>
     /// <c>out[..., j, ...] = self[..., index[..., j, ...], ...]</c> along <paramref name="dim"/>; the result has
-    /// <paramref name="index"/>'s shape. <paramref name="index"/>: contiguous int64 of <paramref name="self"/>'s rank,
+    /// <paramref name="index"/>'s shape. <paramref name="index"/>: int64 (any layout, e.g. expanded) of <paramref name="self"/>'s rank,
     /// no larger than <paramref name="self"/> outside <paramref name="dim"/>.
     /// </summary>
     /// <exception cref="IndexOutOfRangeException">An index is outside [0, self.size(dim)).</exception>

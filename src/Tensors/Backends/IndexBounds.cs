@@ -16,7 +16,7 @@ internal static class IndexBounds
         if (index.dtype != ScalarType.Int64)
             throw new ArgumentException($"{op}: index must be an int64 tensor, got {index.dtype.TorchName()}");
         if (index.NumelCached == 0) return;
-        var span = index.is_contiguous() ? index.AsSpan<long>() : index.data<long>();
+        var span = index.is_contiguous() ? index.AsSpan<long>() : Distinct(index).data<long>();
         long min = TensorPrimitives.Min<long>(span), max = TensorPrimitives.Max<long>(span);
         if (min < 0 || max >= size)
         {
@@ -24,5 +24,14 @@ internal static class IndexBounds
             throw new IndexOutOfRangeException(
                 $"{op}: index {bad} is out of bounds for {(dim >= 0 ? $"dimension {dim} with " : "")}size {size} (valid indices are 0..{size - 1})");
         }
+    }
+
+    /// <summary>The view without its broadcast (stride-0) repeats: an expanded index is checked once per stored value.</summary>
+    private static Tensor Distinct(Tensor t)
+    {
+        var sizes = (int[])t.Sizes.Clone();
+        for (int d = 0; d < sizes.Length; d++)
+            if (t.Strides[d] == 0) sizes[d] = Math.Min(sizes[d], 1);
+        return new Tensor(t.Storage, sizes, t.Strides, t.Offset, t.dtype);
     }
 }

@@ -4,8 +4,11 @@ namespace PluginMoE.Tensors;
 
 public partial class Tensor
 {
-    /// <summary>An int64 contiguous index tensor (int32 is widened); anything else is rejected naming the op.</summary>
-    internal static Tensor AsIndex(Tensor index, string op, string name = "index")
+    /// <summary>
+    /// An int64 index tensor (int32 is widened), made contiguous unless <paramref name="anyLayout"/>; anything else is
+    /// rejected naming the op.
+    /// </summary>
+    internal static Tensor AsIndex(Tensor index, string op, string name = "index", bool anyLayout = false)
     {
         ArgumentNullException.ThrowIfNull(index, name);
         var t = index.dtype switch
@@ -14,7 +17,7 @@ public partial class Tensor
             ScalarType.Int32 => index.backend.Convert(index, ScalarType.Int64),
             _ => throw new ArgumentException($"{op}: {name} must be an int64 (or int32) tensor, got {index.dtype.TorchName()}", name),
         };
-        return t.is_contiguous() ? t : t.backend.Contiguous(t);
+        return anyLayout || t.is_contiguous() ? t : t.backend.Contiguous(t);
     }
 
     /// <summary>A zero tensor of <paramref name="sizes"/> holding <paramref name="t"/> in its leading corner.</summary>
@@ -70,7 +73,7 @@ public partial class Tensor
     /// <exception cref="IndexOutOfRangeException">An index is outside [0, size(dim)).</exception>
     public Tensor gather(long dim, Tensor index)
     {
-        var idx = AsIndex(index, "gather");
+        var idx = AsIndex(index, "gather", anyLayout: true);
         int d = CheckGatherShapes("gather", dim, idx, null);
         var inSizes = Sizes;
         var r = backend.Gather(this, d, idx);
@@ -87,7 +90,7 @@ public partial class Tensor
     public Tensor scatter_add(long dim, Tensor index, Tensor src)
     {
         ArgumentNullException.ThrowIfNull(src);
-        var idx = AsIndex(index, "scatter_add");
+        var idx = AsIndex(index, "scatter_add", anyLayout: true);
         int d = CheckGatherShapes("scatter_add", dim, idx, src);
         var r = backend.Contiguous(this);
         backend.ScatterInto(r, d, idx, src, accumulate: true);
@@ -100,7 +103,7 @@ public partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(src);
         CheckInPlaceIndexing("scatter_add_", src);
-        var idx = AsIndex(index, "scatter_add_");
+        var idx = AsIndex(index, "scatter_add_", anyLayout: true);
         int d = CheckGatherShapes("scatter_add_", dim, idx, src);
         backend.ScatterInto(this, d, idx, src, accumulate: true);
         return this;
@@ -116,7 +119,7 @@ public partial class Tensor
     public Tensor scatter(long dim, Tensor index, Tensor src)
     {
         ArgumentNullException.ThrowIfNull(src);
-        var idx = AsIndex(index, "scatter");
+        var idx = AsIndex(index, "scatter", anyLayout: true);
         int d = CheckGatherShapes("scatter", dim, idx, src);
         var r = backend.Contiguous(this);
         backend.ScatterInto(r, d, idx, src, accumulate: false);
@@ -127,7 +130,7 @@ public partial class Tensor
     /// <summary>Out-of-place scatter of one value: a copy of this tensor with <paramref name="value"/> at the indexed positions.</summary>
     public Tensor scatter(long dim, Tensor index, double value)
     {
-        var idx = AsIndex(index, "scatter");
+        var idx = AsIndex(index, "scatter", anyLayout: true);
         int d = CheckGatherShapes("scatter", dim, idx, null);
         var r = backend.Contiguous(this);
         backend.ScatterInto(r, d, idx, torch.scalar_tensor(value, dtype).expand(idx.shape), accumulate: false);
@@ -139,7 +142,7 @@ public partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(src);
         CheckInPlaceIndexing("scatter_", src);
-        var idx = AsIndex(index, "scatter_");
+        var idx = AsIndex(index, "scatter_", anyLayout: true);
         int d = CheckGatherShapes("scatter_", dim, idx, src);
         backend.ScatterInto(this, d, idx, src, accumulate: false);
         return this;
@@ -149,7 +152,7 @@ public partial class Tensor
     public Tensor scatter_(long dim, Tensor index, double value)
     {
         CheckInPlace("scatter_");
-        var idx = AsIndex(index, "scatter_");
+        var idx = AsIndex(index, "scatter_", anyLayout: true);
         int d = CheckGatherShapes("scatter_", dim, idx, null);
         backend.ScatterInto(this, d, idx, torch.scalar_tensor(value, dtype).expand(idx.shape), accumulate: false);
         return this;

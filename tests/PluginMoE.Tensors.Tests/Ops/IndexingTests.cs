@@ -62,6 +62,22 @@ public class IndexingTests
     }
 
     [Fact]
+    public void ScatterAddAndGather_ExpandedIndex_EqualContiguousIndex()
+    {
+        // The MoE combine idiom: out.scatter_add(0, token.unsqueeze(1).expand(-1, D), y).
+        var gen = new Generator(16);
+        var token = torch.randint(0, 5, [9], generator: gen);
+        var y = torch.randn([9, 6], ScalarType.Float64, gen);
+        var expanded = token.unsqueeze(1).expand(9, 6);
+        var dense = expanded.contiguous();
+        Assert.Equal(torch.zeros([5, 6], ScalarType.Float64).scatter_add(0, dense, y).data<double>(),
+                     torch.zeros([5, 6], ScalarType.Float64).scatter_add(0, expanded, y).data<double>());
+        Assert.Equal(y.gather(0, dense).data<double>(), y.gather(0, expanded).data<double>());
+        var bad = torch.tensor(new long[] { 5 }).unsqueeze(1).expand(1, 6);
+        Assert.Throws<IndexOutOfRangeException>(() => torch.zeros(5, 6).scatter_add(0, bad, torch.ones(1, 6)));
+    }
+
+    [Fact]
     public void Gather_NegativeIndex_ThrowsNamingValueAndRange()
     {
         var ex = Assert.Throws<IndexOutOfRangeException>(() => S34().gather(1, torch.tensor(new long[] { 0, -1, 0 }, [3, 1])));
