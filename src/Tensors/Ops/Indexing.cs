@@ -1,0 +1,270 @@
+// Indexing along a dimension with PyTorch semantics: gather / scatter / scatter_add and
+// index_select / index_add (out-of-place with backward rules, plus in-place variants for no-grad use).
+namespace PluginMoE.Tensors;
+
+public partial class Tensor
+{
+    /// <summary>
+    /// An int64 index tensor (int32 is widened), made contiguous unless <paramref name="anyLayout"/>; anything else is
+    /// rejected naming the op.
+    /// </summary>
+    internal static Tensor AsIndex(Tensor index, string op, string name = "index", bool anyLayout = false)
+    {
+        ArgumentNullException.ThrowIfNull(index, name);
+        var t = index.dtype switch
+        {
+            ScalarType.Int64 => index,
+            ScalarType.Int32 => index.backend.Convert(index, ScalarType.Int64),
+            _ => throw new ArgumentException($"{op}: {name} must be an int64 (or int32) tensor, got {index.dtype.TorchName()}", name),
+        };
+        return anyLayout || t.is_contiguous() ? t : t.backend.Contiguous(t);
+    }
+
+    /// <summary>A zero tensor of <paramref name="sizes"/> holding <paramref name="t"/> in its leading corner.</summary>
+    private static Tensor PadTo(Tensor t, int[] sizes)
+    {
+        if (Shape.Equal(t.Sizes, sizes)) return t;
+        var z = Zeros(t.dtype, (int[])sizes.Clone());
+        var corner = z;
+        for (int d = 0; d < sizes.Length; d++) corner = corner.narrow(d, 0, t.Sizes[d]);
+        corner.copy_(t);
+        return z;
+    }
+
+    /// <summary>
+    /// Checks the gather/scatter shape rules: index has self's rank, and index.size(d) &lt;= self.size(d) for
+    /// d != dim (and &lt;= src.size(d) for every d when <paramref name="src"/> is given). Returns the wrapped dim.
+    /// </summary>
+    private int CheckGatherShapes(string op, long dim, Tensor index, Tensor? src)
+    {
+        int d = Shape.WrapDim(dim, Sizes.Length, op);
+        int rank = Math.Max(Sizes.Length, 1);
+        if (Math.Max(index.Sizes.Length, 1) != rank)
+            throw new ArgumentException($"{op}: index must have the same number of dimensions as self ({Sizes.Length}), got index of shape {Shape.Format(index.Sizes)}");
+        if (src is not null && Math.Max(src.Sizes.Length, 1) != rank)
+            throw new ArgumentException($"{op}: src must have the same number of dimensions as self ({Sizes.Length}), got src of shape {Shape.Format(src.Sizes)}");
+        for (int i = 0; i < index.Sizes.Length && Sizes.Length > 0; i++)
+        {
+            if (i != d && index.Sizes[i] > Sizes[i])
+                throw new ArgumentException($"{op}: index of shape {Shape.Format(index.Sizes)} is larger than self of shape {Shape.Format(Sizes)} at dimension {i} (only dimension {d} may be larger)");
+            if (src is not null && src.Sizes.Length > 0 && index.Sizes[i] > src.Sizes[i])
+                throw new ArgumentException($"{op}: index of shape {Shape.Format(index.Sizes)} is larger than src of shape {Shape.Format(src.Sizes)} at dimension {i}");
+        }
+        return d;
+    }
+
+    /// <summary>Rejects in-place indexing updates that autograd would have to see.</summary>
+    private void CheckInPlaceIndexing(string op, Tensor source)
+    {
+        CheckInPlace(op);
+        if (Autograd.GradMode.Enabled && source.requires_grad)
+            throw new InvalidOperationException(
+                $"{op}: the source requires grad, but in-place indexing updates are not recorded; use the out-of-place {op.TrimEnd('_')}() or run under torch.no_grad()");
+    }
+
+    // ------------------------------------------------------------------ gather / scatter
+
+    /// <summary>
+    /// <c>out[i][j][k] = self[i][index[i][j][k]][k]</c> for <paramref name="dim"/> = 1 (likewise for other dims); the
+    /// result has <paramref name="index"/>'s shape. Negative indices are rejected, as in PyTorch.
+    /// </summary>
+    /// <param name="dim">Dimension to index along.</param>
+    /// <param name="index">int64 positions, same rank as this tensor; no larger than it outside <paramref name="dim"/>.</param>
+    /// <exception cref="IndexOutOfRangeException">An index is outside [0, size(dim)).</exception>
+    public Tensor gather(long dim, Tensor index)
+    {
+        var idx = AsIndex(index, "gather", anyLayout: true);
+        int d = CheckGatherShapes("gather", dim, idx, null);
+        var inSizes = Sizes;
+        var r = backend.Gather(this, d, idx);
+        return Record(r, "GatherBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone()).scatter_add(d, idx, g)]);
+    }
+
+    /// <summary>
+    /// Out-of-place scatter-add: a copy of this tensor with <c>out[i][index[i][j][k]][k] += src[i][j][k]</c> (for
+    /// <paramref name="dim"/> = 1). Duplicated indices accumulate in a fixed order, so the result is reproducible.
+    /// </summary>
+    /// <param name="dim">Dimension to index along.</param>
+    /// <param name="index">int64 positions, same rank as self; no larger than <paramref name="src"/>, nor than self outside <paramref name="dim"/>.</param>
+    /// <param name="src">Values to add (same dtype as self).</param>
+    public Tensor scatter_add(long dim, Tensor index, Tensor src)
+    {
+        ArgumentNullException.ThrowIfNull(src);
+        var idx = AsIndex(index, "scatter_add", anyLayout: true);
+        int d = CheckGatherShapes("scatter_add", dim, idx, src);
+        var r = backend.Contiguous(this);
+        backend.ScatterInto(r, d, idx, src, accumulate: true);
+        var srcSizes = src.Sizes;
+        return Record(r, "ScatterAddBackward", [this, src], g => [g, PadTo(g.gather(d, idx), srcSizes)]);
+    }
+
+    /// <summary>In-place <see cref="scatter_add"/> (not recorded by autograd).</summary>
+    public Tensor scatter_add_(long dim, Tensor index, Tensor src)
+    {
+        ArgumentNullException.ThrowIfNull(src);
+        CheckInPlaceIndexing("scatter_add_", src);
+        var idx = AsIndex(index, "scatter_add_", anyLayout: true);
+        int d = CheckGatherShapes("scatter_add_", dim, idx, src);
+        backend.ScatterInto(this, d, idx, src, accumulate: true);
+        return this;
+    }
+
+    /// <summary>
+    /// Out-of-place scatter: a copy of this tensor with <c>out[i][index[i][j][k]][k] = src[i][j][k]</c> (for
+    /// <paramref name="dim"/> = 1). For duplicated indices the last source element (in row-major order) wins.
+    /// </summary>
+    /// <param name="dim">Dimension to index along.</param>
+    /// <param name="index">int64 positions, same rank as self; no larger than <paramref name="src"/>, nor than self outside <paramref name="dim"/>.</param>
+    /// <param name="src">Values to write (same dtype as self).</param>
+    public Tensor scatter(long dim, Tensor index, Tensor src)
+    {
+        ArgumentNullException.ThrowIfNull(src);
+        var idx = AsIndex(index, "scatter", anyLayout: true);
+        int d = CheckGatherShapes("scatter", dim, idx, src);
+        var r = backend.Contiguous(this);
+        backend.ScatterInto(r, d, idx, src, accumulate: false);
+        var srcSizes = src.Sizes;
+        return Record(r, "ScatterBackward", [this, src], g => [g.scatter(d, idx, 0.0), PadTo(g.gather(d, idx), srcSizes)]);
+    }
+
+    /// <summary>Out-of-place scatter of one value: a copy of this tensor with <paramref name="value"/> at the indexed positions.</summary>
+    public Tensor scatter(long dim, Tensor index, double value)
+    {
+        var idx = AsIndex(index, "scatter", anyLayout: true);
+        int d = CheckGatherShapes("scatter", dim, idx, null);
+        var r = backend.Contiguous(this);
+        backend.ScatterInto(r, d, idx, torch.scalar_tensor(value, dtype).expand(idx.shape), accumulate: false);
+        return Record(r, "ScatterBackward", [this], g => [g.scatter(d, idx, 0.0)]);
+    }
+
+    /// <summary>In-place <see cref="scatter(long, Tensor, Tensor)"/> (not recorded by autograd).</summary>
+    public Tensor scatter_(long dim, Tensor index, Tensor src)
+    {
+        ArgumentNullException.ThrowIfNull(src);
+        CheckInPlaceIndexing("scatter_", src);
+        var idx = AsIndex(index, "scatter_", anyLayout: true);
+        int d = CheckGatherShapes("scatter_", dim, idx, src);
+        backend.ScatterInto(this, d, idx, src, accumulate: false);
+        return this;
+    }
+
+    /// <summary>In-place <see cref="scatter(long, Tensor, double)"/> (not recorded by autograd).</summary>
+    public Tensor scatter_(long dim, Tensor index, double value)
+    {
+        CheckInPlace("scatter_");
+        var idx = AsIndex(index, "scatter_", anyLayout: true);
+        int d = CheckGatherShapes("scatter_", dim, idx, null);
+        backend.ScatterInto(this, d, idx, torch.scalar_tensor(value, dtype).expand(idx.shape), accumulate: false);
+        return this;
+    }
+
+    // ------------------------------------------------------------------ index_select / index_add
+
+    /// <summary>A 1-D index for index_select/index_add (0-d counts as one element), or an error naming the op.</summary>
+    private static Tensor AsVectorIndex(Tensor index, string op)
+    {
+        var idx = AsIndex(index, op);
+        if (idx.Sizes.Length > 1)
+            throw new ArgumentException($"{op}: index must be a vector (0-d or 1-d), got shape {Shape.Format(idx.Sizes)}");
+        return idx.Sizes.Length == 0 ? new Tensor(idx.Storage, [1], [1], idx.Offset, idx.dtype) : idx;
+    }
+
+    /// <summary>
+    /// The entries of <paramref name="dim"/> listed in <paramref name="index"/>, in that order (repeats allowed).
+    /// Negative indices are rejected, as in PyTorch.
+    /// </summary>
+    /// <param name="dim">Dimension to select along.</param>
+    /// <param name="index">1-D int64 positions in [0, size(dim)).</param>
+    /// <exception cref="IndexOutOfRangeException">An index is outside [0, size(dim)).</exception>
+    public Tensor index_select(long dim, Tensor index)
+    {
+        int d = Shape.WrapDim(dim, Sizes.Length, "index_select");
+        var idx = AsVectorIndex(index, "index_select");
+        var inSizes = Sizes;
+        var r = backend.IndexSelect(this, d, idx);
+        return Record(r, "IndexSelectBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone()).index_add(d, idx, g)]);
+    }
+
+    private int CheckIndexAddShapes(string op, long dim, Tensor idx, Tensor source)
+    {
+        int d = Shape.WrapDim(dim, Sizes.Length, op);
+        if (source.dtype != dtype)
+            throw new ArgumentException($"{op}: source ({source.dtype.TorchName()}) must have the same dtype as self ({dtype.TorchName()})");
+        bool ok = Math.Max(source.Sizes.Length, 1) == Math.Max(Sizes.Length, 1);
+        for (int i = 0; ok && i < Sizes.Length && source.Sizes.Length > 0; i++)
+            ok = source.Sizes[i] == (i == d ? idx.NumelCached : Sizes[i]);
+        if (!ok || (Sizes.Length == 0 && source.NumelCached != idx.NumelCached))
+        {
+            var want = (int[])Sizes.Clone();
+            if (want.Length > 0) want[d] = idx.NumelCached;
+            throw new ArgumentException(
+                $"{op}: source of shape {Shape.Format(source.Sizes)} does not match self {Shape.Format(Sizes)} with dimension {d} " +
+                $"replaced by the index length {idx.NumelCached}; expected {Shape.Format(want)}");
+        }
+        return d;
+    }
+
+    /// <summary>
+    /// Out-of-place index-add: a copy of this tensor with <c>out.select(dim, index[j]) += alpha * source.select(dim, j)</c>.
+    /// Duplicated indices accumulate in increasing j, so the result is bitwise reproducible for any thread count.
+    /// </summary>
+    /// <param name="dim">Dimension to add along.</param>
+    /// <param name="index">1-D int64 positions in [0, size(dim)).</param>
+    /// <param name="source">Self's shape with size(dim) = index length, same dtype.</param>
+    /// <param name="alpha">Scale of <paramref name="source"/>.</param>
+    public Tensor index_add(long dim, Tensor index, Tensor source, double alpha = 1)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var idx = AsVectorIndex(index, "index_add");
+        int d = CheckIndexAddShapes("index_add", dim, idx, source);
+        var r = backend.Contiguous(this);
+        backend.IndexAddInto(r, d, idx, source, alpha);
+        return Record(r, "IndexAddBackward", [this, source], g =>
+        {
+            Tensor? gs = null;
+            if (source.requires_grad)
+            {
+                gs = g.index_select(d, idx);
+                if (source.Sizes.Length == 0) gs = gs.reshape();
+                if (alpha != 1) gs = gs.mul(alpha);
+            }
+            return [g, gs];
+        });
+    }
+
+    /// <summary>In-place <see cref="index_add"/> (not recorded by autograd).</summary>
+    public Tensor index_add_(long dim, Tensor index, Tensor source, double alpha = 1)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckInPlaceIndexing("index_add_", source);
+        var idx = AsVectorIndex(index, "index_add_");
+        int d = CheckIndexAddShapes("index_add_", dim, idx, source);
+        if (is_contiguous())
+        {
+            backend.IndexAddInto(this, d, idx, source, alpha);
+            return this;
+        }
+        var tmp = backend.Contiguous(this);
+        backend.IndexAddInto(tmp, d, idx, source, alpha);
+        backend.CopyInto(this, tmp);
+        return this;
+    }
+}
+
+public static partial class torch
+{
+    /// <summary>Values of <paramref name="input"/> at <paramref name="index"/> along <paramref name="dim"/> (see <see cref="Tensor.gather"/>).</summary>
+    public static Tensor gather(Tensor input, long dim, Tensor index) => input.gather(dim, index);
+
+    /// <summary>Out-of-place scatter-add (see <see cref="Tensor.scatter_add"/>).</summary>
+    public static Tensor scatter_add(Tensor input, long dim, Tensor index, Tensor src) => input.scatter_add(dim, index, src);
+
+    /// <summary>Out-of-place scatter (see <see cref="Tensor.scatter(long, Tensor, Tensor)"/>).</summary>
+    public static Tensor scatter(Tensor input, long dim, Tensor index, Tensor src) => input.scatter(dim, index, src);
+
+    /// <summary>Entries of <paramref name="dim"/> listed in <paramref name="index"/> (see <see cref="Tensor.index_select"/>).</summary>
+    public static Tensor index_select(Tensor input, long dim, Tensor index) => input.index_select(dim, index);
+
+    /// <summary>Out-of-place index-add (see <see cref="Tensor.index_add"/>).</summary>
+    public static Tensor index_add(Tensor input, long dim, Tensor index, Tensor source, double alpha = 1) => input.index_add(dim, index, source, alpha);
+}
