@@ -1,0 +1,135 @@
+// The jsonl dataset loader: one JSON object per line with a text field and a domain label at a dotted path.
+using System.Text.Json;
+using PluginMoE.Abstractions.Composition;
+using PluginMoE.Abstractions.Data;
+
+namespace PluginMoE.Plugins.Datasets;
+
+/// <summary>
+/// Streams documents from JSON Lines files in sorted path order. Malformed lines (bad JSON, a missing or
+/// non-string text, a missing domain) are reported with file and line through the diagnostics and skipped;
+/// when a file's malformed share exceeds <see cref="JsonlOptions.MaxMalformedFraction"/> the load fails with
+/// <see cref="InvalidDataException"/> after that file. Blank lines are ignored.
+/// </summary>
+[ExportDatasetLoader("jsonl", Description = "JSON Lines documents with a text field and a domain field (SlimPajama layout by default)")]
+public sealed class JsonlLoader : IDatasetLoader
+{
+    private const int LinesNamedInErrors = 5;
+
+    /// <inheritdoc/>
+    public Type? OptionsType => typeof(JsonlOptions);
+
+    /// <inheritdoc/>
+    public IEnumerable<Document> Load(DatasetRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var options = request.Options as JsonlOptions ?? throw new ArgumentException(
+            $"jsonl: options must be {nameof(JsonlOptions)} with Paths set, got {request.Options?.GetType().Name ?? "null"}");
+        if (options.Paths.Length == 0)
+            throw new ArgumentException("jsonl: Paths is empty; list .jsonl files, folders of them, or glob patterns");
+        var files = ResolveFiles(options.Paths, request);
+        return files.SelectMany(f => ReadFile(f, options, request));
+    }
+
+    private static IEnumerable<Document> ReadFile(string file, JsonlOptions options, DatasetRequest request)
+    {
+        long lineNo = 0, lines = 0, malformed = 0;
+        var firstBad = new List<long>();
+        using var reader = new StreamReader(file, System.Text.Encoding.UTF8);
+        while (reader.ReadLine() is { } line)
+        {
+            lineNo++;
+            if (lineNo % 4096 == 0) request.CancellationToken.ThrowIfCancellationRequested();
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            lines++;
+            var doc = Parse(line, file, lineNo, options, out string problem);
+            if (doc is null)
+            {
+                malformed++;
+                if (firstBad.Count < LinesNamedInErrors) firstBad.Add(lineNo);
+                request.Diagnostics.Skipped(file, lineNo, problem);
+                continue;
+            }
+            yield return doc;
+        }
+        double share = lines == 0 ? 0 : (double)malformed / lines;
+        request.Diagnostics.Info($"jsonl: {file}: {lines - malformed} documents, {malformed} malformed lines");
+        if (share > options.MaxMalformedFraction)
+            throw new InvalidDataException(
+                $"jsonl: {file} has {malformed} malformed lines of {lines} ({Percent(share)}), more than MaxMalformedFraction " +
+                $"{Percent(options.MaxMalformedFraction)}; first at lines {string.Join(", ", firstBad)}. Fix the file, check TextField " +
+                $"'{options.TextField}' and DomainField '{options.DomainField}', or raise MaxMalformedFraction");
+    }
+
+    private static string Percent(double share) => (share * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";
+
+    private static Document? Parse(string line, string file, long lineNo, JsonlOptions options, out string problem)
+    {
+        JsonDocument json;
+        try { json = JsonDocument.Parse(line); }
+        catch (JsonException e)
+        {
+            problem = $"invalid JSON: {e.Message}";
+            return null;
+        }
+        using (json)
+        {
+            var root = json.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) { problem = $"expected a JSON object, found {root.ValueKind}"; return null; }
+            if (!root.TryGetProperty(options.TextField, out var text)) { problem = $"missing text field '{options.TextField}'"; return null; }
+            if (text.ValueKind != JsonValueKind.String) { problem = $"text field '{options.TextField}' is {text.ValueKind}, expected a string"; return null; }
+            string? domain = options.Domain;
+            if (domain is null)
+            {
+                var d = Find(root, options.DomainField);
+                if (d is not { ValueKind: JsonValueKind.String } || d.Value.GetString() is not { Length: > 0 } s)
+                {
+                    problem = d is null ? $"missing domain field '{options.DomainField}'" : $"domain field '{options.DomainField}' is {d.Value.ValueKind}, expected a non-empty string";
+                    return null;
+                }
+                domain = s;
+            }
+            string id = $"{file}:{lineNo}";
+            if (options.IdField is { } idField)
+            {
+                var v = Find(root, idField);
+                if (v is { ValueKind: JsonValueKind.String or JsonValueKind.Number } value)
+                    id = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+            }
+            problem = "";
+            return new Document(id, domain, text.GetString()!);
+        }
+    }
+
+    /// <summary>The element at a dotted path (<c>meta.redpajama_set_name</c>), or null when a step is missing.</summary>
+    internal static JsonElement? Find(JsonElement root, string dottedPath)
+    {
+        var e = root;
+        foreach (var part in dottedPath.Split('.'))
+        {
+            if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(part, out var next)) return null;
+            e = next;
+        }
+        return e;
+    }
+
+    private static List<string> ResolveFiles(string[] paths, DatasetRequest request)
+    {
+        var files = new List<string>();
+        foreach (var p in paths)
+        {
+            string full = Glob.Resolve(p, request.BaseDirectory);
+            IReadOnlyList<string> found =
+                Glob.HasWildcard(full) ? Glob.Expand(full, request.CancellationToken)
+                : Directory.Exists(full) ? Glob.Expand(Path.Combine(full, "**", "*.jsonl"), request.CancellationToken)
+                : File.Exists(full) ? [Path.GetFullPath(full)]
+                : [];
+            if (found.Count == 0)
+                throw new FileNotFoundException(
+                    $"jsonl: no .jsonl files at '{full}' (from Paths entry '{p}', relative paths are resolved against " +
+                    $"'{request.BaseDirectory}'); list existing .jsonl files, folders containing them, or glob patterns", full);
+            files.AddRange(found);
+        }
+        return [.. files.Distinct().Order(StringComparer.Ordinal)];
+    }
+}
