@@ -1,0 +1,120 @@
+// Scalar special functions the element-wise kernels need: erf/erfc (Chebyshev fit of log(erfc(z)/t) + z^2,
+// t = 2/(2+z), the change of variable of Numerical Recipes §6.2.2), the normal CDF, and accurate log1p/expm1.
+using System.Numerics;
+
+namespace PluginMoE.Tensors.Backends;
+
+/// <summary>Error function, normal CDF/PDF and accurate log1p/expm1, computed in float64.</summary>
+internal static class SpecialMath
+{
+    /// <summary>1/sqrt(2).</summary>
+    public const double InvSqrt2 = 0.70710678118654752440;
+
+    /// <summary>1/sqrt(2*pi).</summary>
+    public const double InvSqrt2Pi = 0.39894228040143267794;
+
+    /// <summary>2/sqrt(pi).</summary>
+    public const double TwoOverSqrtPi = 1.12837916709551257390;
+
+    // Taylor coefficients of erf(x)/x in powers of x^2: (2/sqrt(pi)) (-1)^n / (n! (2n+1)). Used for |x| < 0.5,
+    // where 13 terms reach 1e-18 relative.
+    private static readonly double[] ErfTaylor = BuildErfTaylor(13);
+
+    // Chebyshev coefficients (c0 already halved) of g(t) = log(erfc(z)/t) + z^2 on t in [2/29, 1] (z in [0, 27]),
+    // interpolated at 48 Chebyshev nodes with mpmath (50 digits) and truncated where |c_k| < 1e-18:
+    //   g = lambda t: mp.log(mp.erfc(2/t-2)/t) + (2/t-2)**2;  c_k = 2/N sum_j g(t_j) cos(pi k (j+1/2)/N)
+    private static readonly double[] ErfcCheb =
+    [
+        -0.6107401523665623, 0.6053584463434446, 0.013897604733136882, -0.008264970081573859,
+        -0.0005419707831843666, 0.0002885732989564137, 1.5644867979424932e-05, -1.3803272977493721e-05,
+        -4.201553336550956e-09, 7.160979147372823e-07, -5.773887132809878e-08, -3.4360012150176435e-08,
+        6.758373460891226e-09, 1.2157203904822408e-09, -5.347830733319805e-10, -2.1216282970843773e-12,
+        3.115547558594e-11, -4.3065328406799665e-12, -1.1301154020826776e-12, 4.1786520617828856e-13,
+        -5.704280895536428e-15, -2.1553652146136072e-14, 4.128737251272803e-15, 3.214908653442537e-16,
+        -2.6516337783238076e-16, 4.1697720822469396e-17, 2.240387506957555e-18, -2.609230185809504e-18,
+        7.439266121377508e-19,
+    ];
+
+    private const double ChebT0 = 2.0 / 29.0;
+
+    private static double[] BuildErfTaylor(int terms)
+    {
+        var c = new double[terms];
+        double fact = 1;
+        for (int n = 0; n < terms; n++)
+        {
+            if (n > 0) fact *= n;
+            c[n] = TwoOverSqrtPi * (n % 2 == 0 ? 1 : -1) / (fact * (2 * n + 1));
+        }
+        return c;
+    }
+
+    /// <summary>erfc(z) for z &gt;= 0.5 (relative error about 1e-15).</summary>
+    private static double ErfcTail(double z)
+    {
+        if (z >= 27.3) return 0.0; // erfc(27.3) is below the smallest subnormal double
+        double t = 2.0 / (2.0 + z);
+        double y = (2.0 * t - (ChebT0 + 1.0)) / (1.0 - ChebT0);
+        // Clenshaw recurrence for sum c_k T_k(y).
+        double b1 = 0, b2 = 0;
+        for (int k = ErfcCheb.Length - 1; k >= 1; k--)
+        {
+            double b0 = 2.0 * y * b1 - b2 + ErfcCheb[k];
+            b2 = b1;
+            b1 = b0;
+        }
+        double g = y * b1 - b2 + ErfcCheb[0];
+        // exp(-z^2) with z^2 split exactly (hi + lo) so large z keeps full relative accuracy.
+        double z2 = z * z;
+        double lo = Math.FusedMultiplyAdd(z, z, -z2);
+        return t * Math.Exp(-z2) * Math.Exp(g - lo);
+    }
+
+    /// <summary>The error function erf(x).</summary>
+    public static double Erf(double x)
+    {
+        double a = Math.Abs(x);
+        if (a < 0.5)
+        {
+            double x2 = x * x, p = 0;
+            for (int k = ErfTaylor.Length - 1; k >= 0; k--) p = p * x2 + ErfTaylor[k];
+            return x * p;
+        }
+        if (double.IsNaN(x)) return x;
+        double r = 1.0 - ErfcTail(a);
+        return x < 0 ? -r : r;
+    }
+
+    /// <summary>The complementary error function erfc(x) = 1 - erf(x), accurate in the tails.</summary>
+    public static double Erfc(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        if (Math.Abs(x) < 0.5) return 1.0 - Erf(x);
+        return x > 0 ? ErfcTail(x) : 2.0 - ErfcTail(-x);
+    }
+
+    /// <summary>Standard normal CDF Phi(x) = erfc(-x/sqrt(2))/2 (no cancellation for negative x).</summary>
+    public static double NormalCdf(double x) => 0.5 * Erfc(-x * InvSqrt2);
+
+    /// <summary>Standard normal density phi(x).</summary>
+    public static double NormalPdf(double x) => InvSqrt2Pi * Math.Exp(-0.5 * x * x);
+
+    /// <summary>log(1 + x), accurate for small x (Goldberg's correction on top of log).</summary>
+    public static T Log1p<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        T u = T.One + x;
+        if (u == T.One) return x;
+        if (T.IsPositiveInfinity(u)) return u;
+        return T.Log(u) * x / (u - T.One);
+    }
+
+    /// <summary>exp(x) - 1, accurate for small x (Kahan's correction on top of exp).</summary>
+    public static T Expm1<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        T u = T.Exp(x);
+        if (u == T.One) return x;
+        T um1 = u - T.One;
+        if (um1 == -T.One || T.IsPositiveInfinity(u)) return um1;
+        return um1 * x / T.Log(u);
+    }
+}
