@@ -108,10 +108,23 @@ public sealed partial class CpuBackend
                     continue;
                 }
                 int outOff = o * inner;
+                if (I is null)
+                {
+                    // Values only: SIMD max/min across rows (IEEE maximum/minimum, so NaN propagates).
+                    var acc = V.AsSpan(outOff + c0, c1 - c0);
+                    new ReadOnlySpan<T>(S, baseOff + c0, c1 - c0).CopyTo(acc);
+                    for (int j = 1; j < len; j++)
+                    {
+                        var row = new ReadOnlySpan<T>(S, baseOff + j * inner + c0, c1 - c0);
+                        if (max) TensorPrimitives.Max(acc, row, acc);
+                        else TensorPrimitives.Min(acc, row, acc);
+                    }
+                    continue;
+                }
                 for (int c = c0; c < c1; c++)
                 {
                     V[outOff + c] = S[baseOff + c];
-                    if (I is not null) I[outOff + c] = 0;
+                    I[outOff + c] = 0;
                 }
                 for (int j = 1; j < len; j++)
                 {
@@ -124,7 +137,7 @@ public sealed partial class CpuBackend
                         if (better && !T.IsNaN(best))
                         {
                             V[outOff + c] = v;
-                            if (I is not null) I[outOff + c] = j;
+                            I[outOff + c] = j;
                         }
                     }
                 }

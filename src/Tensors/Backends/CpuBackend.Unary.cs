@@ -89,11 +89,7 @@ public sealed partial class CpuBackend
                 break;
             case UnaryOp.Gelu:
                 // x * Phi(x) with Phi = erfc(-x/sqrt2)/2: accurate in the negative tail, where 1 + erf(x/sqrt2) cancels.
-                for (int i = 0; i < d.Length; i++)
-                {
-                    double v = double.CreateTruncating(x[i]);
-                    d[i] = T.CreateTruncating(v * SpecialMath.NormalCdf(v));
-                }
+                GeluBlocks(x, d, x, backward: false);
                 break;
             case UnaryOp.GeluTanh:
             {
@@ -118,6 +114,42 @@ public sealed partial class CpuBackend
                 for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(SpecialMath.Erf(double.CreateTruncating(x[i])));
                 break;
             default: throw new NotSupportedException(op.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Exact GELU in float64 blocks: forward d = x Phi(x); backward d = g (Phi(x) + x phi(x)).
+    /// </summary>
+    private static void GeluBlocks<T>(ReadOnlySpan<T> x, Span<T> d, ReadOnlySpan<T> g, bool backward) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int B = SpecialMath.Block;
+        Span<double> xd = stackalloc double[B];
+        Span<double> phi = stackalloc double[B];
+        Span<double> pdf = stackalloc double[B];
+        var scratch = new double[6 * B];
+        for (int s = 0; s < d.Length; s += B)
+        {
+            int n = Math.Min(B, d.Length - s);
+            var xb = xd[..n];
+            var pb = phi[..n];
+            TensorPrimitives.ConvertTruncating(x.Slice(s, n), xb);
+            SpecialMath.NormalCdfBlock(xb, pb, scratch.AsSpan(0, 6 * n));
+            if (backward)
+            {
+                var q = pdf[..n];
+                TensorPrimitives.Multiply(xb, xb, q);
+                TensorPrimitives.Multiply(q, -0.5, q);
+                TensorPrimitives.Exp(q, q);
+                TensorPrimitives.Multiply(q, SpecialMath.InvSqrt2Pi, q);      // phi(x)
+                TensorPrimitives.MultiplyAdd(xb, q, pb, pb);                   // Phi + x phi
+                TensorPrimitives.ConvertTruncating(g.Slice(s, n), q);
+                TensorPrimitives.Multiply(pb, q, pb);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(pb, xb, pb);
+            }
+            TensorPrimitives.ConvertTruncating(pb, d.Slice(s, n));
         }
     }
 
@@ -176,11 +208,7 @@ public sealed partial class CpuBackend
                 break;
             case UnaryOp.Gelu:
                 // d/dx x Phi(x) = Phi(x) + x phi(x)
-                for (int i = 0; i < n; i++)
-                {
-                    double v = double.CreateTruncating(x[i]);
-                    d[i] = g[i] * T.CreateTruncating(SpecialMath.NormalCdf(v) + v * SpecialMath.NormalPdf(v));
-                }
+                GeluBlocks(x, d, g, backward: true);
                 break;
             case UnaryOp.GeluTanh:
             {

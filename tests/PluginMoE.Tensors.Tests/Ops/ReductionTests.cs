@@ -26,6 +26,10 @@ public class ReductionTests
         Assert.True(float.IsNaN(cv.data<float>()[0]));
         Assert.Equal(new long[] { 1, 2 }, ci.data<long>());
         Assert.True(float.IsNaN(torch.tensor(new[] { 1f, float.NaN }).amax([0]).item<float>()));
+        var colMax = col.amax(0).data<float>();
+        Assert.True(float.IsNaN(colMax[0]));
+        Assert.Equal(4f, colMax[1]);
+        Assert.Equal(0f, col.amin(0).data<float>()[1]);
     }
 
     [Fact]

@@ -88,6 +88,23 @@ public class UnaryTests
     }
 
     [Fact]
+    public void Gelu_VectorisedBlocks_MatchScalarNormalCdf()
+    {
+        var x = torch.linspace(-40, 40, 4001, ScalarType.Float64);
+        var got = x.gelu().data<double>();
+        var xs = x.data<double>();
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double expected = xs[i] * PluginMoE.Tensors.Backends.SpecialMath.NormalCdf(xs[i]);
+            Assert.True(Math.Abs(got[i] - expected) <= 1e-15 * Math.Abs(expected) + 1e-300, $"gelu({xs[i]}) = {got[i]:R} vs {expected:R}");
+        }
+        var special = torch.tensor(new[] { double.PositiveInfinity, double.NegativeInfinity, double.NaN }).gelu().data<double>();
+        Assert.Equal(double.PositiveInfinity, special[0]);
+        Assert.True(double.IsNaN(special[1])); // -inf * 0, as in PyTorch
+        Assert.True(double.IsNaN(special[2]));
+    }
+
+    [Fact]
     public void Gelu_UnknownApproximation_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => torch.ones(2).gelu("erf"));
