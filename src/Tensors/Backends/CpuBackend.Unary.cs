@@ -133,7 +133,7 @@ public sealed partial class CpuBackend
             var xb = xd[..n];
             var pb = phi[..n];
             TensorPrimitives.ConvertTruncating(x.Slice(s, n), xb);
-            SpecialMath.NormalCdfBlock(xb, pb, scratch.AsSpan(0, 6 * n));
+            SpecialMath.NormalCdfBlock(xb, pb, scratch.AsSpan(0, 6 * n), typeof(T) == typeof(float) ? 18 : 29);
             if (backward)
             {
                 var q = pdf[..n];
