@@ -189,7 +189,10 @@ public sealed partial class CpuBackend
     private static void GemmPacked<T>(GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mr, nr, _, _, _) = GemmBlocking<T>(path);
-        bool splitN = g.N >= g.M;
+        // Each thread packs all of the operand along the dimension that is not split, so split the one whose
+        // duplicated packing is cheaper: contiguous runs copy fast, transposing gathers cost about 4x more.
+        double packA = (double)g.M * g.K * (g.Rsa == 1 ? 1 : 4), packB = (double)g.K * g.N * (g.Csb == 1 ? 1 : 4);
+        bool splitN = g.N >= nr * 2 && (packA <= packB || g.M < mr * 2);
         int tile = splitN ? nr : mr;
         int tiles = ((splitN ? g.N : g.M) + tile - 1) / tile;
         long flopsPerTile = (long)(splitN ? g.M : g.N) * g.K * tile;

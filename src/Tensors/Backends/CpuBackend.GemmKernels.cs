@@ -3,6 +3,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PluginMoE.Tensors.Backends;
 
@@ -183,9 +184,14 @@ public sealed partial class CpuBackend
                 new Span<T>(d, kc * mr).Clear();
             if (csa == 1 && rows == mr)
             {
-                // Row-major A: read mr rows in step, write the panel sequentially.
-                for (int p = 0; p < kc; p++, d += mr)
-                    for (int r = 0; r < mr; r++) d[r] = src[r * rsa + p];
+                // Row-major A: read mr rows in step, write the panel sequentially (4x4 transposes for float).
+                int p = 0;
+                if (typeof(T) == typeof(float) && Sse.IsSupported && mr % 4 == 0)
+                    for (; p + 4 <= kc; p += 4)
+                        for (int r = 0; r < mr; r += 4)
+                            Transpose4x4((float*)(src + r * rsa + p), rsa, (float*)(d + p * mr + r), mr);
+                for (; p < kc; p++)
+                    for (int r = 0; r < mr; r++) d[p * mr + r] = src[r * rsa + p];
             }
             else if (rsa == 1)
             {
@@ -225,13 +231,44 @@ public sealed partial class CpuBackend
             }
             else
             {
-                // Transposed B (e.g. a linear layer's weight): walk each column along k.
-                for (int j = 0; j < cols; j++)
+                // Transposed B (e.g. a linear layer's weight): walk each column along k (4x4 transposes for float).
+                int j = 0;
+                if (typeof(T) == typeof(float) && Sse.IsSupported && rsb == 1)
+                    for (; j + 4 <= cols; j += 4)
+                    {
+                        int p = 0;
+                        for (; p + 4 <= kc; p += 4)
+                            Transpose4x4((float*)(src + j * csb + p), csb, (float*)(d + p * nr + j), nr);
+                        for (; p < kc; p++)
+                            for (int jj = j; jj < j + 4; jj++) d[p * nr + jj] = src[jj * csb + p];
+                    }
+                for (; j < cols; j++)
                 {
                     T* s = src + j * csb;
                     for (int p = 0; p < kc; p++) d[p * nr + j] = s[p * rsb];
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the 4x4 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>)
+    /// to <paramref name="dst"/> (row stride <paramref name="dstStride"/>): dst[c, r] = src[r, c].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose4x4(float* src, nint srcStride, float* dst, nint dstStride)
+    {
+        var r0 = Sse.LoadVector128(src);
+        var r1 = Sse.LoadVector128(src + srcStride);
+        var r2 = Sse.LoadVector128(src + 2 * srcStride);
+        var r3 = Sse.LoadVector128(src + 3 * srcStride);
+        var t0 = Sse.UnpackLow(r0, r1);   // r0[0] r1[0] r0[1] r1[1]
+        var t1 = Sse.UnpackHigh(r0, r1);  // r0[2] r1[2] r0[3] r1[3]
+        var t2 = Sse.UnpackLow(r2, r3);
+        var t3 = Sse.UnpackHigh(r2, r3);
+        Sse.Store(dst, Sse.MoveLowToHigh(t0, t2));                 // column 0
+        Sse.Store(dst + dstStride, Sse.MoveHighToLow(t2, t0));     // column 1
+        Sse.Store(dst + 2 * dstStride, Sse.MoveLowToHigh(t1, t3)); // column 2
+        Sse.Store(dst + 3 * dstStride, Sse.MoveHighToLow(t3, t1)); // column 3
     }
 }
