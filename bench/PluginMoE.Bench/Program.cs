@@ -1,1 +1,108 @@
-Console.WriteLine("bench");
+// Benchmark harness: runs the registered cases (warmup, repeats, median) and prints one JSON line per case;
+// --reference also runs them in PyTorch (tools/bench/torch_reference.py) and prints ours/torch ratios.
+// Usage: dotnet run -c Release --project bench/PluginMoE.Bench -- [--threads N] [--filter S] [--quick] [--reference] [--reps N]
+// --filter matches a substring of a case's key (op, shape, tags), e.g. gemm or [1024,1024,1024],"dtype":"float32","layout":"nn".
+// --reps N times exactly N calls after one warmup call (for perf stat and other profilers).
+using System.Diagnostics;
+using PluginMoE.Bench;
+using PluginMoE.Bench.Cases;
+using PluginMoE.Tensors.Backends;
+
+int threads = Environment.ProcessorCount;
+string? filter = null;
+bool quick = false, reference = false;
+int reps = 0;
+string python = "/usr/bin/python3";
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--filter": filter = args[++i]; break;
+        case "--quick": quick = true; break;
+        case "--reference": reference = true; break;
+        case "--python": python = args[++i]; break;
+        case "--reps": reps = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        default:
+            Console.Error.WriteLine($"unknown option '{args[i]}'; options: --threads N, --filter S, --quick, --reference, --reps N, --python PATH");
+            return 2;
+    }
+}
+ParallelFor.Threads = threads;
+var cases = Registry.All().Where(c => filter is null || c.Key.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+if (cases.Count == 0)
+{
+    Console.Error.WriteLine($"no case matches --filter {filter}; ops: {string.Join(", ", Registry.All().Select(c => c.Op).Distinct())}");
+    return 2;
+}
+
+var ours = new Dictionary<string, (double rate, double best)>();
+foreach (var c in cases)
+{
+    var run = c.Setup();
+    var (ms, cpuMs, minMs) = Timing.Measure(run, quick, reps);
+    double Rate(double t) => c.Unit == "gflops" ? c.Work / t / 1e6 : c.Work / t * 1e3;
+    double rate = Rate(ms), best = Rate(minMs);
+    ours[c.Key] = (rate, best);
+    string unit = c.Unit == "gflops" ? "gflops" : "elems_per_s";
+    string rateField = $"\"{unit}\":{Json.Num(rate)},\"{unit}_best\":{Json.Num(best)}";
+    Console.WriteLine($"{{{c.Key},\"threads\":{threads},{rateField},\"ms\":{Json.Num(ms)},\"cpu_ms\":{Json.Num(cpuMs)},\"min_ms\":{Json.Num(minMs)}}}");
+    GC.Collect();
+}
+
+if (reference)
+{
+    var script = FindScript("tools/bench/torch_reference.py");
+    var psi = new ProcessStartInfo(python)
+    {
+        RedirectStandardInput = true,
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    };
+    psi.ArgumentList.Add(script);
+    psi.ArgumentList.Add("--threads");
+    psi.ArgumentList.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    if (quick) psi.ArgumentList.Add("--quick");
+    using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
+    foreach (var c in cases)
+        p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\"}}");
+    p.StandardInput.Close();
+    var refs = new Dictionary<string, Dictionary<string, (double rate, double best)>>();
+    string? line;
+    while ((line = p.StandardOutput.ReadLine()) != null)
+    {
+        if (!line.StartsWith('{')) continue;
+        Console.WriteLine(line);
+        var (key, numbers) = Json.Parse(line);
+        string impl = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("impl").GetString()!;
+        string unit = numbers.ContainsKey("gflops") ? "gflops" : "elems_per_s";
+        if (!refs.TryGetValue(key, out var byImpl)) refs[key] = byImpl = [];
+        byImpl[impl] = (numbers.GetValueOrDefault(unit), numbers.GetValueOrDefault(unit + "_best"));
+    }
+    p.WaitForExit();
+    if (p.ExitCode != 0) Console.Error.WriteLine($"torch_reference.py exited with {p.ExitCode} (is PyTorch installed? see tools/install-reference.sh)");
+    foreach (var c in cases)
+    {
+        if (!refs.TryGetValue(c.Key, out var byImpl)) continue;
+        var (our, ourBest) = ours[c.Key];
+        var fields = $"{{{c.Key},\"threads\":{threads},\"ours\":{Json.Num(our)}";
+        foreach (var (impl, (rate, best)) in byImpl.OrderBy(x => x.Key, StringComparer.Ordinal))
+        {
+            string suffix = impl == "torch" ? "" : "_" + impl;
+            fields += $",\"{impl}\":{Json.Num(rate)},\"ratio{suffix}\":{Json.Num(our / rate)},\"ratio{suffix}_best\":{Json.Num(ourBest / best)}";
+        }
+        Console.WriteLine(fields + "}");
+    }
+}
+return 0;
+
+static string FindScript(string relative)
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+    {
+        var path = Path.Combine(dir.FullName, relative);
+        if (File.Exists(path)) return path;
+    }
+    var cwd = Path.Combine(Environment.CurrentDirectory, relative);
+    return File.Exists(cwd) ? cwd : throw new FileNotFoundException($"{relative} not found above {AppContext.BaseDirectory}");
+}

@@ -1,0 +1,272 @@
+// CPU GEMM driver: validation, batching, the choice between the direct path (tiny or skinny products) and
+// the packed GotoBLAS/BLIS path, and a thread split that never changes any element's reduction order over K.
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace PluginMoE.Tensors.Backends;
+
+public sealed partial class CpuBackend
+{
+    /// <summary>Kernel family for GEMM.</summary>
+    internal enum GemmPath
+    {
+        /// <summary>The widest family the CPU supports.</summary>
+        Auto,
+        /// <summary>AVX-512F + FMA register tiles.</summary>
+        Avx512,
+        /// <summary>AVX2 + FMA register tiles.</summary>
+        Avx2,
+        /// <summary>No packing; TensorPrimitives/scalar loops (CPUs without AVX2/FMA).</summary>
+        Portable,
+    }
+
+    /// <summary>Forces a GEMM kernel family (tests and benchmarks); <see cref="GemmPath.Auto"/> by default.</summary>
+    internal static GemmPath GemmPathOverride { get; set; } = GemmPath.Auto;
+
+    /// <summary>The GEMM kernel family in use.</summary>
+    internal static GemmPath ActiveGemmPath
+    {
+        get
+        {
+            bool has512 = Avx512F.IsSupported && Fma.IsSupported, has256 = Avx2.IsSupported && Fma.IsSupported;
+            var p = GemmPathOverride;
+            if (p == GemmPath.Avx512 && !has512 || p == GemmPath.Avx2 && !has256)
+                throw new PlatformNotSupportedException($"gemm: kernel family {p} is not supported by this CPU");
+            if (p != GemmPath.Auto) return p;
+            return has512 ? GemmPath.Avx512 : has256 ? GemmPath.Avx2 : GemmPath.Portable;
+        }
+    }
+
+    /// <summary>Products with at most this many multiply-adds skip packing.</summary>
+    private const long DirectMaxFlops = 32 * 32 * 32;
+
+    /// <summary>Minimum multiply-adds given to one thread (smaller products stay on the calling thread).</summary>
+    private const long MinFlopsPerThread = 1L << 20;
+
+    /// <inheritdoc/>
+    public Tensor Matmul(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Sizes.Length < 2 || a.Sizes.Length != b.Sizes.Length)
+            throw new ArgumentException($"gemm: operands must have the same rank >= 2, got shapes {Shape.Format(a.Sizes)} and {Shape.Format(b.Sizes)}");
+        var sizes = (int[])a.Sizes.Clone();
+        sizes[^1] = b.Sizes[^1];
+        var c = Tensor.Empty(a.dtype, sizes);
+        Gemm(a, b, c, 1, 0);
+        return c;
+    }
+
+    /// <inheritdoc/>
+    public void Gemm(Tensor a, Tensor b, Tensor c, double alpha = 1, double beta = 0)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        ValidateGemm(a, b, c);
+        switch (c.dtype)
+        {
+            case ScalarType.Float32: GemmTyped(a, b, c, (float)alpha, (float)beta); break;
+            case ScalarType.Float64: GemmTyped(a, b, c, alpha, beta); break;
+            default: throw new NotSupportedException($"gemm: {c.dtype.TorchName()} tensors are not supported; use float32 or float64");
+        }
+    }
+
+    private static void ValidateGemm(Tensor a, Tensor b, Tensor c)
+    {
+        int r = c.Sizes.Length;
+        if (r < 2 || a.Sizes.Length != r || b.Sizes.Length != r)
+            throw new ArgumentException($"gemm: a, b and c must have the same rank >= 2, got shapes {Shape.Format(a.Sizes)}, {Shape.Format(b.Sizes)} and {Shape.Format(c.Sizes)}");
+        if (a.dtype != c.dtype || b.dtype != c.dtype)
+            throw new ArgumentException($"gemm: dtypes differ ({a.dtype.TorchName()}, {b.dtype.TorchName()}, {c.dtype.TorchName()}); convert the operands to one type");
+        for (int d = 0; d < r - 2; d++)
+            if (a.Sizes[d] != c.Sizes[d] || b.Sizes[d] != c.Sizes[d])
+                throw new ArgumentException($"gemm: batch dims differ for shapes {Shape.Format(a.Sizes)}, {Shape.Format(b.Sizes)} and {Shape.Format(c.Sizes)}; expand the operands to the output's batch shape first");
+        if (a.Sizes[r - 1] != b.Sizes[r - 2] || a.Sizes[r - 2] != c.Sizes[r - 2] || b.Sizes[r - 1] != c.Sizes[r - 1])
+            throw new ArgumentException($"gemm: shapes {Shape.Format(a.Sizes)} @ {Shape.Format(b.Sizes)} -> {Shape.Format(c.Sizes)} do not fit (need (.., M, K) @ (.., K, N) -> (.., M, N))");
+    }
+
+    /// <summary>One matrix of a batch: pointers (as addresses) and strides in elements.</summary>
+    private readonly record struct GemmArgs<T>(int M, int N, int K, T Alpha, T Beta, nint A, nint Rsa, nint Csa, nint B, nint Rsb, nint Csb, nint C, nint Rsc, nint Csc);
+
+    private static unsafe void GemmTyped<T>(Tensor a, Tensor b, Tensor c, T alpha, T beta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int r = c.Sizes.Length;
+        int m = c.Sizes[r - 2], n = c.Sizes[r - 1], k = a.Sizes[r - 1];
+        int batch = 1;
+        for (int d = 0; d < r - 2; d++) batch *= c.Sizes[d];
+        if (batch == 0 || m == 0 || n == 0) return;
+        var path = ActiveGemmPath;
+
+        // Element offsets of every batch entry (row-major over the batch dims).
+        var offA = new int[batch];
+        var offB = new int[batch];
+        var offC = new int[batch];
+        var idx = new int[Math.Max(r - 2, 0)];
+        int oa = a.Offset, ob = b.Offset, oc = c.Offset;
+        for (int i = 0; i < batch; i++)
+        {
+            offA[i] = oa; offB[i] = ob; offC[i] = oc;
+            for (int d = r - 3; d >= 0; d--)
+            {
+                idx[d]++;
+                oa += a.Strides[d]; ob += b.Strides[d]; oc += c.Strides[d];
+                if (idx[d] < c.Sizes[d]) break;
+                oa -= a.Strides[d] * c.Sizes[d]; ob -= b.Strides[d] * c.Sizes[d]; oc -= c.Strides[d] * c.Sizes[d];
+                idx[d] = 0;
+            }
+        }
+
+        fixed (T* pa = a.StorageAs<T>(), pb = b.StorageAs<T>(), pc = c.StorageAs<T>())
+        {
+            nint baseA = (nint)pa, baseB = (nint)pb, baseC = (nint)pc;
+            int sz = sizeof(T);
+            GemmArgs<T> Args(int i) => new(m, n, k, alpha, beta,
+                baseA + (nint)offA[i] * sz, a.Strides[r - 2], a.Strides[r - 1],
+                baseB + (nint)offB[i] * sz, b.Strides[r - 2], b.Strides[r - 1],
+                baseC + (nint)offC[i] * sz, c.Strides[r - 2], c.Strides[r - 1]);
+
+            long flops = (long)m * n * Math.Max(k, 1);
+            int threads = ParallelFor.Threads;
+            bool overBatch = batch > 1 && (batch % threads == 0 || batch >= 4 * threads || flops < MinFlopsPerThread * threads);
+            if (overBatch)
+            {
+                int minChunk = (int)Math.Clamp(MinFlopsPerThread / flops, 1, batch);
+                ParallelFor.Run(batch, minChunk, (b0, b1) =>
+                {
+                    for (int i = b0; i < b1; i++) GemmOne(Args(i), path, parallel: false);
+                });
+            }
+            else
+            {
+                for (int i = 0; i < batch; i++) GemmOne(Args(i), path, parallel: true);
+            }
+        }
+    }
+
+    /// <summary>One product; the path depends only on the sizes, so the result never depends on the thread count.</summary>
+    private static void GemmOne<T>(in GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (g.K == 0 || T.IsZero(g.Alpha))
+        {
+            ScaleC(g);
+            return;
+        }
+        bool direct = path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops;
+        if (direct) GemmDirect(g, parallel);
+        else GemmPacked(g, path, parallel);
+    }
+
+    /// <summary>C = beta * C (beta = 0 writes zeros, ignoring NaNs in C).</summary>
+    private static unsafe void ScaleC<T>(in GemmArgs<T> g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* c = (T*)g.C;
+        for (int i = 0; i < g.M; i++)
+            for (int j = 0; j < g.N; j++)
+            {
+                T* e = c + i * g.Rsc + j * g.Csc;
+                *e = T.IsZero(g.Beta) ? T.Zero : *e * g.Beta;
+            }
+    }
+
+    /// <summary>Register tile and cache blocks (elements) for a kernel family and element type.</summary>
+    private static (int mr, int nr, int mc, int kc, int nc) GemmBlocking<T>(GemmPath path) where T : unmanaged
+    {
+        // Zen 4/5: 48 KiB L1d, 1 MiB L2. The kc x nr B micro-panel (~32 KiB at kc = 256, float AVX-512) stays in L1
+        // while the mc x kc A block (<= ~480 KiB) streams from L2; the kc x nc B panel lives in L3.
+        int w = path == GemmPath.Avx512 ? Vector512<T>.Count : Vector256<T>.Count;
+        int mr = path == GemmPath.Avx512 ? 12 : 6;
+        int nr = 2 * w;
+        int kc = 256;
+        int mc = 480 * 1024 / (kc * Unsafe.SizeOf<T>()) / mr * mr; // ~480 KiB of A
+        int nc = 2048;
+        return (mr, nr, mc, kc, nc);
+    }
+
+    /// <summary>Packed path: splits the larger of M and N over threads in whole register tiles, then runs GotoBLAS loops.</summary>
+    private static void GemmPacked<T>(GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mr, nr, _, _, _) = GemmBlocking<T>(path);
+        // Each thread packs all of the operand along the dimension that is not split, so split the one whose
+        // duplicated packing is cheaper: contiguous runs copy fast, transposing gathers cost about 4x more.
+        double packA = (double)g.M * g.K * (g.Rsa == 1 ? 1 : 4), packB = (double)g.K * g.N * (g.Csb == 1 ? 1 : 4);
+        bool splitN = g.N >= nr * 2 && (packA <= packB || g.M < mr * 2);
+        int tile = splitN ? nr : mr;
+        int tiles = ((splitN ? g.N : g.M) + tile - 1) / tile;
+        long flopsPerTile = (long)(splitN ? g.M : g.N) * g.K * tile;
+        int minChunk = parallel ? (int)Math.Clamp(MinFlopsPerThread / flopsPerTile, 1, tiles) : tiles;
+        int sz = Unsafe.SizeOf<T>();
+        ParallelFor.Run(tiles, minChunk, (t0, t1) =>
+        {
+            int s = t0 * tile, e = Math.Min(t1 * tile, splitN ? g.N : g.M);
+            var sub = splitN
+                ? g with { N = e - s, B = g.B + s * g.Csb * sz, C = g.C + s * g.Csc * sz }
+                : g with { M = e - s, A = g.A + s * g.Rsa * sz, C = g.C + s * g.Rsc * sz };
+            Goto(sub, path);
+        });
+    }
+
+    /// <summary>The five GotoBLAS loops around the micro-kernel for one thread's share.</summary>
+    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path);
+        int ncMax = Math.Min(NC, (g.N + nr - 1) / nr * nr);
+        int mcMax = Math.Min(MC, (g.M + mr - 1) / mr * mr);
+        int kcMax = Math.Min(KC, g.K);
+        var buf = GemmBuffers.ForThisThread;
+        T* ap = (T*)buf.PackA(mcMax * kcMax * sizeof(T));
+        T* bp = (T*)buf.PackB(ncMax * kcMax * sizeof(T));
+        T* tmp = (T*)buf.Tile(mr * nr * sizeof(T));
+        T* A = (T*)g.A, B = (T*)g.B, C = (T*)g.C;
+        var finalMode = MergeMode(g.Alpha, g.Beta);
+        var accMode = MergeMode(g.Alpha, T.One);
+        bool unitCol = g.Csc == 1;
+
+        for (int jc = 0; jc < g.N; jc += NC)
+        {
+            int nc = Math.Min(NC, g.N - jc);
+            for (int pc = 0; pc < g.K; pc += KC)
+            {
+                int kc = Math.Min(KC, g.K - pc);
+                PackB(kc, nc, B + pc * g.Rsb + jc * g.Csb, g.Rsb, g.Csb, bp, nr);
+                var mode = pc == 0 ? finalMode : accMode;
+                T beta = pc == 0 ? g.Beta : T.One;
+                for (int ic = 0; ic < g.M; ic += MC)
+                {
+                    int mc = Math.Min(MC, g.M - ic);
+                    PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int nrr = Math.Min(nr, nc - jr);
+                        T* bpanel = bp + (nint)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int mrr = Math.Min(mr, mc - ir);
+                            T* apanel = ap + (nint)ir * kc;
+                            T* cTile = C + (ic + ir) * g.Rsc + (jc + jr) * g.Csc;
+                            if (mrr == mr && nrr == nr && unitCol)
+                            {
+                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
+                                else Micro256(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
+                            }
+                            else
+                            {
+                                // Edge or strided tile: full tile into a scratch buffer, then merge the valid part.
+                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
+                                else Micro256(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
+                                for (int i = 0; i < mrr; i++)
+                                    for (int j = 0; j < nrr; j++)
+                                    {
+                                        T* e = cTile + i * g.Rsc + j * g.Csc;
+                                        *e = MergeScalar(tmp[i * nr + j], *e, g.Alpha, beta, mode);
+                                    }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+// GEMM micro-kernels and panel packing (GotoBLAS/BLIS layout: Goto & van de Geijn, "Anatomy of
+// high-performance matrix multiplication", 2008). Register tiles: 12 x 2 vectors (AVX-512), 6 x 2 vectors (AVX2).
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace PluginMoE.Tensors.Backends;
+
+public sealed partial class CpuBackend
+{
+    /// <summary>How a finished tile of accumulators is merged into C (chosen once from alpha and beta).</summary>
+    internal enum GemmMerge
+    {
+        /// <summary>c = acc (alpha = 1, beta = 0).</summary>
+        Store,
+        /// <summary>c = alpha * acc (beta = 0).</summary>
+        Scale,
+        /// <summary>c = c + acc (alpha = 1, beta = 1).</summary>
+        Add,
+        /// <summary>c = fma(alpha, acc, c) (beta = 1).</summary>
+        AxpyAdd,
+        /// <summary>c = fma(alpha, acc, beta * c).</summary>
+        General,
+    }
+
+    internal static GemmMerge MergeMode<T>(T alpha, T beta) where T : IFloatingPointIeee754<T> =>
+        T.IsZero(beta) ? (alpha == T.One ? GemmMerge.Store : GemmMerge.Scale)
+        : beta == T.One ? (alpha == T.One ? GemmMerge.Add : GemmMerge.AxpyAdd)
+        : GemmMerge.General;
+
+    /// <summary>Scalar merge with exactly the arithmetic of the vector <c>Put</c> overloads (edge tiles, direct path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T MergeScalar<T>(T acc, T old, T alpha, T beta, GemmMerge mode) where T : IFloatingPointIeee754<T> => mode switch
+    {
+        GemmMerge.Store => acc,
+        GemmMerge.Scale => acc * alpha,
+        GemmMerge.Add => old + acc,
+        GemmMerge.AxpyAdd => T.FusedMultiplyAdd(alpha, acc, old),
+        _ => T.FusedMultiplyAdd(alpha, acc, old * beta),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> FmaV<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        if (typeof(T) == typeof(float)) return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> FmaV<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+    {
+        if (typeof(T) == typeof(float)) return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Put<T>(T* dst, Vector512<T> acc, Vector512<T> alpha, Vector512<T> beta, GemmMerge mode) where T : unmanaged
+    {
+        switch (mode)
+        {
+            case GemmMerge.Store: acc.Store(dst); break;
+            case GemmMerge.Scale: (acc * alpha).Store(dst); break;
+            case GemmMerge.Add: (Vector512.Load(dst) + acc).Store(dst); break;
+            case GemmMerge.AxpyAdd: FmaV(alpha, acc, Vector512.Load(dst)).Store(dst); break;
+            default: FmaV(alpha, acc, Vector512.Load(dst) * beta).Store(dst); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Put<T>(T* dst, Vector256<T> acc, Vector256<T> alpha, Vector256<T> beta, GemmMerge mode) where T : unmanaged
+    {
+        switch (mode)
+        {
+            case GemmMerge.Store: acc.Store(dst); break;
+            case GemmMerge.Scale: (acc * alpha).Store(dst); break;
+            case GemmMerge.Add: (Vector256.Load(dst) + acc).Store(dst); break;
+            case GemmMerge.AxpyAdd: FmaV(alpha, acc, Vector256.Load(dst)).Store(dst); break;
+            default: FmaV(alpha, acc, Vector256.Load(dst) * beta).Store(dst); break;
+        }
+    }
+
+    /// <summary>
+    /// AVX-512 tile: C[12, 2w] (row stride <paramref name="rsc"/>, unit column stride) merged with the product of
+    /// a packed A micro-panel (kc x 12, k-major) and a packed B micro-panel (kc x 2w, k-major); w = lanes of T.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Micro512<T>(int kc, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode) where T : unmanaged
+    {
+        Vector512<T> c00 = default, c01 = default;
+        Vector512<T> c10 = default, c11 = default;
+        Vector512<T> c20 = default, c21 = default;
+        Vector512<T> c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default;
+        Vector512<T> c50 = default, c51 = default;
+        Vector512<T> c60 = default, c61 = default;
+        Vector512<T> c70 = default, c71 = default;
+        Vector512<T> c80 = default, c81 = default;
+        Vector512<T> c90 = default, c91 = default;
+        Vector512<T> c100 = default, c101 = default;
+        Vector512<T> c110 = default, c111 = default;
+        int w = Vector512<T>.Count;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(bp);
+            var b1 = Vector512.Load(bp + w);
+            var a0 = Vector512.Create(ap[0]); c00 = FmaV(a0, b0, c00); c01 = FmaV(a0, b1, c01);
+            var a1 = Vector512.Create(ap[1]); c10 = FmaV(a1, b0, c10); c11 = FmaV(a1, b1, c11);
+            var a2 = Vector512.Create(ap[2]); c20 = FmaV(a2, b0, c20); c21 = FmaV(a2, b1, c21);
+            var a3 = Vector512.Create(ap[3]); c30 = FmaV(a3, b0, c30); c31 = FmaV(a3, b1, c31);
+            var a4 = Vector512.Create(ap[4]); c40 = FmaV(a4, b0, c40); c41 = FmaV(a4, b1, c41);
+            var a5 = Vector512.Create(ap[5]); c50 = FmaV(a5, b0, c50); c51 = FmaV(a5, b1, c51);
+            var a6 = Vector512.Create(ap[6]); c60 = FmaV(a6, b0, c60); c61 = FmaV(a6, b1, c61);
+            var a7 = Vector512.Create(ap[7]); c70 = FmaV(a7, b0, c70); c71 = FmaV(a7, b1, c71);
+            var a8 = Vector512.Create(ap[8]); c80 = FmaV(a8, b0, c80); c81 = FmaV(a8, b1, c81);
+            var a9 = Vector512.Create(ap[9]); c90 = FmaV(a9, b0, c90); c91 = FmaV(a9, b1, c91);
+            var a10 = Vector512.Create(ap[10]); c100 = FmaV(a10, b0, c100); c101 = FmaV(a10, b1, c101);
+            var a11 = Vector512.Create(ap[11]); c110 = FmaV(a11, b0, c110); c111 = FmaV(a11, b1, c111);
+            ap += 12;
+            bp += 2 * w;
+        }
+        var va = Vector512.Create(alpha);
+        var vb = Vector512.Create(beta);
+        Put(c + 0 * rsc, c00, va, vb, mode); Put(c + 0 * rsc + w, c01, va, vb, mode);
+        Put(c + 1 * rsc, c10, va, vb, mode); Put(c + 1 * rsc + w, c11, va, vb, mode);
+        Put(c + 2 * rsc, c20, va, vb, mode); Put(c + 2 * rsc + w, c21, va, vb, mode);
+        Put(c + 3 * rsc, c30, va, vb, mode); Put(c + 3 * rsc + w, c31, va, vb, mode);
+        Put(c + 4 * rsc, c40, va, vb, mode); Put(c + 4 * rsc + w, c41, va, vb, mode);
+        Put(c + 5 * rsc, c50, va, vb, mode); Put(c + 5 * rsc + w, c51, va, vb, mode);
+        Put(c + 6 * rsc, c60, va, vb, mode); Put(c + 6 * rsc + w, c61, va, vb, mode);
+        Put(c + 7 * rsc, c70, va, vb, mode); Put(c + 7 * rsc + w, c71, va, vb, mode);
+        Put(c + 8 * rsc, c80, va, vb, mode); Put(c + 8 * rsc + w, c81, va, vb, mode);
+        Put(c + 9 * rsc, c90, va, vb, mode); Put(c + 9 * rsc + w, c91, va, vb, mode);
+        Put(c + 10 * rsc, c100, va, vb, mode); Put(c + 10 * rsc + w, c101, va, vb, mode);
+        Put(c + 11 * rsc, c110, va, vb, mode); Put(c + 11 * rsc + w, c111, va, vb, mode);
+    }
+
+    /// <summary>AVX2 tile: C[6, 2w] from packed panels (kc x 6 and kc x 2w), as <see cref="Micro512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Micro256<T>(int kc, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode) where T : unmanaged
+    {
+        Vector256<T> c00 = default, c01 = default;
+        Vector256<T> c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default;
+        Vector256<T> c40 = default, c41 = default;
+        Vector256<T> c50 = default, c51 = default;
+        int w = Vector256<T>.Count;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(bp);
+            var b1 = Vector256.Load(bp + w);
+            var a0 = Vector256.Create(ap[0]); c00 = FmaV(a0, b0, c00); c01 = FmaV(a0, b1, c01);
+            var a1 = Vector256.Create(ap[1]); c10 = FmaV(a1, b0, c10); c11 = FmaV(a1, b1, c11);
+            var a2 = Vector256.Create(ap[2]); c20 = FmaV(a2, b0, c20); c21 = FmaV(a2, b1, c21);
+            var a3 = Vector256.Create(ap[3]); c30 = FmaV(a3, b0, c30); c31 = FmaV(a3, b1, c31);
+            var a4 = Vector256.Create(ap[4]); c40 = FmaV(a4, b0, c40); c41 = FmaV(a4, b1, c41);
+            var a5 = Vector256.Create(ap[5]); c50 = FmaV(a5, b0, c50); c51 = FmaV(a5, b1, c51);
+            ap += 6;
+            bp += 2 * w;
+        }
+        var va = Vector256.Create(alpha);
+        var vb = Vector256.Create(beta);
+        Put(c + 0 * rsc, c00, va, vb, mode); Put(c + 0 * rsc + w, c01, va, vb, mode);
+        Put(c + 1 * rsc, c10, va, vb, mode); Put(c + 1 * rsc + w, c11, va, vb, mode);
+        Put(c + 2 * rsc, c20, va, vb, mode); Put(c + 2 * rsc + w, c21, va, vb, mode);
+        Put(c + 3 * rsc, c30, va, vb, mode); Put(c + 3 * rsc + w, c31, va, vb, mode);
+        Put(c + 4 * rsc, c40, va, vb, mode); Put(c + 4 * rsc + w, c41, va, vb, mode);
+        Put(c + 5 * rsc, c50, va, vb, mode); Put(c + 5 * rsc + w, c51, va, vb, mode);
+    }
+
+    /// <summary>
+    /// Packs an mc x kc block of A (strides <paramref name="rsa"/>, <paramref name="csa"/>) into micro-panels of
+    /// <paramref name="mr"/> rows, each stored k-major (panel[p * mr + r]); rows past mc are zero.
+    /// </summary>
+    private static unsafe void PackA<T>(int mc, int kc, T* a, nint rsa, nint csa, T* dst, int mr) where T : unmanaged
+    {
+        for (int i0 = 0; i0 < mc; i0 += mr)
+        {
+            int rows = Math.Min(mr, mc - i0);
+            T* d = dst + (nint)i0 * kc;
+            T* src = a + i0 * rsa;
+            if (rows < mr)
+                new Span<T>(d, kc * mr).Clear();
+            if (csa == 1 && rows == mr)
+            {
+                // Row-major A: read mr rows in step, write the panel sequentially (4x4 transposes for float).
+                int p = 0;
+                if (typeof(T) == typeof(float) && Sse.IsSupported && mr % 4 == 0)
+                    for (; p + 4 <= kc; p += 4)
+                        for (int r = 0; r < mr; r += 4)
+                            Transpose4x4((float*)(src + r * rsa + p), rsa, (float*)(d + p * mr + r), mr);
+                for (; p < kc; p++)
+                    for (int r = 0; r < mr; r++) d[p * mr + r] = src[r * rsa + p];
+            }
+            else if (rsa == 1)
+            {
+                // Column-major A (a transposed view): each k is a contiguous run of rows.
+                for (int p = 0; p < kc; p++, d += mr)
+                    new ReadOnlySpan<T>(src + p * csa, rows).CopyTo(new Span<T>(d, rows));
+            }
+            else
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    T* s = src + r * rsa;
+                    for (int p = 0; p < kc; p++) d[p * mr + r] = s[p * csa];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs a kc x nc block of B (strides <paramref name="rsb"/>, <paramref name="csb"/>) into micro-panels of
+    /// <paramref name="nr"/> columns, each stored k-major (panel[p * nr + j]); columns past nc are zero.
+    /// </summary>
+    private static unsafe void PackB<T>(int kc, int nc, T* b, nint rsb, nint csb, T* dst, int nr) where T : unmanaged
+    {
+        for (int j0 = 0; j0 < nc; j0 += nr)
+        {
+            int cols = Math.Min(nr, nc - j0);
+            T* d = dst + (nint)j0 * kc;
+            T* src = b + j0 * csb;
+            if (cols < nr)
+                new Span<T>(d, kc * nr).Clear();
+            if (csb == 1)
+            {
+                // Row-major B: each k is a contiguous run of columns.
+                for (int p = 0; p < kc; p++, d += nr)
+                    new ReadOnlySpan<T>(src + p * rsb, cols).CopyTo(new Span<T>(d, cols));
+            }
+            else
+            {
+                // Transposed B (e.g. a linear layer's weight): walk each column along k (4x4 transposes for float).
+                int j = 0;
+                if (typeof(T) == typeof(float) && Sse.IsSupported && rsb == 1)
+                    for (; j + 4 <= cols; j += 4)
+                    {
+                        int p = 0;
+                        for (; p + 4 <= kc; p += 4)
+                            Transpose4x4((float*)(src + j * csb + p), csb, (float*)(d + p * nr + j), nr);
+                        for (; p < kc; p++)
+                            for (int jj = j; jj < j + 4; jj++) d[p * nr + jj] = src[jj * csb + p];
+                    }
+                for (; j < cols; j++)
+                {
+                    T* s = src + j * csb;
+                    for (int p = 0; p < kc; p++) d[p * nr + j] = s[p * rsb];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the 4x4 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>)
+    /// to <paramref name="dst"/> (row stride <paramref name="dstStride"/>): dst[c, r] = src[r, c].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose4x4(float* src, nint srcStride, float* dst, nint dstStride)
+    {
+        var r0 = Sse.LoadVector128(src);
+        var r1 = Sse.LoadVector128(src + srcStride);
+        var r2 = Sse.LoadVector128(src + 2 * srcStride);
+        var r3 = Sse.LoadVector128(src + 3 * srcStride);
+        var t0 = Sse.UnpackLow(r0, r1);   // r0[0] r1[0] r0[1] r1[1]
+        var t1 = Sse.UnpackHigh(r0, r1);  // r0[2] r1[2] r0[3] r1[3]
+        var t2 = Sse.UnpackLow(r2, r3);
+        var t3 = Sse.UnpackHigh(r2, r3);
+        Sse.Store(dst, Sse.MoveLowToHigh(t0, t2));                 // column 0
+        Sse.Store(dst + dstStride, Sse.MoveHighToLow(t2, t0));     // column 1
+        Sse.Store(dst + 2 * dstStride, Sse.MoveLowToHigh(t1, t3)); // column 2
+        Sse.Store(dst + 3 * dstStride, Sse.MoveHighToLow(t3, t1)); // column 3
+    }
+}

@@ -1,0 +1,333 @@
+// Tests for matmul/mm/bmm/linear and the GEMM kernels: naive float64 triple loops as the oracle (every kernel
+// family, odd sizes, transposed and strided operands), broadcasting, shape errors, gradients and determinism.
+using PluginMoE.Tensors.Backends;
+
+namespace PluginMoE.Tensors.Tests.Ops;
+
+public class MatmulTests
+{
+    private static readonly int[] OddSizes = [1, 3, 17, 33, 65, 130];
+
+    /// <summary>Kernel families this CPU can run (the portable one always).</summary>
+    public static TheoryData<string> Paths()
+    {
+        var d = new TheoryData<string> { "Portable" };
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) d.Add("Avx2");
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) d.Add("Avx512");
+        return d;
+    }
+
+    private static T WithPath<T>(string path, Func<T> f)
+    {
+        var old = CpuBackend.GemmPathOverride;
+        CpuBackend.GemmPathOverride = Enum.Parse<CpuBackend.GemmPath>(path);
+        try { return f(); }
+        finally { CpuBackend.GemmPathOverride = old; }
+    }
+
+    /// <summary>Naive float64 product of (.., M, K) @ (.., K, N) with equal batch dims.</summary>
+    private static double[] Naive(Tensor a, Tensor b)
+    {
+        var x = a.to(ScalarType.Float64).data<double>();
+        var y = b.to(ScalarType.Float64).data<double>();
+        int m = (int)a.size(-2), k = (int)a.size(-1), n = (int)b.size(-1);
+        int batch = (int)(a.numel() / Math.Max(1, m * k));
+        if (m * k == 0) batch = (int)(b.numel() / Math.Max(1, k * n));
+        var r = new double[batch * m * n];
+        for (int t = 0; t < batch; t++)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) s += x[t * m * k + i * k + p] * y[t * k * n + p * n + j];
+                    r[t * m * n + i * n + j] = s;
+                }
+        return r;
+    }
+
+    /// <summary>Asserts closeness scaled by the magnitude of the terms (float32 rounding grows with K).</summary>
+    private static void AssertClose(double[] expected, Tensor actual, int k, double tol)
+    {
+        var got = actual.to(ScalarType.Float64).data<double>();
+        Assert.Equal(expected.Length, got.Length);
+        double scale = Math.Sqrt(Math.Max(k, 1)) * 4;
+        for (int i = 0; i < got.Length; i++)
+            Assert.True(Math.Abs(got[i] - expected[i]) <= tol * scale * (1 + Math.Abs(expected[i])),
+                $"element {i}: expected {expected[i]:G10}, got {got[i]:G10}");
+    }
+
+    private static Tensor Rand(Generator g, ScalarType t, params long[] shape) => torch.randn(shape, t, g);
+
+    private static double Tol(ScalarType t) => t == ScalarType.Float32 ? 1e-6 : 1e-14;
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matmul_OddSizesAndAllTransposes_MatchNaiveLoops(string path)
+    {
+        var g = new Generator(1);
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+            foreach (int m in OddSizes)
+                foreach (int k in new[] { 1, 17, 130 })
+                    foreach (int n in OddSizes)
+                        for (int tr = 0; tr < 4; tr++)
+                        {
+                            var a = (tr & 1) == 0 ? Rand(g, type, m, k) : Rand(g, type, k, m).mT;
+                            var b = (tr & 2) == 0 ? Rand(g, type, k, n) : Rand(g, type, n, k).mT;
+                            var c = WithPath(path, () => torch.matmul(a, b));
+                            Assert.Equal(new long[] { m, n }, c.shape);
+                            AssertClose(Naive(a, b), c, k, Tol(type));
+                        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matmul_LargerThanCacheBlocks_MatchesNaiveLoops(string path)
+    {
+        // M > MC, K > KC (several K blocks and a partial one), N with an edge tile; both transposes.
+        var g = new Generator(2);
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+            foreach (var (m, k, n) in new[] { (490, 300, 40), (40, 270, 520) })
+            {
+                var a = Rand(g, type, k, m).mT;
+                var b = Rand(g, type, k, n);
+                AssertClose(Naive(a, b), WithPath(path, () => torch.matmul(a, b)), k, Tol(type));
+                var bt = Rand(g, type, n, k).mT;
+                AssertClose(Naive(a, bt), WithPath(path, () => torch.matmul(a, bt)), k, Tol(type));
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matmul_StridedNonContiguousOperands_MatchNaiveLoops(string path)
+    {
+        var g = new Generator(3);
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            var a = Rand(g, type, 40, 2 * 37).slice(1, 0, 2 * 37, 2);       // column stride 2
+            var b = Rand(g, type, 45, 50).narrow(0, 3, 37).narrow(1, 5, 41); // offset, row stride 50
+            AssertClose(Naive(a, b), WithPath(path, () => torch.matmul(a, b)), 37, Tol(type));
+            var a3 = Rand(g, type, 37, 3, 20).permute(1, 2, 0);               // (3, 20, 37), no unit stride
+            var b3 = Rand(g, type, 3, 41, 37).transpose(1, 2);                // (3, 37, 41)
+            AssertClose(Naive(a3, b3), WithPath(path, () => torch.matmul(a3, b3)), 37, Tol(type));
+        }
+    }
+
+    [Fact]
+    public void Matmul_BroadcastBatchDims_MatchesNaivePerBatch()
+    {
+        var g = new Generator(4);
+        var cases = new (long[] a, long[] b, long[] c)[]
+        {
+            ([2, 3, 5, 4], [3, 4, 6], [2, 3, 5, 6]),
+            ([2, 1, 5, 4], [1, 3, 4, 6], [2, 3, 5, 6]),
+            ([2, 7, 9], [9, 11], [2, 7, 11]),        // (B, T, D) @ (D, E)
+            ([5, 4], [3, 4, 6], [3, 5, 6]),          // 2-D on the left
+            ([2, 3, 40, 33], [2, 3, 33, 70], [2, 3, 40, 70]), // (B, H, T, D) @ (B, H, D, S)
+        };
+        foreach (var (sa, sb, sc) in cases)
+        {
+            var a = Rand(g, ScalarType.Float32, sa);
+            var b = Rand(g, ScalarType.Float32, sb);
+            var c = torch.matmul(a, b);
+            Assert.Equal(sc, c.shape);
+            var batch = sc[..^2];
+            var ae = a.expand([.. batch, sa[^2], sa[^1]]);
+            var be = b.expand([.. batch, sb[^2], sb[^1]]);
+            AssertClose(Naive(ae, be), c, (int)sa[^1], 1e-6);
+        }
+    }
+
+    [Fact]
+    public void Matmul_OneDimensionalOperands_FollowPyTorchShapes()
+    {
+        var v = torch.tensor(new float[] { 1, 2, 3 });
+        var w = torch.tensor(new float[] { 4, 5, 6 });
+        var dot = torch.matmul(v, w);
+        Assert.Empty(dot.shape);
+        Assert.Equal(32f, dot.item<float>());
+
+        var m = torch.tensor(new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
+        var mv = torch.matmul(m, v);                       // (2, 3) @ (3) -> (2)
+        Assert.Equal(new long[] { 2 }, mv.shape);
+        Assert.Equal(new float[] { 14, 32 }, mv.data<float>());
+        var vm = torch.matmul(torch.tensor(new float[] { 1, -1 }), m); // (2) @ (2, 3) -> (3)
+        Assert.Equal(new float[] { -3, -3, -3 }, vm.data<float>());
+
+        var batched = torch.arange(12).reshape(2, 2, 3).@float();
+        Assert.Equal(new long[] { 2, 2 }, torch.matmul(batched, v).shape); // (2, 2, 3) @ (3) -> (2, 2)
+        Assert.Equal(new long[] { 2, 3 }, torch.matmul(torch.tensor(new float[] { 1, 1 }), batched).shape);
+        Assert.Equal(new float[] { 3, 5, 7, 15, 17, 19 }, torch.matmul(torch.tensor(new float[] { 1, 1 }), batched).data<float>());
+    }
+
+    [Fact]
+    public void Matmul_KnownValues_MatchPyTorch()
+    {
+        // /usr/bin/python3 -c "import torch; a=torch.arange(6.).reshape(2,3); b=torch.arange(12.).reshape(3,4)-5; print(a@b)"
+        var a = torch.arange(6).reshape(2, 3).@float();
+        var b = (torch.arange(12).reshape(3, 4).@float() - 5.0);
+        Assert.Equal(new float[] { 5, 8, 11, 14, -4, 8, 20, 32 }, (a.matmul(b)).data<float>());
+    }
+
+    [Fact]
+    public void Matmul_MismatchedShapes_ThrowWithBothShapes()
+    {
+        var e = Assert.Throws<ArgumentException>(() => torch.matmul(torch.zeros(2, 3), torch.zeros(4, 5)));
+        Assert.Contains("matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)", e.Message);
+        Assert.Throws<ArgumentException>(() => torch.matmul(torch.zeros(2, 3, 4), torch.zeros(5, 4, 6)));
+        Assert.Throws<ArgumentException>(() => torch.matmul(torch.scalar_tensor(1), torch.zeros(3)));
+        Assert.Throws<ArgumentException>(() => torch.matmul(torch.zeros(3), torch.zeros(4)));
+        Assert.Throws<ArgumentException>(() => torch.matmul(torch.zeros(2, 3), torch.zeros([3, 2], ScalarType.Float64)));
+        Assert.Throws<NotSupportedException>(() => torch.matmul(torch.arange(4).reshape(2, 2), torch.arange(4).reshape(2, 2)));
+        Assert.Throws<ArgumentException>(() => torch.mm(torch.zeros(2, 3, 4), torch.zeros(4, 5)));
+        Assert.Contains("batch sizes differ", Assert.Throws<ArgumentException>(() => torch.bmm(torch.zeros(2, 3, 4), torch.zeros(3, 4, 5))).Message);
+        Assert.Contains("expects 4", Assert.Throws<ArgumentException>(() => torch.nn.functional.linear(torch.zeros(2, 5), torch.zeros(3, 4))).Message);
+        Assert.Throws<ArgumentException>(() => torch.nn.functional.linear(torch.zeros(2, 4), torch.zeros(3, 4), torch.zeros(4)));
+    }
+
+    [Fact]
+    public void MmAndBmm_MatchMatmul()
+    {
+        var g = new Generator(5);
+        var a = Rand(g, ScalarType.Float64, 3, 5, 7);
+        var b = Rand(g, ScalarType.Float64, 3, 7, 2);
+        Assert.Equal(torch.matmul(a, b).data<double>(), torch.bmm(a, b).data<double>());
+        Assert.Equal(torch.matmul(a[1], b[2]).data<double>(), a[1].mm(b[2]).data<double>());
+    }
+
+    [Fact]
+    public void Linear_WithAndWithoutBias_MatchesNaive()
+    {
+        var g = new Generator(6);
+        var w = Rand(g, ScalarType.Float32, 9, 13);
+        var bias = Rand(g, ScalarType.Float32, 9);
+        foreach (var shape in new long[][] { [13], [4, 13], [2, 5, 13], [70, 13] })
+        {
+            var x = Rand(g, ScalarType.Float32, shape);
+            var y = torch.nn.functional.linear(x, w);
+            Assert.Equal([.. shape[..^1], 9], y.shape);
+            var x2 = x.reshape(-1, 13);
+            var expected = Naive(x2, w.t());
+            AssertClose(expected, y, 13, 1e-6);
+            var yb = torch.nn.functional.linear(x, w, bias);
+            var bb = bias.data<float>();
+            AssertClose(expected.Select((v, i) => v + bb[i % 9]).ToArray(), yb, 13, 1e-6);
+        }
+        // A non-contiguous input (permuted) takes the copy path.
+        var xp = Rand(g, ScalarType.Float32, 13, 6).t();
+        AssertClose(Naive(xp, w.t()), torch.nn.functional.linear(xp, w), 13, 1e-6);
+    }
+
+    [Fact]
+    public void Gemm_AlphaBeta_AccumulatesAndIgnoresNaNsWhenBetaIsZero()
+    {
+        var g = new Generator(7);
+        foreach (var (m, k, n) in new[] { (3, 4, 5), (70, 90, 110) })
+        {
+            var a = Rand(g, ScalarType.Float64, m, k);
+            var b = Rand(g, ScalarType.Float64, k, n);
+            var c = Rand(g, ScalarType.Float64, m, n);
+            var c0 = c.data<double>();
+            var ab = Naive(a, b);
+            Tensor.Cpu.Gemm(a, b, c, 0.5, 2.0);
+            AssertClose(ab.Select((v, i) => 0.5 * v + 2.0 * c0[i]).ToArray(), c, k, 1e-14);
+            var nan = torch.full([m, n], double.NaN, ScalarType.Float64);
+            Tensor.Cpu.Gemm(a, b, nan, 1.0, 0.0);
+            AssertClose(ab, nan, k, 1e-14);
+            var acc = torch.ones([m, n], ScalarType.Float64);
+            Tensor.Cpu.Gemm(a, b, acc, 1.0, 1.0);
+            AssertClose(ab.Select(v => v + 1).ToArray(), acc, k, 1e-14);
+        }
+    }
+
+    [Fact]
+    public void Matmul_EmptyInnerDimension_GivesZeros()
+    {
+        var c = torch.matmul(torch.zeros(3, 0), torch.zeros(0, 4));
+        Assert.Equal(new long[] { 3, 4 }, c.shape);
+        Assert.All(c.data<float>(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Matmul_Gradients_MatchFiniteDifferences()
+    {
+        var g = new Generator(8);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 3, 4), GradCheck.Input(g, 4, 5)]);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 2, 3, 4), GradCheck.Input(g, 2, 4, 5)]);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 2, 1, 3, 4), GradCheck.Input(g, 3, 4, 2)]);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 2, 3, 4), GradCheck.Input(g, 4, 2)]);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 3, 4), GradCheck.Input(g, 2, 4, 2)]);
+    }
+
+    [Fact]
+    public void Matmul_Gradients_TransposedAndNonContiguousInputs_MatchFiniteDifferences()
+    {
+        var g = new Generator(9);
+        GradCheck.Check(x => torch.matmul(x[0].mT, x[1].mT), [GradCheck.Input(g, 4, 3), GradCheck.Input(g, 5, 4)]);
+        GradCheck.Check(x => torch.matmul(x[0].permute(1, 0, 2), x[1].narrow(2, 1, 3)), [GradCheck.Input(g, 3, 2, 4), GradCheck.Input(g, 2, 4, 5)]);
+        GradCheck.Check(x => torch.matmul(x[0].permute(1, 2, 0), x[1]), [GradCheck.Input(g, 4, 2, 3), GradCheck.Input(g, 4, 2)]);
+    }
+
+    [Fact]
+    public void Matmul_Gradients_OneDimensionalOperands_MatchFiniteDifferences()
+    {
+        var g = new Generator(10);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 4), GradCheck.Input(g, 4)]);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 3, 4), GradCheck.Input(g, 4)]);
+        GradCheck.Check(x => torch.matmul(x[0], x[1]), [GradCheck.Input(g, 4), GradCheck.Input(g, 2, 4, 3)]);
+        GradCheck.Check(x => torch.bmm(x[0], x[1]), [GradCheck.Input(g, 2, 3, 4), GradCheck.Input(g, 2, 4, 2)]);
+    }
+
+    [Fact]
+    public void Linear_Gradients_MatchFiniteDifferences()
+    {
+        var g = new Generator(11);
+        GradCheck.Check(x => torch.nn.functional.linear(x[0], x[1], x[2]), [GradCheck.Input(g, 2, 3, 4), GradCheck.Input(g, 5, 4), GradCheck.Input(g, 5)]);
+        GradCheck.Check(x => torch.nn.functional.linear(x[0], x[1]), [GradCheck.Input(g, 3, 4), GradCheck.Input(g, 5, 4)]);
+        GradCheck.Check(x => torch.nn.functional.linear(x[0], x[1], x[2]), [GradCheck.Input(g, 4), GradCheck.Input(g, 5, 4), GradCheck.Input(g, 5)]);
+        // Non-contiguous input and a transposed weight view.
+        GradCheck.Check(x => torch.nn.functional.linear(x[0].permute(1, 2, 0), x[1].t(), x[2]),
+            [GradCheck.Input(g, 4, 2, 3), GradCheck.Input(g, 4, 5), GradCheck.Input(g, 5)]);
+    }
+
+    [Fact]
+    public void Matmul_SameInputsTwice_IsBitwiseEqual()
+    {
+        var g = new Generator(12);
+        var a = Rand(g, ScalarType.Float32, 257, 300);
+        var b = Rand(g, ScalarType.Float32, 300, 190);
+        Assert.Equal(torch.matmul(a, b).data<float>(), torch.matmul(a, b).data<float>());
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matmul_ResultIsIndependentOfThreadCount(string path)
+    {
+        var g = new Generator(13);
+        var cases = new (Tensor a, Tensor b)[]
+        {
+            (Rand(g, ScalarType.Float32, 257, 300), Rand(g, ScalarType.Float32, 300, 190)),
+            (Rand(g, ScalarType.Float32, 300, 190).mT, Rand(g, ScalarType.Float32, 300, 700)),
+            (Rand(g, ScalarType.Float64, 3, 65, 130), Rand(g, ScalarType.Float64, 3, 130, 70)),
+            (Rand(g, ScalarType.Float32, 1, 2000), Rand(g, ScalarType.Float32, 900, 2000).mT),
+        };
+        int old = ParallelFor.Threads;
+        try
+        {
+            foreach (var (a, b) in cases)
+            {
+                ParallelFor.Threads = 1;
+                var one = WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
+                ParallelFor.Threads = 2;
+                var two = WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
+                ParallelFor.Threads = 3;
+                var three = WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
+                Assert.Equal(one, two);
+                Assert.Equal(one, three);
+            }
+        }
+        finally
+        {
+            ParallelFor.Threads = old;
+        }
+    }
+}
