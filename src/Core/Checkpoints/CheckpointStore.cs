@@ -42,7 +42,7 @@ public static class CheckpointStore
         ArgumentNullException.ThrowIfNull(checkpoint);
         var c = checkpoint.Config;
         var chosen = LayoutSelector.Choose(c, checkpoint.Tensors.Keys, layout);
-        var problems = TensorValidator.Check(TensorSchema.For(c), checkpoint.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape), n => n);
+        var problems = TensorValidator.Check(TensorSchema.For(c, chosen), checkpoint.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape), n => n);
         if (problems is not null)
             throw new ArgumentException($"cannot save checkpoint to '{directory}': its tensors do not match its config: {problems}", nameof(checkpoint));
 
@@ -102,7 +102,7 @@ public static class CheckpointStore
         using (file)
         {
             var shapes = file.Tensors.ToDictionary(t => t.Name, t => t.ShapeArray(), StringComparer.Ordinal);
-            var problems = TensorValidator.CheckFile(TensorSchema.For(config), shapes, layout);
+            var problems = TensorValidator.CheckFile(TensorSchema.For(config, layout), shapes, layout);
             if (problems is not null)
                 throw new CheckpointFormatException(weights, $"'{weights}' does not match its {layout} config.json: {problems}");
             var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);

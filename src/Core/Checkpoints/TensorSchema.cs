@@ -16,8 +16,9 @@ internal sealed record TensorSchema(IReadOnlyDictionary<string, long[]> Exact, I
     /// <summary>True when <paramref name="name"/> is expected (exactly or under an open prefix).</summary>
     public bool Accepts(string name) => Exact.ContainsKey(name) || OpenPrefixes.Any(name.StartsWith);
 
-    /// <summary>The schema of <paramref name="c"/>.</summary>
-    public static TensorSchema For(ModelConfig c)
+    /// <summary>The schema of <paramref name="c"/> in <paramref name="layout"/>: the PluginMoE layout also accepts
+    /// extra router tensors (e.g. a bias) under each MoE block's <c>gate.</c> prefix; Hugging Face layouts do not.</summary>
+    public static TensorSchema For(ModelConfig c, CheckpointLayout layout = CheckpointLayout.Llama)
     {
         long d = c.HiddenSize, hd = c.HeadDim;
         var exact = new Dictionary<string, long[]>(StringComparer.Ordinal);
@@ -39,7 +40,8 @@ internal sealed record TensorSchema(IReadOnlyDictionary<string, long[]> Exact, I
             }
             if (moe.Router == LinearRouterConvention.Name)
                 exact[CanonicalNames.Router(i) + LinearRouterConvention.WeightName] = [moe.NumExperts, d];
-            else open.Add(CanonicalNames.Router(i));
+            if (moe.Router != LinearRouterConvention.Name || layout == CheckpointLayout.PluginMoE)
+                open.Add(CanonicalNames.Router(i));
             for (int j = 0; j < moe.NumExperts; j++)
                 Ffn(c, CanonicalNames.Expert(i, j), c.IntermediateSize, exact, open);
             if (moe.SharedExpertIntermediateSize is > 0 and var shared)
