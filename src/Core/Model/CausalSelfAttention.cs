@@ -1,0 +1,43 @@
+// Llama attention: q/k/v projections, rotary position embedding (rotate-half) on q and k, causal fused
+// attention with grouped-query heads, output projection. No biases (HF LlamaAttention).
+using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Tensors;
+using static PluginMoE.Tensors.torch;
+
+namespace PluginMoE.Core.Model;
+
+/// <summary>Causal multi-head self-attention with RoPE and grouped-query key/value heads.</summary>
+internal sealed class CausalSelfAttention : nn.Module
+{
+    private readonly int _heads, _kvHeads, _headDim;
+
+    public readonly nn.Linear q_proj, k_proj, v_proj, o_proj;
+
+    public CausalSelfAttention(ModelConfig config, Generator generator, ScalarType dtype)
+    {
+        _heads = config.NumAttentionHeads;
+        _kvHeads = config.NumKeyValueHeads;
+        _headDim = config.HeadDim;
+        int d = config.HiddenSize;
+        q_proj = Init.Linear(d, _heads * _headDim, generator, dtype);
+        k_proj = Init.Linear(d, _kvHeads * _headDim, generator, dtype);
+        v_proj = Init.Linear(d, _kvHeads * _headDim, generator, dtype);
+        o_proj = Init.Linear(_heads * _headDim, d, generator, dtype);
+        RegisterComponents();
+    }
+
+    /// <summary>(B, T, C) -> (B, T, C), with rotary tables (P, D/2) covering at least T positions.</summary>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin)
+    {
+        long b = x.size(0), t = x.size(1);
+        var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);   // (B, H, T, D)
+        var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
+        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
+        q = nn.functional.apply_rotary_emb(q, cos, sin);
+        k = nn.functional.apply_rotary_emb(k, cos, sin);
+        // The fused kernel maps query head h to key/value head h / (H / Hkv), as HF's repeat_kv does.
+        var y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal: true); // (B, H, T, D)
+        y = y.transpose(1, 2).reshape(b, t, _heads * _headDim);                      // (B, T, H*D)
+        return o_proj.forward(y);                                                      // (B, T, C)
+    }
+}

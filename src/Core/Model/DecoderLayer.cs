@@ -1,0 +1,45 @@
+// One pre-norm Llama block: x + attn(norm(x)), then + ffn(norm(x)); the FFN is a dense expert or an MoE block.
+using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Abstractions.Experts;
+using PluginMoE.Core.Composition;
+using PluginMoE.Core.Moe;
+using PluginMoE.Tensors;
+using static PluginMoE.Tensors.torch;
+
+namespace PluginMoE.Core.Model;
+
+/// <summary>A transformer block (HF LlamaDecoderLayer / MixtralDecoderLayer).</summary>
+internal sealed class DecoderLayer : nn.Module
+{
+    private readonly nn.RMSNorm _input_layernorm;
+    private readonly CausalSelfAttention _self_attn;
+    private readonly nn.RMSNorm _post_attention_layernorm;
+    private readonly nn.Module _mlp;
+    private readonly IExpert? _dense;
+
+    public DecoderLayer(ModelConfig config, int index, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
+    {
+        _input_layernorm = new nn.RMSNorm(config.HiddenSize, config.RmsNormEps, dtype: dtype);
+        _self_attn = new CausalSelfAttention(config, generator, dtype);
+        _post_attention_layernorm = new nn.RMSNorm(config.HiddenSize, config.RmsNormEps, dtype: dtype);
+        if (config.Moe is { } moe && moe.IsMoeLayer(index))
+            _mlp = new MoeLayer(config, catalog, generator, dtype, domainEmbeddings);
+        else
+            (_dense, _mlp) = PluginBuilder.Expert(catalog, config, config.HiddenSize, config.IntermediateSize, generator, dtype);
+        RegisterComponents(); // input_layernorm, self_attn, post_attention_layernorm, mlp
+    }
+
+    /// <summary>The MoE block, or null when this layer's FFN is dense.</summary>
+    public MoeLayer? Moe => _mlp as MoeLayer;
+
+    /// <summary>(B, T, C) -> (B, T, C); <paramref name="mask"/> is (B*T) bool or null; returns the MoE output when there is one.</summary>
+    public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask)
+    {
+        long b = x.size(0), t = x.size(1), c = x.size(2);
+        x = x + _self_attn.forward(_input_layernorm.forward(x), cos, sin);          // (B, T, C)
+        var h = _post_attention_layernorm.forward(x).reshape(b * t, c);            // (B*T, C) tokens
+        if (Moe is null) return (x + _dense!.Forward(h).view(b, t, c), null);
+        var moe = Moe.Forward(h, mask);
+        return (x + moe.Output.view(b, t, c), moe);
+    }
+}

@@ -1,0 +1,96 @@
+// A decoder-only Llama-style LM whose FFN blocks are dense experts or MoE blocks (HF LlamaForCausalLM /
+// MixtralForCausalLM math): logits = lm_head(norm(blocks(embed(ids)))). Module names are the canonical
+// checkpoint names (model.embed_tokens.weight, model.layers.{i}..., model.norm.weight, lm_head.weight).
+using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Core.Composition;
+using PluginMoE.Tensors;
+using static PluginMoE.Tensors.torch;
+
+namespace PluginMoE.Core.Model;
+
+/// <summary>The transformer language model.</summary>
+public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
+{
+    private readonly TransformerBody _model;
+    private readonly nn.Linear? _lm_head; // absent when the head is tied to the embedding
+
+    /// <summary>Builds a float32 model initialised from <paramref name="generator"/>.</summary>
+    /// <param name="config">Architecture; validated here (errors name the config property).</param>
+    /// <param name="catalog">Where the router and expert plugins named in the config come from.</param>
+    /// <param name="generator">Random source of every initialisation, drawn in module order.</param>
+    public TransformerLM(ModelConfig config, IComponentCatalog catalog, Generator generator)
+        : this(config, catalog, generator, ScalarType.Float32) { }
+
+    /// <summary>Builds a model with parameters of <paramref name="dtype"/> (float64 for gradient checks).</summary>
+    /// <param name="config">Architecture.</param>
+    /// <param name="catalog">Plugin catalog.</param>
+    /// <param name="generator">Random source of every initialisation.</param>
+    /// <param name="dtype">Parameter element type.</param>
+    /// <param name="domainEmbeddings">Per-expert domain embeddings (n, m) for routers that use them (Nexus); kept and saved as <see cref="CanonicalNames.DomainEmbeddings"/>.</param>
+    public TransformerLM(ModelConfig config, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(generator);
+        Validate(config);
+        Config = config;
+        DomainEmbeddings = domainEmbeddings?.detach();
+        _model = new TransformerBody(config, catalog, generator, dtype, DomainEmbeddings);
+        if (!config.TieWordEmbeddings)
+            _lm_head = Init.Linear(config.HiddenSize, config.VocabSize, generator, dtype);
+        RegisterComponents(); // model, lm_head
+    }
+
+    /// <summary>The architecture this model was built from.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>Domain embeddings given at construction (n, m), or null.</summary>
+    public Tensor? DomainEmbeddings { get; }
+
+    /// <summary>The MoE blocks by layer index (empty for a dense model).</summary>
+    public IReadOnlyList<(int Layer, Moe.MoeLayer Block)> MoeLayers =>
+        [.. _model.Layers.Select((l, i) => (i, l.Moe)).Where(x => x.Moe is not null).Select(x => (x.i, x.Moe!))];
+
+    /// <summary>Next-token logits for ids (B, T) int64, every token real.</summary>
+    public override ModelOutput forward(Tensor ids) => forward(ids, null);
+
+    /// <summary>Next-token logits for ids (B, T) int64.</summary>
+    /// <param name="ids">(B, T) token ids, T at most <see cref="ModelConfig.MaxPositionEmbeddings"/>.</param>
+    /// <param name="attentionMask">(B, T) bool (true = real token) or null. Attention stays causal over all positions
+    /// (pad at the end); the mask only keeps padding out of the MoE losses and routing counts.</param>
+    public ModelOutput forward(Tensor ids, Tensor? attentionMask)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.dim() != 2 || ids.dtype.IsFloatingPoint())
+            throw new ArgumentException($"TransformerLM: ids must be (B, T) integer token ids, got {ids.dtype} of shape [{string.Join(", ", ids.shape)}]", nameof(ids));
+        if (ids.size(1) > Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"TransformerLM: sequence length {ids.size(1)} exceeds MaxPositionEmbeddings ({Config.MaxPositionEmbeddings}); split the input or raise max_position_embeddings", nameof(ids));
+        Tensor? mask = null;
+        if (attentionMask is not null)
+        {
+            if (!attentionMask.shape.SequenceEqual(ids.shape))
+                throw new ArgumentException($"TransformerLM: attentionMask must have the shape of ids [{string.Join(", ", ids.shape)}], got [{string.Join(", ", attentionMask.shape)}]", nameof(attentionMask));
+            mask = attentionMask.reshape(-1); // (B*T)
+        }
+
+        var (h, moe) = _model.forward(ids.to(int64), mask);      // (B, T, C)
+        var logits = _lm_head is null
+            ? nn.functional.linear(h, _model.EmbeddingWeight)    // tied: logits = h E^T
+            : _lm_head.forward(h);                               // (B, T, V)
+
+        var aux = zeros([], logits.dtype);
+        var routing = new List<LayerRouting>(moe.Count);
+        foreach (var (layer, m) in moe)
+        {
+            aux = aux + m.AuxLoss;
+            routing.Add(new LayerRouting(layer, m.ExpertIndices, m.ExpertCounts));
+        }
+        return new ModelOutput(logits, aux, routing);
+    }
+
+    /// <summary>The embedding matrix (V, C); the LM head uses the same tensor when <see cref="ModelConfig.TieWordEmbeddings"/>.</summary>
+    public nn.Parameter EmbeddingWeight => _model.EmbeddingWeight;
+
+    /// <summary>The LM head weight (V, C): the embedding itself when tied.</summary>
+    public nn.Parameter HeadWeight => _lm_head?.weight ?? _model.EmbeddingWeight;
+}

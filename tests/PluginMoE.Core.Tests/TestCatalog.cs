@@ -1,0 +1,12 @@
+// The catalog tests compose models from: the first-party router and expert plugins, registered by hand.
+using PluginMoE.Core.Composition;
+using PluginMoE.Plugins.Experts;
+
+namespace PluginMoE.Core.Tests;
+
+internal static class TestCatalog
+{
+    public static ComponentCatalog Create() => new ComponentCatalog()
+        .AddExpert("swiglu", new SwiGluExpertFactory())
+        .AddExpert("gelu", new GeluExpertFactory());
+}
