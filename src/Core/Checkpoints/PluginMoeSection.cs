@@ -1,0 +1,81 @@
+// config.json's "pluginmoe" section: what Hugging Face configs lack (router plugin and options, expert
+// type, domains, loss weights, MoE layer set) and the checksum of model.safetensors.
+using System.Text.Json.Nodes;
+using PluginMoE.Abstractions.Checkpoints;
+
+namespace PluginMoE.Core.Checkpoints;
+
+/// <summary>Writes and reads the <c>pluginmoe</c> section of config.json.</summary>
+internal static class PluginMoeSection
+{
+    public const string Key = "pluginmoe";
+    public const string FormatVersion = "format_version";
+    public const string Sha256 = "sha256";
+    public const string WeightsFile = "model.safetensors";
+
+    /// <summary>The section for <paramref name="c"/>, with the SHA-256 (lower-case hex) of model.safetensors.</summary>
+    public static JsonObject Write(ModelConfig c, string sha256)
+    {
+        var s = new JsonObject
+        {
+            [FormatVersion] = 1,
+            ["expert_type"] = c.ExpertType,
+        };
+        if (c.ExpertOptions is not null) s["expert_options"] = c.ExpertOptions.DeepClone();
+        if (c.Moe is { } m)
+        {
+            var moe = new JsonObject
+            {
+                ["router"] = m.Router,
+                ["num_experts"] = m.NumExperts,
+                ["top_k"] = m.TopK,
+            };
+            if (m.RouterOptions is not null) moe["router_options"] = m.RouterOptions.DeepClone();
+            if (m.SharedExpertIntermediateSize is not null) moe["shared_expert_intermediate_size"] = m.SharedExpertIntermediateSize;
+            if (m.MoeLayers is not null) moe["moe_layers"] = new JsonArray([.. m.MoeLayers.Select(i => (JsonNode)i)]);
+            moe["domains"] = new JsonArray([.. m.Domains.Select(d => (JsonNode)d)]);
+            moe["load_balance_weight"] = m.LoadBalanceWeight;
+            moe["router_z_loss_weight"] = m.RouterZLossWeight;
+            s["moe"] = moe;
+        }
+        s[Sha256] = new JsonObject { [WeightsFile] = sha256 };
+        return s;
+    }
+
+    /// <summary>Applies the section's expert settings to <paramref name="c"/>; returns its MoE settings (null when absent).</summary>
+    public static (ModelConfig Config, MoeConfig? Moe) Read(JsonObject? section, ModelConfig c, ConfigJsonReader r)
+    {
+        if (section is null) return (c, null);
+        var p = r.In(Key);
+        int version = p.Int(section, FormatVersion, 1);
+        if (version != 1)
+            throw p.Error(FormatVersion, $"is {version}; this PluginMoE reads format version 1 (a newer PluginMoE wrote this checkpoint)");
+        c = c with
+        {
+            ExpertType = p.String(section, "expert_type", c.ExpertType),
+            ExpertOptions = p.Object(section, "expert_options"),
+        };
+        if (p.Object(section, "moe") is not { } m) return (c, null);
+        var q = p.In("moe");
+        var defaults = new MoeConfig();
+        var moe = new MoeConfig
+        {
+            Router = q.String(m, "router", defaults.Router),
+            RouterOptions = q.Object(m, "router_options"),
+            NumExperts = q.Int(m, "num_experts", defaults.NumExperts),
+            TopK = q.Int(m, "top_k", defaults.TopK),
+            SharedExpertIntermediateSize = q.OptionalInt(m, "shared_expert_intermediate_size"),
+            MoeLayers = q.IntArray(m, "moe_layers"),
+            Domains = q.StringArray(m, "domains") ?? [],
+            LoadBalanceWeight = q.Double(m, "load_balance_weight", defaults.LoadBalanceWeight),
+            RouterZLossWeight = q.Double(m, "router_z_loss_weight", defaults.RouterZLossWeight),
+        };
+        return (c, moe);
+    }
+
+    /// <summary>The recorded SHA-256 of model.safetensors, or null (files written by other tools have none).</summary>
+    public static string? Checksum(JsonObject? section, ConfigJsonReader r) =>
+        section is not null && r.In(Key).Object(section, Sha256) is { } sums
+            ? r.In(Key).In(Sha256).OptionalString(sums, WeightsFile)
+            : null;
+}
