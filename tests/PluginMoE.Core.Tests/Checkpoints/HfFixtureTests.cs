@@ -4,11 +4,12 @@ using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Model;
 using PluginMoE.Tensors;
 using PluginMoE.Tensors.Serialization;
+using Xunit.Abstractions;
 using static PluginMoE.Core.Tests.Checkpoints.CheckpointTestData;
 
 namespace PluginMoE.Core.Tests.Checkpoints;
 
-public sealed class HfFixtureTests
+public sealed class HfFixtureTests(ITestOutputHelper output)
 {
     private static string Folder(string name) => Path.Combine(AppContext.BaseDirectory, Fixtures, name);
 
@@ -23,9 +24,10 @@ public sealed class HfFixtureTests
         return (logits.data<float>(), reference["logits"].data<float>());
     }
 
-    private static void AssertClose(float[] expected, float[] actual, double tol = 1e-4)
+    private void AssertClose(float[] expected, float[] actual, double tol = 1e-4)
     {
         double worst = expected.Zip(actual, (e, a) => Math.Abs((double)e - a)).Max();
+        output.WriteLine($"largest logit difference from PyTorch: {worst:G3}");
         Assert.True(worst <= tol, $"largest logit difference {worst:G3} exceeds {tol:G3}");
     }
 
@@ -45,6 +47,20 @@ public sealed class HfFixtureTests
     }
 
     [Fact]
+    public void MixtralFixture_GivesThePyTorchReferenceLogits()
+    {
+        var (ours, reference) = Logits("mixtral");
+        AssertClose(reference, ours);
+    }
+
+    [Fact]
+    public void DeepSeekFixture_GivesThePyTorchReferenceLogits()
+    {
+        var (ours, reference) = Logits("deepseek");
+        AssertClose(reference, ours);
+    }
+
+    [Fact]
     public void MixtralFixture_LoadsWithTheConfigPyTorchWrote()
     {
         var c = CheckpointStore.Load(Folder("mixtral")).Config;
@@ -57,7 +73,7 @@ public sealed class HfFixtureTests
     {
         var c = CheckpointStore.Load(Folder("deepseek")).Config;
         Assert.Equal("V=256 d=32 I=48 L=2 H=4 KV=2 eps=1E-06 theta=10000 P=64 tied=False expert=swiglu eopts= " +
-            "n=4 k=2 router=linear opts={\"Renormalize\":false} shared=48 layers=[1] domains=[] lb=0.001 z=0", Describe(c));
+            "n=4 k=2 router=linear opts={\"Normalize\":\"softmax-topk\"} shared=48 layers=[1] domains=[] lb=0.001 z=0", Describe(c));
     }
 
     [Fact]
