@@ -63,9 +63,12 @@ if (reference)
     psi.ArgumentList.Add("--threads");
     psi.ArgumentList.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
     if (quick) psi.ArgumentList.Add("--quick");
+    // This workplace pins OpenBLAS to an old core type for safety; the reference should run OpenBLAS's best kernel.
+    psi.Environment.Remove("OPENBLAS_CORETYPE");
+    psi.Environment.Remove("OPENBLAS_L2_SIZE");
     using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
     foreach (var c in cases)
-        p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\"}}");
+        p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\",\"work\":{Json.Num(c.Work)}}}");
     p.StandardInput.Close();
     var refs = new Dictionary<string, Dictionary<string, (double rate, double best)>>();
     string? line;

@@ -63,6 +63,49 @@ def elementwise_setups(case):
         yield "torch", lambda: a.sum()
 
 
+def transformer_setups(case):
+    """Fused-kernel cases; PyTorch 1.13 has no fused RMSNorm or scaled_dot_product_attention, so those
+    references are the composite formulas a PyTorch user would write."""
+    import math
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(1)
+    shape = case["shape"]
+    op = case["op"]
+    bwd = case.get("pass") == "fwd+bwd"
+    if op == "softmax":
+        x = torch.randn(*shape, generator=g)
+        yield "torch", lambda: torch.softmax(x, -1)
+    elif op == "silu":
+        x = torch.randn(*shape, generator=g)
+        yield "torch", lambda: F.silu(x)
+    elif op == "rms_norm":
+        x, w = torch.randn(*shape, generator=g), torch.randn(shape[-1], generator=g)
+        yield "torch", lambda: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w
+    elif op == "cross_entropy":
+        x = torch.randn(*shape, generator=g).requires_grad_()
+        t = torch.randint(0, shape[1], (shape[0],), generator=g)
+
+        def ce():
+            x.grad = None
+            F.cross_entropy(x, t).backward()
+        yield "torch", ce
+    elif op == "attention_causal":
+        b, h, t, d = shape
+        q, k, v = (torch.randn(b, h, t, d, generator=g).requires_grad_(bwd) for _ in range(3))
+        mask = torch.ones(t, t, dtype=torch.bool).tril()
+
+        def attn():
+            s = (q @ k.transpose(-1, -2)) / math.sqrt(d)
+            return torch.softmax(s.masked_fill(~mask, float("-inf")), -1) @ v
+        if bwd:
+            def attn_bwd():
+                q.grad = k.grad = v.grad = None
+                attn().sum().backward()
+            yield "torch", attn_bwd
+        else:
+            yield "torch", attn
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -75,12 +118,20 @@ def main():
             continue
         case = json.loads(line)
         unit = case.pop("unit")
-        setups = gemm_setups(case) if case["op"] in ("gemm", "bmm") else elementwise_setups(case)
+        given_work = case.pop("work", None)
+        if case["op"] in ("gemm", "bmm"):
+            setups = gemm_setups(case)
+        elif case["op"] in ("add", "add_broadcast", "sum"):
+            setups = elementwise_setups(case)
+        else:
+            setups = transformer_setups(case)
         for impl, fn in setups:
             ms, cpu_ms, min_ms = median_ms(fn, args.quick)
             work = 1
             for s in case["shape"]:
                 work *= s
+            if given_work is not None:  # the harness's own work count (flops or elements of one run)
+                work = given_work / 2.0 if unit == "gflops" else given_work
             out = dict(case)
             out["impl"] = impl
             out["threads"] = args.threads

@@ -5,5 +5,6 @@ internal static class Registry
 {
     public static IEnumerable<BenchCase> All() =>
         GemmCases.Create()
-            .Concat(ElementwiseCases.Create());
+            .Concat(ElementwiseCases.Create())
+            .Concat(TransformerCases.Create());
 }

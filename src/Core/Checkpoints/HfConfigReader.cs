@@ -89,7 +89,8 @@ internal static class HfConfigReader
             NumExperts = r.RequiredInt(o, "num_local_experts"),
             TopK = r.RequiredInt(o, "num_experts_per_tok"),
             LoadBalanceWeight = r.Double(o, "router_aux_loss_coef", 0.001),
-            RouterOptions = LinearRouterConvention.WithRenormalize(m.RouterOptions, true),
+            RouterOptions = LinearRouterConvention.WithJitter(LinearRouterConvention.WithRenormalize(m.RouterOptions, true),
+                r.Double(o, "router_jitter_noise", 0)),
             SharedExpertIntermediateSize = null,
             MoeLayers = null,
         };

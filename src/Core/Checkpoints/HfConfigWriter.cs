@@ -51,6 +51,7 @@ internal static class HfConfigWriter
                 o["num_local_experts"] = moe.NumExperts;
                 o["num_experts_per_tok"] = moe.TopK;
                 o["router_aux_loss_coef"] = moe.LoadBalanceWeight;
+                o["router_jitter_noise"] = LinearRouterConvention.Jitter(moe.RouterOptions);
                 o["sliding_window"] = null;
             }
             else if (layout == CheckpointLayout.DeepSeekMoe)

@@ -50,8 +50,8 @@ internal static class LayoutSelector
         if (moe is null) { why.Add($"it is dense and the {layout} layout describes MoE models (use Llama)"); return why; }
         if (moe.Router != LinearRouterConvention.Name)
             why.Add($"its router is '{moe.Router}', the {layout} layout expresses only the 'linear' router");
-        else if (!LinearRouterConvention.OnlyRenormalize(moe.RouterOptions))
-            why.Add($"the router options {moe.RouterOptions!.ToJsonString()} have no Hugging Face equivalent (only top-k renormalisation has)");
+        else if (!LinearRouterConvention.OnlyInferenceNeutral(moe.RouterOptions))
+            why.Add($"the router options {moe.RouterOptions!.ToJsonString()} have no Hugging Face equivalent");
         bool renormalize = LinearRouterConvention.Renormalizes(moe.RouterOptions);
         if (layout == CheckpointLayout.Mixtral)
         {

@@ -23,7 +23,14 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Forces a GEMM kernel family (tests and benchmarks); <see cref="GemmPath.Auto"/> by default.</summary>
-    internal static GemmPath GemmPathOverride { get; set; } = GemmPath.Auto;
+    private static readonly AsyncLocal<GemmPath> GemmPathScoped = new();
+
+    /// <summary>Forces a kernel path for the current async flow only (tests compare paths without disturbing each other).</summary>
+    internal static GemmPath GemmPathOverride
+    {
+        get => GemmPathScoped.Value;
+        set => GemmPathScoped.Value = value;
+    }
 
     /// <summary>The GEMM kernel family in use.</summary>
     internal static GemmPath ActiveGemmPath

@@ -100,6 +100,19 @@ public sealed partial class CpuBackend
         Vector512<T> c100 = default, c101 = default;
         Vector512<T> c110 = default, c111 = default;
         int w = Vector512<T>.Count;
+        // Bring the C tile towards L1 while the k loop runs (it is read or written at the end).
+        Sse.Prefetch0(c + 0 * rsc); Sse.Prefetch0(c + 0 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 1 * rsc); Sse.Prefetch0(c + 1 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 2 * rsc); Sse.Prefetch0(c + 2 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 3 * rsc); Sse.Prefetch0(c + 3 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 4 * rsc); Sse.Prefetch0(c + 4 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 5 * rsc); Sse.Prefetch0(c + 5 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 6 * rsc); Sse.Prefetch0(c + 6 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 7 * rsc); Sse.Prefetch0(c + 7 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 8 * rsc); Sse.Prefetch0(c + 8 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 9 * rsc); Sse.Prefetch0(c + 9 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 10 * rsc); Sse.Prefetch0(c + 10 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 11 * rsc); Sse.Prefetch0(c + 11 * rsc + 2 * w - 1);
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(bp);
@@ -146,6 +159,13 @@ public sealed partial class CpuBackend
         Vector256<T> c40 = default, c41 = default;
         Vector256<T> c50 = default, c51 = default;
         int w = Vector256<T>.Count;
+        // Bring the C tile towards L1 while the k loop runs (it is read or written at the end).
+        Sse.Prefetch0(c + 0 * rsc); Sse.Prefetch0(c + 0 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 1 * rsc); Sse.Prefetch0(c + 1 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 2 * rsc); Sse.Prefetch0(c + 2 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 3 * rsc); Sse.Prefetch0(c + 3 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 4 * rsc); Sse.Prefetch0(c + 4 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 5 * rsc); Sse.Prefetch0(c + 5 * rsc + 2 * w - 1);
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(bp);

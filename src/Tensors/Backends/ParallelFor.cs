@@ -6,6 +6,7 @@ namespace PluginMoE.Tensors.Backends;
 public static class ParallelFor
 {
     private static int _threads = Environment.ProcessorCount;
+    private static readonly AsyncLocal<int?> Scoped = new();
 
     /// <summary>
     /// Number of worker threads the kernels use (default: the processor count). Results are
@@ -13,8 +14,25 @@ public static class ParallelFor
     /// </summary>
     public static int Threads
     {
-        get => _threads;
+        get => Scoped.Value ?? _threads;
         set => _threads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "thread count must be at least 1");
+    }
+
+    /// <summary>
+    /// Overrides <see cref="Threads"/> for the current async flow only (other threads and tests are unaffected)
+    /// until the returned scope is disposed.
+    /// </summary>
+    public static IDisposable WithThreads(int threads)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "thread count must be at least 1");
+        var previous = Scoped.Value;
+        Scoped.Value = threads;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(int? previous) : IDisposable
+    {
+        public void Dispose() => Scoped.Value = previous;
     }
 
     /// <summary>
@@ -25,7 +43,7 @@ public static class ParallelFor
     {
         ArgumentNullException.ThrowIfNull(body);
         if (count <= 0) return;
-        int chunks = Math.Min(_threads, Math.Max(1, count / Math.Max(1, minChunk)));
+        int chunks = Math.Min(Threads, Math.Max(1, count / Math.Max(1, minChunk)));
         if (chunks <= 1)
         {
             body(0, count);
@@ -41,5 +59,5 @@ public static class ParallelFor
 
     /// <summary>Number of chunks <see cref="Run"/> would use; callers that reduce per chunk size buffers with it.</summary>
     public static int ChunkCount(int count, int minChunk) =>
-        count <= 0 ? 0 : Math.Min(_threads, Math.Max(1, count / Math.Max(1, minChunk)));
+        count <= 0 ? 0 : Math.Min(Threads, Math.Max(1, count / Math.Max(1, minChunk)));
 }

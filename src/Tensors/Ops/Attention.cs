@@ -12,7 +12,13 @@ public static partial class torch
             /// Query rows per block and keys per block of the fused attention kernels (memory per worker is about
             /// this squared). A tuning knob; tests set it small to exercise the blocked path.
             /// </summary>
-            internal static int AttentionBlockSize { get; set; } = 64;
+            internal static int AttentionBlockSize
+            {
+                get => AttentionBlockScoped.Value ?? 64;
+                set => AttentionBlockScoped.Value = value; // scoped to the current async flow, so tests do not disturb each other
+            }
+
+            private static readonly AsyncLocal<int?> AttentionBlockScoped = new();
 
             /// <summary>
             /// Scaled dot-product attention, <c>softmax(scale * Q K^T + mask) V</c>, computed by a fused kernel that never

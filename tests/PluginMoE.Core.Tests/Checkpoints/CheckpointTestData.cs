@@ -46,7 +46,7 @@ internal static class CheckpointTestData
         Moe = new MoeConfig
         {
             NumExperts = 3, TopK = 2, SharedExpertIntermediateSize = 48, MoeLayers = [1, 2],
-            RouterOptions = new JsonObject { ["Renormalize"] = false },
+            RouterOptions = new JsonObject { ["Normalize"] = "softmax-topk", ["InitStd"] = 0.05 },
         },
     };
 

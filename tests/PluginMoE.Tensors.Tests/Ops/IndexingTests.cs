@@ -175,20 +175,12 @@ public class IndexingTests
         for (int j = 0; j < ids.Length; j++)
             for (int c = 0; c < 48; c++) expected[ids[j] * 48 + c] += src[j * 48 + c];
 
-        int saved = ParallelFor.Threads;
-        try
+        foreach (var threads in new[] { 1, 2, 3, 8 })
         {
-            foreach (var threads in new[] { 1, 2, 3, 8 })
-            {
-                ParallelFor.Threads = threads;
-                Assert.Equal(expected, self.index_add(0, index, source).data<float>());
-                // Same op along dim 1 (column-partitioned path), compared with the dim-0 result transposed.
-                Assert.Equal(expected, self.t().index_add(1, index, source.t()).t().data<float>());
-            }
-        }
-        finally
-        {
-            ParallelFor.Threads = saved;
+            using var _ = ParallelFor.WithThreads(threads);
+            Assert.Equal(expected, self.index_add(0, index, source).data<float>());
+            // Same op along dim 1 (column-partitioned path), compared with the dim-0 result transposed.
+            Assert.Equal(expected, self.t().index_add(1, index, source.t()).t().data<float>());
         }
     }
 
@@ -198,20 +190,12 @@ public class IndexingTests
         var gen = new Generator(22);
         var index = torch.randint(0, 7, [3000, 40], generator: gen);
         var src = torch.randn([3000, 40], ScalarType.Float32, gen);
-        int saved = ParallelFor.Threads;
-        try
+        float[] reference;
+        using (ParallelFor.WithThreads(1)) reference = torch.zeros(7, 40).scatter_add(0, index, src).data<float>();
+        foreach (var threads in new[] { 2, 5 })
         {
-            ParallelFor.Threads = 1;
-            var reference = torch.zeros(7, 40).scatter_add(0, index, src).data<float>();
-            foreach (var threads in new[] { 2, 5 })
-            {
-                ParallelFor.Threads = threads;
-                Assert.Equal(reference, torch.zeros(7, 40).scatter_add(0, index, src).data<float>());
-            }
-        }
-        finally
-        {
-            ParallelFor.Threads = saved;
+            using var _ = ParallelFor.WithThreads(threads);
+            Assert.Equal(reference, torch.zeros(7, 40).scatter_add(0, index, src).data<float>());
         }
     }
 }

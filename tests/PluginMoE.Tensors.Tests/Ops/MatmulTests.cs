@@ -310,24 +310,16 @@ public class MatmulTests
             (Rand(g, ScalarType.Float64, 3, 65, 130), Rand(g, ScalarType.Float64, 3, 130, 70)),
             (Rand(g, ScalarType.Float32, 1, 2000), Rand(g, ScalarType.Float32, 900, 2000).mT),
         };
-        int old = ParallelFor.Threads;
-        try
+        foreach (var (a, b) in cases)
         {
-            foreach (var (a, b) in cases)
+            double[] Run(int threads)
             {
-                ParallelFor.Threads = 1;
-                var one = WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
-                ParallelFor.Threads = 2;
-                var two = WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
-                ParallelFor.Threads = 3;
-                var three = WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
-                Assert.Equal(one, two);
-                Assert.Equal(one, three);
+                using var _ = ParallelFor.WithThreads(threads);
+                return WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
             }
-        }
-        finally
-        {
-            ParallelFor.Threads = old;
+            var one = Run(1);
+            Assert.Equal(one, Run(2));
+            Assert.Equal(one, Run(3));
         }
     }
 }

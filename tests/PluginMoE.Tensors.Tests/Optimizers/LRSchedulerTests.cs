@@ -1,7 +1,7 @@
 using static PluginMoE.Tensors.torch;
 using static PluginMoE.Tensors.torch.optim.lr_scheduler;
 
-namespace PluginMoE.Tensors.Tests.optim;
+namespace PluginMoE.Tensors.Tests.Optimizers;
 
 public class LRSchedulerTests
 {

@@ -1,7 +1,7 @@
 // The fixed problem behind the optimizer golden values (tools/golden/optim_trajectories.py).
 using static PluginMoE.Tensors.torch;
 
-namespace PluginMoE.Tensors.Tests.optim;
+namespace PluginMoE.Tensors.Tests.Optimizers;
 
 internal static class OptimTestData
 {

@@ -2,7 +2,7 @@
 // rms_norm, layer_norm, dropout). They pass once those ops replace the placeholders.
 using static PluginMoE.Tensors.torch;
 
-namespace PluginMoE.Tensors.Tests.nn;
+namespace PluginMoE.Tensors.Tests.Modules;
 
 public class LayerForwardTests
 {

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using static PluginMoE.Tensors.torch;
-using static PluginMoE.Tensors.Tests.optim.OptimTestData;
+using static PluginMoE.Tensors.Tests.Optimizers.OptimTestData;
 
-namespace PluginMoE.Tensors.Tests.optim;
+namespace PluginMoE.Tensors.Tests.Optimizers;
 
 public class OptimizerTests
 {

@@ -1,6 +1,6 @@
 using static PluginMoE.Tensors.torch;
 
-namespace PluginMoE.Tensors.Tests.nn;
+namespace PluginMoE.Tensors.Tests.Modules;
 
 public class InitTests
 {

@@ -1,7 +1,7 @@
 // Small module trees shared by the nn and optim tests.
 using static PluginMoE.Tensors.torch;
 
-namespace PluginMoE.Tensors.Tests.nn;
+namespace PluginMoE.Tensors.Tests.Modules;
 
 /// <summary>A block with a parameter, a buffer, a child and a non-persistent buffer, registered by hand.</summary>
 internal sealed class Block : torch.nn.Module
