@@ -8,6 +8,7 @@ namespace PluginMoE.Host.Plugins;
 public sealed class PluginRegistry
 {
     private readonly Dictionary<(PluginKind, string), LoadedExport> _exports = [];
+    private IComponentCatalog? _catalog;
 
     internal PluginRegistry(IReadOnlyList<string> directories, IEnumerable<LoadedExport> exports, IReadOnlyList<PluginLoadFailure> failures)
     {
@@ -49,6 +50,9 @@ public sealed class PluginRegistry
 
     /// <summary>Core's view of the routers and experts (option binding included), for building models.</summary>
     public IComponentCatalog ToCatalog() => new RegistryCatalog(this);
+
+    /// <summary>The same catalog as <see cref="ToCatalog"/>, created once (the stages' plugin-provider shape).</summary>
+    public IComponentCatalog Catalog => _catalog ??= ToCatalog();
 
     private string NotFoundMessage(PluginKind kind, string name)
     {
