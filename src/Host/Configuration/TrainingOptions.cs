@@ -55,6 +55,10 @@ public sealed class TrainingOptions : ISectionOptions, IValidatableObject
     [Range(0, 100_000_000)]
     public long CheckpointEvery { get; set; }
 
+    /// <summary>How many of the latest resumable checkpoints are kept.</summary>
+    [Range(1, 1000)]
+    public int KeepCheckpoints { get; set; } = 1;
+
     /// <summary>Rows per evaluation batch.</summary>
     [Range(1, 65536)]
     public int EvalBatchSize { get; set; } = 16;

@@ -66,7 +66,7 @@ public sealed class TrainStage : IStage
                     last = Evaluate(model, data.Validation, options.EvalBatchSize, trainer.Step, cancellationToken);
                     observer.OnEvaluation(trainer.Step, last);
                 }
-                if (IsBoundary(trainer.Step, options.MaxSteps, settings.Training.CheckpointEvery)) SaveCheckpoint(dir, trainer);
+                if (IsBoundary(trainer.Step, options.MaxSteps, settings.Training.CheckpointEvery)) SaveCheckpoint(dir, trainer, settings.Training.KeepCheckpoints);
             }
             return 0;
         });
@@ -106,7 +106,7 @@ public sealed class TrainStage : IStage
         finally { model.train(); }
     }
 
-    private static void SaveCheckpoint(string dir, Trainer trainer)
+    private static void SaveCheckpoint(string dir, Trainer trainer, int keep)
     {
         using var span = PluginMoeTelemetry.Source.StartActivity("checkpoint");
         string name = $"step-{trainer.Step:D8}";
@@ -115,9 +115,9 @@ public sealed class TrainStage : IStage
         span?.SetTag("path", path);
         span?.SetTag("step", trainer.Step);
         TrainerState.Save(path, trainer);
-        // The pointer moves only after the checkpoint is complete; older checkpoints are then dropped.
+        // The pointer moves only after the checkpoint is complete; checkpoints beyond the newest `keep` are then dropped.
         AtomicFile.WriteAllText(Path.Combine(root, LatestFile), name);
-        foreach (var old in Directory.GetDirectories(root, "step-*").Where(d => Path.GetFileName(d) != name))
+        foreach (var old in Directory.GetDirectories(root, "step-*").Order(StringComparer.Ordinal).SkipLast(keep))
             Directory.Delete(old, recursive: true);
     }
 
