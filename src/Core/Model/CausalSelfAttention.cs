@@ -1,6 +1,7 @@
 // Llama attention: q/k/v projections, rotary position embedding (rotate-half) on q and k, causal fused
 // attention with grouped-query heads, output projection. No biases (HF LlamaAttention).
 using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Core.Inference;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
 
@@ -27,15 +28,24 @@ internal sealed class CausalSelfAttention : nn.Module
     }
 
     /// <summary>(B, T, C) -> (B, T, C), with rotary tables (P, D/2) covering at least T positions.</summary>
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin)
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin) => forward(x, cos, sin, null, 0);
+
+    /// <summary>
+    /// (B, T, C) -> (B, T, C). With a cache the T tokens sit at positions cache.Length.. : their keys and values
+    /// are appended to layer <paramref name="layer"/>'s cache and the queries attend to every cached position.
+    /// </summary>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
         long b = x.size(0), t = x.size(1);
         var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);   // (B, H, T, D)
         var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
-        q = nn.functional.apply_rotary_emb(q, cos, sin);
-        k = nn.functional.apply_rotary_emb(k, cos, sin);
-        // The fused kernel maps query head h to key/value head h / (H / Hkv), as HF's repeat_kv does.
+        long offset = cache?.Length ?? 0;                                           // absolute position of token 0
+        q = nn.functional.apply_rotary_emb(q, cos, sin, offset);
+        k = nn.functional.apply_rotary_emb(k, cos, sin, offset);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);                  // (B, Hkv, S, D), S = offset + T
+        // The fused kernel maps query head h to key/value head h / (H / Hkv), as HF's repeat_kv does. Its causal
+        // mask is bottom-right aligned, so with a cache new token i sees every key up to position offset + i.
         var y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal: true); // (B, H, T, D)
         y = y.transpose(1, 2).reshape(b, t, _heads * _headDim);                      // (B, T, H*D)
         return o_proj.forward(y);                                                      // (B, T, C)

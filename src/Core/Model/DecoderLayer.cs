@@ -2,6 +2,7 @@
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Core.Composition;
+using PluginMoE.Core.Inference;
 using PluginMoE.Core.Moe;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -33,10 +34,13 @@ internal sealed class DecoderLayer : nn.Module
     public MoeLayer? Moe => _mlp as MoeLayer;
 
     /// <summary>(B, T, C) -> (B, T, C); <paramref name="mask"/> is (B*T) bool or null; returns the MoE output when there is one.</summary>
-    public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask)
+    public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask) => forward(x, cos, sin, mask, null, 0);
+
+    /// <summary>As above, appending this layer's keys/values to <paramref name="cache"/> (layer <paramref name="layer"/>) when given.</summary>
+    public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
     {
         long b = x.size(0), t = x.size(1), c = x.size(2);
-        x = x + _self_attn.forward(_input_layernorm.forward(x), cos, sin);          // (B, T, C)
+        x = x + _self_attn.forward(_input_layernorm.forward(x), cos, sin, cache, layer); // (B, T, C)
         var h = _post_attention_layernorm.forward(x).reshape(b * t, c);            // (B*T, C) tokens
         if (Moe is null) return (x + _dense!.Forward(h).view(b, t, c), null);
         var moe = Moe.Forward(h, mask);

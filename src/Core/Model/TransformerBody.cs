@@ -1,6 +1,7 @@
 // The decoder stack under the `model.` prefix (HF LlamaModel): token embedding, blocks, final RMSNorm.
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Core.Composition;
+using PluginMoE.Core.Inference;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
 
@@ -32,13 +33,16 @@ internal sealed class TransformerBody : nn.Module
     public IReadOnlyList<DecoderLayer> Layers => _layers;
 
     /// <summary>ids (B, T) -> final hidden states (B, T, C), plus each MoE layer's output.</summary>
-    public (Tensor Hidden, List<(int Layer, Moe.MoeOutput Output)> Moe) forward(Tensor ids, Tensor? mask)
+    public (Tensor Hidden, List<(int Layer, Moe.MoeOutput Output)> Moe) forward(Tensor ids, Tensor? mask) => forward(ids, mask, null);
+
+    /// <summary>As above; with a cache the tokens continue the cached positions (the caller advances the cache).</summary>
+    public (Tensor Hidden, List<(int Layer, Moe.MoeOutput Output)> Moe) forward(Tensor ids, Tensor? mask, KvCache? cache)
     {
         var x = _embed_tokens.forward(ids); // (B, T, C)
         var moe = new List<(int, Moe.MoeOutput)>();
         for (int i = 0; i < _layers.Count; i++)
         {
-            (x, var m) = _layers[i].forward(x, _cos, _sin, mask);
+            (x, var m) = _layers[i].forward(x, _cos, _sin, mask, cache, i);
             if (m is not null) moe.Add((i, m));
         }
         return (_norm.forward(x), moe); // (B, T, C)

@@ -52,7 +52,7 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
         [.. _model.Layers.Select((l, i) => (i, l.Moe)).Where(x => x.Moe is not null).Select(x => (x.i, x.Moe!))];
 
     /// <summary>Next-token logits for ids (B, T) int64, every token real.</summary>
-    public override ModelOutput forward(Tensor ids) => forward(ids, null);
+    public override ModelOutput forward(Tensor ids) => forward(ids, attentionMask: null);
 
     /// <summary>Next-token logits for ids (B, T) int64.</summary>
     /// <param name="ids">(B, T) token ids, T at most <see cref="ModelConfig.MaxPositionEmbeddings"/>.</param>
@@ -61,8 +61,7 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
     public ModelOutput forward(Tensor ids, Tensor? attentionMask)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        if (ids.dim() != 2 || ids.dtype.IsFloatingPoint())
-            throw new ArgumentException($"TransformerLM: ids must be (B, T) integer token ids, got {ids.dtype} of shape [{string.Join(", ", ids.shape)}]", nameof(ids));
+        CheckIds(ids);
         if (ids.size(1) > Config.MaxPositionEmbeddings)
             throw new ArgumentException($"TransformerLM: sequence length {ids.size(1)} exceeds MaxPositionEmbeddings ({Config.MaxPositionEmbeddings}); split the input or raise max_position_embeddings", nameof(ids));
         Tensor? mask = null;
@@ -74,6 +73,12 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
         }
 
         var (h, moe) = _model.forward(ids.to(int64), mask);      // (B, T, C)
+        return Head(h, moe);
+    }
+
+    /// <summary>Final hidden states (B, T, C) -> logits (B, T, V), with the MoE layers' losses and routing.</summary>
+    private ModelOutput Head(Tensor h, List<(int Layer, Moe.MoeOutput Output)> moe)
+    {
         var logits = _lm_head is null
             ? nn.functional.linear(h, _model.EmbeddingWeight)    // tied: logits = h E^T
             : _lm_head.forward(h);                               // (B, T, V)
@@ -86,6 +91,13 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
             routing.Add(new LayerRouting(layer, m.ExpertIndices, m.ExpertCounts));
         }
         return new ModelOutput(logits, aux, routing);
+    }
+
+    /// <summary>Throws unless <paramref name="ids"/> is a (B, T) integer tensor.</summary>
+    private static void CheckIds(Tensor ids)
+    {
+        if (ids.dim() != 2 || ids.dtype.IsFloatingPoint())
+            throw new ArgumentException($"TransformerLM: ids must be (B, T) integer token ids, got {ids.dtype} of shape [{string.Join(", ", ids.shape)}]", nameof(ids));
     }
 
     /// <summary>The embedding matrix (V, C); the LM head uses the same tensor when <see cref="ModelConfig.TieWordEmbeddings"/>.</summary>
