@@ -1,0 +1,137 @@
+// SLOW (pack + restore + build, about half a minute): the third-party sample is built against the packed
+// PluginMoE.Abstractions package, dropped into a plugins folder, discovered, and trains an MoE as its router.
+using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Abstractions.Composition;
+using PluginMoE.Abstractions.Routing;
+using PluginMoE.Core.Data;
+using PluginMoE.Core.Evaluation;
+using PluginMoE.Core.Model;
+using PluginMoE.Core.Training;
+using PluginMoE.Host.Plugins;
+using PluginMoE.Tensors;
+
+namespace PluginMoE.Host.Tests.Samples;
+
+public class ThirdPartyRouterSampleTests
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Sample_BuiltAgainstThePackedAbstractions_IsDiscoveredAndTrainsAnMoeAsItsRouter()
+    {
+        var repo = RepositoryRoot();
+        var work = Directory.CreateTempSubdirectory("pluginmoe-sample-").FullName;
+        try
+        {
+            // 1. Pack the contracts into a local feed (from this configuration's build outputs: no rebuild).
+            var feed = Path.Combine(work, "feed");
+            var none = new Dictionary<string, string>();
+            DotnetCli.Run(repo, none, "pack", "src/Tensors", "-c", Configuration, "--no-build", "-o", feed);
+            DotnetCli.Run(repo, none, "pack", "src/Abstractions", "-c", Configuration, "--no-build", "-o", feed);
+            Assert.True(File.Exists(Path.Combine(feed, "PluginMoE.Abstractions.1.0.0.nupkg")));
+
+            // 2. Build a copy of the sample against that feed. A fresh package cache keeps the packed packages from
+            //    leaking into (or being served stale from) the user's cache; the user's and the machine's package
+            //    folders serve everything else, so no network is needed.
+            var sample = Path.Combine(work, "ThirdPartyRouter");
+            Directory.CreateDirectory(sample);
+            foreach (var file in Directory.GetFiles(Path.Combine(repo, "samples", "ThirdPartyRouter")))
+                File.Copy(file, Path.Combine(sample, Path.GetFileName(file)));
+            File.WriteAllText(Path.Combine(sample, "nuget.config"), NuGetConfig(feed));
+            DotnetCli.Run(sample, new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(work, "packages") },
+                "build", "-c", "Release", "-p:TreatWarningsAsErrors=true");
+            var dll = Path.Combine(sample, "bin", "Release", "net10.0", "ThirdPartyRouter.dll");
+
+            // 3. Drop the DLL into a plugins folder; the registry lists it beside the first-party plugins.
+            var plugins = Path.Combine(work, "plugins", "lsh");
+            Directory.CreateDirectory(plugins);
+            File.Copy(dll, Path.Combine(plugins, "ThirdPartyRouter.dll"));
+            var registry = PluginLoader.Load([Path.Combine(work, "plugins"), PluginLoader.DefaultDirectory]);
+
+            Assert.Empty(registry.Failures);
+            var lsh = registry.Plugins.Single(p => p.Kind == PluginKind.Router && p.Name == "lsh");
+            Assert.StartsWith("Parameter-free LSH hash router", lsh.Description);
+            Assert.Equal("1.0", lsh.ContractVersion);
+            Assert.Equal("1.0.0", lsh.Version);
+            Assert.Equal(plugins, lsh.SourceFolder);
+            Assert.Equal(["linear", "lsh"], registry.Names(PluginKind.Router));
+
+            // 4. A tiny MoE with the plugin's router trains through Core.
+            var losses = Train(registry, out var model, out var load);
+            Assert.Contains("model.layers.0.mlp.gate.projection", model.state_dict().Keys);
+            Assert.All(losses, l => Assert.True(double.IsFinite(l)));
+            Assert.True(losses.TakeLast(5).Average() < losses[0] - 0.3, $"loss did not fall: {string.Join(", ", losses)}");
+            Assert.True(load.Count(c => c > 0) >= 2, $"all tokens went to one expert: {string.Join(", ", load)}");
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static List<double> Train(PluginRegistry registry, out TransformerLM model, out long[] load)
+    {
+        var config = new ModelConfig
+        {
+            VocabSize = 256, HiddenSize = 32, IntermediateSize = 48, NumHiddenLayers = 1, NumAttentionHeads = 2, NumKeyValueHeads = 2,
+            MaxPositionEmbeddings = 32, Moe = new MoeConfig { NumExperts = 4, TopK = 2, Router = "lsh" },
+        };
+        model = new TransformerLM(config, registry.ToCatalog(), new Generator(7));
+        Assert.IsAssignableFrom<IRouter>(model.MoeLayers[0].Block.Router);
+        var text = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 40));
+        var corpus = TokenCorpus.FromStreams(new Dictionary<string, int[]> { ["text"] = [.. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b)] });
+        var observer = new Recorder();
+        var options = new TrainerOptions { MaxSteps = 40, BatchSize = 4, SequenceLength = 24, WarmupSteps = 4, LearningRate = 1e-2, Seed = 1 };
+        new Trainer(model, corpus, options, observer: observer).Train();
+        load = observer.Load;
+        return observer.Losses;
+    }
+
+    private sealed class Recorder : ITrainingObserver
+    {
+        public List<double> Losses { get; } = [];
+
+        public long[] Load { get; private set; } = [];
+
+        public void OnStep(TrainingStep step)
+        {
+            Losses.Add(step.Loss);
+            Load = step.ExpertLoad.Single().Counts;
+        }
+
+        public void OnEvaluation(long step, EvaluationResult result) { }
+    }
+
+    private static string NuGetConfig(string feed)
+    {
+        var home = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var fallbacks = new[] { home, "/opt/nuget/packages" }.Where(Directory.Exists)
+            .Select((f, i) => $"    <add key=\"fallback{i}\" value=\"{f}\" />");
+        return $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="pluginmoe-local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <fallbackPackageFolders>
+            {string.Join("\n", fallbacks)}
+              </fallbackPackageFolders>
+            </configuration>
+            """;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "PluginMoE.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no PluginMoE.sln above {AppContext.BaseDirectory}");
+    }
+}
