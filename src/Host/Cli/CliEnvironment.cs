@@ -25,7 +25,7 @@ public sealed record CliEnvironment
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>Discovers plugins in the given plugin directories.</summary>
-    public Func<IReadOnlyList<string>, IPluginProvider> Plugins { get; init; } = dirs => new InterimPluginProvider(dirs);
+    public Func<IReadOnlyList<string>, IPluginProvider> Plugins { get; init; } = dirs => new RegistryPluginProvider(PluginMoE.Host.Plugins.PluginLoader.Load(dirs));
 
     /// <summary>True when output is a terminal (progress bars); false writes plain lines.</summary>
     public bool Interactive { get; init; }

@@ -54,7 +54,7 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
     private static T? Find<T>(Func<T> lookup, string key, List<string> errors) where T : class
     {
         try { return lookup(); }
-        catch (KeyNotFoundException e)
+        catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException)
         {
             errors.Add($"{key}: {e.Message.Trim('\'', '"')}");
             return null;
