@@ -1,6 +1,7 @@
 // What the CLI runs against: its output streams, folders, environment, plugin discovery and clock. The
 // process gets the real ones; tests capture output and pass their own plugins.
 using PluginMoE.Host.Console;
+using PluginMoE.Host.Plugins;
 using PluginMoE.Host.Stages;
 using Spectre.Console;
 
@@ -25,7 +26,10 @@ public sealed record CliEnvironment
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>Discovers plugins in the given plugin directories.</summary>
-    public Func<IReadOnlyList<string>, IPluginProvider> Plugins { get; init; } = dirs => new RegistryPluginProvider(PluginMoE.Host.Plugins.PluginLoader.Load(dirs));
+    public Func<IReadOnlyList<string>, PluginRegistry> LoadPlugins { get; init; } = PluginLoader.Load;
+
+    /// <summary>The plugins of the given directories, as stages see them.</summary>
+    public IPluginProvider Plugins(IReadOnlyList<string> directories) => new RegistryPluginProvider(LoadPlugins(directories));
 
     /// <summary>True when output is a terminal (progress bars); false writes plain lines.</summary>
     public bool Interactive { get; init; }

@@ -24,6 +24,9 @@ public sealed class PluginMoeCli
         {
             verbose,
             RunCommand.Create(env, verbose, runner),
+            ScoreCommand.Create(env, verbose),
+            GenerateCommand.Create(env, verbose),
+            PluginsCommand.Create(env, verbose),
         };
     }
 

@@ -35,7 +35,7 @@ public sealed class CliHarness : IDisposable
             HostDirectory = HostDirectory,
             WorkingDirectory = WorkingDirectory,
             Environment = Environment,
-            Plugins = _ => TestPlugins.Instance,
+            LoadPlugins = dirs => dirs.Skip(1).Any() ? PluginMoE.Host.Plugins.PluginLoader.Load(dirs.Skip(1)) : TestPlugins.Instance.Registry,
             ProgressInterval = TimeSpan.Zero,
         };
         int code = new PluginMoeCli(env).InvokeAsync(args).GetAwaiter().GetResult();
