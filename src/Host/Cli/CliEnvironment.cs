@@ -1,0 +1,56 @@
+// What the CLI runs against: its output streams, folders, environment, plugin discovery and clock. The
+// process gets the real ones; tests capture output and pass their own plugins.
+using PluginMoE.Host.Console;
+using PluginMoE.Host.Plugins;
+using PluginMoE.Host.Stages;
+using Spectre.Console;
+
+namespace PluginMoE.Host.Cli;
+
+/// <summary>The CLI's surroundings.</summary>
+public sealed record CliEnvironment
+{
+    /// <summary>Standard output (results, progress lines).</summary>
+    public required TextWriter Out { get; init; }
+
+    /// <summary>Standard error (error paragraphs).</summary>
+    public required TextWriter Error { get; init; }
+
+    /// <summary>Folder of the host binary (appsettings.json, profiles/, plugins/).</summary>
+    public string HostDirectory { get; init; } = AppContext.BaseDirectory;
+
+    /// <summary>Working directory.</summary>
+    public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
+
+    /// <summary>Environment variables.</summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Discovers plugins in the given plugin directories.</summary>
+    public Func<IReadOnlyList<string>, PluginRegistry> LoadPlugins { get; init; } = PluginLoader.Load;
+
+    /// <summary>The plugins of the given directories, as stages see them.</summary>
+    public IPluginProvider Plugins(IReadOnlyList<string> directories) => new RegistryPluginProvider(LoadPlugins(directories));
+
+    /// <summary>True when output is a terminal (progress bars); false writes plain lines.</summary>
+    public bool Interactive { get; init; }
+
+    /// <summary>Least time between two plain progress lines.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock used to name run folders.</summary>
+    public Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
+
+    /// <summary>The progress reporter for this environment.</summary>
+    public IProgressReporter CreateProgress() => Interactive
+        ? new SpectreProgressReporter(AnsiConsole.Console)
+        : new PlainProgressReporter(Out, ProgressInterval);
+
+    /// <summary>The real process environment.</summary>
+    public static CliEnvironment FromProcess() => new()
+    {
+        Out = System.Console.Out,
+        Error = System.Console.Error,
+        Environment = Configuration.ConfigurationRequest.ProcessEnvironment(),
+        Interactive = !System.Console.IsOutputRedirected && System.Environment.GetEnvironmentVariable("TERM") != "dumb",
+    };
+}

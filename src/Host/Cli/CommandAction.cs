@@ -1,0 +1,44 @@
+// Runs a command's body and turns exceptions into exit codes and one-paragraph messages on stderr
+// (2: usage or configuration, 1: run failure); --verbose adds the stack trace.
+using PluginMoE.Host.Configuration;
+
+namespace PluginMoE.Host.Cli;
+
+/// <summary>Error handling shared by every command.</summary>
+public static class CommandAction
+{
+    /// <summary>Runs <paramref name="body"/>; returns its exit code or the code of the error it threw.</summary>
+    public static int Execute(CliEnvironment env, bool verbose, Func<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(body);
+        try
+        {
+            return body();
+        }
+        catch (ConfigurationException e)
+        {
+            Report(env, verbose, "error", e);
+            return ExitCodes.UsageError;
+        }
+        catch (OperationCanceledException e)
+        {
+            Report(env, verbose, "cancelled", e);
+            return ExitCodes.RunFailure;
+        }
+        catch (Exception e)
+        {
+            Report(env, verbose, "run failed", e);
+            return ExitCodes.RunFailure;
+        }
+    }
+
+    private static void Report(CliEnvironment env, bool verbose, string what, Exception e)
+    {
+        // One paragraph: newlines inside messages (lists of problems) become "; ".
+        string message = string.Join("; ", e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        env.Error.WriteLine($"pluginmoe: {what}: {message}");
+        if (verbose) env.Error.WriteLine(e.ToString());
+        else if (e is not ConfigurationException) env.Error.WriteLine("(run with --verbose for the stack trace)");
+    }
+}

@@ -1,0 +1,49 @@
+// `pluginmoe generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] [--seed S]`:
+// sampling with a KV cache, streamed to stdout (prompt first, then the continuation).
+using System.CommandLine;
+using PluginMoE.Core.Inference;
+using PluginMoE.Core.Text;
+using PluginMoE.Host.Configuration;
+
+namespace PluginMoE.Host.Cli;
+
+/// <summary>The <c>generate</c> command.</summary>
+public static class GenerateCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliEnvironment env, Option<bool> verbose)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue", Required = true };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 200 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature (0 = greedy)", DefaultValueFactory = _ => 0.8 };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass in (0, 1]", DefaultValueFactory = _ => 0.95 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the sampler (same seed, same text)", DefaultValueFactory = _ => 0 };
+        var command = new Command("generate", "Continue a prompt by sampling from a checkpoint") { checkpoint, prompt, maxTokens, temperature, topP, seed };
+        command.SetAction((parse, ct) => Task.FromResult(CommandAction.Execute(env, parse.GetValue(verbose), () =>
+        {
+            var options = new GenerationOptions
+            {
+                MaxTokens = parse.GetValue(maxTokens),
+                Temperature = parse.GetValue(temperature),
+                TopP = parse.GetValue(topP),
+                Seed = parse.GetValue(seed),
+            };
+            try { options.Validate(); }
+            catch (ArgumentOutOfRangeException e) { throw new ConfigurationException(e.Message.Split(" (Parameter")[0], e); }
+            var model = CheckpointInput.Load(env, parse.GetValue(checkpoint)!);
+            string text = parse.GetValue(prompt)!;
+            env.Out.Write(text);
+            try
+            {
+                foreach (var token in TextGenerator.Stream(model, ByteTokenizer.Instance, text, options, ct))
+                    env.Out.Write(token.Text);
+            }
+            catch (ArgumentException e) when (e is not ArgumentOutOfRangeException) { throw new ConfigurationException($"--prompt: {e.Message}", e); }
+            env.Out.WriteLine();
+            return ExitCodes.Success;
+        })));
+        return command;
+    }
+}

@@ -1,0 +1,20 @@
+// The stages' plugin view over the discovered plugin registry.
+using PluginMoE.Abstractions.Composition;
+using PluginMoE.Core.Composition;
+using PluginMoE.Host.Plugins;
+using PluginMoE.Host.Stages;
+
+namespace PluginMoE.Host.Cli;
+
+/// <summary>Adapts a <see cref="PluginRegistry"/> to <see cref="IPluginProvider"/>.</summary>
+public sealed class RegistryPluginProvider(PluginRegistry registry) : IPluginProvider
+{
+    /// <summary>The registry behind this provider.</summary>
+    public PluginRegistry Registry { get; } = registry ?? throw new ArgumentNullException(nameof(registry));
+
+    /// <inheritdoc/>
+    public IComponentCatalog Catalog { get; } = registry.ToCatalog();
+
+    /// <inheritdoc/>
+    public T Get<T>(PluginKind kind, string name) where T : class => Registry.Get<T>(kind, name);
+}

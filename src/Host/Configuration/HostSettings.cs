@@ -1,0 +1,113 @@
+// Every options section of a run, bound and validated at start: one ConfigurationException lists all
+// problems (key path, value, what is allowed) before any work begins.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+
+namespace PluginMoE.Host.Configuration;
+
+/// <summary>The validated settings of one host invocation.</summary>
+public sealed class HostSettings
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Top-level sections the host understands.</summary>
+    public static IReadOnlyList<string> KnownSections { get; } =
+        [RunOptions.SectionName, PluginsOptions.SectionName, TelemetryOptions.SectionName, ModelOptions.SectionName, DataOptions.SectionName, TrainingOptions.SectionName];
+
+    private HostSettings(LayeredConfiguration source) => Source = source;
+
+    /// <summary>Where the settings came from.</summary>
+    public LayeredConfiguration Source { get; }
+
+    /// <summary>The Run section.</summary>
+    public RunOptions Run { get; private init; } = new();
+
+    /// <summary>The Plugins section.</summary>
+    public PluginsOptions Plugins { get; private init; } = new();
+
+    /// <summary>The Telemetry section.</summary>
+    public TelemetryOptions Telemetry { get; private init; } = new();
+
+    /// <summary>The Model section.</summary>
+    public ModelOptions Model { get; private init; } = new();
+
+    /// <summary>The Data section.</summary>
+    public DataOptions Data { get; private init; } = new();
+
+    /// <summary>The Training section.</summary>
+    public TrainingOptions Training { get; private init; } = new();
+
+    /// <summary>Profile name, or <c>default</c> when none was chosen.</summary>
+    public string ProfileName => Source.ProfileName ?? "default";
+
+    /// <summary>Binds and validates every section of <paramref name="source"/>.</summary>
+    /// <exception cref="ConfigurationException">Unknown sections or keys, unparsable or disallowed values; the message lists each with its key path.</exception>
+    public static HostSettings Load(LayeredConfiguration source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var errors = new List<string>();
+        var root = source.Root;
+        foreach (var section in root.GetChildren())
+            if (!KnownSections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+                errors.Add($"{section.Key}: unknown section; known sections are {string.Join(", ", KnownSections)}{NameSuggester.Hint(section.Key, KnownSections)}");
+        var settings = new HostSettings(source)
+        {
+            Run = Section<RunOptions>(root, errors),
+            Plugins = Section<PluginsOptions>(root, errors),
+            Telemetry = Section<TelemetryOptions>(root, errors),
+            Model = Section<ModelOptions>(root, errors),
+            Data = Section<DataOptions>(root, errors),
+            Training = Section<TrainingOptions>(root, errors),
+        };
+        if (settings.Training.SequenceLength > settings.Model.MaxPositions)
+            errors.Add($"Training:SequenceLength: value {settings.Training.SequenceLength} is not allowed: it must be at most Model:MaxPositions ({settings.Model.MaxPositions})");
+        if (errors.Count > 0) throw new ConfigurationException(Describe(source, errors));
+        return settings;
+    }
+
+    /// <summary>"configuration error(s) in profile X (file): a; b".</summary>
+    public static string Describe(LayeredConfiguration source, IReadOnlyList<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(errors);
+        string where = source.ProfilePath is null ? "the settings" : $"profile '{source.ProfileName}' ({source.ProfilePath}) with its defaults and overrides";
+        string noun = errors.Count == 1 ? "a configuration error" : $"{errors.Count} configuration errors";
+        return $"{noun} in {where}: {string.Join("; ", errors)}";
+    }
+
+    private static T Section<T>(IConfigurationRoot root, List<string> errors) where T : ISectionOptions, new()
+    {
+        int before = errors.Count;
+        var options = SectionBinder.Bind<T>(root.GetSection(T.SectionName), errors);
+        // Values that failed to parse were left at their defaults; validating them would only add noise.
+        if (errors.Count == before) OptionsValidator.Validate(options, T.SectionName, errors);
+        return options;
+    }
+
+    /// <summary>
+    /// The effective configuration as JSON (every section with defaults filled in, plugin options as bound by
+    /// their plugins when <paramref name="pluginOptions"/> gives them by key path), for <c>config.resolved.json</c>.
+    /// </summary>
+    public JsonObject ToResolvedJson(IReadOnlyDictionary<string, object?>? pluginOptions = null)
+    {
+        var json = new JsonObject
+        {
+            ["Profile"] = new JsonObject { ["Name"] = ProfileName, ["Path"] = Source.ProfilePath },
+            [RunOptions.SectionName] = JsonSerializer.SerializeToNode(Run, Json),
+            [PluginsOptions.SectionName] = JsonSerializer.SerializeToNode(Plugins, Json),
+            [TelemetryOptions.SectionName] = JsonSerializer.SerializeToNode(Telemetry, Json),
+            [ModelOptions.SectionName] = JsonSerializer.SerializeToNode(Model, Json),
+            [DataOptions.SectionName] = JsonSerializer.SerializeToNode(Data, Json),
+            [TrainingOptions.SectionName] = JsonSerializer.SerializeToNode(Training, Json),
+        };
+        foreach (var (path, value) in pluginOptions ?? new Dictionary<string, object?>())
+        {
+            var parts = path.Split(':');
+            JsonNode? node = json;
+            foreach (var p in parts[..^1]) node = node?[p];
+            if (node is JsonObject parent && value is not null) parent[parts[^1]] = JsonSerializer.SerializeToNode(value, value.GetType(), Json);
+        }
+        return json;
+    }
+}

@@ -1,0 +1,72 @@
+// The configuration layers, lowest first: appsettings.json beside the host, the profile, PLUGINMOE__*
+// environment variables, then command-line overrides (--Section:Key=value).
+using Microsoft.Extensions.Configuration;
+
+namespace PluginMoE.Host.Configuration;
+
+/// <summary>The built configuration and where it came from.</summary>
+/// <param name="Root">The merged configuration.</param>
+/// <param name="ProfileName">The profile's name (file name without .json), or null when none was chosen.</param>
+/// <param name="ProfilePath">The profile file, or null.</param>
+/// <param name="BaseDirectory">Folder that relative data paths are resolved against (the profile's folder, else the working directory).</param>
+public sealed record LayeredConfiguration(IConfigurationRoot Root, string? ProfileName, string? ProfilePath, string BaseDirectory)
+{
+    /// <summary>Prefix of the environment variables that override settings (<c>PLUGINMOE__Model__Layers=4</c>).</summary>
+    public const string EnvironmentPrefix = "PLUGINMOE__";
+
+    /// <summary>Environment variable that chooses a profile when <c>--profile</c> is not given.</summary>
+    public const string ProfileVariable = "PLUGINMOE_PROFILE";
+
+    /// <summary>Builds the layered configuration for <paramref name="request"/>.</summary>
+    /// <exception cref="ConfigurationException">A file is missing or not valid JSON, or an override is malformed.</exception>
+    public static LayeredConfiguration Build(ConfigurationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var builder = new ConfigurationBuilder();
+        string defaults = Path.Combine(request.HostDirectory, "appsettings.json");
+        if (File.Exists(defaults))
+        {
+            JsonFileCheck.EnsureValid(defaults, "settings file");
+            builder.AddJsonFile(defaults, optional: false, reloadOnChange: false);
+        }
+
+        string? profile = request.Profile ?? request.Environment.GetValueOrDefault(ProfileVariable);
+        string? profilePath = string.IsNullOrWhiteSpace(profile) ? null : ProfileLocator.Locate(profile, request);
+        if (profilePath is not null)
+        {
+            JsonFileCheck.EnsureValid(profilePath, "profile");
+            builder.AddJsonFile(profilePath, optional: false, reloadOnChange: false);
+        }
+
+        builder.AddInMemoryCollection(request.Environment
+            .Where(kv => kv.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            .Select(kv => new KeyValuePair<string, string?>(kv.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), kv.Value)));
+        builder.AddInMemoryCollection(ParseOverrides(request.Overrides));
+
+        return new LayeredConfiguration(builder.Build(),
+            profilePath is null ? null : Path.GetFileNameWithoutExtension(profilePath), profilePath,
+            profilePath is null ? request.WorkingDirectory : Path.GetDirectoryName(profilePath)!);
+    }
+
+    /// <summary>Parses <c>--Section:Key=value</c> and <c>--Section:Key value</c> overrides.</summary>
+    /// <exception cref="ConfigurationException">A token is not an override.</exception>
+    public static IReadOnlyList<KeyValuePair<string, string?>> ParseOverrides(IReadOnlyList<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        var result = new List<KeyValuePair<string, string?>>();
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            string token = tokens[i];
+            string body = token.StartsWith("--", StringComparison.Ordinal) ? token[2..] : "";
+            int eq = body.IndexOf('=', StringComparison.Ordinal);
+            string key = eq >= 0 ? body[..eq] : body;
+            if (!key.Contains(':', StringComparison.Ordinal) || key.StartsWith(':') || key.EndsWith(':'))
+                throw new ConfigurationException(
+                    $"unrecognised argument '{token}': settings overrides look like --Section:Key=value (for example --Model:Layers=4 or --Training:Steps=200)");
+            if (eq >= 0) result.Add(new(key, body[(eq + 1)..]));
+            else if (i + 1 < tokens.Count && !tokens[i + 1].StartsWith("--", StringComparison.Ordinal)) result.Add(new(key, tokens[++i]));
+            else throw new ConfigurationException($"override '{token}' has no value; write --{key}=value");
+        }
+        return result;
+    }
+}

@@ -1,0 +1,147 @@
+// The Model section: the architecture of the model a profile trains (ModelConfig fields with short names),
+// the expert plugin and, when Moe:Experts > 0, the MoE blocks and their router plugin.
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Nodes;
+using PluginMoE.Abstractions.Checkpoints;
+
+namespace PluginMoE.Host.Configuration;
+
+/// <summary>Architecture of the model (see <see cref="ModelConfig"/> for the meaning of each field).</summary>
+public sealed class ModelOptions : ISectionOptions, IValidatableObject
+{
+    /// <inheritdoc/>
+    public static string SectionName => "Model";
+
+    /// <summary>Vocabulary size; 256 for the byte tokenizer.</summary>
+    [Range(2, 1 << 20)]
+    public int VocabSize { get; set; } = 256;
+
+    /// <summary>Model width d.</summary>
+    [Range(8, 65536)]
+    public int HiddenSize { get; set; } = 64;
+
+    /// <summary>FFN inner width (per routed expert in an MoE).</summary>
+    [Range(1, 1 << 20)]
+    public int IntermediateSize { get; set; } = 176;
+
+    /// <summary>Transformer blocks.</summary>
+    [Range(1, 1024)]
+    public int Layers { get; set; } = 2;
+
+    /// <summary>Query heads.</summary>
+    [Range(1, 1024)]
+    public int Heads { get; set; } = 4;
+
+    /// <summary>Key/value heads (fewer than <see cref="Heads"/> for grouped-query attention).</summary>
+    [Range(1, 1024)]
+    public int KeyValueHeads { get; set; } = 4;
+
+    /// <summary>Longest context.</summary>
+    [Range(2, 1 << 20)]
+    public int MaxPositions { get; set; } = 256;
+
+    /// <summary>RMSNorm epsilon.</summary>
+    [Range(1e-12, 1e-1)]
+    public double RmsNormEps { get; set; } = 1e-5;
+
+    /// <summary>RoPE base.</summary>
+    [Range(1.0, 1e9)]
+    public double RopeTheta { get; set; } = 10000.0;
+
+    /// <summary>Share the LM head with the token embedding.</summary>
+    public bool TieEmbeddings { get; set; }
+
+    /// <summary>Expert plugin of every FFN (e.g. <c>swiglu</c>, <c>gelu</c>).</summary>
+    [Required]
+    public string Expert { get; set; } = "swiglu";
+
+    /// <summary>The expert plugin's own options section (bound by the plugin's options type).</summary>
+    public JsonObject? ExpertOptions { get; set; }
+
+    /// <summary>MoE blocks; <see cref="MoeOptions.Experts"/> = 0 trains a dense model.</summary>
+    public MoeOptions Moe { get; set; } = new();
+
+    /// <summary>True when the model has MoE blocks.</summary>
+    public bool IsMoe => Moe.Experts > 0;
+
+    /// <summary>The checkpoint configuration of this architecture.</summary>
+    public ModelConfig ToModelConfig() => new()
+    {
+        VocabSize = VocabSize,
+        HiddenSize = HiddenSize,
+        IntermediateSize = IntermediateSize,
+        NumHiddenLayers = Layers,
+        NumAttentionHeads = Heads,
+        NumKeyValueHeads = KeyValueHeads,
+        MaxPositionEmbeddings = MaxPositions,
+        RmsNormEps = RmsNormEps,
+        RopeTheta = RopeTheta,
+        TieWordEmbeddings = TieEmbeddings,
+        ExpertType = Expert,
+        ExpertOptions = ExpertOptions,
+        Moe = IsMoe ? Moe.ToMoeConfig() : null,
+    };
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (HiddenSize % Heads != 0)
+            yield return new ValidationResult($"must be a multiple of Heads ({Heads})", [nameof(HiddenSize)]);
+        else if (HiddenSize / Heads % 2 != 0)
+            yield return new ValidationResult($"HiddenSize / Heads (the head width, {HiddenSize / Heads}) must be even for rotary embeddings", [nameof(HiddenSize)]);
+        if (Heads % KeyValueHeads != 0)
+            yield return new ValidationResult($"must divide Heads ({Heads})", [nameof(KeyValueHeads)]);
+        if (Moe.Experts > 0 && Moe.TopK > Moe.Experts)
+            yield return new ValidationResult($"must be at most Moe:Experts ({Moe.Experts})", [$"{nameof(Moe)}:{nameof(MoeOptions.TopK)}"]);
+        foreach (var layer in Moe.Layers ?? [])
+            if (layer < 0 || layer >= Layers)
+                yield return new ValidationResult($"layer {layer} does not exist; layers are 0 to {Layers - 1}", [$"{nameof(Moe)}:{nameof(MoeOptions.Layers)}"]);
+    }
+}
+
+/// <summary>The MoE blocks of <see cref="ModelOptions"/> (see <see cref="MoeConfig"/>).</summary>
+public sealed class MoeOptions
+{
+    /// <summary>Routed experts per MoE block; 0 for a dense model.</summary>
+    [Range(0, 4096)]
+    public int Experts { get; set; }
+
+    /// <summary>Experts per token.</summary>
+    [Range(1, 4096)]
+    public int TopK { get; set; } = 2;
+
+    /// <summary>Router plugin (e.g. <c>linear</c>).</summary>
+    [Required]
+    public string Router { get; set; } = "linear";
+
+    /// <summary>The router plugin's own options section.</summary>
+    public JsonObject? RouterOptions { get; set; }
+
+    /// <summary>Inner width of an always-on shared expert; 0 for none.</summary>
+    [Range(0, 1 << 20)]
+    public int SharedExpertIntermediateSize { get; set; }
+
+    /// <summary>Layers with MoE blocks; empty for every layer.</summary>
+    public int[]? Layers { get; set; }
+
+    /// <summary>Weight of the Switch load-balancing loss.</summary>
+    [Range(0.0, 10.0)]
+    public double LoadBalanceWeight { get; set; } = 0.01;
+
+    /// <summary>Weight of the router z-loss (0 disables it).</summary>
+    [Range(0.0, 10.0)]
+    public double RouterZLossWeight { get; set; }
+
+    /// <summary>The checkpoint's MoE configuration.</summary>
+    public MoeConfig ToMoeConfig() => new()
+    {
+        NumExperts = Experts,
+        TopK = TopK,
+        Router = Router,
+        RouterOptions = RouterOptions,
+        SharedExpertIntermediateSize = SharedExpertIntermediateSize > 0 ? SharedExpertIntermediateSize : null,
+        MoeLayers = Layers is { Length: > 0 } l ? l : null,
+        LoadBalanceWeight = LoadBalanceWeight,
+        RouterZLossWeight = RouterZLossWeight,
+    };
+}

@@ -1,0 +1,53 @@
+// Progress as plain lines (CI logs, redirected output): a line when a task starts, at most one every
+// interval while it runs, and one when it ends.
+using System.Diagnostics;
+
+namespace PluginMoE.Host.Console;
+
+/// <summary>Writes progress as readable lines.</summary>
+/// <param name="output">Where lines go.</param>
+/// <param name="interval">Least time between two progress lines of a task (the last one is always written).</param>
+public sealed class PlainProgressReporter(TextWriter output, TimeSpan interval) : IProgressReporter
+{
+    /// <inheritdoc/>
+    public T Run<T>(string title, long total, Func<IProgressTask, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        output.WriteLine($"{title}: started");
+        var task = new Task(output, title, total, interval);
+        var result = work(task);
+        task.Finish();
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public void Info(string message) => output.WriteLine(message);
+
+    private sealed class Task(TextWriter output, string title, long total, TimeSpan interval) : IProgressTask
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan? _lastLine;
+        private string? _pending;
+
+        public void Report(long value, string status)
+        {
+            _pending = total > 0 ? $"{title}: {value}/{total}  {status}" : $"{title}: {value}  {status}";
+            if (_lastLine is { } last && _clock.Elapsed - last < interval && value != total) return;
+            Flush();
+        }
+
+        public void Finish()
+        {
+            Flush();
+            output.WriteLine($"{title}: done in {_clock.Elapsed:hh\\:mm\\:ss}");
+        }
+
+        private void Flush()
+        {
+            if (_pending is null) return;
+            output.WriteLine(_pending);
+            _pending = null;
+            _lastLine = _clock.Elapsed;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+// Resolves the plugins a profile names and binds their options sections, turning lookup and binding
+// failures into configuration errors that name the key (Model:Moe:Router, Data:LoaderOptions:...).
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PluginMoE.Abstractions.Composition;
+using PluginMoE.Abstractions.Data;
+using PluginMoE.Core.Text;
+using PluginMoE.Host.Configuration;
+
+namespace PluginMoE.Host.Stages;
+
+/// <summary>The plugins of one run with their bound options.</summary>
+/// <param name="Loader">The dataset loader.</param>
+/// <param name="LoaderOptions">Its bound options.</param>
+/// <param name="Tokenizer">The tokenizer.</param>
+/// <param name="Model">The model configuration with the expert and router options replaced by their bound, typed form.</param>
+/// <param name="BoundOptions">Bound plugin options by key path (for config.resolved.json).</param>
+public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOptions, ITokenizer Tokenizer,
+    PluginMoE.Abstractions.Checkpoints.ModelConfig Model, IReadOnlyDictionary<string, object?> BoundOptions)
+{
+    /// <summary>Resolves and binds everything the settings name.</summary>
+    /// <exception cref="ConfigurationException">An unknown plugin (with the available names and the closest), or options the plugin rejects.</exception>
+    public static PluginSelection Resolve(HostSettings settings, IPluginProvider plugins)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(plugins);
+        var errors = new List<string>();
+        var bound = new Dictionary<string, object?>();
+        var catalog = plugins.Catalog;
+
+        var loader = Find(() => plugins.Get<IDatasetLoader>(PluginKind.DatasetLoader, settings.Data.Loader), "Data:Loader", errors);
+        object? loaderOptions = loader is null ? null : Bind(loader, settings.Data.LoaderOptions, "Data:LoaderOptions", catalog, bound, errors);
+
+        ITokenizer? tokenizer = string.Equals(settings.Data.Tokenizer, "byte", StringComparison.OrdinalIgnoreCase)
+            ? ByteTokenizer.Instance
+            : Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors)?.Create(null);
+        if (tokenizer is not null && tokenizer.VocabSize > settings.Model.VocabSize)
+            errors.Add($"Model:VocabSize: value {settings.Model.VocabSize} is not allowed: tokenizer '{settings.Data.Tokenizer}' has {tokenizer.VocabSize} ids, so it must be at least {tokenizer.VocabSize}");
+
+        var model = settings.Model.ToModelConfig();
+        var expert = Find(() => catalog.Expert(settings.Model.Expert), "Model:Expert", errors);
+        if (expert is not null)
+            model = model with { ExpertOptions = AsJson(Bind(expert, settings.Model.ExpertOptions, "Model:ExpertOptions", catalog, bound, errors)) };
+        if (model.Moe is { } moe)
+        {
+            var router = Find(() => catalog.Router(moe.Router), "Model:Moe:Router", errors);
+            if (router is not null)
+                model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
+        }
+        if (errors.Count > 0) throw new ConfigurationException(HostSettings.Describe(settings.Source, errors));
+        return new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound);
+    }
+
+    private static T? Find<T>(Func<T> lookup, string key, List<string> errors) where T : class
+    {
+        try { return lookup(); }
+        catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException)
+        {
+            errors.Add($"{key}: {e.Message.Trim('\'', '"')}");
+            return null;
+        }
+    }
+
+    private static object? Bind(IPluginFactory factory, JsonObject? options, string key, PluginMoE.Core.Composition.IComponentCatalog catalog,
+        Dictionary<string, object?> bound, List<string> errors)
+    {
+        try
+        {
+            var value = catalog.BindOptions(factory, options, key);
+            bound[key] = value;
+            return value;
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message.Replace("\n\t", " ", StringComparison.Ordinal));
+            return null;
+        }
+    }
+
+    // Typed options (numbers as numbers) are what the checkpoint's config.json records.
+    private static JsonObject? AsJson(object? options) => options is null ? null : JsonSerializer.SerializeToNode(options, options.GetType()) as JsonObject;
+}

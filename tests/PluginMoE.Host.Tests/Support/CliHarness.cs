@@ -1,0 +1,46 @@
+// Runs the pluginmoe CLI in process against a temporary host folder (appsettings.json, profiles/) and working
+// directory, with captured output, a fixed environment and the test plugins.
+using PluginMoE.Host.Cli;
+
+namespace PluginMoE.Host.Tests.Support;
+
+public sealed class CliHarness : IDisposable
+{
+    private readonly TempFolder _root = new();
+
+    public CliHarness()
+    {
+        Directory.CreateDirectory(HostDirectory);
+        Directory.CreateDirectory(WorkingDirectory);
+        // The real defaults, so that tests exercise what users get.
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), Path.Combine(HostDirectory, "appsettings.json"));
+    }
+
+    public string HostDirectory => _root.Combine("host");
+
+    public string WorkingDirectory => _root.Combine("work");
+
+    public Dictionary<string, string?> Environment { get; } = [];
+
+    public string Write(string relative, string text) => _root.Write(Path.Combine("work", relative), text);
+
+    public (int Code, string Out, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var env = new CliEnvironment
+        {
+            Out = output,
+            Error = error,
+            HostDirectory = HostDirectory,
+            WorkingDirectory = WorkingDirectory,
+            Environment = Environment,
+            LoadPlugins = dirs => dirs.Skip(1).Any() ? PluginMoE.Host.Plugins.PluginLoader.Load(dirs.Skip(1)) : TestPlugins.Instance.Registry,
+            ProgressInterval = TimeSpan.Zero,
+        };
+        int code = new PluginMoeCli(env).InvokeAsync(args).GetAwaiter().GetResult();
+        return (code, output.ToString(), error.ToString());
+    }
+
+    public void Dispose() => _root.Dispose();
+}
