@@ -6,5 +6,6 @@ internal static class Registry
     public static IEnumerable<BenchCase> All() =>
         GemmCases.Create()
             .Concat(ElementwiseCases.Create())
-            .Concat(TransformerCases.Create());
+            .Concat(TransformerCases.Create())
+            .Concat(ModelCases.Create());
 }
