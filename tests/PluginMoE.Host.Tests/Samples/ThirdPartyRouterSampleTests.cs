@@ -1,5 +1,6 @@
 // SLOW (pack + restore + build, about half a minute): the third-party sample is built against the packed
-// PluginMoE.Abstractions package, dropped into a plugins folder, discovered, and trains an MoE as its router.
+// PluginMoE.Abstractions package, dropped into a plugins folder, listed by `pluginmoe plugins list`, selected by a
+// profile that `pluginmoe run` trains, and trained through Core directly to check that its routing learns.
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Routing;
@@ -8,6 +9,7 @@ using PluginMoE.Core.Evaluation;
 using PluginMoE.Core.Model;
 using PluginMoE.Core.Training;
 using PluginMoE.Host.Plugins;
+using PluginMoE.Host.Tests.Support;
 using PluginMoE.Tensors;
 
 namespace PluginMoE.Host.Tests.Samples;
@@ -61,7 +63,21 @@ public class ThirdPartyRouterSampleTests
             Assert.Equal(plugins, lsh.SourceFolder);
             Assert.Equal(["linear", "lsh"], registry.Names(PluginKind.Router));
 
-            // 4. A tiny MoE with the plugin's router trains through Core.
+            // 4. The CLI lists it, and `run` trains a profile that selects it as the router.
+            using var cli = new CliHarness();
+            string[] dirs = [$"--Plugins:Directories:0={Path.Combine(work, "plugins")}", $"--Plugins:Directories:1={PluginLoader.DefaultDirectory}"];
+            var (listCode, listOut, listErr) = cli.Run(["plugins", "list", .. dirs]);
+            Assert.True(listCode == 0, listErr);
+            Assert.Contains("lsh", listOut);
+            Assert.Contains("Parameter-free LSH hash router", listOut);
+            TinyProfile.Write(cli);
+            var runDir = Path.Combine(work, "run");
+            var (runCode, _, runErr) = cli.Run(["run", "--profile", "tiny", "--run-dir", runDir, "--Model:Moe:Router=lsh", .. dirs]);
+            Assert.True(runCode == 0, runErr);
+            Assert.True(File.Exists(Path.Combine(runDir, "train", "eval.json")));
+            Assert.Contains("\"lsh\"", File.ReadAllText(Path.Combine(runDir, "train", "model", "config.json")));
+
+            // 5. Through Core directly, the plugin's router learns: the loss falls and tokens spread over experts.
             var losses = Train(registry, out var model, out var load);
             Assert.Contains("model.layers.0.mlp.gate.projection", model.state_dict().Keys);
             Assert.All(losses, l => Assert.True(double.IsFinite(l)));
