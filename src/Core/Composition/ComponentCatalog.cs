@@ -52,37 +52,8 @@ public sealed class ComponentCatalog : IComponentCatalog
         if (map.TryGetValue(name, out var f)) return f;
         var names = map.Keys.Order(StringComparer.Ordinal).ToList();
         var available = names.Count == 0 ? "none are registered" : "available: " + string.Join(", ", names);
-        var closest = Closest(name, names);
+        var closest = NameSuggestions.Closest(name, names);
         var hint = closest is null ? "" : $"; did you mean '{closest}'?";
         throw new KeyNotFoundException($"unknown {kind} plugin '{name}' ({available}){hint}");
-    }
-
-    /// <summary>The candidate with the smallest edit distance to <paramref name="name"/>, if it is reasonably close.</summary>
-    internal static string? Closest(string name, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (var c in candidates)
-        {
-            int d = EditDistance(name.ToLowerInvariant(), c.ToLowerInvariant());
-            if (d < bestDistance) (best, bestDistance) = (c, d);
-        }
-        // Suggest only when at most about half the letters differ; otherwise the hint misleads.
-        return best is not null && bestDistance <= Math.Max(2, Math.Max(name.Length, best.Length) / 2) ? best : null;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
     }
 }

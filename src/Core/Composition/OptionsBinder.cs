@@ -41,7 +41,7 @@ internal static class OptionsBinder
             if (property is null)
             {
                 var known = string.Join(", ", properties.Select(p => p.Name));
-                var closest = ComponentCatalog.Closest(key, properties.Select(p => p.Name));
+                var closest = NameSuggestions.Closest(key, properties.Select(p => p.Name));
                 throw new ArgumentException(
                     $"{Path(keyPath, key)}: unknown option of {plugin} (options class {type.Name}); known options: {known}" +
                     (closest is null ? "" : $"; did you mean '{closest}'?"));

@@ -1,8 +1,9 @@
 // Every options section of a run, bound and validated at start: one ConfigurationException lists all
 // problems (key path, value, what is allowed) before any work begins.
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Configuration;
 
@@ -50,7 +51,7 @@ public sealed class HostSettings
         var root = source.Root;
         foreach (var section in root.GetChildren())
             if (!KnownSections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
-                errors.Add($"{section.Key}: unknown section; known sections are {string.Join(", ", KnownSections)}{NameSuggester.Hint(section.Key, KnownSections)}");
+                errors.Add($"{section.Key}: unknown section; known sections are {string.Join(", ", KnownSections)}{NameSuggestions.Hint(section.Key, KnownSections)}");
         var settings = new HostSettings(source)
         {
             Run = Section<RunOptions>(root, errors),

@@ -1,4 +1,5 @@
 // Finds a profile by name (./profiles/<name>.json, then profiles/ beside the host binary) or by path.
+using PluginMoE.Core.Composition;
 namespace PluginMoE.Host.Configuration;
 
 /// <summary>Resolves <c>--profile</c> values to files.</summary>
@@ -38,6 +39,6 @@ public static class ProfileLocator
         string available = known.Count == 0 ? "no profiles were found there" : $"available profiles: {string.Join(", ", known)}";
         throw new ConfigurationException(
             $"profile '{profile}' not found: searched {string.Join(", ", folders.Select(f => $"'{Path.Combine(f, profile + ".json")}'"))}; " +
-            $"{available}{NameSuggester.Hint(profile, known)}. Pass a profile name or a path to a .json file");
+            $"{available}{NameSuggestions.Hint(profile, known)}. Pass a profile name or a path to a .json file");
     }
 }

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Configuration;
 
@@ -31,7 +32,7 @@ public static class SectionBinder
             if (property is null)
             {
                 var names = properties.Select(p => p.Name).ToList();
-                errors.Add($"{child.Path}: unknown setting; {section.Path} accepts {string.Join(", ", names)}{NameSuggester.Hint(child.Key, names)}");
+                errors.Add($"{child.Path}: unknown setting; {section.Path} accepts {string.Join(", ", names)}{NameSuggestions.Hint(child.Key, names)}");
                 continue;
             }
             var type = property.PropertyType;

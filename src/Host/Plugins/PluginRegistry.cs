@@ -58,7 +58,7 @@ public sealed class PluginRegistry
     {
         var names = Names(kind);
         var available = names.Count == 0 ? "none are installed" : "available: " + string.Join(", ", names);
-        var closest = NameMatcher.Closest(name, names);
+        var closest = NameSuggestions.Closest(name, names);
         var message = $"unknown {PluginKinds.Display(kind)} plugin '{name}' ({available})" +
             (closest is null ? "" : $"; did you mean '{closest}'?") +
             $" Plugin directories searched: {string.Join(", ", Directories)}.";

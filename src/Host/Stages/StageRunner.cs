@@ -1,6 +1,7 @@
 // Runs a profile's stages in order, each in a telemetry span; a stage whose completion marker exists is
 // skipped, so re-running on the same run folder resumes where the last run stopped.
 using System.Diagnostics;
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Telemetry;
 
@@ -21,7 +22,7 @@ public sealed class StageRunner(IReadOnlyList<IStage> stages)
     {
         ArgumentNullException.ThrowIfNull(names);
         return [.. names.Select(n => stages.FirstOrDefault(s => string.Equals(s.Name, n, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ConfigurationException($"Run:Stages: unknown stage '{n}'; known stages: {string.Join(", ", Names)}{NameSuggester.Hint(n, Names)}"))];
+            ?? throw new ConfigurationException($"Run:Stages: unknown stage '{n}'; known stages: {string.Join(", ", Names)}{NameSuggestions.Hint(n, Names)}"))];
     }
 
     /// <summary>Runs <paramref name="selected"/> in order; returns the names of the stages that were skipped as already complete.</summary>

@@ -1,29 +1,31 @@
 // "Did you mean ...?": the closest known name by edit distance, offered only when it is plausibly a typo.
-namespace PluginMoE.Host.Configuration;
+// One implementation for every error message that names alternatives (plugins, options, settings, profiles).
+namespace PluginMoE.Core.Composition;
 
 /// <summary>Finds the known name closest to a misspelt one.</summary>
-public static class NameSuggester
+public static class NameSuggestions
 {
     /// <summary>The candidate nearest to <paramref name="name"/> (case-insensitive), or null when none is close.</summary>
     public static string? Closest(string name, IEnumerable<string> candidates)
     {
         ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(candidates);
         string? best = null;
         int bestDistance = int.MaxValue;
         foreach (var c in candidates)
         {
-            int d = Distance(name.ToLowerInvariant(), c.ToLowerInvariant());
+            int d = EditDistance(name.ToLowerInvariant(), c.ToLowerInvariant());
             if (d < bestDistance) (best, bestDistance) = (c, d);
         }
-        // More than about half the letters changed is a different word, not a typo.
+        // More than about half the letters changed is a different word, not a typo: the hint would mislead.
         return best is not null && bestDistance <= Math.Max(2, Math.Max(name.Length, best.Length) / 2) ? best : null;
     }
 
-    /// <summary>"; did you mean 'x'?" or "".</summary>
+    /// <summary><c>"; did you mean 'x'?"</c>, or the empty string when no candidate is close.</summary>
     public static string Hint(string name, IEnumerable<string> candidates) =>
         Closest(name, candidates) is { } c ? $"; did you mean '{c}'?" : "";
 
-    private static int Distance(string a, string b)
+    private static int EditDistance(string a, string b)
     {
         var prev = new int[b.Length + 1];
         var cur = new int[b.Length + 1];
