@@ -40,6 +40,9 @@ public sealed record CliEnvironment
     /// <summary>The clock used to name run folders.</summary>
     public Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
 
+    /// <summary>Whether Ctrl+C / SIGTERM stop a run through the generic host's console lifetime (false for in-process callers such as tests).</summary>
+    public bool HandleConsoleSignals { get; init; } = true;
+
     /// <summary>The progress reporter for this environment.</summary>
     public IProgressReporter CreateProgress() => Interactive
         ? new SpectreProgressReporter(AnsiConsole.Console)

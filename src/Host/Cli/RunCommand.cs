@@ -1,6 +1,8 @@
 // `pluginmoe run --profile <name> [--run-dir DIR] [--stages a,b] [--Section:Key=value ...]`: loads and
 // validates the layered configuration, checks every stage's plugins, then runs the stages into the run folder.
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Stages;
 using PluginMoE.Host.Telemetry;
@@ -60,8 +62,15 @@ public static class RunCommand
 
         var progress = env.CreateProgress();
         IReadOnlyList<string> skipped;
+        // The stages run inside the generic host: its console lifetime turns Ctrl+C / SIGTERM into cancellation,
+        // which the trainer honours between steps (the last checkpoint is kept, and re-running resumes).
+        using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals))
+        using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping))
         using (TelemetrySession.Start(run.Path, settings.Telemetry))
-            skipped = StageRunner.Run(selected, new StageContext(settings, run, plugins, progress), cancellationToken);
+        {
+            skipped = StageRunner.Run(selected, new StageContext(settings, run, plugins, progress), stopping.Token);
+            host.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
         env.Out.WriteLine(skipped.Count == selected.Count
             ? $"nothing to do: every stage was already complete in {run.Path}"
             : $"done: {run.Path}");

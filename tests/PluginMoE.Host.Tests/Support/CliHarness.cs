@@ -37,6 +37,7 @@ public sealed class CliHarness : IDisposable
             Environment = Environment,
             LoadPlugins = dirs => dirs.Skip(1).Any() ? PluginMoE.Host.Plugins.PluginLoader.Load(dirs.Skip(1)) : TestPlugins.Instance.Registry,
             ProgressInterval = TimeSpan.Zero,
+            HandleConsoleSignals = false,
         };
         int code = new PluginMoeCli(env).InvokeAsync(args).GetAwaiter().GetResult();
         return (code, output.ToString(), error.ToString());
