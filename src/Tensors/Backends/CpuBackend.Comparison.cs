@@ -6,46 +6,6 @@ namespace PluginMoE.Tensors.Backends;
 
 public sealed partial class CpuBackend
 {
-    /// <summary>Up to three operands broadcast to one contiguous output, as rows of the innermost dim.</summary>
-    private sealed class BroadcastRows
-    {
-        public int[] Sizes = [];
-        public int[][] Strides = [];
-        public int[] Offsets = [];
-        public int Inner;
-        public int Rows;
-
-        public BroadcastRows(int[] outSizes, params Tensor[] operands)
-        {
-            int n = Shape.Numel(outSizes);
-            bool flat = operands.All(t => t.is_contiguous() && t.NumelCached == n && Shape.Equal(t.Sizes, outSizes));
-            if (outSizes.Length == 0)
-            {
-                Sizes = [1];
-                Strides = operands.Select(_ => new[] { 0 }).ToArray();
-            }
-            else if (flat)
-            {
-                Sizes = [n];
-                Strides = operands.Select(_ => new[] { 1 }).ToArray();
-            }
-            else
-            {
-                Sizes = (int[])outSizes.Clone();
-                Strides = operands.Select(t => StridedIndex.BroadcastStrides(t, outSizes)).ToArray();
-            }
-            Offsets = operands.Select(t => t.Offset).ToArray();
-            Inner = Sizes[^1];
-            Rows = Inner == 0 ? 0 : n / Inner;
-        }
-
-        public int RowOffset(int operand, int row) => StridedIndex.RowOffset(Sizes, Strides[operand], Offsets[operand], row);
-
-        public int InnerStride(int operand) => Strides[operand][^1];
-
-        public void Run(Action<int, int> rows) => ParallelFor.Run(Rows, Math.Max(1, ElementwiseGrain / Math.Max(Inner, 1)), rows);
-    }
-
     /// <inheritdoc/>
     public Tensor Compare(CompareOp op, Tensor a, Tensor b)
     {
@@ -69,7 +29,7 @@ public sealed partial class CpuBackend
         var A = a.StorageAs<T>();
         var B = b.StorageAs<T>();
         var R = r.StorageAs<bool>();
-        var p = new BroadcastRows(r.Sizes, a, b);
+        var p = new BroadcastRows(ElementwiseGrain, r.Sizes, a, b);
         int inner = p.Inner, sa = p.InnerStride(0), sb = p.InnerStride(1);
         p.Run((r0, r1) =>
         {
@@ -98,7 +58,7 @@ public sealed partial class CpuBackend
         var A = a.StorageAs<bool>();
         var B = b.StorageAs<bool>();
         var R = r.StorageAs<bool>();
-        var p = new BroadcastRows(r.Sizes, a, b);
+        var p = new BroadcastRows(ElementwiseGrain, r.Sizes, a, b);
         int inner = p.Inner, sa = p.InnerStride(0), sb = p.InnerStride(1);
         p.Run((r0, r1) =>
         {
@@ -156,7 +116,7 @@ public sealed partial class CpuBackend
         var A = a.StorageAs<T>();
         var B = b.StorageAs<T>();
         var R = r.StorageAs<T>();
-        var p = new BroadcastRows(r.Sizes, c, a, b);
+        var p = new BroadcastRows(ElementwiseGrain, r.Sizes, c, a, b);
         int inner = p.Inner, sc = p.InnerStride(0), sa = p.InnerStride(1), sb = p.InnerStride(2);
         p.Run((r0, r1) =>
         {

@@ -48,57 +48,19 @@ public sealed partial class CpuBackend
             return;
         }
 
-        // General path: coalesce dims, then TensorPrimitives per row of the innermost dim.
-        var sizes = (int[])r.Sizes.Clone();
-        var sa = StridedIndex.BroadcastStrides(a, sizes);
-        var sb = StridedIndex.BroadcastStrides(b, sizes);
-        var sr = Shape.ContiguousStrides(sizes);
-        Coalesce(ref sizes, ref sa, ref sb, ref sr);
-        int rank = sizes.Length;
-        int inner = sizes[rank - 1];
-        int ias = sa[rank - 1], ibs = sb[rank - 1];
-        int rows = n / inner;
-        int aOff = a.Offset, bOff = b.Offset;
-        ParallelFor.Run(rows, Math.Max(1, ElementwiseGrain / inner), (r0, r1) =>
+        // General path: merged dims, then TensorPrimitives per row of the innermost dim.
+        var p = new BroadcastRows(ElementwiseGrain, r.Sizes, a, b);
+        int inner = p.Inner, ias = p.InnerStride(0), ibs = p.InnerStride(1);
+        p.Run((r0, r1) =>
         {
             for (int row = r0; row < r1; row++)
             {
-                int oa = StridedIndex.RowOffset(sizes, sa, aOff, row);
-                int ob = StridedIndex.RowOffset(sizes, sb, bOff, row);
+                int oa = p.RowOffset(0, row), ob = p.RowOffset(1, row);
                 var xa = ias == 0 ? A.AsSpan(oa, 1) : A.AsSpan(oa, (inner - 1) * ias + 1);
                 var xb = ibs == 0 ? B.AsSpan(ob, 1) : B.AsSpan(ob, (inner - 1) * ibs + 1);
                 Row(op, xa, ias, xb, ibs, R.AsSpan(row * inner, inner));
             }
         });
-    }
-
-    /// <summary>Merges adjacent dims that are laid out contiguously for every operand (fewer, longer rows).</summary>
-    private static void Coalesce(ref int[] sizes, ref int[] s1, ref int[] s2, ref int[] s3)
-    {
-        if (sizes.Length == 0)
-        {
-            sizes = [1]; s1 = [0]; s2 = [0]; s3 = [1];
-            return;
-        }
-        var sz = new List<int> { sizes[0] };
-        var a = new List<int> { s1[0] };
-        var b = new List<int> { s2[0] };
-        var c = new List<int> { s3[0] };
-        for (int i = 1; i < sizes.Length; i++)
-        {
-            int last = sz.Count - 1;
-            bool merge = a[last] == s1[i] * sizes[i] && b[last] == s2[i] * sizes[i] && c[last] == s3[i] * sizes[i];
-            if (merge)
-            {
-                sz[last] *= sizes[i];
-                a[last] = s1[i]; b[last] = s2[i]; c[last] = s3[i];
-            }
-            else
-            {
-                sz.Add(sizes[i]); a.Add(s1[i]); b.Add(s2[i]); c.Add(s3[i]);
-            }
-        }
-        sizes = [.. sz]; s1 = [.. a]; s2 = [.. b]; s3 = [.. c];
     }
 
     private static void Row<T>(BinaryOp op, ReadOnlySpan<T> x, int xs, ReadOnlySpan<T> y, int ys, Span<T> d) where T : unmanaged, INumber<T>
