@@ -24,12 +24,12 @@ public class LinearRouterTests
     public void Route_TopKSoftmax_EqualsMixtralSoftmaxThenRenormalise()
     {
         var router = Router();
-        var r = router.Route(Tokens(2));
+        var r = router.Route(Tokens(2), RoutingContext.Evaluation);
         var probs = nn.functional.linear(Tokens(2), router.weight).softmax(-1);  // Mixtral: softmax over all n ...
         var (top, index) = probs.topk(2);
         Close(top / top.sum(-1, keepdim: true), r.Weights);                      // ... then renormalise the top k
         Assert.Equal(index.data<long>(), r.Indices.data<long>());
-        Close(probs, r.Probabilities);
+        Close(probs, r.Probabilities!);
         Close(ones([7], ScalarType.Float64), r.Weights.sum(-1));
     }
 
@@ -37,8 +37,8 @@ public class LinearRouterTests
     public void Route_SoftmaxTopK_KeepsTheFullSoftmaxProbabilitiesUnnormalised()
     {
         var router = Router(new LinearRouterOptions { InitStd = 1, Normalize = LinearRouterOptions.SoftmaxTopK });
-        var r = router.Route(Tokens(3));
-        Close(r.Probabilities.gather(1, r.Indices), r.Weights);
+        var r = router.Route(Tokens(3), RoutingContext.Evaluation);
+        Close(r.Probabilities!.gather(1, r.Indices), r.Weights);
         Assert.True(r.Weights.sum(-1).max().ToDouble() < 1);
     }
 
@@ -48,9 +48,9 @@ public class LinearRouterTests
         var router = Router(new LinearRouterOptions { InitStd = 1, JitterNoise = 0.5 });
         var x = Tokens(4);
         var clean = nn.functional.linear(x, router.weight);
-        Assert.True((router.Route(x).Logits - clean).abs().max().ToDouble() > 1e-6);
-        router.eval();
-        Close(clean, router.Route(x).Logits);
+        var training = new RoutingContext { Training = true, Generator = new Generator(4) };
+        Assert.True((router.Route(x, training).Logits! - clean).abs().max().ToDouble() > 1e-6);
+        Close(clean, router.Route(x, RoutingContext.Evaluation).Logits!);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public class LinearRouterTests
         Assert.Equal(6, router.NumExperts);
         var after = router.weight.narrow(0, 0, 5).data<double>();
         Assert.All(Enumerable.Range(0, before.Length), i => Assert.NotEqual(before[i], after[i]));
-        Assert.Equal(6, router.Route(Tokens(5)).Probabilities.size(1));
+        Assert.Equal(6, router.Route(Tokens(5), RoutingContext.Evaluation).Probabilities!.size(1));
     }
 
     [Fact]
@@ -90,10 +90,12 @@ public class LinearRouterTests
     }
 
     [Fact]
-    public void ToInference_ReturnsTheSameRouter()
+    public void ToInference_IsTheRouterItselfUnchanged()
     {
         var router = Router();
-        Assert.Same(router, router.ToInference());
+        var form = router.ToInference();
+        Assert.True(form.IsUnchanged);
+        Assert.Same(router, form.Router);
     }
 
     [Fact]
