@@ -43,14 +43,27 @@ public class LinearRouterTests
     }
 
     [Fact]
-    public void Route_JitterNoise_AppliesInTrainingOnly()
+    public void Route_JitterNoise_AppliesInTrainingOnly_AndDrawsFromTheContextGenerator()
     {
         var router = Router(new LinearRouterOptions { InitStd = 1, JitterNoise = 0.5 });
         var x = Tokens(4);
         var clean = nn.functional.linear(x, router.weight);
-        var training = new RoutingContext { Training = true, Generator = new Generator(4) };
-        Assert.True((router.Route(x, training).Logits! - clean).abs().max().ToDouble() > 1e-6);
+        var generator = new Generator(5);
+        var noisy = router.Route(x, new RoutingContext { Training = true, Generator = generator }).Logits!;
+        Assert.True((noisy - clean).abs().max().ToDouble() > 1e-6);
+        Assert.NotEqual(0UL, generator.Offset);
+        Close(noisy, router.Route(x, new RoutingContext { Training = true, Generator = new Generator(5) }).Logits!); // same draws
         Close(clean, router.Route(x, RoutingContext.Evaluation).Logits!);
+    }
+
+    [Fact]
+    public void Route_JitterInTrainingWithoutAGenerator_SaysWhereOneComesFrom()
+    {
+        var router = Router(new LinearRouterOptions { InitStd = 1, JitterNoise = 0.5 });
+        var e = Assert.Throws<InvalidOperationException>(() => router.Route(Tokens(4), new RoutingContext { Training = true }));
+        Assert.Equal(
+            "router 'linear' needs a random source for jitter noise in training, but RoutingContext.Generator is null; " +
+            "pass one (the Trainer passes its routing generator), or switch the model to eval()", e.Message);
     }
 
     [Fact]
@@ -90,12 +103,23 @@ public class LinearRouterTests
     }
 
     [Fact]
-    public void ToInference_IsTheRouterItselfUnchanged()
+    public void ToInference_IsTheSameRouterUnderItsConfiguredPlugin()
     {
         var router = Router();
         var form = router.ToInference();
-        Assert.True(form.IsUnchanged);
         Assert.Same(router, form.Router);
+        Assert.True(form.IsUnchanged);
+    }
+
+    [Theory]
+    [InlineData(LinearRouterOptions.TopKSoftmax, true)]
+    [InlineData(LinearRouterOptions.SoftmaxTopK, false)]
+    public void ToHuggingFace_IsItsWeight_RenormalisedUnderTopKSoftmaxOnly(string normalize, bool renormalize)
+    {
+        var router = Router(new LinearRouterOptions { InitStd = 1, Normalize = normalize, JitterNoise = 0.1 });
+        var gate = router.ToHuggingFace()!;
+        Assert.Same(router.weight, gate.Weight);
+        Assert.Equal(renormalize, gate.RenormalizeTopK);
     }
 
     [Fact]
