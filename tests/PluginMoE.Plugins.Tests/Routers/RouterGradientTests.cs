@@ -1,5 +1,6 @@
 // Finite differences (float64) through router + MoE layer: the gradients of every parameter and of the input, for
-// nexus, every deterministic linear variant, both xmoe forms and multi-head routing around each inner router.
+// nexus, every deterministic linear variant, both xmoe forms and multi-head routing around each inner router
+// (every router parameter, the input and one expert weight).
 using System.Text.Json.Nodes;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -37,7 +38,10 @@ public class RouterGradientTests
             var o = layer.forward(x);
             return (o.Output * w).sum() + o.AuxLoss;
         }
-        var inputs = layer.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Append(("x", x)).ToList();
+        // Every router parameter and the input; of the experts (checked in the Core tests) one weight, to see the gates reach them.
+        var inputs = layer.named_parameters()
+            .Where(p => p.name.StartsWith("gate.", StringComparison.Ordinal) || p.name == "experts.0.down_proj.weight")
+            .Select(p => (p.name, (Tensor)p.parameter)).Append(("x", x)).ToList();
         Assert.Contains(inputs, p => p.Item1.StartsWith("gate.", StringComparison.Ordinal));
         RouterKit.GradCheck(Loss, inputs);
     }
