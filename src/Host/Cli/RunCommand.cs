@@ -178,10 +178,16 @@ public static class RunCommand
     {
         var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (string.IsNullOrWhiteSpace(value)) return result;
-        string trimmed = value.Trim().TrimEnd('/');
-        int slash = trimmed.LastIndexOf('/');
-        string checkpoint = slash >= 0 ? trimmed[(slash + 1)..] : trimmed;
-        string? stageName = slash >= 0 ? trimmed[..slash].Split('/').Last() : selected.Count == 1 ? selected[0].Name : null;
+        // step-N, train/step-N, or a path such as runs/x/train/checkpoints/step-N: the stage is the segment that names one.
+        var segments = value.Trim().Split(['/', Path.DirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length == 0)
+        {
+            errors.Add($"--resume-from: '{value}' names no checkpoint; pass one such as step-00000150");
+            return result;
+        }
+        string checkpoint = segments[^1];
+        string? named = segments[..^1].LastOrDefault(g => selected.Any(s => string.Equals(s.Name, g, StringComparison.OrdinalIgnoreCase)));
+        string? stageName = named ?? (segments.Length == 2 ? segments[0] : selected.Count == 1 ? selected[0].Name : null);
         var stage = selected.FirstOrDefault(s => string.Equals(s.Name, stageName, StringComparison.OrdinalIgnoreCase));
         if (stage is null)
             errors.Add(stageName is null

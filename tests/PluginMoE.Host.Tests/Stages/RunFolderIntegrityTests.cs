@@ -240,7 +240,8 @@ public sealed class RunFolderIntegrityTests : IDisposable
         Assert.Contains($"stage 'train': checkpoint '{Path.Combine(Train, "checkpoints", "step-00000004")}' cannot be resumed:", error);
         Assert.Contains("Resume from an earlier checkpoint with --resume-from step-00000002 (available: step-00000002), or start the stage afresh with --restart train", error);
 
-        var (resumed, output, resumeError) = Run("--Training:KeepCheckpoints=2", "--resume-from", "step-00000002");
+        // The checkpoint may be given by name or, as here, by its path.
+        var (resumed, output, resumeError) = Run("--Training:KeepCheckpoints=2", "--resume-from", Path.Combine(Train, "checkpoints", "step-00000002"));
         Assert.True(resumed == 0, resumeError);
         Assert.Contains("train: resuming after step 2", output);
         Assert.Equal(File.ReadAllBytes(Path.Combine(_cli.WorkingDirectory, "straight", "train", "model", "model.safetensors")),
