@@ -116,7 +116,9 @@ public sealed partial class SignalTests : IDisposable
         WaitForAStep(child);
 
         // While it lives, the folder is its own.
-        var (busy, _, busyError) = _cli.Run(["run", "--profile", "tiny", "--run-dir", "run1", .. Endless]);
+        // (Bounded, so that a lock that does not hold fails this test instead of training without end.)
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (busy, _, busyError) = _cli.RunWith(env => env, bound.Token, ["run", "--profile", "tiny", "--run-dir", "run1", .. Endless]);
         Assert.Equal(2, busy);
         Assert.Contains($"run folder '{RunDir}' is in use by process {child.Process.Id} (", busyError);
 
