@@ -61,7 +61,7 @@ public class ThirdPartyRouterSampleTests
             Assert.Equal("2.0", lsh.ContractVersion);
             Assert.Equal("1.0.0", lsh.Version);
             Assert.Equal(plugins, lsh.SourceFolder);
-            Assert.Equal(["linear", "lsh"], registry.Names(PluginKind.Router));
+            Assert.Equal(["linear", "lsh", "multi-head", "nexus", "xmoe"], registry.Names(PluginKind.Router));
 
             // 4. The CLI lists it, and `run` trains a profile that selects it as the router.
             using var cli = new CliHarness();
