@@ -45,11 +45,12 @@ public static class RunCommand
             Overrides = overrides,
         });
         var settings = HostSettings.Load(layered);
+        foreach (var notice in settings.Training.Notices()) env.Error.WriteLine($"pluginmoe: notice: {notice}");
         if (stages is { Length: > 0 }) settings.Run.Stages = stages.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (runDir is { Length: > 0 }) settings.Run.RunDirectory = runDir;
         var selected = runner.Resolve(settings.Run.Stages);
 
-        var plugins = env.Plugins(PluginDirectories(env, settings));
+        var plugins = env.Plugins(settings);
         var bound = new Dictionary<string, object?>();
         foreach (var stage in selected)
             foreach (var (key, value) in stage.Validate(settings, plugins)) bound[key] = value;
@@ -81,8 +82,7 @@ public static class RunCommand
     public static IReadOnlyList<string> PluginDirectories(CliEnvironment env, HostSettings settings)
     {
         ArgumentNullException.ThrowIfNull(env);
-        ArgumentNullException.ThrowIfNull(settings);
-        return [Path.Combine(env.HostDirectory, "plugins"), .. settings.Plugins.Directories.Select(d => Path.GetFullPath(d, env.WorkingDirectory))];
+        return env.PluginDirectories(settings);
     }
 
 }
