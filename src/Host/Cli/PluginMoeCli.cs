@@ -46,7 +46,8 @@ public sealed class PluginMoeCli
         if (_env.DebugBuild) _env.Error.WriteLine(BuildInfo.DebugWarning);
         // `pluginmoe` alone asks what the tool does: the answer is the help.
         var parse = Root.Parse(args.Count == 0 ? ["--help"] : args);
-        if (parse.Errors.Count > 0)
+        // Help is shown even when the command line lacks required options (`pluginmoe score --help`).
+        if (parse.Errors.Count > 0 && parse.Action is not HelpWithExamples)
         {
             _env.Error.WriteLine($"pluginmoe: usage error: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see pluginmoe --help)");
             return ExitCodes.UsageError;
