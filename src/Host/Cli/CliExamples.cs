@@ -30,6 +30,10 @@ public static class CliExamples
         [
             "pluginmoe generate --checkpoint runs/quickstart/train/model --prompt \"def \" --max-tokens 100 --seed 1",
         ],
+        ["export"] =
+        [
+            "pluginmoe export --checkpoint runs/quickstart/train/model --out runs/quickstart/export",
+        ],
         ["plugins list"] =
         [
             "pluginmoe plugins list --profile quickstart",

@@ -1,4 +1,4 @@
-// The pluginmoe command line (System.CommandLine): run, score, generate and plugins list, with a shared
+// The pluginmoe command line (System.CommandLine): run, score, generate, export and plugins list, with a shared
 // --verbose flag; parse errors exit with code 2, no arguments at all print the help. Each command's help ends with
 // examples (CliExamples). A Debug build warns once on stderr. Tests invoke it in process with captured output.
 using System.CommandLine;
@@ -29,6 +29,7 @@ public sealed class PluginMoeCli
             RunCommand.Create(env, verbose, runner),
             ScoreCommand.Create(env, verbose),
             GenerateCommand.Create(env, verbose),
+            ExportCommand.Create(env, verbose),
             PluginsCommand.Create(env, verbose),
         };
         foreach (var help in Root.Options.OfType<HelpOption>())

@@ -45,7 +45,7 @@ public sealed class ConfigReaderPropertyTests
         string text = config.ToJsonString();
         try
         {
-            var (_, model, _) = HfConfigReader.Read(config, "config.json");
+            var (_, model, _, _) = HfConfigReader.Read(config, "config.json");
             // What the reader accepts, the model accepts.
             TransformerLM.Validate(model);
         }
