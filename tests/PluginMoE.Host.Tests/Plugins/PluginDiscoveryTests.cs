@@ -63,9 +63,9 @@ public class PluginDiscoveryTests
     [Fact]
     public void Get_KindWithoutPlugins_SaysNoneAreInstalled()
     {
-        var e = Assert.Throws<PluginNotFoundException>(() => Default.Value.Get<ITokenizerFactory>(PluginKind.Tokenizer, "bpe"));
+        var e = Assert.Throws<PluginNotFoundException>(() => Default.Value.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, "tfidf"));
 
-        Assert.StartsWith("unknown tokenizer plugin 'bpe' (none are installed)", e.Message);
+        Assert.StartsWith("unknown domain embedder plugin 'tfidf' (none are installed)", e.Message);
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public class PluginDiscoveryTests
 
         var registry = PluginLoader.Load([a.Path, b.Path]);
 
-        Assert.Equal(["linear", "multi-head", "nexus", "xmoe", "gelu", "null", "swiglu"], registry.Plugins.Select(p => p.Name));
+        Assert.Equal(["linear", "multi-head", "nexus", "xmoe", "gelu", "null", "swiglu", "byte"], registry.Plugins.Select(p => p.Name)); // byte: built into Core
         Assert.Equal([a.Path, b.Path], registry.Directories);
     }
 
