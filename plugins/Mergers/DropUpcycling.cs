@@ -15,8 +15,8 @@ internal static class DropUpcycling
     {
         long count = (long)Math.Floor(fraction * inner);
         var chosen = randperm(inner, generator).narrow(0, 0, count);                 // (count)
-        var mask = zeros([inner], ScalarType.Bool);
-        return count == 0 ? mask : mask.scatter(0, chosen, 1.0);
+        var mask = zeros([inner], ScalarType.Float32);
+        return (count == 0 ? mask : mask.scatter(0, chosen, 1.0)).gt(0.5);      // (d_ff) bool
     }
 
     /// <summary>
