@@ -45,9 +45,9 @@ public class PluginDiscoveryTests
         Assert.NotSame(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(factory.GetType().Assembly));
         Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(typeof(IRouterFactory).Assembly));
         var router = factory.Create(new RouterSpec(8, 4, 2) { Generator = new Generator(1) });
-        var routing = router.Route(randn([5, 8], generator: new Generator(2)));
+        var routing = router.Route(randn([5, 8], generator: new Generator(2)), RoutingContext.Evaluation);
         Assert.Equal([5L, 2L], routing.Indices.shape);
-        Assert.Equal([5L, 4L], routing.Probabilities.shape);
+        Assert.Equal([5L, 4L], routing.Probabilities!.shape);
     }
 
     [Fact]
