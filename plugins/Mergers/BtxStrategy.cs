@@ -33,7 +33,7 @@ public sealed class BtxStrategy : IMergeStrategy
         InputChecks.ThrowIfAny(problems, Name);
 
         if (options.IncludeSeedAsExpert) experts.Add(seed);
-        var moe = request.Moe with { NumExperts = experts.Count, Domains = domains, SharedExpertIntermediateSize = null };
+        var moe = request.Moe with { NumExperts = experts.Count, Domains = domains, ExpertIntermediateSize = null, SharedExpertIntermediateSize = null };
         return Upcycling.Build(new Upcycling.Plan(seed, experts, experts, Shared: null, moe, embeddings));
     }
 

@@ -29,7 +29,7 @@ public sealed class NexusStrategy : IMergeStrategy
             required: "the nexus router routes by domain embeddings: give one (m) vector per expert (pluginmoe merge --embeddings FILE)");
         InputChecks.ThrowIfAny(problems, Name);
 
-        var moe = request.Moe with { NumExperts = experts.Count, Domains = domains, SharedExpertIntermediateSize = seed.Config.IntermediateSize };
+        var moe = request.Moe with { NumExperts = experts.Count, Domains = domains, ExpertIntermediateSize = null, SharedExpertIntermediateSize = seed.Config.IntermediateSize };
         var averaged = options.AverageIncludesSeed ? [.. experts, seed] : experts;
         return Upcycling.Build(new Upcycling.Plan(seed, experts, averaged, Shared: seed, moe, embeddings));
     }

@@ -36,7 +36,7 @@ public sealed class SparseUpcycleStrategy : IMergeStrategy
         InputChecks.ThrowIfAny(problems, Name);
 
         var copies = Enumerable.Repeat(seed, n).ToList();
-        var moe = request.Moe with { SharedExpertIntermediateSize = null };
+        var moe = request.Moe with { ExpertIntermediateSize = null, SharedExpertIntermediateSize = null };
         var merged = Upcycling.Build(new Upcycling.Plan(seed, copies, [seed], Shared: null, moe, DomainEmbeddings: null));
         return options.DropFraction > 0 ? Drop(merged, seed, options) : merged;
     }
@@ -47,7 +47,7 @@ public sealed class SparseUpcycleStrategy : IMergeStrategy
         var tensors = new Dictionary<string, Tensor>(merged.Tensors, StringComparer.Ordinal);
         var generator = new Generator(options.Seed);
         var moe = merged.Config.Moe!;
-        long inner = merged.Config.IntermediateSize;
+        long inner = merged.Config.ExpertIntermediateSize;
         for (int i = 0; i < merged.Config.NumHiddenLayers; i++)
         {
             if (!moe.IsMoeLayer(i)) continue;

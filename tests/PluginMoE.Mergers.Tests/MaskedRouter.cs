@@ -10,10 +10,10 @@ internal sealed class MaskedRouterFactory(int maskFrom) : IRouterFactory
 {
     public Type? OptionsType => null;
 
-    public IRouter Create(RouterSpec spec) => new MaskedRouter(spec, maskFrom);
+    public RouterModule Create(RouterSpec spec) => new MaskedRouter(spec, maskFrom);
 }
 
-internal sealed class MaskedRouter : nn.Module, IRouter
+internal sealed class MaskedRouter : RouterModule
 {
     private readonly int _maskFrom;
 
@@ -27,11 +27,11 @@ internal sealed class MaskedRouter : nn.Module, IRouter
 
     public nn.Parameter weight { get; private set; }
 
-    public int NumExperts => (int)weight.size(0);
+    public override int NumExperts => (int)weight.size(0);
 
-    public int TopK { get; }
+    public override int TopK { get; }
 
-    public RoutingResult Route(Tensor tokens)
+    public override RoutingResult Route(Tensor tokens, RoutingContext context)
     {
         var logits = nn.functional.linear(tokens, weight);                                // (N, n)
         var masked = logits.masked_fill(arange(NumExperts).ge(_maskFrom), -1e9);       // (N, n)
@@ -39,11 +39,9 @@ internal sealed class MaskedRouter : nn.Module, IRouter
         return new RoutingResult(indices, top.softmax(-1), masked.softmax(-1), masked);
     }
 
-    public void AddExperts(ExpertExtension extension)
+    public override void AddExperts(ExpertExtension extension)
     {
         weight = new nn.Parameter(cat([weight.detach(), zeros([extension.Count, weight.size(1)], weight.dtype)], 0));
         register_parameter("weight", weight);
     }
-
-    public IRouter ToInference() => this;
 }

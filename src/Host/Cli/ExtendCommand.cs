@@ -120,7 +120,7 @@ public static class ExtendCommand
     /// Rebuilds every MoE layer's router from its plugin with the old n experts, loads the old router tensors, and
     /// calls <see cref="IRouter.AddExperts"/> for the new expert; returns the checkpoint with the grown routers.
     /// </summary>
-    public static (ModelCheckpoint Checkpoint, List<IRouter> Routers) AddExperts(ModelCheckpoint old, ModelCheckpoint extended, Tensor? embedding, IComponentCatalog catalog, long seed)
+    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AddExperts(ModelCheckpoint old, ModelCheckpoint extended, Tensor? embedding, IComponentCatalog catalog, long seed)
     {
         ArgumentNullException.ThrowIfNull(old);
         ArgumentNullException.ThrowIfNull(extended);
@@ -129,13 +129,13 @@ public static class ExtendCommand
         old.Tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var oldDomains);
         var generator = new Generator(seed);
         var tensors = new Dictionary<string, Tensor>(extended.Tensors, StringComparer.Ordinal);
-        var routers = new List<IRouter>();
+        var routers = new List<RouterModule>();
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             if (!moe.IsMoeLayer(i)) continue;
             var prefix = CanonicalNames.Router(i);
             var router = MergeSupport.CreateRouter(catalog, moe, c.HiddenSize, moe.NumExperts, oldDomains, new Generator(0));
-            var module = MergeSupport.Module(router);
+            var module = router;
             var state = tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
             try { module.load_state_dict(state); }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException)

@@ -126,7 +126,7 @@ public static class MergeCommand
             {
                 throw new ConfigurationException(e.Message, e);
             }
-            var routers = new List<IRouter>();
+            var routers = new List<RouterModule>();
             if (merged.Config.Moe is not null)
                 (merged, routers) = MergeSupport.AttachRouters(merged, plugins.Catalog, args.InitSeed);
             var counts = MergeSupport.Count(merged, routers);

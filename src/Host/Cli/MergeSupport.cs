@@ -97,7 +97,7 @@ public static class MergeSupport
     }
 
     /// <summary>A router built from its plugin for <paramref name="numExperts"/> experts of an MoE block.</summary>
-    public static IRouter CreateRouter(IComponentCatalog catalog, MoeConfig moe, int modelDim, int numExperts, Tensor? domainEmbeddings, Generator generator)
+    public static RouterModule CreateRouter(IComponentCatalog catalog, MoeConfig moe, int modelDim, int numExperts, Tensor? domainEmbeddings, Generator generator)
     {
         ArgumentNullException.ThrowIfNull(moe);
         var resolver = new Resolver(catalog);
@@ -113,15 +113,11 @@ public static class MergeSupport
         return router;
     }
 
-    /// <summary>Module view of a router (its parameters are the MoE block's <c>gate.*</c> tensors).</summary>
-    public static nn.Module Module(IRouter router) => router as nn.Module
-        ?? throw new InvalidOperationException($"router {router.GetType().FullName} does not derive from torch.nn.Module");
-
     /// <summary>
     /// Adds a freshly initialised router (from its plugin, one generator drawn in layer order) to every MoE layer of
     /// <paramref name="merged"/>; returns the checkpoint with the <c>gate.*</c> tensors and the routers.
     /// </summary>
-    public static (ModelCheckpoint Checkpoint, List<IRouter> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed)
+    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed)
     {
         ArgumentNullException.ThrowIfNull(merged);
         var c = merged.Config;
@@ -129,13 +125,13 @@ public static class MergeSupport
         merged.Tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var domains);
         var generator = new Generator(seed);
         var tensors = new Dictionary<string, Tensor>(merged.Tensors, StringComparer.Ordinal);
-        var routers = new List<IRouter>();
+        var routers = new List<RouterModule>();
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             if (!moe.IsMoeLayer(i)) continue;
             var router = CreateRouter(catalog, moe, c.HiddenSize, moe.NumExperts, domains, generator);
             using (no_grad())
-                foreach (var (name, t) in Module(router).state_dict()) tensors[CanonicalNames.Router(i) + name] = t.detach().clone();
+                foreach (var (name, t) in router.state_dict()) tensors[CanonicalNames.Router(i) + name] = t.detach().clone();
             routers.Add(router);
         }
         return (merged with { Tensors = tensors }, routers);
@@ -145,7 +141,7 @@ public static class MergeSupport
     /// Parameter counts of a checkpoint from its tensors: the total, and per token everything outside the routed
     /// experts plus k routed experts per MoE layer; at inference each router counts as its <c>ToInference()</c> form.
     /// </summary>
-    public static ParameterCounts Count(ModelCheckpoint checkpoint, IReadOnlyList<IRouter> routers)
+    public static ParameterCounts Count(ModelCheckpoint checkpoint, IReadOnlyList<RouterModule> routers)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(routers);
@@ -165,7 +161,7 @@ public static class MergeSupport
                 long active = Math.Min(moe.TopK, moe.NumExperts) * perExpert.Max();
                 training += active - perExpert.Sum();
                 long router = names.Where(n => n.StartsWith(CanonicalNames.Router(i), StringComparison.Ordinal)).Sum(Numel);
-                long frozen = r < routers.Count && routers[r].ToInference() is var f && !ReferenceEquals(f, routers[r]) ? Module(f).num_parameters() : router;
+                long frozen = r < routers.Count ? routers[r].ToInference().Router.num_parameters() : router;
                 inference += active - perExpert.Sum() - router + frozen;
                 r++;
             }
@@ -299,7 +295,7 @@ public static class MergeSupport
     /// <summary>Builds routers by name through the catalog (wrapper routers build their inner routers through it too).</summary>
     private sealed class Resolver(IComponentCatalog catalog) : IRouterResolver
     {
-        public IRouter Create(string name, RouterSpec spec)
+        public RouterModule Create(string name, RouterSpec spec)
         {
             ArgumentNullException.ThrowIfNull(spec);
             IRouterFactory factory;
