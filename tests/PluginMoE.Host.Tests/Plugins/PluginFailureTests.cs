@@ -119,7 +119,7 @@ public class PluginFailureTests
             failure.Message);
         Assert.Contains(failure.Message, e.Message);
         Assert.Empty(registry.Names(PluginKind.Router));
-        Assert.Equal(["gelu", "swiglu"], registry.Names(PluginKind.Expert));
+        Assert.Equal(["gelu", "null", "swiglu"], registry.Names(PluginKind.Expert));
     }
 
     [Fact]
