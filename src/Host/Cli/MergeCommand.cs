@@ -93,6 +93,8 @@ public static class MergeCommand
             : expertDirs.Select(x => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(x, env.WorkingDirectory)))).ToArray();
         if (domainNames.Length != expertDirs.Length)
             throw new ConfigurationException($"--domains: {domainNames.Length} names for {expertDirs.Length} experts; give one domain name per expert folder, in the same order");
+        if (string.Equals(args.Strategy, "sparse-upcycle", StringComparison.OrdinalIgnoreCase) && args.NumExperts is null)
+            throw new ConfigurationException("--num-experts: required by sparse-upcycle (how many copies of the seed's FFN become experts), e.g. --num-experts 8");
         var target = MergeSupport.CheckOut(env, args.Out, args.Overwrite, [.. expertDirs, .. args.Seed is null ? Array.Empty<string>() : [args.Seed]]);
 
         // Plugins and options first: every usage error is reported before any checkpoint is read.

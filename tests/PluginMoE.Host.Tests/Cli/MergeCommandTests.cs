@@ -119,5 +119,38 @@ public sealed class MergeCommandTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_cli.WorkingDirectory, ".moe*"));
     }
 
+    [Fact]
+    public void Merge_NexusAverageAndSparseUpcycle_WriteCheckpointsWhoseCountsMatchTheModel()
+    {
+        Dense("seed", 1);
+        Dense("code", 2);
+        Dense("law", 3);
+        var embeddings = Path.Combine(_cli.WorkingDirectory, "domains.safetensors");
+        PluginMoE.Tensors.Serialization.SafeTensors.Save(embeddings, new Dictionary<string, Tensor>
+        {
+            ["code"] = torch.randn([8], generator: new Generator(5)),
+            ["law"] = torch.randn([8], generator: new Generator(6)),
+        });
+
+        var (rc, output, error) = _cli.Run("merge", "--strategy", "nexus", "--router", "linear", "--seed", "seed", "--experts", "code,law", "--embeddings", "domains.safetensors", "--out", "nexus");
+        Assert.True(rc == 0, error);
+        Assert.Contains("an MoE of 2 experts (top-1, router 'linear', shared expert)", output);
+        var nexus = CheckpointStore.Load(Path.Combine(_cli.WorkingDirectory, "nexus"));
+        Assert.Equal([2L, 8L], nexus.Tensors[CanonicalNames.DomainEmbeddings].shape);
+        var counts = TransformerLM.FromCheckpoint(nexus, TestPlugins.Instance.Catalog).CountParameters();
+        Assert.Contains(MergeSupport.Describe(counts), output);
+
+        (rc, output, error) = _cli.Run("merge", "--strategy", "average", "--experts", "code,law", "--Merge:Weights:0=1", "--Merge:Weights:1=3", "--out", "avg");
+        Assert.True(rc == 0, error);
+        Assert.Null(CheckpointStore.Load(Path.Combine(_cli.WorkingDirectory, "avg")).Config.Moe);
+
+        (rc, _, error) = _cli.Run("merge", "--strategy", "sparse-upcycle", "--seed", "seed", "--out", "up");
+        Assert.Equal(2, rc);
+        Assert.Contains("--num-experts: required by sparse-upcycle", error);
+        (rc, _, error) = _cli.Run("merge", "--strategy", "sparse-upcycle", "--seed", "seed", "--num-experts", "4", "--Merge:DropFraction=0.5", "--out", "up");
+        Assert.True(rc == 0, error);
+        Assert.Equal(4, CheckpointStore.Load(Path.Combine(_cli.WorkingDirectory, "up")).Config.Moe!.NumExperts);
+    }
+
     public void Dispose() => _cli.Dispose();
 }
