@@ -42,11 +42,14 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
         RegisterComponents(); // model, lm_head
     }
 
-    /// <summary>The architecture this model was built from.</summary>
-    public ModelConfig Config { get; }
+    /// <summary>The architecture of this model (rewritten by model surgery: <see cref="ToInference"/>, <see cref="ModelExtension.Extend"/>).</summary>
+    public ModelConfig Config { get; private set; }
 
-    /// <summary>Domain embeddings given at construction (n, m), or null.</summary>
-    public Tensor? DomainEmbeddings { get; }
+    /// <summary>Per-expert domain embeddings (n, m), or null (grown by <see cref="ModelExtension.Extend"/>).</summary>
+    public Tensor? DomainEmbeddings { get; private set; }
+
+    /// <summary>The decoder layers (internal: model surgery reaches the MoE blocks through <see cref="MoeLayers"/>).</summary>
+    internal IReadOnlyList<DecoderLayer> Layers => _model.Layers;
 
     /// <summary>The MoE blocks by layer index (empty for a dense model).</summary>
     public IReadOnlyList<(int Layer, Moe.MoeLayer Block)> MoeLayers =>
