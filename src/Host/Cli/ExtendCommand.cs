@@ -1,17 +1,14 @@
 // `pluginmoe extend --moe DIR --expert DIR --out DIR [--domain NAME] [--embedding FILE] [--Merge:Lambda=x]`:
-// appends one dense domain expert to an MoE (Nexus, "Extending with a new expert"): the strategy appends the
-// FFN and mixes the non-FFN parameters, then each layer's router is rebuilt from its plugin with the old
-// tensors and told AddExperts (nexus: the new domain embedding, no new parameters; linear: reset or expand).
+// appends one dense domain expert to an MoE (Nexus, "Extending with a new expert") through Core's
+// ModelExtension: the strategy appends the FFN and mixes the non-FFN parameters, then every MoE layer's router
+// is told AddExperts (nexus: the new domain embedding, no new parameters; linear: reset or expand).
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Merging;
-using PluginMoE.Abstractions.Routing;
-using PluginMoE.Core.Composition;
+using PluginMoE.Core.Model;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Tensors;
-using static PluginMoE.Tensors.torch;
 
 namespace PluginMoE.Host.Cli;
 
@@ -86,18 +83,22 @@ public static class ExtendCommand
 
         using var moe = MergeSupport.Open(env, "--moe", args.Moe);
         using var expert = MergeSupport.Open(env, "--expert", args.Expert);
-        var old = moe.Checkpoint;
-        if (old.Config.Moe is { } oldMoe) MergeSupport.CheckRouter(plugins.Catalog, oldMoe.Router, oldMoe.RouterOptions);
         var embedding = args.Embedding is null ? null : MergeSupport.Embeddings(env, "--embedding", args.Embedding, [domain])[domain];
 
-        ModelCheckpoint extended;
-        try { extended = strategy.Extend(new ExtendRequest(old, new ExpertSource(domain, expert.Checkpoint, embedding)) { Options = options }); }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        // Core's one extension entry point: the strategy's Extend, then every layer's MoeLayer/router AddExperts.
+        TransformerLM extended;
+        try
+        {
+            var old = moe.Checkpoint;
+            var loaded = TransformerLM.FromCheckpoint(old with { Tensors = old.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal) }, plugins.Catalog);
+            extended = ModelExtension.Extend(loaded, strategy, new ExpertSource(domain, expert.Checkpoint, embedding), plugins.Catalog, new Generator(args.InitSeed), options);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException or KeyNotFoundException)
         {
             throw new ConfigurationException(e.Message, e);
         }
-        var (result, routers) = AddExperts(old, extended, embedding, plugins.Catalog, args.InitSeed);
-        var counts = MergeSupport.Count(result, routers);
+        var result = extended.ToCheckpoint();
+        var counts = extended.CountParameters();
 
         var provenance = new JsonObject
         {
@@ -114,42 +115,5 @@ public static class ExtendCommand
         env.Out.WriteLine($"extended {m.NumExperts - 1} -> {m.NumExperts} experts with '{domain}' (router '{m.Router}'): {target} ({layout} layout)");
         env.Out.WriteLine(MergeSupport.Describe(counts));
         return ExitCodes.Success;
-    }
-
-    /// <summary>
-    /// Rebuilds every MoE layer's router from its plugin with the old n experts, loads the old router tensors, and
-    /// calls <see cref="IRouter.AddExperts"/> for the new expert; returns the checkpoint with the grown routers.
-    /// </summary>
-    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AddExperts(ModelCheckpoint old, ModelCheckpoint extended, Tensor? embedding, IComponentCatalog catalog, long seed)
-    {
-        ArgumentNullException.ThrowIfNull(old);
-        ArgumentNullException.ThrowIfNull(extended);
-        var c = old.Config;
-        var moe = c.Moe!;
-        old.Tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var oldDomains);
-        var generator = new Generator(seed);
-        var tensors = new Dictionary<string, Tensor>(extended.Tensors, StringComparer.Ordinal);
-        var routers = new List<RouterModule>();
-        for (int i = 0; i < c.NumHiddenLayers; i++)
-        {
-            if (!moe.IsMoeLayer(i)) continue;
-            var prefix = CanonicalNames.Router(i);
-            var router = MergeSupport.CreateRouter(catalog, moe, c.HiddenSize, moe.NumExperts, oldDomains, new Generator(0));
-            var module = router;
-            var state = tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
-            try { module.load_state_dict(state); }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException)
-            {
-                throw new ConfigurationException($"--moe: the router tensors of layer {i} ({prefix}*) do not fit router plugin '{moe.Router}': {e.Message}", e);
-            }
-            router.AddExperts(new ExpertExtension(1) { DomainEmbeddings = embedding?.reshape(1, -1), Generator = generator });
-            if (router.NumExperts != moe.NumExperts + 1)
-                throw new InvalidOperationException($"router plugin '{moe.Router}' reports {router.NumExperts} experts after AddExperts(1) on {moe.NumExperts}; expected {moe.NumExperts + 1}");
-            foreach (var key in state.Keys) tensors.Remove(prefix + key);
-            using (no_grad())
-                foreach (var (name, t) in module.state_dict()) tensors[prefix + name] = t.detach().clone();
-            routers.Add(router);
-        }
-        return (extended with { Tensors = tensors }, routers);
     }
 }
