@@ -51,7 +51,7 @@ public sealed class AverageStrategy : IMergeStrategy
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var name in seed.Names.Where(n => !n.StartsWith(FfnNames.ExtraPrefix, StringComparison.Ordinal)))
             tensors[name] = Averaging.Average(models, weights, name);
-        return new ModelCheckpoint(seed.Config with { Moe = null }, tensors);
+        return new ModelCheckpoint(seed.Config with { Moe = null }, tensors) { HuggingFace = seed.Checkpoint.HuggingFace };
     }
 
     /// <inheritdoc/>

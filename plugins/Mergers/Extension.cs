@@ -63,7 +63,7 @@ internal static class Extension
                 tensors[CanonicalNames.Expert(i, n) + rel] = added.Read(mlp + rel);    // the new FFN, unchanged, as expert n
         }
         var config = moe.Config with { Moe = m with { NumExperts = n + 1, Domains = domains ?? m.Domains } };
-        return new ModelCheckpoint(config, tensors);
+        return new ModelCheckpoint(config, tensors) { HuggingFace = moe.Checkpoint.HuggingFace }; // routers are passed through
     }
 
     /// <summary>Non-FFN tensors must match the MoE's; the new FFN must match routed expert 0 of every MoE layer.</summary>

@@ -47,7 +47,10 @@ internal static class Upcycling
                 foreach (var rel in ffn) tensors[CanonicalNames.SharedExpert(i) + rel] = shared.Read(mlp + rel);
         }
         if (plan.DomainEmbeddings is { } e) tensors[CanonicalNames.DomainEmbeddings] = e;
-        return new ModelCheckpoint(config, tensors);
+        // Every FFN is one of the inputs' FFNs at its width, so the seed's FFN form carries over; the router part is
+        // left for whoever builds the routers.
+        var form = reference.Checkpoint.HuggingFace is { } f ? f with { RenormalizeTopK = null, RouterObstacle = null, RouterJitterNoise = 0 } : null;
+        return new ModelCheckpoint(config, tensors) { HuggingFace = form };
     }
 
     /// <summary>

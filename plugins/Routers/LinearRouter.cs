@@ -93,7 +93,7 @@ public sealed class LinearRouter : RouterModule, IHuggingFaceRouter
     /// <summary>The Hugging Face gate: softmax over all n logits, top k, renormalised under <c>topk-softmax</c>
     /// (softmax over the k best logits equals softmax-then-top-k-then-renormalise) and not under <c>softmax-topk</c>.</summary>
     public HuggingFaceGate? ToHuggingFace() =>
-        new(weight, RenormalizeTopK: _options.Normalize == LinearRouterOptions.TopKSoftmax);
+        new(weight, RenormalizeTopK: _options.Normalize == LinearRouterOptions.TopKSoftmax) { JitterNoise = _options.JitterNoise };
 
     /// <inheritdoc/>
     public override string extra_repr() =>

@@ -66,7 +66,7 @@ public sealed class BtxStrategyTests
     {
         var (_, _, merged) = Merge();
         using var dir = new TempDir();
-        Assert.Equal(CheckpointLayout.Mixtral, CheckpointStore.Save(dir.Combine("moe"), Tiny.WithRouters(merged)));
+        Assert.Equal(CheckpointLayout.Mixtral, CheckpointStore.Save(dir.Combine("moe"), Tiny.Model(Tiny.WithRouters(merged)).ToCheckpoint()));
         var back = CheckpointStore.Load(dir.Combine("moe"));
         Assert.Equal(3, back.Config.Moe!.NumExperts);
     }

@@ -134,7 +134,29 @@ public static class MergeSupport
                 foreach (var (name, t) in router.state_dict()) tensors[CanonicalNames.Router(i) + name] = t.detach().clone();
             routers.Add(router);
         }
-        return (merged with { Tensors = tensors }, routers);
+        return (merged with { Tensors = tensors, HuggingFace = WithRouterForm(merged.HuggingFace, routers, moe.Router) }, routers);
+    }
+
+    /// <summary>The checkpoint's Hugging Face form with its router part asked of the routers (<see cref="IHuggingFaceRouter"/>), as Core's model does.</summary>
+    private static HuggingFaceForm WithRouterForm(HuggingFaceForm? ffn, IReadOnlyList<RouterModule> routers, string plugin)
+    {
+        bool? renormalize = null;
+        string? obstacle = null;
+        double jitter = 0;
+        for (int r = 0; r < routers.Count; r++)
+        {
+            var gate = (routers[r] as IHuggingFaceRouter)?.ToHuggingFace();
+            var names = routers[r].state_dict().Keys.ToList();
+            obstacle = gate is null ? $"router {r} ('{plugin}') is not a Hugging Face linear gate"
+                : renormalize is { } x && x != gate.RenormalizeTopK ? $"router {r} renormalises the top-k weights differently from router 0"
+                : names is not ["weight"] ? $"router {r} holds [{string.Join(", ", names)}], not just the gate weight"
+                : null;
+            if (obstacle is not null) { renormalize = null; break; }
+            renormalize = gate!.RenormalizeTopK;
+            jitter = gate.JitterNoise;
+        }
+        var form = ffn ?? new HuggingFaceForm { FfnObstacle = "the inputs do not record how their FFNs map onto Hugging Face MLPs" };
+        return form with { RenormalizeTopK = renormalize, RouterObstacle = obstacle, RouterJitterNoise = jitter };
     }
 
     /// <summary>
