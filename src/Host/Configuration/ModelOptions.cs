@@ -85,11 +85,12 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (HiddenSize % Heads != 0)
+        // Heads and KeyValueHeads below 1 are reported by their ranges; the checks that divide by them are skipped.
+        if (Heads >= 1 && HiddenSize % Heads != 0)
             yield return new ValidationResult($"must be a multiple of Heads ({Heads})", [nameof(HiddenSize)]);
-        else if (HiddenSize / Heads % 2 != 0)
+        else if (Heads >= 1 && HiddenSize / Heads % 2 != 0)
             yield return new ValidationResult($"HiddenSize / Heads (the head width, {HiddenSize / Heads}) must be even for rotary embeddings", [nameof(HiddenSize)]);
-        if (Heads % KeyValueHeads != 0)
+        if (KeyValueHeads >= 1 && Heads % KeyValueHeads != 0)
             yield return new ValidationResult($"must divide Heads ({Heads})", [nameof(KeyValueHeads)]);
         if (Moe.Experts > 0 && Moe.TopK > Moe.Experts)
             yield return new ValidationResult($"must be at most Moe:Experts ({Moe.Experts})", [$"{nameof(Moe)}:{nameof(MoeOptions.TopK)}"]);

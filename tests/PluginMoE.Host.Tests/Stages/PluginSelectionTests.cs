@@ -41,12 +41,12 @@ public sealed class PluginSelectionTests : IDisposable
 
     [Fact]
     public void Resolve_UnknownPluginOption_NamesTheFullKeyPath() =>
-        Assert.Contains("Model:Moe:RouterOptions:Normalise: unknown option of LinearRouterFactory",
+        Assert.Contains("Model:Moe:RouterOptions:Normalise: unknown option of router plugin 'linear'; known options:",
             Error("--Model:Moe:Experts=4", "--Model:Moe:RouterOptions:Normalise=true"));
 
     [Fact]
     public void Resolve_PluginOptionOfTheWrongType_NamesKeyAndValue() =>
-        Assert.Contains("Data:LoaderOptions:MaxFilesPerDomain: value \"lots\" is not a valid integer?",
+        Assert.Contains("Data:LoaderOptions:MaxFilesPerDomain: value \"lots\" is not a valid integer (dataset loader plugin 'text-folder')",
             Error("--Data:LoaderOptions:MaxFilesPerDomain=lots"));
 
     [Fact]
