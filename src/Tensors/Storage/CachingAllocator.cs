@@ -12,8 +12,8 @@ internal static class CachingAllocator
     internal const int MinPooledLength = 1024;
 
     private static readonly object Gate = new();
-    private static readonly Dictionary<(ScalarType, int), Stack<Array>> Free = [];
-    private static long _pooledBytes, _hits, _misses, _returns;
+    private static readonly Dictionary<(ScalarType, int), Stack<(Array Data, long Epoch)>> Free = [];
+    private static long _pooledBytes, _hits, _misses, _returns, _epoch;
 
     /// <summary>Most bytes kept in the pool; arrays returned beyond it are left to the GC. Default: a quarter of the memory the GC may use.</summary>
     internal static long LimitBytes { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
@@ -28,7 +28,7 @@ internal static class CachingAllocator
             {
                 if (Free.TryGetValue((dtype, length), out var stack) && stack.Count > 0)
                 {
-                    reused = stack.Pop();
+                    reused = stack.Pop().Data;
                     _pooledBytes -= (long)length * dtype.ElementSize();
                     _hits++;
                 }
@@ -66,9 +66,40 @@ internal static class CachingAllocator
         {
             _returns++;
             if (_pooledBytes + bytes > LimitBytes) return;
-            if (!Free.TryGetValue((dtype, data.Length), out var stack)) Free[(dtype, data.Length)] = stack = new Stack<Array>();
-            stack.Push(data);
+            if (!Free.TryGetValue((dtype, data.Length), out var stack)) Free[(dtype, data.Length)] = stack = new Stack<(Array, long)>();
+            stack.Push((data, _epoch));
             _pooledBytes += bytes;
+        }
+    }
+
+    /// <summary>
+    /// Marks the end of a step (an outermost dispose scope ended) and drops the arrays that were returned before the
+    /// previous step and not reused since: shapes that vary from step to step (tokens per expert in an MoE layer)
+    /// would otherwise fill the pool with lengths that never come again.
+    /// </summary>
+    internal static void EndOfStep()
+    {
+        lock (Gate)
+        {
+            long keepFrom = _epoch++;
+            List<(ScalarType, int)>? empty = null;
+            foreach (var (key, stack) in Free)
+            {
+                if (stack.Count == 0 || stack.Peek().Epoch >= keepFrom && Oldest(stack) >= keepFrom) continue;
+                var kept = stack.Where(e => e.Epoch >= keepFrom).Reverse().ToArray();
+                _pooledBytes -= (long)(stack.Count - kept.Length) * key.Item2 * key.Item1.ElementSize();
+                stack.Clear();
+                foreach (var e in kept) stack.Push(e);
+                if (stack.Count == 0) (empty ??= []).Add(key);
+            }
+            if (empty is not null) foreach (var key in empty) Free.Remove(key);
+        }
+
+        static long Oldest(Stack<(Array Data, long Epoch)> stack)
+        {
+            long min = long.MaxValue;
+            foreach (var e in stack) min = Math.Min(min, e.Epoch);
+            return min;
         }
     }
 

@@ -94,6 +94,7 @@ public sealed class DisposeScope : IDisposable
         t_current = _outer;
         foreach (var s in _owned) s.Release();
         _owned.Clear();
+        if (_outer is null) CachingAllocator.EndOfStep();
     }
 }
 

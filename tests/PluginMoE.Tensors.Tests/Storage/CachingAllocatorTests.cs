@@ -23,6 +23,16 @@ public sealed class CachingAllocatorTests
     }
 
     [Fact]
+    public void An_array_not_reused_within_the_next_step_leaves_the_pool()
+    {
+        const int n = 10_099;
+        using (torch.NewDisposeScope()) torch.empty([n]);
+        Assert.Equal(1, CachingAllocator.FreeCount(ScalarType.Float32, n));
+        using (torch.NewDisposeScope()) { } // the next step does not ask for that length: the array goes to the GC
+        Assert.Equal(0, CachingAllocator.FreeCount(ScalarType.Float32, n));
+    }
+
+    [Fact]
     public void Zeros_from_the_pool_are_zero_even_when_the_array_held_other_values()
     {
         const int n = 10_009;
