@@ -40,13 +40,13 @@ var ours = new Dictionary<string, (double rate, double best)>();
 foreach (var c in cases)
 {
     var run = c.Setup();
-    var (ms, cpuMs, minMs) = Timing.Measure(run, quick, reps);
+    var (ms, cpuMs, minMs, gc) = Timing.Measure(run, quick, reps);
     double Rate(double t) => c.Unit == "gflops" ? c.Work / t / 1e6 : c.Work / t * 1e3;
     double rate = Rate(ms), best = Rate(minMs);
     ours[c.Key] = (rate, best);
     string unit = c.Unit == "gflops" ? "gflops" : "elems_per_s";
     string rateField = $"\"{unit}\":{Json.Num(rate)},\"{unit}_best\":{Json.Num(best)}";
-    Console.WriteLine($"{{{c.Key},\"threads\":{threads},{rateField},\"ms\":{Json.Num(ms)},\"cpu_ms\":{Json.Num(cpuMs)},\"min_ms\":{Json.Num(minMs)}}}");
+    Console.WriteLine($"{{{c.Key},\"threads\":{threads},{rateField},\"ms\":{Json.Num(ms)},\"cpu_ms\":{Json.Num(cpuMs)},\"min_ms\":{Json.Num(minMs)},{gc.Json()},\"peak_rss_mb\":{Json.Num(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6)}}}");
     GC.Collect();
 }
 
@@ -76,6 +76,8 @@ if (reference)
     // This workplace pins OpenBLAS to an old core type for safety; the reference should run OpenBLAS's best kernel.
     psi.Environment.Remove("OPENBLAS_CORETYPE");
     psi.Environment.Remove("OPENBLAS_L2_SIZE");
+    // On 2 cores PyTorch's idle OpenMP threads spin against its BLAS pool and halve its speed unless they sleep.
+    psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
     using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
     foreach (var c in cases)
         p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\",\"work\":{Json.Num(c.Work)}}}");
