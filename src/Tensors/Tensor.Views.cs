@@ -233,12 +233,24 @@ public partial class Tensor
         return Record(r, "ToCopyBackward", [this], g => [g.to(inType)]);
     }
 
-    /// <summary>Moves to a device; only <c>cpu</c> exists in this build.</summary>
+    /// <summary>
+    /// A copy on <paramref name="device"/> (this tensor itself when it is already there); the gradient moves back.
+    /// Between host-memory devices (<c>cpu</c>, <c>torch-cpu</c>) the copy is a host copy.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device's backend is not loaded, or it keeps tensors outside host memory.</exception>
     public Tensor to(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
+        var from = this.device;
+        if (device == from) return this;
         _ = device.Backend; // throws a clear error for devices without a backend
-        return this;
+        if (!device.IsHostMemory || !from.IsHostMemory)
+            throw new NotSupportedException(
+                $"cannot move a tensor from '{from}' to '{device}': tensors outside host memory need backend-owned storage, " +
+                "which PluginMoE.Tensors does not have in this build; 'cpu' and 'torch-cpu' work");
+        var copy = Cpu.Contiguous(this);
+        StorageDevices.Tag(copy.Storage, device);
+        return Record(copy, "ToCopyBackward", [this], g => [g.to(from)]);
     }
 
     /// <summary>Converts to float32.</summary>

@@ -44,7 +44,17 @@ public partial class Tensor
             ScalarType.BFloat16 => GC.AllocateUninitializedArray<BFloat16>(n),
             _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
         };
+        var dev = torch.DefaultDevice;
+        if (dev.type != DeviceType.CPU) StorageDevices.Tag(storage, dev);
         return new Tensor(storage, sizes, Shape.ContiguousStrides(sizes), 0, dtype);
+    }
+
+    /// <summary>A new uninitialised contiguous tensor in the host memory of <paramref name="device"/>.</summary>
+    internal static Tensor Empty(ScalarType dtype, int[] sizes, Device device)
+    {
+        var t = Empty(dtype, sizes);
+        StorageDevices.Tag(t.Storage, device);
+        return t;
     }
 
     /// <summary>A new zero-filled contiguous tensor.</summary>
@@ -60,6 +70,8 @@ public partial class Tensor
     {
         if (Shape.Numel(sizes) != data.Length)
             throw new ArgumentException($"{data.Length} elements cannot form shape {Shape.Format(sizes)}");
+        var dev = torch.DefaultDevice;
+        if (dev.type != DeviceType.CPU) StorageDevices.Tag(data, dev);
         return new Tensor(data, sizes, Shape.ContiguousStrides(sizes), 0, ScalarTypeExtensions.Of<T>());
     }
 
@@ -69,7 +81,7 @@ public partial class Tensor
     public ScalarType dtype { get; }
 
     /// <summary>Device holding the data.</summary>
-    public Device device => Device.CPU;
+    public Device device => StorageDevices.Of(Storage);
 
     /// <summary>The backend running this tensor's kernels.</summary>
     internal IBackend backend => BackendRegistry.Get(device);

@@ -29,8 +29,36 @@ public static partial class torch
     /// <summary>Parses a device string (<c>cpu</c>, <c>cuda</c>, <c>cuda:0</c>).</summary>
     public static Device device(string spec) => Device.Parse(spec);
 
-    /// <summary>True when a CUDA backend is available (never in this build).</summary>
-    public static bool cuda_is_available() => false;
+    /// <summary>True when a CUDA backend is registered and LibTorch sees a CUDA device.</summary>
+    public static bool cuda_is_available()
+    {
+        if (!Backends.BackendRegistry.IsRegistered(DeviceType.CUDA)) return false;
+        try { _ = Backends.BackendRegistry.Get(new Device(DeviceType.CUDA)); return true; }
+        catch (NotSupportedException) { return false; }
+    }
+
+    private static volatile Device _defaultDevice = Device.CPU;
+
+    internal static Device DefaultDevice => _defaultDevice;
+
+    /// <summary>The device that factories (zeros, randn, tensor, arange, ...) and loaded checkpoints create tensors on.</summary>
+    public static Device get_default_device() => _defaultDevice;
+
+    /// <summary>
+    /// Sets the device that factories create tensors on, for the whole process (PyTorch's <c>torch.set_default_device</c>).
+    /// Only host-memory devices (<c>cpu</c>, <c>torch-cpu</c>) can be the default in this build.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device has no registered backend, or keeps tensors outside host memory.</exception>
+    public static void set_default_device(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        _ = device.Backend; // a clear error when the backend is not loaded
+        if (!device.IsHostMemory)
+            throw new NotSupportedException(
+                $"'{device}' cannot be the default device yet: tensors on it need backend-owned (device) storage, which " +
+                "PluginMoE.Tensors does not have in this build; use 'torch-cpu' or 'cpu'");
+        _defaultDevice = device;
+    }
 
     // ------------------------------------------------------------------ grad mode
 
@@ -183,7 +211,12 @@ public static partial class torch
     public static Tensor empty(long[] shape, ScalarType dtype = ScalarType.Float32) => Tensor.Empty(dtype, Shape.FromLong(shape));
 
     /// <summary>Zeros shaped like <paramref name="t"/>.</summary>
-    public static Tensor zeros_like(Tensor t) => Tensor.Zeros(t.dtype, (int[])t.Sizes.Clone());
+    public static Tensor zeros_like(Tensor t)
+    {
+        var z = Tensor.Zeros(t.dtype, (int[])t.Sizes.Clone());
+        StorageDevices.Tag(z.Storage, t.device);
+        return z;
+    }
 
     /// <summary>Ones shaped like <paramref name="t"/>.</summary>
     public static Tensor ones_like(Tensor t) => full(t.shape, 1.0, t.dtype);

@@ -16,6 +16,7 @@ public partial class Tensor
 
     private static (Tensor a, Tensor b) Promote(Tensor a, Tensor b)
     {
+        StorageDevices.CheckSame(a, b, "element-wise op");
         var t = ScalarTypeExtensions.Promote(a.dtype, b.dtype);
         if (t is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Bool) t = ScalarType.Float32;
         return (a.to(t), b.to(t));
