@@ -104,7 +104,7 @@ public sealed partial class TorchBackend
         var loss = (1 - labelSmoothing) * (lse - zt);
         if (labelSmoothing != 0) loss = loss + labelSmoothing * (lse - z.mean([1L]));
         loss = TT.where(valid, loss, TT.zeros_like(loss));
-        return (Out(loss), Out(lse));
+        return (Out(loss), Out(TT.where(valid, lse, TT.zeros_like(lse)))); // ignored rows: 0, as the cpu backend
     }
 
     /// <inheritdoc/>
@@ -117,8 +117,8 @@ public sealed partial class TorchBackend
         var p = (z - T(logSumExp).unsqueeze(1)).exp();
         var onehot = TT.zeros_like(z).scatter_(1, safe.unsqueeze(1), TT.ones_like(z).narrow(1, 0, 1));
         var d = p - (1 - labelSmoothing) * onehot - labelSmoothing / c;
-        var g = TT.where(valid, T(gradLoss), TT.zeros_like(T(gradLoss))).unsqueeze(1);
-        return Out(d * g);
+        var dz = d * T(gradLoss).unsqueeze(1);
+        return Out(TT.where(valid.unsqueeze(1), dz, TT.zeros_like(dz))); // ignored rows: exactly 0
     }
 
     /// <inheritdoc/>
