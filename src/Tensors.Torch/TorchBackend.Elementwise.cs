@@ -119,7 +119,7 @@ public sealed partial class TorchBackend
     {
         using var _ = TT.NewDisposeScope();
         if (dst.numel() == 0) return;
-        T(dst).copy_(T(src).to(ToTorch(dst.dtype)).expand(dst.shape));
+        T(dst).copy_(THost(src).to(ToTorch(dst.dtype)).expand(dst.shape)); // the source may be on another host device
     }
 
     /// <inheritdoc/>

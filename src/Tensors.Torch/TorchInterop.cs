@@ -50,6 +50,17 @@ public sealed partial class TorchBackend
         return whole.as_strided(x.shape, x.stride(), x.storage_offset());
     }
 
+    /// <summary>
+    /// A LibTorch view of a tensor on any host-memory device: only copies (copy_, to()) may read across devices,
+    /// as in PyTorch.
+    /// </summary>
+    internal TT.Tensor THost(Tensor x)
+    {
+        if (!x.device.IsHostMemory) CheckDevice(x);
+        var whole = TT.frombuffer(x.Storage, ToTorch(x.dtype));
+        return whole.as_strided(x.shape, x.stride(), x.storage_offset());
+    }
+
     /// <summary><see cref="T(Tensor)"/> for an optional tensor.</summary>
     internal TT.Tensor? TOpt(Tensor? x) => x is null ? null : T(x);
 

@@ -210,7 +210,7 @@ public static partial class torch
     /// <summary>An uninitialised tensor (contents unspecified).</summary>
     public static Tensor empty(long[] shape, ScalarType dtype = ScalarType.Float32) => Tensor.Empty(dtype, Shape.FromLong(shape));
 
-    /// <summary>Zeros shaped like <paramref name="t"/>.</summary>
+    /// <summary>Zeros shaped like <paramref name="t"/>, on its device.</summary>
     public static Tensor zeros_like(Tensor t)
     {
         var z = Tensor.Zeros(t.dtype, (int[])t.Sizes.Clone());
@@ -218,11 +218,16 @@ public static partial class torch
         return z;
     }
 
-    /// <summary>Ones shaped like <paramref name="t"/>.</summary>
-    public static Tensor ones_like(Tensor t) => full(t.shape, 1.0, t.dtype);
+    /// <summary>Ones shaped like <paramref name="t"/>, on its device.</summary>
+    public static Tensor ones_like(Tensor t) => full_like(t, 1.0);
 
-    /// <summary>A tensor filled with <paramref name="value"/> shaped like <paramref name="t"/>.</summary>
-    public static Tensor full_like(Tensor t, double value) => full(t.shape, value, t.dtype);
+    /// <summary>A tensor filled with <paramref name="value"/> shaped like <paramref name="t"/>, on its device.</summary>
+    public static Tensor full_like(Tensor t, double value)
+    {
+        var r = Tensor.Empty(t.dtype, (int[])t.Sizes.Clone(), t.device);
+        r.backend.Fill(r, value);
+        return r;
+    }
 
     /// <summary>Values start, start+step, ... below end (int64 unless <paramref name="dtype"/> says otherwise).</summary>
     public static Tensor arange(long start, long end, long step = 1, ScalarType dtype = ScalarType.Int64)
