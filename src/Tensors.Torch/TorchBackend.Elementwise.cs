@@ -111,7 +111,7 @@ public sealed partial class TorchBackend
     public Tensor Contiguous(Tensor src)
     {
         using var _ = TT.NewDisposeScope();
-        return Out(T(src));
+        return Out(T(src).clone());
     }
 
     /// <inheritdoc/>
@@ -119,14 +119,15 @@ public sealed partial class TorchBackend
     {
         using var _ = TT.NewDisposeScope();
         if (dst.numel() == 0) return;
-        T(dst).copy_(THost(src).to(ToTorch(dst.dtype)).expand(dst.shape)); // the source may be on another host device
+        T(dst).copy_(View(src).to(ToTorch(dst.dtype)).expand(dst.shape)); // the source may be on the cpu (copy_ crosses devices)
     }
 
     /// <inheritdoc/>
     public Tensor Convert(Tensor src, ScalarType dtype)
     {
         using var _ = TT.NewDisposeScope();
-        return Out(T(src).to(ToTorch(dtype)));
+        var t = T(src);
+        return Out(src.dtype == dtype ? t.clone() : t.to(ToTorch(dtype)));
     }
 
     /// <inheritdoc/>
@@ -233,7 +234,7 @@ public sealed partial class TorchBackend
     {
         using var _ = TT.NewDisposeScope();
         var t = T(x);
-        if (min is null && max is null) return Out(t);
+        if (min is null && max is null) return Out(t.clone());
         if (min is null) return Out(t.clamp_max(S(max!.Value)));
         if (max is null) return Out(t.clamp_min(S(min.Value)));
         return Out(t.clamp(S(min.Value), S(max.Value)));

@@ -71,7 +71,7 @@ public sealed partial class TorchBackend
         using var _ = TT.NewDisposeScope();
         var t = T(x);
         var type = x.dtype.IsFloatingPoint() ? ToTorch(x.dtype) : TT.ScalarType.Int64;
-        if (x.dim() == 0) return Out(t.to(type));
+        if (x.dim() == 0) return Out(t.to(type).clone());
         if (!reverse) return Out(t.cumsum(dim, type));
         return Out(t.flip(dim).cumsum(dim, type).flip(dim));
     }
@@ -121,6 +121,6 @@ public sealed partial class TorchBackend
     public Tensor Flip(Tensor x, int[] dims)
     {
         using var _ = TT.NewDisposeScope();
-        return Out(dims.Length == 0 ? T(x) : T(x).flip(dims.Select(d => (long)d).ToArray()));
+        return Out(dims.Length == 0 ? T(x).clone() : T(x).flip(dims.Select(d => (long)d).ToArray()));
     }
 }

@@ -228,7 +228,6 @@ public sealed partial class TorchBackend
         BackendRegistry.Get(Device.CPU).Fill(ones, 1.0);
         var mask = BackendRegistry.Get(Device.CPU).DropoutApply(ones, p, seed, counter);
         using var _ = TT.NewDisposeScope();
-        var m = TT.frombuffer(mask.Storage, ToTorch(mask.dtype)).reshape(x.shape);
-        return Out(T(x) * m);
+        return Out(T(x) * View(mask));
     }
 }

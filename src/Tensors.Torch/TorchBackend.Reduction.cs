@@ -28,7 +28,7 @@ public sealed partial class TorchBackend
     {
         using var _ = TT.NewDisposeScope();
         var t = T(x);
-        if (x.dim() == 0) return Out(t);
+        if (x.dim() == 0) return Out(t.clone());
         var d = Dims(dims, x.dim());
         return Out(max ? t.amax(d, keepdim) : t.amin(d, keepdim));
     }
@@ -38,7 +38,7 @@ public sealed partial class TorchBackend
     {
         using var _ = TT.NewDisposeScope();
         var t = T(x);
-        if (x.dim() == 0) return Out(t);
+        if (x.dim() == 0) return Out(t.clone());
         var d = Dims(dims, x.dim());
         // Shifted by the (finite) maximum so it never overflows; an all -inf slice gives -inf.
         var m = t.amax(d, keepdim: true);

@@ -8,8 +8,8 @@ using TT = TorchSharp.torch;
 namespace PluginMoE.Tensors.Torch;
 
 /// <summary>
-/// <see cref="IBackend"/> on LibTorch. Tensors of <c>torch-cpu</c> live in PluginMoE's host storage, which each
-/// kernel views from LibTorch without copying; results are copied once into new host storage.
+/// <see cref="IBackend"/> on LibTorch. Tensors of its devices live in <see cref="TorchStorage"/> (LibTorch memory),
+/// which each kernel views without copying; results are wrapped as new storages, also without a copy.
 /// </summary>
 public sealed partial class TorchBackend : IBackend
 {
@@ -73,8 +73,6 @@ public sealed partial class TorchBackend : IBackend
         int count = TT.cuda.device_count();
         if (device.index >= count)
             throw new NotSupportedException($"device '{device}' does not exist: LibTorch sees {count} CUDA device(s) (cuda:0 to cuda:{count - 1})");
-        throw new NotSupportedException(
-            $"device '{device}': LibTorch sees {count} CUDA device(s), but tensors in GPU memory need backend-owned storage in " +
-            "PluginMoE.Tensors.Tensor, which this build does not have yet; use 'torch-cpu' meanwhile");
+        return new TorchBackend(device);
     }
 }

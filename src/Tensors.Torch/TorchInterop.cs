@@ -1,5 +1,5 @@
-// Views of PluginMoE tensors as LibTorch tensors and back: host storage arrays are pinned and viewed in place
-// (frombuffer + as_strided), so kernels read inputs and write in-place outputs without copies.
+// Views of PluginMoE tensors as LibTorch tensors and back: a TorchStorage's buffer is viewed with as_strided, CPU
+// arrays (0-dim scalars, copy sources) are pinned and viewed in place, and results become TorchStorage without a copy.
 using TS = TorchSharp;
 using TT = TorchSharp.torch;
 
@@ -33,6 +33,11 @@ public sealed partial class TorchBackend
         _ => throw new NotSupportedException($"LibTorch returned a {t} tensor, which PluginMoE.Tensors has no type for"),
     };
 
+    /// <summary>LibTorch's device for this backend's device.</summary>
+    internal TT.Device TorchDevice => Device.type == DeviceType.CUDA
+        ? new TT.Device(TorchSharp.DeviceType.CUDA, Math.Max(Device.index, 0))
+        : TT.CPU;
+
     /// <summary>Throws unless <paramref name="x"/> is on this backend's device (a 0-dim cpu tensor is accepted, as in PyTorch).</summary>
     private void CheckDevice(Tensor x)
     {
@@ -46,31 +51,80 @@ public sealed partial class TorchBackend
     internal TT.Tensor T(Tensor x)
     {
         CheckDevice(x);
-        var whole = TT.frombuffer(x.Storage, ToTorch(x.dtype));
-        return whole.as_strided(x.shape, x.stride(), x.storage_offset());
+        return View(x);
     }
 
     /// <summary>
-    /// A LibTorch view of a tensor on any host-memory device: only copies (copy_, to()) may read across devices,
-    /// as in PyTorch.
+    /// A LibTorch view of a tensor of this device or of the CPU (only copies, copy_ and to(), read across devices,
+    /// as in PyTorch). CPU arrays are pinned and viewed in place.
     /// </summary>
-    internal TT.Tensor THost(Tensor x)
+    internal TT.Tensor View(Tensor x)
     {
-        if (!x.device.IsHostMemory) CheckDevice(x);
-        var whole = TT.frombuffer(x.Storage, ToTorch(x.dtype));
-        return whole.as_strided(x.shape, x.stride(), x.storage_offset());
+        var flat = x.Storage switch
+        {
+            TorchStorage s => s.Buffer,
+            ManagedStorage m => TT.frombuffer(ManagedArray(m), ToTorch(x.dtype)),
+            var other => throw new InvalidOperationException(
+                $"the LibTorch backend cannot read a tensor on '{x.device}' ({other.GetType().Name}); move it with to() first"),
+        };
+        var v = flat.as_strided(x.shape, x.stride(), x.storage_offset());
+        return x.Storage is TorchStorage || x.device.type == DeviceType.CPU && TorchDevice.type == TorchSharp.DeviceType.CPU
+            ? v : v.to(TorchDevice);
     }
+
+    private static Array ManagedArray(ManagedStorage m) => m.dtype switch
+    {
+        ScalarType.Float32 => m.As<float>(),
+        ScalarType.Float64 => m.As<double>(),
+        ScalarType.Int64 => m.As<long>(),
+        ScalarType.Int32 => m.As<int>(),
+        ScalarType.Bool => m.As<bool>(),
+        ScalarType.Float16 => m.As<Half>(),
+        ScalarType.BFloat16 => m.As<BFloat16>(),
+        _ => throw new NotSupportedException($"{m.dtype} storage"),
+    };
 
     /// <summary><see cref="T(Tensor)"/> for an optional tensor.</summary>
     internal TT.Tensor? TOpt(Tensor? x) => x is null ? null : T(x);
 
-    /// <summary>A new contiguous tensor on this device holding <paramref name="r"/>'s values.</summary>
+    /// <summary>
+    /// <paramref name="r"/> as a new contiguous tensor of this device, without a copy when <paramref name="r"/> is a
+    /// fresh contiguous result (kernels pass results that share no memory with their inputs).
+    /// </summary>
     internal Tensor Out(TT.Tensor r)
     {
         var sizes = r.shape.Select(s => checked((int)s)).ToArray();
-        var o = Tensor.Empty(FromTorch(r.dtype), sizes, Device);
-        if (o.numel() > 0) T(o).copy_(r);
-        return o;
+        var flat = r.contiguous().reshape(-1);
+        if (flat.storage_offset() != 0) flat = flat.clone();
+        flat = flat.DetachFromDisposeScope();
+        var storage = new TorchStorage(flat, FromTorch(r.dtype), Device);
+        return new Tensor(storage, sizes, Shape.ContiguousStrides(sizes), 0, FromTorch(r.dtype));
+    }
+
+    /// <inheritdoc/>
+    public TensorStorage Allocate(ScalarType dtype, int numel, bool zeroed)
+    {
+        using var _ = TT.NewDisposeScope();
+        var flat = zeroed ? TT.zeros([numel], ToTorch(dtype), TorchDevice) : TT.empty([numel], ToTorch(dtype), TorchDevice);
+        return new TorchStorage(flat.DetachFromDisposeScope(), dtype, Device);
+    }
+
+    /// <inheritdoc/>
+    public Tensor CopyToDevice(Tensor src, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(src);
+        using var _ = TT.NewDisposeScope();
+        if (device == Device)
+        {
+            if (src.device != Device && src.device.type != DeviceType.CPU)
+                throw new NotSupportedException($"cannot copy from '{src.device}' to '{device}' directly; go through the cpu");
+            return Out(View(src).clone());
+        }
+        if (device.type != DeviceType.CPU || src.device != Device)
+            throw new NotSupportedException($"the {Name} backend copies between '{Device}' and 'cpu', not from '{src.device}' to '{device}'");
+        var host = Tensor.Empty(src.dtype, src.shape.Select(s => (int)s).ToArray(), Device.CPU);
+        if (host.numel() > 0) View(host).copy_(T(src));
+        return host;
     }
 
     /// <summary>Dimension list for LibTorch reductions: all dims when <paramref name="dims"/> is empty.</summary>

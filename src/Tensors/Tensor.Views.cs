@@ -134,7 +134,7 @@ public partial class Tensor
         int s0 = (int)start, st = (int)step;
         return Record(View(sizes, strides, offset), "SliceBackward", [this], g =>
         {
-            var full = Zeros(g.dtype, (int[])inSizes.Clone());
+            var full = Zeros(g.dtype, (int[])inSizes.Clone(), g.device);
             full.slice(d, s0, s0 + (long)g.Sizes[d] * st, st).copy_(g);
             return [full];
         });
@@ -153,7 +153,7 @@ public partial class Tensor
         int idx = (int)index;
         return Record(View(sizes, strides, Offset + idx * Strides[d]), "SelectBackward", [this], g =>
         {
-            var full = Zeros(g.dtype, (int[])inSizes.Clone());
+            var full = Zeros(g.dtype, (int[])inSizes.Clone(), g.device);
             full.select(d, idx).copy_(g);
             return [full];
         });
@@ -234,22 +234,17 @@ public partial class Tensor
     }
 
     /// <summary>
-    /// A copy on <paramref name="device"/> (this tensor itself when it is already there); the gradient moves back.
-    /// Between host-memory devices (<c>cpu</c>, <c>torch-cpu</c>) the copy is a host copy.
+    /// A contiguous copy on <paramref name="device"/> (this tensor itself when it is already there); the gradient moves back.
     /// </summary>
-    /// <exception cref="NotSupportedException">The device's backend is not loaded, or it keeps tensors outside host memory.</exception>
+    /// <exception cref="NotSupportedException">The device's backend is not loaded, or cannot serve that device here.</exception>
     public Tensor to(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
         var from = this.device;
         if (device == from) return this;
-        _ = device.Backend; // throws a clear error for devices without a backend
-        if (!device.IsHostMemory || !from.IsHostMemory)
-            throw new NotSupportedException(
-                $"cannot move a tensor from '{from}' to '{device}': tensors outside host memory need backend-owned storage, " +
-                "which PluginMoE.Tensors does not have in this build; 'cpu' and 'torch-cpu' work");
-        var copy = Cpu.Contiguous(this);
-        StorageDevices.Tag(copy.Storage, device);
+        // The non-CPU side's backend does the copy (it can read and write CPU memory; the CPU backend cannot read its).
+        var copier = device.type != DeviceType.CPU ? device.Backend : backend;
+        var copy = copier.CopyToDevice(this, device);
         return Record(copy, "ToCopyBackward", [this], g => [g.to(from)]);
     }
 

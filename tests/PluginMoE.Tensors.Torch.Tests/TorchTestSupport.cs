@@ -18,7 +18,13 @@ internal static class TorchTestSupport
 {
     private static readonly Lazy<string> Loaded = new(TorchBackend.Register);
 
-    public static readonly Device TorchCpu = Device.Parse("torch-cpu");
+    private static readonly Device TorchCpuDevice = Device.Parse("torch-cpu");
+
+    /// <summary>The torch-cpu device (registering the LibTorch backend on first use).</summary>
+    public static Device TorchCpu
+    {
+        get { _ = Loaded.Value; return TorchCpuDevice; }
+    }
 
     public static IBackend Cpu => BackendRegistry.Get(Device.CPU);
 
