@@ -42,7 +42,7 @@ public static partial class torch
     internal static Device DefaultDevice => _defaultDevice;
 
     /// <summary>A CPU-built tensor moved to the default device (itself when that is the CPU).</summary>
-    private static Tensor OnDefaultDevice(Tensor cpu) => _defaultDevice.type == DeviceType.CPU ? cpu : cpu.to(_defaultDevice);
+    internal static Tensor OnDefaultDevice(Tensor cpu) => _defaultDevice.type == DeviceType.CPU ? cpu : cpu.to(_defaultDevice);
 
     /// <summary>The device that factories (zeros, randn, tensor, arange, ...) and loaded checkpoints create tensors on.</summary>
     public static Device get_default_device() => _defaultDevice;

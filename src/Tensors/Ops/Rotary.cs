@@ -153,7 +153,7 @@ public static partial class torch
                         sin[r * half + i] = Math.Sin(a);
                     }
                 }
-                return (Tensor.Wrap(cos, [n, half]).to(dtype), Tensor.Wrap(sin, [n, half]).to(dtype));
+                return (OnDefaultDevice(Tensor.Wrap(cos, [n, half]).to(dtype)), OnDefaultDevice(Tensor.Wrap(sin, [n, half]).to(dtype)));
             }
         }
     }
