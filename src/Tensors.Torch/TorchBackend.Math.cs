@@ -190,6 +190,13 @@ public sealed partial class TorchBackend
     }
 
     /// <inheritdoc/>
+    public void AddInPlace(Tensor dst, Tensor src)
+    {
+        using var _ = TT.NewDisposeScope();
+        if (dst.numel() > 0) T(dst).add_(T(src));
+    }
+
+    /// <inheritdoc/>
     public void ClampInPlace(Tensor x, double min, double max)
     {
         using var _ = TT.NewDisposeScope();

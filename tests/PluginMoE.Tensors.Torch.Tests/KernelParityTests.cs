@@ -271,6 +271,9 @@ public class KernelParityTests
         Close(p, dp, t, "scale");
         Cpu.ClampInPlace(p, -0.1, 0.2); Tb.ClampInPlace(dp, -0.1, 0.2);
         Close(p, dp, t, "clamp in place");
+        var (s, ds) = Pair(G(47), t, Layout.Strided, [3, 4]);
+        Cpu.AddInPlace(p, s); Tb.AddInPlace(dp, ds);
+        Close(p, dp, t, "add in place (strided source)");
     }
 
     [Theory, MemberData(nameof(Types))]

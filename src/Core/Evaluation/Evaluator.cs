@@ -31,6 +31,7 @@ public static class Evaluator
                 foreach (var batch in validation.Batches(domain, batchSize))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope(); // the batch's activations return to the pool after it
                     var output = model.forward(batch.Inputs);
                     var logits = output.Logits;                                       // (B, T, V)
                     var sum = nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.Targets.reshape(-1), reduction: "sum");

@@ -117,6 +117,9 @@ public sealed class Trainer
 
     private void TakeStep()
     {
+        // Every tensor of the step (activations, gradients flowing back, temporaries) returns to the caching
+        // allocator when the step ends; parameters, their .grad and the optimizer state are not scoped.
+        using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         long step = Step + 1;
         int micro = Options.GradientAccumulationSteps;
