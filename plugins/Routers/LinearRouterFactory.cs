@@ -1,4 +1,5 @@
-// The linear router plugin's factory.
+// The linear router plugin's factory; it also says which options make the router a Hugging Face gate.
+using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Routing;
 
@@ -6,15 +7,23 @@ namespace PluginMoE.Plugins.Routers;
 
 /// <summary>Creates <see cref="LinearRouter"/>s.</summary>
 [ExportRouter("linear", Description = "BTX/Mixtral learned linear top-k router")]
-public sealed class LinearRouterFactory : IRouterFactory
+public sealed class LinearRouterFactory : IRouterFactory, IHuggingFaceRouterFactory
 {
     /// <inheritdoc/>
     public Type? OptionsType => typeof(LinearRouterOptions);
 
     /// <inheritdoc/>
-    public IRouter Create(RouterSpec spec)
+    public RouterModule Create(RouterSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return new LinearRouter(spec, spec.OptionsAs<LinearRouterOptions>());
+    }
+
+    /// <summary>Mixtral / DeepSeek gates: <c>topk-softmax</c> when renormalising (equal to softmax-then-renormalise), else <c>softmax-topk</c>.</summary>
+    public JsonObject? OptionsFor(bool renormalizeTopK, double jitterNoise)
+    {
+        var o = new JsonObject { [nameof(LinearRouterOptions.Normalize)] = renormalizeTopK ? LinearRouterOptions.TopKSoftmax : LinearRouterOptions.SoftmaxTopK };
+        if (jitterNoise != 0) o[nameof(LinearRouterOptions.JitterNoise)] = jitterNoise;
+        return o;
     }
 }

@@ -1,6 +1,8 @@
 // The generic host (Microsoft.Extensions.Hosting) a run executes in: the layered configuration, the
-// validated options sections as IOptions<T> (ValidateOnStart), the settings and plugins as services, and the
-// console lifetime, whose Ctrl+C / SIGTERM cancels the stages between steps (checkpoints keep the work).
+// validated options sections as IOptions<T> (ValidateOnStart), the settings as a service, and a lifetime that
+// turns the first SIGINT (Ctrl+C) or SIGTERM into a graceful stop (the stages save a checkpoint and the CLI
+// exits 130 or 143) and lets a second one end the process at once.
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,7 +22,7 @@ public static class HostRuntime
         ArgumentNullException.ThrowIfNull(settings);
         Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory);
         // DisableDefaults: no appsettings/environment/command-line sources of its own (the layered configuration is
-        // the only one) and no logging providers; the console lifetime stays (SIGINT/SIGTERM stop the host).
+        // the only one) and no logging providers.
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(settings.Source.Root);
         builder.Services.AddSingleton(settings);
@@ -31,7 +33,9 @@ public static class HostRuntime
             .AddSectionOptions<ModelOptions>(builder.Configuration)
             .AddSectionOptions<DataOptions>(builder.Configuration)
             .AddSectionOptions<TrainingOptions>(builder.Configuration);
-        if (!handleConsoleSignals) builder.Services.AddSingleton<IHostLifetime, InProcessLifetime>();
+        builder.Services.AddSingleton<StopSignal>();
+        if (handleConsoleSignals) builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
+        else builder.Services.AddSingleton<IHostLifetime, InProcessLifetime>();
         var host = builder.Build();
         host.Start();
         return host;
@@ -43,5 +47,33 @@ public static class HostRuntime
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>The first SIGINT/SIGTERM stops the application gracefully and is recorded; a second one is left to its default action (the process ends).</summary>
+    private sealed class SignalLifetime(IHostApplicationLifetime application, StopSignal signal) : IHostLifetime, IDisposable
+    {
+        private readonly List<PosixSignalRegistration> _registrations = [];
+
+        public Task WaitForStartAsync(CancellationToken cancellationToken)
+        {
+            _registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle));
+            _registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle));
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+            foreach (var r in _registrations) r.Dispose();
+        }
+
+        private void Handle(PosixSignalContext context)
+        {
+            if (signal.Received is not null) return;
+            signal.Received = context.Signal;
+            context.Cancel = true;
+            application.StopApplication();
+        }
     }
 }

@@ -10,9 +10,14 @@ internal static class HfConfigReader
 {
     private static readonly string[] ModelTypes = ["llama", "mixtral", "deepseek", "pluginmoe"];
 
-    /// <summary>The layout, configuration and recorded checksum of config.json <paramref name="o"/> read from <paramref name="file"/>.</summary>
+    /// <summary>
+    /// The layout, configuration, Hugging Face form (null for the PluginMoE layout) and recorded checksum of config.json
+    /// <paramref name="o"/> read from <paramref name="file"/>. Without a <c>pluginmoe</c> section (a file written by another
+    /// tool) the router is <see cref="MoeConfig.Router"/>'s default with no options and the form says so
+    /// (<see cref="HuggingFaceForm.RouterOptionsFromForm"/>): the model asks the router plugin for matching options.
+    /// </summary>
     /// <exception cref="CheckpointFormatException">A required key is missing, a value has the wrong type, or the config describes something PluginMoE cannot build.</exception>
-    public static (CheckpointLayout Layout, ModelConfig Config, string? Sha256) Read(JsonObject o, string file)
+    public static (CheckpointLayout Layout, ModelConfig Config, HuggingFaceForm? Form, string? Sha256) Read(JsonObject o, string file)
     {
         var r = new ConfigJsonReader(file);
         var modelType = r.OptionalString(o, "model_type")
@@ -48,25 +53,35 @@ internal static class HfConfigReader
             TieWordEmbeddings = r.Bool(o, "tie_word_embeddings", false),
         };
         CheckAttention(o, r, c);
-        var (withSection, sectionMoe) = PluginMoeSection.Read(r.Object(o, PluginMoeSection.Key), c, r);
+        var (withSection, sectionMoe, routerNamed) = PluginMoeSection.Read(r.Object(o, PluginMoeSection.Key), c, r);
         c = withSection;
         if (hf)
         {
             var act = r.String(o, "hidden_act", "silu");
             if (act != "silu")
                 throw r.Error("hidden_act", $"is '{act}'; PluginMoE builds Llama-family MLPs as SwiGLU, which needs \"silu\"");
-            if (c.ExpertType != "swiglu")
-                throw r.Error("pluginmoe.expert_type", $"is '{c.ExpertType}', but a {modelType} checkpoint has SwiGLU MLPs ('swiglu'); save it with the PluginMoE layout");
             foreach (var key in (string[])["attention_bias", "mlp_bias"])
                 if (r.Bool(o, key, false)) throw r.Error(key, "is true; PluginMoE's attention and MLP projections have no biases");
         }
         var moe = layout switch
         {
             CheckpointLayout.Mixtral => Mixtral(o, r, sectionMoe),
-            CheckpointLayout.DeepSeekMoe => DeepSeek(o, r, sectionMoe, ref c),
+            CheckpointLayout.DeepSeekMoe => DeepSeek(o, r, sectionMoe, c),
             _ => sectionMoe,
         };
-        return (layout, c with { Moe = layout == CheckpointLayout.Llama ? null : moe }, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
+        HuggingFaceForm? form = layout switch
+        {
+            CheckpointLayout.PluginMoE => null,
+            CheckpointLayout.Llama => new HuggingFaceForm { HiddenAct = "silu" },
+            _ => new HuggingFaceForm
+            {
+                HiddenAct = "silu",
+                RenormalizeTopK = layout == CheckpointLayout.Mixtral || r.Bool(o, "norm_topk_prob", false),
+                RouterJitterNoise = layout == CheckpointLayout.Mixtral ? r.Double(o, "router_jitter_noise", 0) : 0,
+                RouterOptionsFromForm = !routerNamed,
+            },
+        };
+        return (layout, c with { Moe = layout == CheckpointLayout.Llama ? null : moe }, form, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
     }
 
     private static void CheckAttention(JsonObject o, ConfigJsonReader r, ModelConfig c)
@@ -83,49 +98,36 @@ internal static class HfConfigReader
 
     private static MoeConfig Mixtral(JsonObject o, ConfigJsonReader r, MoeConfig? section)
     {
-        var m = Base(section, r);
+        var m = section ?? new MoeConfig();
         return m with
         {
             NumExperts = r.RequiredInt(o, "num_local_experts"),
             TopK = r.RequiredInt(o, "num_experts_per_tok"),
             LoadBalanceWeight = r.Double(o, "router_aux_loss_coef", 0.001),
-            RouterOptions = LinearRouterConvention.WithJitter(LinearRouterConvention.WithRenormalize(m.RouterOptions, true),
-                r.Double(o, "router_jitter_noise", 0)),
+            ExpertIntermediateSize = null, // Mixtral's experts are intermediate_size wide
             SharedExpertIntermediateSize = null,
             MoeLayers = null,
         };
     }
 
-    private static MoeConfig DeepSeek(JsonObject o, ConfigJsonReader r, MoeConfig? section, ref ModelConfig c)
+    private static MoeConfig DeepSeek(JsonObject o, ConfigJsonReader r, MoeConfig? section, ModelConfig c)
     {
-        var m = Base(section, r);
+        var m = section ?? new MoeConfig();
         var scoring = r.String(o, "scoring_func", "softmax");
-        if (scoring != "softmax") throw r.Error("scoring_func", $"is '{scoring}'; the linear router scores with \"softmax\"");
+        if (scoring != "softmax") throw r.Error("scoring_func", $"is '{scoring}'; PluginMoE reads softmax gates only (\"softmax\")");
         int width = r.RequiredInt(o, "moe_intermediate_size");
         int firstK = r.Int(o, "first_k_dense_replace", 0), freq = r.Int(o, "moe_layer_freq", 1);
         if (freq < 1) throw r.Error("moe_layer_freq", $"is {freq}; it must be at least 1");
         int[] layers = [.. Enumerable.Range(0, c.NumHiddenLayers).Where(i => LayoutSelector.IsDeepSeekMoeLayer(i, firstK, freq))];
-        if (layers.Length < c.NumHiddenLayers && c.IntermediateSize != width)
-            throw r.Error("moe_intermediate_size", $"({width}) differs from intermediate_size ({c.IntermediateSize}) of the dense layers; PluginMoE builds dense FFNs and experts with one width");
-        c = c with { IntermediateSize = width };
         int shared = r.Int(o, "n_shared_experts", 0);
         return m with
         {
             NumExperts = r.RequiredInt(o, "n_routed_experts"),
             TopK = r.RequiredInt(o, "num_experts_per_tok"),
             LoadBalanceWeight = r.Double(o, "aux_loss_alpha", 0.001),
-            RouterOptions = LinearRouterConvention.WithRenormalize(m.RouterOptions, r.Bool(o, "norm_topk_prob", false)),
+            ExpertIntermediateSize = width == c.IntermediateSize ? null : width,
             SharedExpertIntermediateSize = shared > 0 ? shared * width : m.SharedExpertIntermediateSize is 0 ? 0 : null,
             MoeLayers = layers.Length == c.NumHiddenLayers ? null : layers,
         };
-    }
-
-    /// <summary>The section's MoE settings (domains, z-loss weight, router options) or defaults; the router must be linear.</summary>
-    private static MoeConfig Base(MoeConfig? section, ConfigJsonReader r)
-    {
-        var m = section ?? new MoeConfig { Router = LinearRouterConvention.Name };
-        if (m.Router != LinearRouterConvention.Name)
-            throw r.Error("pluginmoe.moe.router", $"is '{m.Router}', but Hugging Face MoE layouts hold the 'linear' router only; save it with the PluginMoE layout");
-        return m;
     }
 }

@@ -43,6 +43,9 @@ public sealed record CliEnvironment
     /// <summary>Whether Ctrl+C / SIGTERM stop a run through the generic host's console lifetime (false for in-process callers such as tests).</summary>
     public bool HandleConsoleSignals { get; init; } = true;
 
+    /// <summary>How a user runs this CLI again from a shell (for the "resume with:" line): <c>pluginmoe</c>, a path, or <c>dotnet path/pluginmoe.dll</c>.</summary>
+    public string CommandName { get; init; } = "pluginmoe";
+
     /// <summary>The progress reporter for this environment.</summary>
     public IProgressReporter CreateProgress() => Interactive
         ? new SpectreProgressReporter(AnsiConsole.Console)
@@ -55,5 +58,20 @@ public sealed record CliEnvironment
         Error = System.Console.Error,
         Environment = Configuration.ConfigurationRequest.ProcessEnvironment(),
         Interactive = !System.Console.IsOutputRedirected && System.Environment.GetEnvironmentVariable("TERM") != "dumb",
+        CommandName = ProcessCommandName(),
     };
+
+    // The apphost by name when its folder is on PATH, else by path; `dotnet <dll>` when the host was started by the muxer.
+    private static string ProcessCommandName()
+    {
+        string? process = System.Environment.ProcessPath;
+        if (process is null) return "pluginmoe";
+        if (string.Equals(Path.GetFileNameWithoutExtension(process), "dotnet", StringComparison.OrdinalIgnoreCase))
+            return $"dotnet {ShellQuote.Quote(Path.Combine(AppContext.BaseDirectory, "pluginmoe.dll"))}";
+        string? folder = Path.GetDirectoryName(process);
+        var path = (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        return path.Any(p => string.Equals(Path.GetFullPath(p).TrimEnd(Path.DirectorySeparatorChar), folder, StringComparison.Ordinal))
+            ? Path.GetFileNameWithoutExtension(process)
+            : ShellQuote.Quote(process);
+    }
 }

@@ -1,5 +1,5 @@
 // Runs a command's body and turns exceptions into exit codes and one-paragraph messages on stderr
-// (2: usage or configuration, 1: run failure); --verbose adds the stack trace.
+// (2: usage or configuration, 1: run failure, 130: cancelled); --verbose adds the stack trace.
 using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Cli;
@@ -24,7 +24,7 @@ public static class CommandAction
         catch (OperationCanceledException e)
         {
             Report(env, verbose, "cancelled", e);
-            return ExitCodes.RunFailure;
+            return ExitCodes.Interrupted;
         }
         catch (Exception e)
         {

@@ -1,4 +1,4 @@
-// The pluginmoe command line (System.CommandLine): run, score, generate and plugins list, with a shared
+// The pluginmoe command line (System.CommandLine): run, score, generate, export and plugins list, with a shared
 // --verbose flag; parse errors exit with code 2. Tests invoke it in process with captured output.
 using System.CommandLine;
 using PluginMoE.Host.Stages;
@@ -26,6 +26,7 @@ public sealed class PluginMoeCli
             RunCommand.Create(env, verbose, runner),
             ScoreCommand.Create(env, verbose),
             GenerateCommand.Create(env, verbose),
+            ExportCommand.Create(env, verbose),
             PluginsCommand.Create(env, verbose),
         };
     }

@@ -17,4 +17,7 @@ public sealed class RegistryPluginProvider(PluginRegistry registry) : IPluginPro
 
     /// <inheritdoc/>
     public T Get<T>(PluginKind kind, string name) where T : class => Registry.Get<T>(kind, name);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> LoadFailures => [.. Registry.Failures.Select(f => f.Message)];
 }

@@ -1,6 +1,12 @@
-// `pluginmoe run --profile <name> [--run-dir DIR] [--stages a,b] [--Section:Key=value ...]`: loads and
-// validates the layered configuration, checks every stage's plugins, then runs the stages into the run folder.
+// `pluginmoe run --profile <name> [--run-dir DIR] [--stages a,b] [--restart a] [--resume-from step-N] [--Section:Key=value ...]`:
+// loads the layered configuration and checks it, the stages and their plugins (every problem at once), takes the
+// run folder's lock, plans each stage against the settings recorded in the folder, then runs the stages. Ctrl+C
+// or SIGTERM saves a checkpoint and prints the command that resumes.
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PluginMoE.Host.Configuration;
@@ -12,68 +18,114 @@ namespace PluginMoE.Host.Cli;
 /// <summary>The <c>run</c> command.</summary>
 public static class RunCommand
 {
+    /// <summary>What <c>run</c> was given on the command line.</summary>
+    /// <param name="Profile">--profile, or null.</param>
+    /// <param name="RunDirectory">--run-dir, or null.</param>
+    /// <param name="Stages">--stages, or null.</param>
+    /// <param name="Restart">--restart (comma-separated stage names), or null.</param>
+    /// <param name="ResumeFrom">--resume-from (<c>step-N</c> or <c>stage/step-N</c>), or null.</param>
+    /// <param name="Overrides">The settings overrides (<c>--Section:Key=value</c>).</param>
+    public sealed record Arguments(string? Profile, string? RunDirectory, string? Stages, string? Restart, string? ResumeFrom, IReadOnlyList<string> Overrides);
+
     /// <summary>Builds the command.</summary>
     public static Command Create(CliEnvironment env, Option<bool> verbose, StageRunner runner)
     {
         ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(runner);
         var profile = new Option<string?>("--profile", "-p") { Description = $"Profile name (profiles/<name>.json) or path to a .json file; default: ${LayeredConfiguration.ProfileVariable}" };
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder to create or resume (default: runs/<profile>-<utc-timestamp>Z)" };
         var stages = new Option<string?>("--stages") { Description = $"Comma-separated stages to run instead of the profile's Run:Stages (known: {string.Join(", ", runner.Names)})" };
+        var restart = new Option<string?>("--restart") { Description = "Comma-separated stages to start afresh: their previous output in the run folder is deleted (needed when changing settings a stage cannot change on resume)" };
+        var resumeFrom = new Option<string?>("--resume-from") { Description = "Checkpoint to resume from instead of the latest, e.g. step-00000150 (or train/step-00000150); later checkpoints are dropped" };
         var command = new Command("run", "Run a profile's stages (settings overrides: --Section:Key=value, e.g. --Training:Steps=50)")
         {
-            profile, runDir, stages,
+            profile, runDir, stages, restart, resumeFrom,
         };
         // Unmatched tokens are the settings overrides (--Model:Layers=4); they are checked by the configuration layer.
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, ct) => Task.FromResult(CommandAction.Execute(env, parse.GetValue(verbose), () =>
-            Run(env, runner, parse.GetValue(profile), parse.GetValue(runDir), parse.GetValue(stages), parse.UnmatchedTokens, ct))));
+            Run(env, runner, new Arguments(parse.GetValue(profile), parse.GetValue(runDir), parse.GetValue(stages), parse.GetValue(restart),
+                parse.GetValue(resumeFrom), parse.UnmatchedTokens), ct))));
         return command;
     }
 
     /// <summary>Runs the stages; returns the exit code.</summary>
-    public static int Run(CliEnvironment env, StageRunner runner, string? profile, string? runDir, string? stages,
-        IReadOnlyList<string> overrides, CancellationToken cancellationToken)
+    public static int Run(CliEnvironment env, StageRunner runner, Arguments arguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(runner);
-        var layered = LayeredConfiguration.Build(new ConfigurationRequest
+        ArgumentNullException.ThrowIfNull(arguments);
+        var wall = Stopwatch.StartNew();
+        var request = new ConfigurationRequest
         {
-            Profile = profile,
+            Profile = arguments.Profile,
             HostDirectory = env.HostDirectory,
             WorkingDirectory = env.WorkingDirectory,
             Environment = env.Environment,
-            Overrides = overrides,
-        });
-        var settings = HostSettings.Load(layered);
-        if (stages is { Length: > 0 }) settings.Run.Stages = stages.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (runDir is { Length: > 0 }) settings.Run.RunDirectory = runDir;
-        var selected = runner.Resolve(settings.Run.Stages);
+            Overrides = arguments.Overrides,
+        };
+        if (string.IsNullOrWhiteSpace(arguments.Profile) && string.IsNullOrWhiteSpace(env.Environment.GetValueOrDefault(LayeredConfiguration.ProfileVariable)))
+            throw NoProfile(request);
+        var layered = LayeredConfiguration.Build(request);
 
+        // Every problem at once: settings, stage names, plugins and their options, command-line choices.
+        var errors = new List<string>();
+        var settings = HostSettings.Load(layered, errors);
+        if (arguments.Stages is { Length: > 0 }) settings.Run.Stages = SplitList(arguments.Stages);
+        if (arguments.RunDirectory is { Length: > 0 }) settings.Run.RunDirectory = arguments.RunDirectory;
+        var selected = runner.Resolve(settings.Run.Stages, errors, arguments.Stages is { Length: > 0 } ? "--stages" : "Run:Stages");
+        var restart = runner.Resolve(SplitList(arguments.Restart), errors, "--restart").Select(s => s.Name).ToList();
+        foreach (var name in restart.Where(r => !selected.Any(s => s.Name == r)))
+            errors.Add($"--restart: stage '{name}' is not among the stages this run runs ({string.Join(", ", selected.Select(s => s.Name))})");
+        var resumeFrom = ResumeFrom(arguments.ResumeFrom, selected, restart, errors);
         var plugins = env.Plugins(PluginDirectories(env, settings));
         var bound = new Dictionary<string, object?>();
         foreach (var stage in selected)
-            foreach (var (key, value) in stage.Validate(settings, plugins)) bound[key] = value;
+            foreach (var (key, value) in stage.Validate(settings, plugins, errors)) bound[key] = value;
+        if (errors.Count > 0) throw new ConfigurationException(HostSettings.Describe(layered, errors.Distinct().ToList()));
+        foreach (var failure in plugins.LoadFailures)
+            env.Error.WriteLine($"pluginmoe: warning: {string.Join(" ", failure.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))}");
 
         var run = RunFolder.Open(settings.Run.RunDirectory, settings.Run.RunsRoot, settings.Run.Name ?? settings.ProfileName, env.Now(), env.WorkingDirectory);
+        string resume = ResumeCommand(env, arguments, run.Path);
+        using var runLock = RunLock.Acquire(run.Path, resume);
         var resolved = settings.ToResolvedJson(bound);
         resolved[RunOptions.SectionName]!["RunDirectory"] = run.Path;
-        run.WriteResolvedConfig(resolved);
+        var plans = StageRunner.Plan(selected, run, resolved, restart, resumeFrom);
+        RecordInvocation(run, resolved, plans, resume);
         env.Out.WriteLine($"run folder: {run.Path}");
 
         var progress = env.CreateProgress();
+        var context = new StageContext(settings, run, plugins, progress) { ResumeFrom = resumeFrom };
         IReadOnlyList<string> skipped;
-        // The stages run inside the generic host: its console lifetime turns Ctrl+C / SIGTERM into cancellation,
-        // which the trainer honours between steps (the last checkpoint is kept, and re-running resumes).
+        // The stages run inside the generic host: its lifetime turns Ctrl+C / SIGTERM into cancellation, which the
+        // train stage honours between steps by saving a checkpoint at the step it stopped at.
         using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals))
         using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping))
         using (TelemetrySession.Start(run.Path, settings.Telemetry))
         {
-            skipped = StageRunner.Run(selected, new StageContext(settings, run, plugins, progress), stopping.Token);
+            try
+            {
+                skipped = StageRunner.Run(plans, context, stopping.Token);
+            }
+            catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
+            {
+                var signal = host.Services.GetRequiredService<StopSignal>().Received;
+                string where = e is RunCancelledException c
+                    ? $"cancelled at step {c.Step}; " + (c.CheckpointStep is { } m ? $"checkpoint at step {m}" : "no checkpoint (no step had finished)")
+                    : "cancelled before any step finished";
+                env.Error.WriteLine($"pluginmoe: {where}; resume with: {resume}");
+                return signal == PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
+            }
             host.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
-        env.Out.WriteLine(skipped.Count == selected.Count
-            ? $"nothing to do: every stage was already complete in {run.Path}"
-            : $"done: {run.Path}");
+        if (skipped.Count == plans.Count)
+        {
+            env.Out.WriteLine($"nothing to do: every stage was already complete in {run.Path}");
+            return ExitCodes.Success;
+        }
+        env.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done: {run.Path} in {wall.Elapsed:h\\:mm\\:ss} (wall time)"));
+        foreach (var line in context.Summary) env.Out.WriteLine(line);
         return ExitCodes.Success;
     }
 
@@ -85,4 +137,89 @@ public static class RunCommand
         return [Path.Combine(env.HostDirectory, "plugins"), .. settings.Plugins.Directories.Select(d => Path.GetFullPath(d, env.WorkingDirectory))];
     }
 
+    /// <summary>
+    /// The command that continues this run: the same profile, stages and overrides (and the PLUGINMOE_ environment
+    /// variables that were set), with <c>--run-dir</c> naming the run folder, and without <c>--restart</c>/<c>--resume-from</c>.
+    /// </summary>
+    public static string ResumeCommand(CliEnvironment env, Arguments arguments, string runDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(arguments);
+        var words = new List<string>();
+        foreach (var (key, value) in env.Environment.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            if (value is not null && (key.StartsWith(LayeredConfiguration.EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) || key == LayeredConfiguration.ProfileVariable))
+                words.Add($"{key}={ShellQuote.Quote(value)}");
+        words.Add(env.CommandName);
+        words.Add("run");
+        if (arguments.Profile is { Length: > 0 } p) words.AddRange(["--profile", ShellQuote.Quote(p)]);
+        words.AddRange(["--run-dir", ShellQuote.Quote(runDirectory)]);
+        if (arguments.Stages is { Length: > 0 } s) words.AddRange(["--stages", ShellQuote.Quote(s)]);
+        words.AddRange(arguments.Overrides.Select(ShellQuote.Quote));
+        return string.Join(" ", words);
+    }
+
+    private static ConfigurationException NoProfile(ConfigurationRequest request)
+    {
+        var folders = ProfileLocator.SearchFolders(request);
+        var known = folders.Where(Directory.Exists).SelectMany(f => Directory.GetFiles(f, "*.json"))
+            .Select(Path.GetFileNameWithoutExtension).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        string available = known.Count == 0
+            ? $"no profiles were found in {string.Join(", ", folders.Select(f => $"'{f}'"))}"
+            : $"available profiles: {string.Join(", ", known)}";
+        return new ConfigurationException(
+            $"run: no profile was given; pass --profile <name> ({available}) or a path to a .json file, or set {LayeredConfiguration.ProfileVariable}");
+    }
+
+    private static string[] SplitList(string? list) =>
+        list is null ? [] : list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    // --resume-from step-N applies to the only stage (or to a stage named as stage/step-N).
+    private static Dictionary<string, string> ResumeFrom(string? value, IReadOnlyList<IStage> selected, List<string> restart, List<string> errors)
+    {
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (string.IsNullOrWhiteSpace(value)) return result;
+        // step-N, train/step-N, or a path such as runs/x/train/checkpoints/step-N: the stage is the segment that names one.
+        var segments = value.Trim().Split(['/', Path.DirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length == 0)
+        {
+            errors.Add($"--resume-from: '{value}' names no checkpoint; pass one such as step-00000150");
+            return result;
+        }
+        string checkpoint = segments[^1];
+        string? named = segments[..^1].LastOrDefault(g => selected.Any(s => string.Equals(s.Name, g, StringComparison.OrdinalIgnoreCase)));
+        string? stageName = named ?? (segments.Length == 2 ? segments[0] : selected.Count == 1 ? selected[0].Name : null);
+        var stage = selected.FirstOrDefault(s => string.Equals(s.Name, stageName, StringComparison.OrdinalIgnoreCase));
+        if (stage is null)
+            errors.Add(stageName is null
+                ? $"--resume-from: this run has several stages ({string.Join(", ", selected.Select(s => s.Name))}); name one, e.g. --resume-from {selected[0].Name}/{checkpoint}"
+                : $"--resume-from: '{stageName}' is not among the stages this run runs ({string.Join(", ", selected.Select(s => s.Name))})");
+        else if (restart.Contains(stage.Name))
+            errors.Add($"--resume-from: stage '{stage.Name}' is also given to --restart, which deletes its checkpoints; use one of the two");
+        else result[stage.Name] = checkpoint;
+        return result;
+    }
+
+    // invocations.jsonl gets every invocation; config.resolved.json only the settings of one that runs a stage.
+    private static void RecordInvocation(RunFolder run, JsonObject resolved, IReadOnlyList<StagePlan> plans, string command)
+    {
+        var previous = run.ReadResolvedConfig();
+        var changes = new JsonArray();
+        if (previous is not null)
+        {
+            var before = StageSettings.From(previous, previous.Select(kv => kv.Key));
+            foreach (var c in StageSettings.From(resolved, resolved.Select(kv => kv.Key)).ChangesFrom(before))
+                changes.Add(new JsonObject { ["key"] = c.Key, ["stored"] = c.Stored, ["now"] = c.Current });
+        }
+        bool works = plans.Any(p => p.Action != StageAction.Skip);
+        run.AppendInvocation(new JsonObject
+        {
+            ["utc"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            ["pid"] = Environment.ProcessId,
+            ["resume_command"] = command,
+            ["stages"] = new JsonObject(plans.Select(p => KeyValuePair.Create(p.Stage.Name, (JsonNode?)p.Action.ToString().ToLowerInvariant()))),
+            ["changed_settings"] = changes,
+            ["config_written"] = works,
+        });
+        if (works) run.WriteResolvedConfig(resolved);
+    }
 }

@@ -48,6 +48,20 @@ public sealed class HostSettings
     {
         ArgumentNullException.ThrowIfNull(source);
         var errors = new List<string>();
+        var settings = Load(source, errors);
+        if (errors.Count > 0) throw new ConfigurationException(Describe(source, errors));
+        return settings;
+    }
+
+    /// <summary>
+    /// Binds and validates every section of <paramref name="source"/>, appending each problem to <paramref name="errors"/>
+    /// instead of throwing, so that callers can report them together with the problems they find next (plugins, stages).
+    /// Settings that failed to bind keep their defaults.
+    /// </summary>
+    public static HostSettings Load(LayeredConfiguration source, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(errors);
         var root = source.Root;
         foreach (var section in root.GetChildren())
             if (!KnownSections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
@@ -63,7 +77,6 @@ public sealed class HostSettings
         };
         if (settings.Training.SequenceLength > settings.Model.MaxPositions)
             errors.Add($"Training:SequenceLength: value {settings.Training.SequenceLength} is not allowed: it must be at most Model:MaxPositions ({settings.Model.MaxPositions})");
-        if (errors.Count > 0) throw new ConfigurationException(Describe(source, errors));
         return settings;
     }
 
@@ -81,10 +94,16 @@ public sealed class HostSettings
     {
         int before = errors.Count;
         var options = SectionBinder.Bind<T>(root.GetSection(T.SectionName), errors);
-        // Values that failed to parse were left at their defaults; validating them would only add noise.
-        if (errors.Count == before) OptionsValidator.Validate(options, T.SectionName, errors);
+        // Values that failed to parse were left at their defaults: validating those would only add noise, but every
+        // other setting of the section is still checked, so that all problems are reported at once.
+        var failed = errors.Skip(before).Select(KeyOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var problems = new List<string>();
+        OptionsValidator.Validate(options, T.SectionName, problems);
+        errors.AddRange(problems.Where(p => !failed.Contains(KeyOf(p))));
         return options;
     }
+
+    private static string KeyOf(string problem) => problem.Split(": ", 2)[0];
 
     /// <summary>
     /// The effective configuration as JSON (every section with defaults filled in, plugin options as bound by

@@ -85,11 +85,12 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (HiddenSize % Heads != 0)
+        // Heads and KeyValueHeads below 1 are reported by their ranges; the checks that divide by them are skipped.
+        if (Heads >= 1 && HiddenSize % Heads != 0)
             yield return new ValidationResult($"must be a multiple of Heads ({Heads})", [nameof(HiddenSize)]);
-        else if (HiddenSize / Heads % 2 != 0)
+        else if (Heads >= 1 && HiddenSize / Heads % 2 != 0)
             yield return new ValidationResult($"HiddenSize / Heads (the head width, {HiddenSize / Heads}) must be even for rotary embeddings", [nameof(HiddenSize)]);
-        if (Heads % KeyValueHeads != 0)
+        if (KeyValueHeads >= 1 && Heads % KeyValueHeads != 0)
             yield return new ValidationResult($"must divide Heads ({Heads})", [nameof(KeyValueHeads)]);
         if (Moe.Experts > 0 && Moe.TopK > Moe.Experts)
             yield return new ValidationResult($"must be at most Moe:Experts ({Moe.Experts})", [$"{nameof(Moe)}:{nameof(MoeOptions.TopK)}"]);
@@ -117,6 +118,10 @@ public sealed class MoeOptions
     /// <summary>The router plugin's own options section.</summary>
     public JsonObject? RouterOptions { get; set; }
 
+    /// <summary>Inner width of each routed expert (DeepSeek's moe_intermediate_size); 0 for the dense IntermediateSize.</summary>
+    [Range(0, 1 << 20)]
+    public int ExpertIntermediateSize { get; set; }
+
     /// <summary>Inner width of an always-on shared expert; 0 for none.</summary>
     [Range(0, 1 << 20)]
     public int SharedExpertIntermediateSize { get; set; }
@@ -139,6 +144,7 @@ public sealed class MoeOptions
         TopK = TopK,
         Router = Router,
         RouterOptions = RouterOptions,
+        ExpertIntermediateSize = ExpertIntermediateSize > 0 ? ExpertIntermediateSize : null,
         SharedExpertIntermediateSize = SharedExpertIntermediateSize > 0 ? SharedExpertIntermediateSize : null,
         MoeLayers = Layers is { Length: > 0 } l ? l : null,
         LoadBalanceWeight = LoadBalanceWeight,

@@ -16,7 +16,22 @@ public static class OptionsValidator
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(errors);
         var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        var context = new ValidationContext(options);
+        Validator.TryValidateObject(options, context, results, validateAllProperties: true);
+        // DataAnnotations skips IValidatableObject when an attribute failed, which would hide the cross-field problems
+        // until the next attempt; run it anyway, leaving out what it says about members already reported.
+        if (results.Count > 0 && options is IValidatableObject validatable)
+        {
+            var reported = results.SelectMany(r => r.MemberNames).ToHashSet(StringComparer.Ordinal);
+            try
+            {
+                results.AddRange(validatable.Validate(context).Where(r => r != ValidationResult.Success && !r.MemberNames.Any(reported.Contains)).ToList());
+            }
+            catch (ArithmeticException)
+            {
+                // A cross-field check divided by a value that is already reported as out of range.
+            }
+        }
         foreach (var r in results)
         {
             string member = r.MemberNames.FirstOrDefault() ?? "";

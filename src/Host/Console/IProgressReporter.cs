@@ -15,6 +15,9 @@ public interface IProgressReporter
 /// <summary>One running task.</summary>
 public interface IProgressTask
 {
-    /// <summary>Sets the task's position and a short status text (e.g. <c>loss 2.31  12k tok/s  ETA 0:42</c>).</summary>
+    /// <summary>
+    /// Sets the task's position and a short status text (e.g. <c>loss 2.31  12k tok/s  ETA 0:42</c>). For a task without a
+    /// known total the status should say what the position counts (<c>12 documents, 40 KiB</c>): it is shown instead of the bare number.
+    /// </summary>
     void Report(long value, string status);
 }

@@ -31,7 +31,14 @@ public sealed class PlainProgressReporter(TextWriter output, TimeSpan interval) 
 
         public void Report(long value, string status)
         {
-            _pending = total > 0 ? $"{title}: {value}/{total}  {status}" : $"{title}: {value}  {status}";
+            // With no known total the status carries the count itself ("12 documents, 40 KiB"); a bare value only when there is no status.
+            _pending = (total > 0, string.IsNullOrWhiteSpace(status)) switch
+            {
+                (true, false) => $"{title}: {value}/{total}  {status}",
+                (true, true) => $"{title}: {value}/{total}",
+                (false, false) => $"{title}: {status}",
+                (false, true) => $"{title}: {value}",
+            };
             if (_lastLine is { } last && _clock.Elapsed - last < interval && value != total) return;
             Flush();
         }

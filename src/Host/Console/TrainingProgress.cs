@@ -17,11 +17,30 @@ public sealed class TrainingProgress(string stage, IProgressTask task, Action<Js
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _firstStep = -1;
 
+    /// <summary>Steps reported so far.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>The first step reported (0 when none was).</summary>
+    public long FirstStep => _firstStep + 1;
+
+    /// <summary>The last step reported.</summary>
+    public long LastStep { get; private set; }
+
+    /// <summary>Tokens of the reported steps.</summary>
+    public long Tokens { get; private set; }
+
+    /// <summary>Time spent in the reported steps (evaluations and checkpoints excluded).</summary>
+    public TimeSpan TrainingTime { get; private set; }
+
     /// <inheritdoc/>
     public void OnStep(TrainingStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
         if (_firstStep < 0) _firstStep = step.Step - 1;
+        Steps++;
+        LastStep = step.Step;
+        Tokens += step.Tokens;
+        TrainingTime += step.StepTime;
         PluginMoeTelemetry.RecordStep(stage, step);
         double perStep = _clock.Elapsed.TotalSeconds / Math.Max(1, step.Step - _firstStep);
         var eta = TimeSpan.FromSeconds(perStep * (step.MaxSteps - step.Step));

@@ -1,5 +1,6 @@
 // A stage of the recipe (train now; seed, branch, upcycle, ... later): checked before anything runs, then run
-// into its own folder of the run.
+// into its own folder of the run. A stage names the settings that define its output, so that a later
+// invocation on the same run folder is refused when it would change them (except those the stage accepts).
 namespace PluginMoE.Host.Stages;
 
 /// <summary>One step of a profile's recipe.</summary>
@@ -9,12 +10,24 @@ public interface IStage
     string Name { get; }
 
     /// <summary>
-    /// Checks that the settings and the plugins this stage needs are usable, before any stage runs; returns the
-    /// bound plugin options by key path (recorded in config.resolved.json).
+    /// Key paths of the settings that define this stage's output: whole sections (<c>Model</c>) or single settings
+    /// (<c>Run:Seed</c>). They are recorded in the stage folder (<see cref="StageSettings.FileName"/>) when the stage starts.
     /// </summary>
-    /// <exception cref="Configuration.ConfigurationException">Something in the profile is wrong; the message says what and where.</exception>
-    IReadOnlyDictionary<string, object?> Validate(Configuration.HostSettings settings, IPluginProvider plugins);
+    IReadOnlyList<string> DefiningSettings { get; }
+
+    /// <summary>
+    /// Checks that the settings and the plugins this stage needs are usable, before any stage runs; returns the
+    /// bound plugin options by key path (recorded in config.resolved.json). Problems are appended to <paramref name="errors"/>.
+    /// </summary>
+    IReadOnlyDictionary<string, object?> Validate(Configuration.HostSettings settings, IPluginProvider plugins, List<string> errors);
+
+    /// <summary>The defining settings that may change on resume, with how (for messages), e.g. <c>Training:Steps (upwards)</c>.</summary>
+    IReadOnlyList<string> ResumableSettings { get; }
+
+    /// <summary>Whether the stage can resume (or, when complete, run on) with a defining setting changed.</summary>
+    ResumeVerdict OnResume(SettingChange change);
 
     /// <summary>Runs the stage into <c>context.Run.Stage(Name)</c>, resuming any partial work found there.</summary>
+    /// <exception cref="RunCancelledException">Cancelled; the work done so far is saved and the exception says up to where.</exception>
     void Run(StageContext context, CancellationToken cancellationToken);
 }

@@ -23,8 +23,19 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
     public static PluginSelection Resolve(HostSettings settings, IPluginProvider plugins)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(plugins);
         var errors = new List<string>();
+        var selection = Resolve(settings, plugins, errors);
+        if (errors.Count > 0) throw new ConfigurationException(HostSettings.Describe(settings.Source, errors));
+        return selection!;
+    }
+
+    /// <summary>Resolves and binds everything the settings name; each problem is appended to <paramref name="errors"/> (then the result is null).</summary>
+    public static PluginSelection? Resolve(HostSettings settings, IPluginProvider plugins, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(plugins);
+        ArgumentNullException.ThrowIfNull(errors);
+        int before = errors.Count;
         var bound = new Dictionary<string, object?>();
         var catalog = plugins.Catalog;
 
@@ -47,8 +58,7 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
             if (router is not null)
                 model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
         }
-        if (errors.Count > 0) throw new ConfigurationException(HostSettings.Describe(settings.Source, errors));
-        return new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound);
+        return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound);
     }
 
     private static T? Find<T>(Func<T> lookup, string key, List<string> errors) where T : class
@@ -72,7 +82,8 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         }
         catch (ArgumentException e)
         {
-            errors.Add(e.Message.Replace("\n\t", " ", StringComparison.Ordinal));
+            // One problem per line (every unknown key, wrong type and rejected value of the plugin's options).
+            errors.AddRange(e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             return null;
         }
     }

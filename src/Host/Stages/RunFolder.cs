@@ -1,16 +1,21 @@
-// The run folder: runs/<profile>-<utc-timestamp>/ (or --run-dir) with config.resolved.json, the telemetry
-// files and one folder per stage; a stage's completion marker makes a re-run skip it.
+// The run folder: runs/<profile>-<utc-timestamp>/ (or --run-dir) with config.resolved.json (the settings of
+// the latest invocation that ran a stage), invocations.jsonl (one record per invocation), the telemetry files,
+// the lock, and one folder per stage; a stage's completion marker makes a re-run skip it.
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Stages;
 
 /// <summary>Paths and completion markers of one run.</summary>
 public sealed class RunFolder
 {
-    /// <summary>The effective configuration of the latest invocation on this folder.</summary>
+    /// <summary>The effective configuration of the latest invocation that ran a stage on this folder.</summary>
     public const string ResolvedConfigFile = "config.resolved.json";
+
+    /// <summary>One JSON line per invocation on this folder: time, command, what it did, which settings changed.</summary>
+    public const string InvocationsFile = "invocations.jsonl";
 
     /// <summary>Marker a stage folder gets when the stage has finished.</summary>
     public const string CompletedFile = "completed.json";
@@ -21,17 +26,34 @@ public sealed class RunFolder
     public string Path { get; }
 
     /// <summary>
-    /// The folder <paramref name="explicitDirectory"/> when given (created if needed; an existing one is resumed),
+    /// The folder <paramref name="explicitDirectory"/> when given (created if needed; an existing run folder is resumed),
     /// otherwise a new <c>&lt;runsRoot&gt;/&lt;name&gt;-&lt;yyyyMMdd-HHmmss&gt;Z</c> folder.
     /// </summary>
+    /// <exception cref="ConfigurationException">The path is a file, or a non-empty folder that is not a run folder.</exception>
     public static RunFolder Open(string? explicitDirectory, string runsRoot, string name, DateTimeOffset now, string workingDirectory)
     {
-        string path = explicitDirectory is { Length: > 0 }
-            ? System.IO.Path.GetFullPath(explicitDirectory, workingDirectory)
+        bool explicitPath = explicitDirectory is { Length: > 0 };
+        string path = explicitPath
+            ? System.IO.Path.GetFullPath(explicitDirectory!, workingDirectory)
             : System.IO.Path.GetFullPath(System.IO.Path.Combine(runsRoot, $"{name}-{now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}Z"), workingDirectory);
-        Directory.CreateDirectory(path);
+        string key = explicitPath ? "--run-dir" : "Run:RunsRoot";
+        if (File.Exists(path))
+            throw new ConfigurationException($"{key}: '{path}' is a file, not a folder; pass a new or empty folder, or a run folder to resume");
+        if (Directory.Exists(path) && !IsRunFolder(path) && Directory.EnumerateFileSystemEntries(path).Any())
+        {
+            var entries = Directory.EnumerateFileSystemEntries(path).Select(System.IO.Path.GetFileName).Order(StringComparer.Ordinal).Take(3).ToList();
+            throw new ConfigurationException(
+                $"{key}: folder '{path}' is not empty ({string.Join(", ", entries)}{(entries.Count == 3 ? ", ..." : "")}) and is not a PluginMoE run folder " +
+                $"(it has no {ResolvedConfigFile}); pass a new or empty folder, or a run folder to resume");
+        }
+        try { Directory.CreateDirectory(path); }
+        catch (IOException e) { throw new ConfigurationException($"{key}: cannot create folder '{path}': {e.Message}", e); }
         return new RunFolder(path);
     }
+
+    /// <summary>True when <paramref name="path"/> was made by <c>pluginmoe run</c> (it has a resolved configuration or a lock file).</summary>
+    public static bool IsRunFolder(string path) =>
+        File.Exists(System.IO.Path.Combine(path, ResolvedConfigFile)) || File.Exists(System.IO.Path.Combine(path, RunLock.LockFile));
 
     /// <summary>The folder of <paramref name="stage"/> (created).</summary>
     public string Stage(string stage)
@@ -53,10 +75,25 @@ public sealed class RunFolder
             ["duration_s"] = duration.TotalSeconds,
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
+    /// <summary>The recorded <c>config.resolved.json</c>, or null when there is none (or it is unreadable).</summary>
+    public JsonObject? ReadResolvedConfig()
+    {
+        string path = System.IO.Path.Combine(Path, ResolvedConfigFile);
+        try { return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject : null; }
+        catch (JsonException) { return null; }
+    }
+
     /// <summary>Writes <c>config.resolved.json</c> atomically.</summary>
     public void WriteResolvedConfig(JsonObject config)
     {
         ArgumentNullException.ThrowIfNull(config);
         AtomicFile.WriteAllText(System.IO.Path.Combine(Path, ResolvedConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Appends one line to <see cref="InvocationsFile"/>.</summary>
+    public void AppendInvocation(JsonObject record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        File.AppendAllText(System.IO.Path.Combine(Path, InvocationsFile), record.ToJsonString() + "\n");
     }
 }

@@ -1,4 +1,5 @@
-// What a stage is given: the validated settings, the run folder, the plugins and the console.
+// What a stage is given: the validated settings, the run folder, the plugins, the console, the checkpoint to
+// resume from when the user chose one, and the run's summary that the stage adds its lines to.
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Console;
 
@@ -9,4 +10,11 @@ namespace PluginMoE.Host.Stages;
 /// <param name="Run">The run folder.</param>
 /// <param name="Plugins">Discovered plugins.</param>
 /// <param name="Progress">Progress bars or lines.</param>
-public sealed record StageContext(HostSettings Settings, RunFolder Run, IPluginProvider Plugins, IProgressReporter Progress);
+public sealed record StageContext(HostSettings Settings, RunFolder Run, IPluginProvider Plugins, IProgressReporter Progress)
+{
+    /// <summary>Checkpoint name (<c>step-00000150</c>) each stage resumes from instead of its latest, by stage name (<c>--resume-from</c>).</summary>
+    public IReadOnlyDictionary<string, string> ResumeFrom { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Lines printed at the end of the run (throughput, final metrics).</summary>
+    public List<string> Summary { get; } = [];
+}

@@ -1,13 +1,39 @@
-// Runs a profile's stages in order, each in a telemetry span; a stage whose completion marker exists is
-// skipped, so re-running on the same run folder resumes where the last run stopped.
+// Plans and runs a profile's stages in order, each in a telemetry span. Planning compares each stage's defining
+// settings with those recorded in its folder: a completed stage with the same settings is skipped, an
+// interrupted one resumes, and a change the stage cannot apply on resume refuses the whole invocation (listing
+// every differing key) unless the stage is started afresh with --restart.
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Telemetry;
 
 namespace PluginMoE.Host.Stages;
 
-/// <summary>Validates and runs stages.</summary>
+/// <summary>What an invocation does with a stage.</summary>
+public enum StageAction
+{
+    /// <summary>Run it: from scratch when its folder is empty, else resume from its latest checkpoint.</summary>
+    Run,
+
+    /// <summary>It is complete with the same settings: nothing to do.</summary>
+    Skip,
+
+    /// <summary>It was complete, and a setting change (e.g. more steps) or <c>--resume-from</c> makes it run on.</summary>
+    Reopen,
+
+    /// <summary><c>--restart</c>: its folder is deleted and it runs from scratch.</summary>
+    Restart,
+}
+
+/// <summary>One stage of an invocation's plan.</summary>
+/// <param name="Stage">The stage.</param>
+/// <param name="Action">What happens to it.</param>
+/// <param name="Settings">Its defining settings now (recorded when it runs).</param>
+/// <param name="Notes">Settings that changed and what that does, one line each.</param>
+public sealed record StagePlan(IStage Stage, StageAction Action, StageSettings Settings, IReadOnlyList<string> Notes);
+
+/// <summary>Validates, plans and runs stages.</summary>
 public sealed class StageRunner(IReadOnlyList<IStage> stages)
 {
     /// <summary>The stages this host provides.</summary>
@@ -20,25 +46,105 @@ public sealed class StageRunner(IReadOnlyList<IStage> stages)
     /// <exception cref="ConfigurationException">An unknown stage name (the message lists the known ones).</exception>
     public IReadOnlyList<IStage> Resolve(IReadOnlyList<string> names)
     {
-        ArgumentNullException.ThrowIfNull(names);
-        return [.. names.Select(n => stages.FirstOrDefault(s => string.Equals(s.Name, n, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ConfigurationException($"Run:Stages: unknown stage '{n}'; known stages: {string.Join(", ", Names)}{NameSuggestions.Hint(n, Names)}"))];
+        var errors = new List<string>();
+        var selected = Resolve(names, errors, "Run:Stages");
+        return errors.Count == 0 ? selected : throw new ConfigurationException(string.Join("; ", errors));
     }
 
-    /// <summary>Runs <paramref name="selected"/> in order; returns the names of the stages that were skipped as already complete.</summary>
-    public static IReadOnlyList<string> Run(IReadOnlyList<IStage> selected, StageContext context, CancellationToken cancellationToken)
+    /// <summary>The known stages among <paramref name="names"/>; each unknown one adds an error naming <paramref name="key"/>.</summary>
+    public IReadOnlyList<IStage> Resolve(IReadOnlyList<string> names, List<string> errors, string key)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(errors);
+        var selected = new List<IStage>();
+        foreach (var n in names)
+        {
+            var stage = stages.FirstOrDefault(s => string.Equals(s.Name, n, StringComparison.OrdinalIgnoreCase));
+            if (stage is null) errors.Add($"{key}: unknown stage '{n}'; known stages: {string.Join(", ", Names)}{NameSuggestions.Hint(n, Names)}");
+            else selected.Add(stage);
+        }
+        return selected;
+    }
+
+    /// <summary>
+    /// Decides what happens to each selected stage, comparing its defining settings (from <paramref name="resolved"/>,
+    /// the config.resolved.json object) with those recorded in <paramref name="run"/>.
+    /// </summary>
+    /// <exception cref="ConfigurationException">Stages whose recorded settings differ in keys they cannot change on resume; the message lists every such key with its stored and new value.</exception>
+    public static IReadOnlyList<StagePlan> Plan(IReadOnlyList<IStage> selected, RunFolder run, JsonObject resolved,
+        IReadOnlyCollection<string> restart, IReadOnlyDictionary<string, string> resumeFrom)
     {
         ArgumentNullException.ThrowIfNull(selected);
-        ArgumentNullException.ThrowIfNull(context);
-        var skipped = new List<string>();
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(restart);
+        ArgumentNullException.ThrowIfNull(resumeFrom);
+        var plans = new List<StagePlan>();
+        var errors = new List<string>();
         foreach (var stage in selected)
         {
-            if (context.Run.IsComplete(stage.Name))
+            var current = StageSettings.From(resolved, stage.DefiningSettings);
+            if (restart.Contains(stage.Name, StringComparer.OrdinalIgnoreCase))
             {
-                context.Progress.Info($"stage '{stage.Name}' is already complete in {context.Run.Path}; skipped (delete {Path.Combine(stage.Name, RunFolder.CompletedFile)} to run it again)");
-                skipped.Add(stage.Name);
+                plans.Add(new StagePlan(stage, StageAction.Restart, current, []));
                 continue;
             }
+            bool complete = run.IsComplete(stage.Name);
+            StageSettings? stored;
+            try { stored = StageSettings.Read(Path.Combine(run.Path, stage.Name)); }
+            catch (InvalidDataException e)
+            {
+                errors.Add($"stage '{stage.Name}': {e.Message}");
+                continue;
+            }
+            var changes = stored is null ? [] : current.ChangesFrom(stored);
+            var verdicts = changes.Select(c => (Change: c, Verdict: stage.OnResume(c))).ToList();
+            var refused = verdicts.Where(v => !v.Verdict.Allowed).ToList();
+            if (refused.Count > 0)
+            {
+                errors.Add(
+                    $"stage '{stage.Name}' in {run.Path} was {(complete ? "completed" : "started")} with other settings, which it cannot change on resume: " +
+                    string.Join("; ", refused.Select(r => $"{r.Change} ({r.Verdict.Note})")) +
+                    $". Settings that may change on resume: {string.Join(", ", stage.ResumableSettings)}. " +
+                    $"Run with the stored values to {(complete ? "keep the stage" : "resume it")}, add --restart {stage.Name} to start it afresh with the new settings, or pass another --run-dir");
+                continue;
+            }
+            var notes = verdicts.Select(v => $"{stage.Name}: {v.Change}: {v.Verdict.Note}").ToList();
+            var action = !complete ? StageAction.Run
+                : resumeFrom.ContainsKey(stage.Name) || verdicts.Any(v => v.Verdict.Reopens) ? StageAction.Reopen
+                : StageAction.Skip;
+            if (action == StageAction.Skip && changes.Count > 0)
+                notes = [.. changes.Select(c => $"{stage.Name}: {c}: not used, the stage is complete")];
+            plans.Add(new StagePlan(stage, action, current, notes));
+        }
+        if (errors.Count > 0) throw new ConfigurationException(string.Join("\n", errors));
+        return plans;
+    }
+
+    /// <summary>Runs <paramref name="plans"/> in order; returns the names of the stages that were skipped as already complete.</summary>
+    public static IReadOnlyList<string> Run(IReadOnlyList<StagePlan> plans, StageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plans);
+        ArgumentNullException.ThrowIfNull(context);
+        var skipped = new List<string>();
+        foreach (var (stage, action, settings, notes) in plans)
+        {
+            foreach (var note in notes) context.Progress.Info(note);
+            string dir = Path.Combine(context.Run.Path, stage.Name);
+            switch (action)
+            {
+                case StageAction.Skip:
+                    context.Progress.Info($"stage '{stage.Name}' is already complete in {context.Run.Path}; skipped (add --restart {stage.Name} to run it again from scratch)");
+                    skipped.Add(stage.Name);
+                    continue;
+                case StageAction.Restart when Directory.Exists(dir):
+                    context.Progress.Info($"stage '{stage.Name}': --restart: deleting its previous output in {dir}");
+                    Directory.Delete(dir, recursive: true);
+                    break;
+                case StageAction.Reopen:
+                    File.Delete(Path.Combine(dir, RunFolder.CompletedFile));
+                    break;
+            }
+            settings.Write(context.Run.Stage(stage.Name));
             using var span = PluginMoeTelemetry.Source.StartActivity("stage");
             span?.SetTag("stage", stage.Name);
             span?.SetTag("run_dir", context.Run.Path);

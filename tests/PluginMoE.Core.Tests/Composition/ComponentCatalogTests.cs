@@ -47,7 +47,7 @@ public class ComponentCatalogTests
     {
         var e = Assert.Throws<ArgumentException>(() =>
             _catalog.BindOptions(new LinearRouterFactory(), new JsonObject { ["Normalise"] = "x" }, "Moe:RouterOptions"));
-        Assert.StartsWith("Moe:RouterOptions:Normalise: unknown option of LinearRouterFactory", e.Message);
+        Assert.StartsWith("Moe:RouterOptions:Normalise: unknown option of router plugin 'linear'; known options:", e.Message);
         Assert.Contains("known options: Normalize, JitterNoise, InitStd, ExtendMode, ExpandInit; did you mean 'Normalize'?", e.Message);
     }
 

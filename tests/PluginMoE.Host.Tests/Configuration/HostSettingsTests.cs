@@ -59,7 +59,7 @@ public sealed class HostSettingsTests : IDisposable
 
     [Fact]
     public void Load_SeveralProblems_AreAllReportedAtOnce() =>
-        Assert.StartsWith("2 configuration errors in the settings: Model:Layers: value 'x'", Error("--Model:Layers=x", "--Training:Steps=0"));
+        Assert.StartsWith("2 configuration errors in the settings: Model:Layers: value 'x'", Error("--Model:Layers=x", "--Training:BatchSize=0"));
 
     [Fact]
     public void Load_BadOtlpEndpoint_SaysWhatWouldWork() =>

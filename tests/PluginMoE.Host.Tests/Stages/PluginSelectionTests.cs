@@ -36,17 +36,17 @@ public sealed class PluginSelectionTests : IDisposable
     {
         string message = Error("--Model:Expert=swigloo", "--Data:Loader=jsnl");
         Assert.Contains("Data:Loader: unknown dataset loader plugin 'jsnl' (available: jsonl, text-folder); did you mean 'jsonl'?", message);
-        Assert.Contains("Model:Expert: unknown expert plugin 'swigloo' (available: gelu, swiglu); did you mean 'swiglu'?", message);
+        Assert.Contains("Model:Expert: unknown expert plugin 'swigloo' (available: gelu, null, swiglu); did you mean 'swiglu'?", message);
     }
 
     [Fact]
     public void Resolve_UnknownPluginOption_NamesTheFullKeyPath() =>
-        Assert.Contains("Model:Moe:RouterOptions:Normalise: unknown option of LinearRouterFactory",
+        Assert.Contains("Model:Moe:RouterOptions:Normalise: unknown option of router plugin 'linear'; known options:",
             Error("--Model:Moe:Experts=4", "--Model:Moe:RouterOptions:Normalise=true"));
 
     [Fact]
     public void Resolve_PluginOptionOfTheWrongType_NamesKeyAndValue() =>
-        Assert.Contains("Data:LoaderOptions:MaxFilesPerDomain: value \"lots\" is not a valid integer?",
+        Assert.Contains("Data:LoaderOptions:MaxFilesPerDomain: value \"lots\" is not a valid integer (dataset loader plugin 'text-folder')",
             Error("--Data:LoaderOptions:MaxFilesPerDomain=lots"));
 
     [Fact]

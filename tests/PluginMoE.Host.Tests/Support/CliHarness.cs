@@ -24,11 +24,14 @@ public sealed class CliHarness : IDisposable
 
     public string Write(string relative, string text) => _root.Write(Path.Combine("work", relative), text);
 
-    public (int Code, string Out, string Error) Run(params string[] args)
+    public (int Code, string Out, string Error) Run(params string[] args) => RunWith(env => env, CancellationToken.None, args);
+
+    // Like Run, with the environment adjusted by `configure` (e.g. output that cancels) and a cancellation token.
+    public (int Code, string Out, string Error) RunWith(Func<CliEnvironment, CliEnvironment> configure, CancellationToken cancellationToken, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var env = new CliEnvironment
+        var env = configure(new CliEnvironment
         {
             Out = output,
             Error = error,
@@ -38,9 +41,9 @@ public sealed class CliHarness : IDisposable
             LoadPlugins = dirs => dirs.Skip(1).Any() ? PluginMoE.Host.Plugins.PluginLoader.Load(dirs.Skip(1)) : TestPlugins.Instance.Registry,
             ProgressInterval = TimeSpan.Zero,
             HandleConsoleSignals = false,
-        };
-        int code = new PluginMoeCli(env).InvokeAsync(args).GetAwaiter().GetResult();
-        return (code, output.ToString(), error.ToString());
+        });
+        int code = new PluginMoeCli(env).InvokeAsync(args, cancellationToken).GetAwaiter().GetResult();
+        return (code, env.Out is StringWriter ? output.ToString() : env.Out.ToString() ?? "", error.ToString());
     }
 
     public void Dispose() => _root.Dispose();
