@@ -197,7 +197,9 @@ public partial class Tensor
     {
         if (ScalarTypeExtensions.Of<T>() != dtype)
             throw new InvalidOperationException($"data<{typeof(T).Name}>() on a {dtype.TorchName()} tensor; convert with to() first");
-        return contiguous().AsSpan<T>().ToArray();
+        // Elements of other devices are read through a CPU copy (only the CPU backend exposes its memory).
+        var host = device.type == DeviceType.CPU ? contiguous() : detach().to(Device.CPU);
+        return host.AsSpan<T>().ToArray();
     }
 
     /// <summary>The value of a one-element tensor.</summary>

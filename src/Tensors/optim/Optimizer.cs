@@ -89,7 +89,7 @@ public static partial class torch
             }
 
             /// <summary>A contiguous state tensor of zeros shaped and typed like <paramref name="p"/>.</summary>
-            protected static Tensor ZerosLike(Tensor p) => Tensor.Zeros(p.dtype, (int[])p.Sizes.Clone()).DetachFromDisposeScope();
+            protected static Tensor ZerosLike(Tensor p) => Tensor.Zeros(p.dtype, (int[])p.Sizes.Clone(), p.device).DetachFromDisposeScope();
 
             /// <summary>
             /// Runs an in-place update kernel on (param, grad): both contiguous and of the parameter's type; a strided
