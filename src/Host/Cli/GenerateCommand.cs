@@ -45,6 +45,7 @@ public static class GenerateCommand
             {
                 var tokenizer = CheckpointTokenizer.Load(Path.GetFullPath(parse.GetValue(checkpoint)!, env.WorkingDirectory));   // tokenizer.json, else bytes
                 foreach (var token in TextGenerator.Stream(model, tokenizer, text, options, ct))
+                {
                     env.Out.Write(token.Text);
                     written |= token.Text.Length > 0;
                 }
