@@ -6,7 +6,7 @@ using static PluginMoE.Tensors.torch;
 namespace PluginMoE.Plugins.Experts;
 
 /// <summary>A two-layer MLP <c>down_proj(gelu(up_proj(x)))</c> without biases.</summary>
-public sealed class GeluExpert : nn.Module<Tensor, Tensor>, IExpert
+public sealed class GeluExpert : ExpertModule
 {
     private readonly string _approximate;
 
@@ -16,7 +16,7 @@ public sealed class GeluExpert : nn.Module<Tensor, Tensor>, IExpert
     /// <summary>hidden -> d.</summary>
     public readonly nn.Linear down_proj;
 
-    /// <summary>Builds both projections from normal(0, initStd), up first.</summary>
+    /// <summary>Builds both projections at inner width <c>spec.HiddenDim</c> from normal(0, initStd), up first.</summary>
     /// <param name="spec">Widths, generator and dtype.</param>
     /// <param name="approximate"><c>none</c> or <c>tanh</c>.</param>
     /// <param name="initStd">Init standard deviation.</param>
@@ -33,14 +33,11 @@ public sealed class GeluExpert : nn.Module<Tensor, Tensor>, IExpert
     }
 
     /// <inheritdoc/>
-    public long MacsPerToken { get; }
+    public override long MacsPerToken { get; }
 
     /// <summary>(N, d) -> (N, d).</summary>
     public override Tensor forward(Tensor x) =>
         down_proj.forward(nn.functional.gelu(up_proj.forward(x), _approximate)); // (N, hidden) -> (N, d)
-
-    /// <inheritdoc/>
-    public Tensor Forward(Tensor x) => forward(x);
 
     /// <inheritdoc/>
     public override string extra_repr() => $"approximate='{_approximate}'";

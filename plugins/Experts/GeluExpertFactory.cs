@@ -4,34 +4,30 @@ using PluginMoE.Abstractions.Experts;
 
 namespace PluginMoE.Plugins.Experts;
 
-/// <summary>Creates <see cref="GeluExpert"/>s.</summary>
-[ExportExpert("gelu", Description = "GELU MLP: down(gelu(up x)), no biases; exact or tanh approximation")]
+/// <summary>Creates <see cref="GeluExpert"/>s at inner width <c>round(HiddenDim * WidthMultiplier)</c>.</summary>
+[ExportExpert("gelu", Description = "GELU MLP: down(gelu(up x)), no biases; exact or tanh approximation; width multiplier")]
 public sealed class GeluExpertFactory : IExpertFactory
 {
     /// <inheritdoc/>
     public Type? OptionsType => typeof(GeluOptions);
 
     /// <inheritdoc/>
-    public IExpert Create(ExpertSpec spec)
+    public ExpertModule Create(ExpertSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var o = spec.Options switch
-        {
-            null => new GeluOptions(),
-            GeluOptions g => g,
-            var other => throw new ArgumentException($"expert 'gelu': options are {other.GetType().Name}, expected {nameof(GeluOptions)}", nameof(spec)),
-        };
-        return new GeluExpert(spec, o.Approximate, o.InitStd);
+        var o = spec.OptionsAs<GeluOptions>();
+        return new GeluExpert(spec with { HiddenDim = ExpertInit.Width(spec, o.WidthMultiplier, "gelu") }, o.Approximate, o.InitStd);
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<(string Name, long[] Shape)> ParameterLayout(ExpertSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        int hidden = ExpertInit.Width(spec, spec.OptionsAs<GeluOptions>().WidthMultiplier, "gelu");
         return
         [
-            ("up_proj.weight", [spec.HiddenDim, spec.ModelDim]),
-            ("down_proj.weight", [spec.ModelDim, spec.HiddenDim]),
+            ("up_proj.weight", [hidden, spec.ModelDim]),
+            ("down_proj.weight", [spec.ModelDim, hidden]),
         ];
     }
 }

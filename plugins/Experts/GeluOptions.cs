@@ -13,4 +13,8 @@ public sealed class GeluOptions
     /// <summary>Standard deviation of the normal init of both projections.</summary>
     [Range(0.0, 10.0)]
     public double InitStd { get; set; } = 0.02;
+
+    /// <summary>Inner width = round(HiddenDim * WidthMultiplier) (e.g. 0.5 for half-width experts).</summary>
+    [Range(0.001, 64.0)]
+    public double WidthMultiplier { get; set; } = 1.0;
 }

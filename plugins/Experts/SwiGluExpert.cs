@@ -6,7 +6,7 @@ using static PluginMoE.Tensors.torch;
 namespace PluginMoE.Plugins.Experts;
 
 /// <summary>The Llama MLP: <c>down_proj(silu(gate_proj(x)) * up_proj(x))</c>; parameter names as in HF's LlamaMLP.</summary>
-public sealed class SwiGluExpert : nn.Module<Tensor, Tensor>, IExpert
+public sealed class SwiGluExpert : ExpertModule, IHuggingFaceExpert
 {
     /// <summary>d -> hidden, the gated branch.</summary>
     public readonly nn.Linear gate_proj;
@@ -17,7 +17,7 @@ public sealed class SwiGluExpert : nn.Module<Tensor, Tensor>, IExpert
     /// <summary>hidden -> d.</summary>
     public readonly nn.Linear down_proj;
 
-    /// <summary>Builds the three projections, drawing each from normal(0, <paramref name="initStd"/>) in the order gate, up, down.</summary>
+    /// <summary>Builds the three projections at inner width <c>spec.HiddenDim</c>, drawing each from normal(0, <paramref name="initStd"/>) in the order gate, up, down.</summary>
     public SwiGluExpert(ExpertSpec spec, double initStd)
     {
         ExpertInit.CheckSpec(spec, "swiglu");
@@ -29,12 +29,12 @@ public sealed class SwiGluExpert : nn.Module<Tensor, Tensor>, IExpert
     }
 
     /// <inheritdoc/>
-    public long MacsPerToken { get; }
+    public override long MacsPerToken { get; }
 
     /// <summary>(N, d) -> (N, d).</summary>
     public override Tensor forward(Tensor x) =>
         down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)); // (N, hidden) -> (N, d)
 
-    /// <inheritdoc/>
-    public Tensor Forward(Tensor x) => forward(x);
+    /// <summary>A Llama MLP with <c>hidden_act = silu</c> at this expert's inner width.</summary>
+    public HuggingFaceMlp? ToHuggingFace() => new("silu", (int)gate_proj.weight.size(0));
 }

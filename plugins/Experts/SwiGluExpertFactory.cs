@@ -4,36 +4,31 @@ using PluginMoE.Abstractions.Experts;
 
 namespace PluginMoE.Plugins.Experts;
 
-/// <summary>Creates <see cref="SwiGluExpert"/>s.</summary>
-[ExportExpert("swiglu", Description = "Llama SwiGLU FFN: down(silu(gate x) * up x), no biases")]
+/// <summary>Creates <see cref="SwiGluExpert"/>s at inner width <c>round(HiddenDim * WidthMultiplier)</c>.</summary>
+[ExportExpert("swiglu", Description = "Llama SwiGLU FFN: down(silu(gate x) * up x), no biases; width multiplier")]
 public sealed class SwiGluExpertFactory : IExpertFactory
 {
     /// <inheritdoc/>
     public Type? OptionsType => typeof(SwiGluOptions);
 
     /// <inheritdoc/>
-    public IExpert Create(ExpertSpec spec)
+    public ExpertModule Create(ExpertSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return new SwiGluExpert(spec, OptionsOf(spec).InitStd);
+        var o = spec.OptionsAs<SwiGluOptions>();
+        return new SwiGluExpert(spec with { HiddenDim = ExpertInit.Width(spec, o.WidthMultiplier, "swiglu") }, o.InitStd);
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<(string Name, long[] Shape)> ParameterLayout(ExpertSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        int hidden = ExpertInit.Width(spec, spec.OptionsAs<SwiGluOptions>().WidthMultiplier, "swiglu");
         return
         [
-            ("gate_proj.weight", [spec.HiddenDim, spec.ModelDim]),
-            ("up_proj.weight", [spec.HiddenDim, spec.ModelDim]),
-            ("down_proj.weight", [spec.ModelDim, spec.HiddenDim]),
+            ("gate_proj.weight", [hidden, spec.ModelDim]),
+            ("up_proj.weight", [hidden, spec.ModelDim]),
+            ("down_proj.weight", [spec.ModelDim, hidden]),
         ];
     }
-
-    private static SwiGluOptions OptionsOf(ExpertSpec spec) => spec.Options switch
-    {
-        null => new SwiGluOptions(),
-        SwiGluOptions o => o,
-        var o => throw new ArgumentException($"expert 'swiglu': options are {o.GetType().Name}, expected {nameof(SwiGluOptions)}", nameof(spec)),
-    };
 }

@@ -6,10 +6,9 @@ using static PluginMoE.Tensors.torch;
 namespace PluginMoE.Plugins.Routers;
 
 /// <summary>A learned linear router; its only parameter is <c>weight</c> (n, d).</summary>
-public sealed class LinearRouter : nn.Module, IRouter
+public sealed class LinearRouter : RouterModule, IHuggingFaceRouter
 {
     private readonly LinearRouterOptions _options;
-    private readonly Generator _generator; // jitter noise draws
     private readonly int _modelDim;
     private readonly ScalarType _dtype;
 
@@ -22,7 +21,6 @@ public sealed class LinearRouter : nn.Module, IRouter
             throw new ArgumentException(
                 $"router 'linear': need ModelDim > 0 and 1 <= TopK <= NumExperts; got ModelDim {spec.ModelDim}, NumExperts {spec.NumExperts}, TopK {spec.TopK}", nameof(spec));
         _options = options;
-        _generator = spec.Generator;
         _modelDim = spec.ModelDim;
         _dtype = spec.DType;
         TopK = spec.TopK;
@@ -34,21 +32,22 @@ public sealed class LinearRouter : nn.Module, IRouter
     public nn.Parameter weight { get; private set; }
 
     /// <inheritdoc/>
-    public int NumExperts => (int)weight.size(0);
+    public override int NumExperts => (int)weight.size(0);
 
     /// <inheritdoc/>
-    public int TopK { get; }
+    public override int TopK { get; }
 
     /// <summary>The options in use.</summary>
     public LinearRouterOptions Options => _options;
 
-    /// <inheritdoc/>
-    public RoutingResult Route(Tensor tokens)
+    /// <summary>Routes (N, d) tokens; in training with <c>JitterNoise</c> the noise comes from the context's generator.</summary>
+    public override RoutingResult Route(Tensor tokens, RoutingContext context)
     {
         ArgumentNullException.ThrowIfNull(tokens);
-        if (training && _options.JitterNoise > 0)
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Training && _options.JitterNoise > 0)
         {
-            var u = rand(tokens.shape, tokens.dtype, _generator);                     // U(0, 1)
+            var u = rand(tokens.shape, tokens.dtype, context.RequireGenerator("linear", "jitter noise")); // U(0, 1)
             tokens = tokens * (u * (2 * _options.JitterNoise) + (1 - _options.JitterNoise)); // x * U(1 - eps, 1 + eps)
         }
         var logits = nn.functional.linear(tokens, weight);                             // (N, n)
@@ -69,7 +68,7 @@ public sealed class LinearRouter : nn.Module, IRouter
     /// extension's generator. <c>expand</c>: old rows are kept; new rows are the mean of the old rows or random.
     /// The parameter is replaced, so build optimisers after extending.
     /// </summary>
-    public void AddExperts(ExpertExtension extension)
+    public override void AddExperts(ExpertExtension extension)
     {
         ArgumentNullException.ThrowIfNull(extension);
         if (extension.Count <= 0) throw new ArgumentException($"router 'linear': cannot add {extension.Count} experts", nameof(extension));
@@ -91,8 +90,10 @@ public sealed class LinearRouter : nn.Module, IRouter
         register_parameter("weight", weight);
     }
 
-    /// <summary>The linear router is already its inference form.</summary>
-    public IRouter ToInference() => this;
+    /// <summary>The Hugging Face gate: softmax over all n logits, top k, renormalised under <c>topk-softmax</c>
+    /// (softmax over the k best logits equals softmax-then-top-k-then-renormalise) and not under <c>softmax-topk</c>.</summary>
+    public HuggingFaceGate? ToHuggingFace() =>
+        new(weight, RenormalizeTopK: _options.Normalize == LinearRouterOptions.TopKSoftmax);
 
     /// <inheritdoc/>
     public override string extra_repr() =>

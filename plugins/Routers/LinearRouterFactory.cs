@@ -12,7 +12,7 @@ public sealed class LinearRouterFactory : IRouterFactory
     public Type? OptionsType => typeof(LinearRouterOptions);
 
     /// <inheritdoc/>
-    public IRouter Create(RouterSpec spec)
+    public RouterModule Create(RouterSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return new LinearRouter(spec, spec.OptionsAs<LinearRouterOptions>());

@@ -10,10 +10,10 @@ namespace ThirdPartyRouter;
 /// Routes by a fixed random projection: scores = (x - mean(x)) P^T with P (n, d) drawn once from N(0, 1/d) and kept
 /// as a buffer (saved with the model, never trained). Similar tokens land on the same experts, routing never
 /// collapses during training, and the router adds no parameters. Gate weights are equal (1/k): a hash carries no
-/// confidence. The probabilities it reports are the routing itself (1/k on each chosen expert), so the balance loss
-/// measures the load but cannot change it; logits are the projection scores, detached, so the z-loss is inert.
+/// confidence. It reports neither probabilities nor logits: nothing here is learned, so the layer adds no balancing
+/// loss and no z-loss for it.
 /// </summary>
-public sealed class LshRouter : nn.Module, IRouter
+public sealed class LshRouter : RouterModule
 {
     /// <summary>Draws the projection from <paramref name="spec"/>'s generator.</summary>
     public LshRouter(RouterSpec spec)
@@ -31,13 +31,13 @@ public sealed class LshRouter : nn.Module, IRouter
     public Tensor projection { get; private set; }
 
     /// <inheritdoc/>
-    public int NumExperts => (int)projection.size(0);
+    public override int NumExperts => (int)projection.size(0);
 
     /// <inheritdoc/>
-    public int TopK { get; }
+    public override int TopK { get; }
 
-    /// <inheritdoc/>
-    public RoutingResult Route(Tensor tokens)
+    /// <summary>Routes (N, d) tokens; the routing is the same in training and evaluation, so the context is not needed.</summary>
+    public override RoutingResult Route(Tensor tokens, RoutingContext context)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         using var noGrad = no_grad(); // nothing here is learned
@@ -46,12 +46,11 @@ public sealed class LshRouter : nn.Module, IRouter
         var (_, indices) = scores.topk(TopK, -1);                          // (N, k)
         long n = tokens.size(0);
         var weights = full([n, TopK], 1.0 / TopK, tokens.dtype);           // (N, k) equal shares
-        var probabilities = zeros([n, NumExperts], tokens.dtype).scatter_add(1, indices, weights); // (N, n)
-        return new RoutingResult(indices, weights, probabilities, scores);
+        return new RoutingResult(indices, weights, Probabilities: null, Logits: null);
     }
 
     /// <summary>Appends one fresh random direction per new expert; the old experts keep theirs.</summary>
-    public void AddExperts(ExpertExtension extension)
+    public override void AddExperts(ExpertExtension extension)
     {
         ArgumentNullException.ThrowIfNull(extension);
         if (extension.Count <= 0) throw new ArgumentException($"router 'lsh': cannot add {extension.Count} experts", nameof(extension));
@@ -59,9 +58,6 @@ public sealed class LshRouter : nn.Module, IRouter
         projection = cat([projection, fresh], 0).contiguous();                                           // (n + c, d)
         register_buffer("projection", projection);
     }
-
-    /// <summary>The router is already its inference form.</summary>
-    public IRouter ToInference() => this;
 
     private static Tensor Directions(long rows, long dim, ScalarType dtype, Generator generator) =>
         randn([rows, dim], dtype, generator) * (1.0 / Math.Sqrt(dim));

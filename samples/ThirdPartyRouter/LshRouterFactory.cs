@@ -12,5 +12,5 @@ public sealed class LshRouterFactory : IRouterFactory
     public Type? OptionsType => null;
 
     /// <inheritdoc/>
-    public IRouter Create(RouterSpec spec) => new LshRouter(spec);
+    public RouterModule Create(RouterSpec spec) => new LshRouter(spec);
 }

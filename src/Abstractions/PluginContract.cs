@@ -6,7 +6,7 @@ namespace PluginMoE.Abstractions;
 public static class PluginContract
 {
     /// <summary>Major version: a plugin built against another major version is refused by the host.</summary>
-    public const int Major = 1;
+    public const int Major = 2;
 
     /// <summary>Minor version: additions that keep older plugins working.</summary>
     public const int Minor = 0;

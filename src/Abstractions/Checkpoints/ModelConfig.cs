@@ -13,7 +13,7 @@ public sealed record ModelConfig
     /// <summary>Model width d (<c>hidden_size</c>).</summary>
     public int HiddenSize { get; init; } = 64;
 
-    /// <summary>FFN inner width (<c>intermediate_size</c>); per routed expert in an MoE.</summary>
+    /// <summary>Inner width of the dense FFNs (<c>intermediate_size</c>); routed experts use <see cref="MoeConfig.ExpertIntermediateSize"/> when set.</summary>
     public int IntermediateSize { get; init; } = 176;
 
     /// <summary>Number of transformer blocks.</summary>
@@ -46,6 +46,9 @@ public sealed record ModelConfig
     /// <summary>MoE settings; null for a dense model.</summary>
     public MoeConfig? Moe { get; init; }
 
+    /// <summary>Inner width of each routed expert: <see cref="MoeConfig.ExpertIntermediateSize"/>, or <see cref="IntermediateSize"/> when that is unset.</summary>
+    public int ExpertIntermediateSize => Moe?.ExpertIntermediateSize ?? IntermediateSize;
+
     /// <summary>Width of one attention head.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
 }
@@ -64,6 +67,9 @@ public sealed record MoeConfig
 
     /// <summary>Router plugin options (JSON), or null.</summary>
     public JsonObject? RouterOptions { get; init; }
+
+    /// <summary>Inner width of each routed expert (DeepSeek-MoE <c>moe_intermediate_size</c>); null for the dense <see cref="ModelConfig.IntermediateSize"/>.</summary>
+    public int? ExpertIntermediateSize { get; init; }
 
     /// <summary>Inner width of the always-on shared expert; null or 0 for none (Nexus uses the seed FFN).</summary>
     public int? SharedExpertIntermediateSize { get; init; }

@@ -23,14 +23,21 @@ public interface ITokenizerFactory : Composition.IPluginFactory
     ITokenizer Create(object? options);
 }
 
-/// <summary>Gives hidden states of a model, for embedders that embed with the seed model.</summary>
+/// <summary>Gives hidden states of a model, for embedders that embed with the seed model (e.g. <c>hidden-mean</c>).</summary>
 public interface IHiddenStateProvider
 {
     /// <summary>Width of the returned vectors.</summary>
     int Dim { get; }
 
-    /// <summary>Mean-pooled last hidden state of <paramref name="text"/> (Dim).</summary>
-    Tensor MeanHiddenState(string text);
+    /// <summary>Number of transformer blocks L: <c>layer</c> runs from 0 (token embeddings) to L (after the last block).</summary>
+    int Layers { get; }
+
+    /// <summary>
+    /// Mean over the tokens of <paramref name="text"/> of the hidden state (Dim) at <paramref name="layer"/>: 0 = token
+    /// embeddings, i = output of block i (1..L), -1 (default) = the final hidden state after the final norm (what the
+    /// LM head sees). Texts longer than the model's context are split into windows and every token counts once.
+    /// </summary>
+    Tensor MeanHiddenState(string text, int layer = -1);
 }
 
 /// <summary>What a domain embedder is given.</summary>

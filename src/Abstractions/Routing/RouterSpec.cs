@@ -38,5 +38,5 @@ public sealed record RouterSpec(int ModelDim, int NumExperts, int TopK)
 public interface IRouterResolver
 {
     /// <summary>Builds router plugin <paramref name="name"/> from <paramref name="spec"/> (its Options may be a JSON object, which the host binds to the plugin's options type).</summary>
-    IRouter Create(string name, RouterSpec spec);
+    RouterModule Create(string name, RouterSpec spec);
 }

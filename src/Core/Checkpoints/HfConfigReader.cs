@@ -63,7 +63,7 @@ internal static class HfConfigReader
         var moe = layout switch
         {
             CheckpointLayout.Mixtral => Mixtral(o, r, sectionMoe),
-            CheckpointLayout.DeepSeekMoe => DeepSeek(o, r, sectionMoe, ref c),
+            CheckpointLayout.DeepSeekMoe => DeepSeek(o, r, sectionMoe, c),
             _ => sectionMoe,
         };
         return (layout, c with { Moe = layout == CheckpointLayout.Llama ? null : moe }, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
@@ -89,6 +89,7 @@ internal static class HfConfigReader
             NumExperts = r.RequiredInt(o, "num_local_experts"),
             TopK = r.RequiredInt(o, "num_experts_per_tok"),
             LoadBalanceWeight = r.Double(o, "router_aux_loss_coef", 0.001),
+            ExpertIntermediateSize = null, // Mixtral's experts are intermediate_size wide
             RouterOptions = LinearRouterConvention.WithJitter(LinearRouterConvention.WithRenormalize(m.RouterOptions, true),
                 r.Double(o, "router_jitter_noise", 0)),
             SharedExpertIntermediateSize = null,
@@ -96,7 +97,7 @@ internal static class HfConfigReader
         };
     }
 
-    private static MoeConfig DeepSeek(JsonObject o, ConfigJsonReader r, MoeConfig? section, ref ModelConfig c)
+    private static MoeConfig DeepSeek(JsonObject o, ConfigJsonReader r, MoeConfig? section, ModelConfig c)
     {
         var m = Base(section, r);
         var scoring = r.String(o, "scoring_func", "softmax");
@@ -105,9 +106,6 @@ internal static class HfConfigReader
         int firstK = r.Int(o, "first_k_dense_replace", 0), freq = r.Int(o, "moe_layer_freq", 1);
         if (freq < 1) throw r.Error("moe_layer_freq", $"is {freq}; it must be at least 1");
         int[] layers = [.. Enumerable.Range(0, c.NumHiddenLayers).Where(i => LayoutSelector.IsDeepSeekMoeLayer(i, firstK, freq))];
-        if (layers.Length < c.NumHiddenLayers && c.IntermediateSize != width)
-            throw r.Error("moe_intermediate_size", $"({width}) differs from intermediate_size ({c.IntermediateSize}) of the dense layers; PluginMoE builds dense FFNs and experts with one width");
-        c = c with { IntermediateSize = width };
         int shared = r.Int(o, "n_shared_experts", 0);
         return m with
         {
@@ -115,6 +113,7 @@ internal static class HfConfigReader
             TopK = r.RequiredInt(o, "num_experts_per_tok"),
             LoadBalanceWeight = r.Double(o, "aux_loss_alpha", 0.001),
             RouterOptions = LinearRouterConvention.WithRenormalize(m.RouterOptions, r.Bool(o, "norm_topk_prob", false)),
+            ExpertIntermediateSize = width == c.IntermediateSize ? null : width,
             SharedExpertIntermediateSize = shared > 0 ? shared * width : m.SharedExpertIntermediateSize is 0 ? 0 : null,
             MoeLayers = layers.Length == c.NumHiddenLayers ? null : layers,
         };

@@ -28,7 +28,8 @@ internal static class HfConfigWriter
             ["model_type"] = modelType,
             ["vocab_size"] = c.VocabSize,
             ["hidden_size"] = c.HiddenSize,
-            ["intermediate_size"] = c.IntermediateSize,
+            // Mixtral has only MoE layers: its intermediate_size is the experts' width.
+            ["intermediate_size"] = layout == CheckpointLayout.Mixtral ? c.ExpertIntermediateSize : c.IntermediateSize,
             ["num_hidden_layers"] = c.NumHiddenLayers,
             ["num_attention_heads"] = c.NumAttentionHeads,
             ["num_key_value_heads"] = c.NumKeyValueHeads,
@@ -58,8 +59,8 @@ internal static class HfConfigWriter
             {
                 var (firstK, freq) = LayoutSelector.DenseLayerPattern(c) ?? (0, 1);
                 o["n_routed_experts"] = moe.NumExperts;
-                o["n_shared_experts"] = moe.SharedExpertIntermediateSize is > 0 and var s ? s / c.IntermediateSize : null;
-                o["moe_intermediate_size"] = c.IntermediateSize;
+                o["n_shared_experts"] = moe.SharedExpertIntermediateSize is > 0 and var s ? s / c.ExpertIntermediateSize : null;
+                o["moe_intermediate_size"] = c.ExpertIntermediateSize;
                 o["num_experts_per_tok"] = moe.TopK;
                 o["norm_topk_prob"] = LinearRouterConvention.Renormalizes(moe.RouterOptions);
                 o["scoring_func"] = "softmax";

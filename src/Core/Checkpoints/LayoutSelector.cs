@@ -61,8 +61,8 @@ internal static class LayoutSelector
         }
         else if (layout == CheckpointLayout.DeepSeekMoe)
         {
-            if (moe.SharedExpertIntermediateSize is > 0 and var s && s % c.IntermediateSize != 0)
-                why.Add($"the shared expert's width {s} is not a multiple of the routed experts' width {c.IntermediateSize} (DeepSeek-MoE's is n_shared_experts * moe_intermediate_size)");
+            if (moe.SharedExpertIntermediateSize is > 0 and var s && s % c.ExpertIntermediateSize != 0)
+                why.Add($"the shared expert's width {s} is not a multiple of the routed experts' width {c.ExpertIntermediateSize} (DeepSeek-MoE's is n_shared_experts * moe_intermediate_size)");
             if (DenseLayerPattern(c) is null)
                 why.Add($"its MoE layers [{string.Join(", ", moe.MoeLayers ?? [])}] are not 'every moe_layer_freq-th layer from first_k_dense_replace on'");
         }

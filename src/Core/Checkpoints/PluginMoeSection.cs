@@ -31,6 +31,7 @@ internal static class PluginMoeSection
                 ["top_k"] = m.TopK,
             };
             if (m.RouterOptions is not null) moe["router_options"] = m.RouterOptions.DeepClone();
+            if (m.ExpertIntermediateSize is not null) moe["expert_intermediate_size"] = m.ExpertIntermediateSize;
             if (m.SharedExpertIntermediateSize is not null) moe["shared_expert_intermediate_size"] = m.SharedExpertIntermediateSize;
             if (m.MoeLayers is not null) moe["moe_layers"] = new JsonArray([.. m.MoeLayers.Select(i => (JsonNode)i)]);
             moe["domains"] = new JsonArray([.. m.Domains.Select(d => (JsonNode)d)]);
@@ -64,6 +65,7 @@ internal static class PluginMoeSection
             RouterOptions = q.Object(m, "router_options"),
             NumExperts = q.Int(m, "num_experts", defaults.NumExperts),
             TopK = q.Int(m, "top_k", defaults.TopK),
+            ExpertIntermediateSize = q.OptionalInt(m, "expert_intermediate_size"),
             SharedExpertIntermediateSize = q.OptionalInt(m, "shared_expert_intermediate_size"),
             MoeLayers = q.IntArray(m, "moe_layers"),
             Domains = q.StringArray(m, "domains") ?? [],

@@ -43,7 +43,7 @@ internal sealed record TensorSchema(IReadOnlyDictionary<string, long[]> Exact, I
             if (moe.Router != LinearRouterConvention.Name || layout == CheckpointLayout.PluginMoE)
                 open.Add(CanonicalNames.Router(i));
             for (int j = 0; j < moe.NumExperts; j++)
-                Ffn(c, CanonicalNames.Expert(i, j), c.IntermediateSize, exact, open);
+                Ffn(c, CanonicalNames.Expert(i, j), c.ExpertIntermediateSize, exact, open);
             if (moe.SharedExpertIntermediateSize is > 0 and var shared)
                 Ffn(c, CanonicalNames.SharedExpert(i), shared, exact, open);
         }

@@ -1,6 +1,7 @@
 // One pre-norm Llama block: x + attn(norm(x)), then + ffn(norm(x)); the FFN is a dense expert or an MoE block.
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Experts;
+using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Inference;
 using PluginMoE.Core.Moe;
@@ -15,8 +16,7 @@ internal sealed class DecoderLayer : nn.Module
     private readonly nn.RMSNorm _input_layernorm;
     private readonly CausalSelfAttention _self_attn;
     private readonly nn.RMSNorm _post_attention_layernorm;
-    private readonly nn.Module _mlp;
-    private readonly IExpert? _dense;
+    private readonly nn.Module _mlp; // a MoeLayer or a dense ExpertModule
 
     public DecoderLayer(ModelConfig config, int index, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
     {
@@ -26,24 +26,28 @@ internal sealed class DecoderLayer : nn.Module
         if (config.Moe is { } moe && moe.IsMoeLayer(index))
             _mlp = new MoeLayer(config, catalog, generator, dtype, domainEmbeddings);
         else
-            (_dense, _mlp) = PluginBuilder.Expert(catalog, config, config.HiddenSize, config.IntermediateSize, generator, dtype);
+            _mlp = PluginBuilder.Expert(catalog, config, config.HiddenSize, config.IntermediateSize, generator, dtype);
         RegisterComponents(); // input_layernorm, self_attn, post_attention_layernorm, mlp
     }
 
     /// <summary>The MoE block, or null when this layer's FFN is dense.</summary>
     public MoeLayer? Moe => _mlp as MoeLayer;
 
-    /// <summary>(B, T, C) -> (B, T, C); <paramref name="mask"/> is (B*T) bool or null; returns the MoE output when there is one.</summary>
-    public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask) => forward(x, cos, sin, mask, null, 0);
+    /// <summary>The dense FFN expert, or null when this layer's FFN is an MoE block.</summary>
+    public ExpertModule? Dense => _mlp as ExpertModule;
 
-    /// <summary>As above, appending this layer's keys/values to <paramref name="cache"/> (layer <paramref name="layer"/>) when given.</summary>
-    public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    /// <summary>
+    /// (B, T, C) -> (B, T, C); <paramref name="routing"/> carries the (B*T) token mask, step, training flag and generator;
+    /// appends this layer's keys/values to <paramref name="cache"/> (layer <paramref name="layer"/>) when given.
+    /// Returns the MoE output when there is one.
+    /// </summary>
+    public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, RoutingContext routing, KvCache? cache, int layer)
     {
         long b = x.size(0), t = x.size(1), c = x.size(2);
         x = x + _self_attn.forward(_input_layernorm.forward(x), cos, sin, cache, layer); // (B, T, C)
         var h = _post_attention_layernorm.forward(x).reshape(b * t, c);            // (B*T, C) tokens
-        if (Moe is null) return (x + _dense!.Forward(h).view(b, t, c), null);
-        var moe = Moe.Forward(h, mask);
+        if (Moe is null) return (x + Dense!.forward(h).view(b, t, c), null);
+        var moe = Moe.forward(h, routing);
         return (x + moe.Output.view(b, t, c), moe);
     }
 }

@@ -1,5 +1,6 @@
 // The decoder stack under the `model.` prefix (HF LlamaModel): token embedding, blocks, final RMSNorm.
 using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Inference;
 using PluginMoE.Tensors;
@@ -32,17 +33,21 @@ internal sealed class TransformerBody : nn.Module
     /// <summary>The decoder layers.</summary>
     public IReadOnlyList<DecoderLayer> Layers => _layers;
 
-    /// <summary>ids (B, T) -> final hidden states (B, T, C), plus each MoE layer's output.</summary>
-    public (Tensor Hidden, List<(int Layer, Moe.MoeOutput Output)> Moe) forward(Tensor ids, Tensor? mask) => forward(ids, mask, null);
-
-    /// <summary>As above; with a cache the tokens continue the cached positions (the caller advances the cache).</summary>
-    public (Tensor Hidden, List<(int Layer, Moe.MoeOutput Output)> Moe) forward(Tensor ids, Tensor? mask, KvCache? cache)
+    /// <summary>
+    /// ids (B, T) -> final hidden states (B, T, C), plus each MoE layer's output. With a cache the tokens continue the
+    /// cached positions (the caller advances the cache). When <paramref name="hidden"/> is given it receives L + 1
+    /// states (B, T, C): the token embeddings, then the output of each block (HF <c>output_hidden_states</c>, except
+    /// that the last entry is before the final norm; the returned state is after it).
+    /// </summary>
+    public (Tensor Hidden, List<(int Layer, Moe.MoeOutput Output)> Moe) forward(Tensor ids, RoutingContext routing, KvCache? cache, List<Tensor>? hidden = null)
     {
         var x = _embed_tokens.forward(ids); // (B, T, C)
+        hidden?.Add(x);
         var moe = new List<(int, Moe.MoeOutput)>();
         for (int i = 0; i < _layers.Count; i++)
         {
-            (x, var m) = _layers[i].forward(x, _cos, _sin, mask, cache, i);
+            (x, var m) = _layers[i].forward(x, _cos, _sin, routing, cache, i);
+            hidden?.Add(x);
             if (m is not null) moe.Add((i, m));
         }
         return (_norm.forward(x), moe); // (B, T, C)

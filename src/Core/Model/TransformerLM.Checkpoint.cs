@@ -68,15 +68,14 @@ public sealed partial class TransformerLM
         long training = total, inference = total;
         foreach (var (_, block) in MoeLayers)
         {
-            var experts = block.Experts.Select(e => PluginBuilder.AsModule(e, "expert").num_parameters()).ToList();
+            var experts = block.Experts.Select(e => e.num_parameters()).ToList();
             long routed = experts.Sum();
             long perExpert = experts.Count == 0 ? 0 : experts.Max();
             long active = Math.Min(experts.Count, ActiveExpertsPerToken(block)) * perExpert;
             training += active - routed;
-            var routerModule = PluginBuilder.AsModule(block.Router, "router");
-            var frozen = block.Router.ToInference();
-            long routerInference = ReferenceEquals(frozen, block.Router) ? routerModule.num_parameters() : PluginBuilder.AsModule(frozen, "router").num_parameters();
-            inference += active - routed - routerModule.num_parameters() + routerInference;
+            long routerTraining = block.Router.num_parameters();
+            long routerInference = block.Router.ToInference().Router.num_parameters();
+            inference += active - routed - routerTraining + routerInference;
         }
         return new ParameterCounts(total, training, inference);
     }

@@ -28,6 +28,7 @@ public sealed partial class TransformerLM
         if (c.Moe is { } m)
         {
             if (m.NumExperts < 1) errors.Add($"Moe.NumExperts must be at least 1, got {m.NumExperts}");
+            if (m.ExpertIntermediateSize is <= 0) errors.Add($"Moe.ExpertIntermediateSize must be positive (or unset for IntermediateSize), got {m.ExpertIntermediateSize}");
             if (m.TopK < 1 || m.TopK > m.NumExperts) errors.Add($"Moe.TopK ({m.TopK}) must be between 1 and Moe.NumExperts ({m.NumExperts})");
             foreach (var l in m.MoeLayers ?? [])
                 if (l < 0 || l >= c.NumHiddenLayers) errors.Add($"Moe.MoeLayers lists layer {l}, but the model has layers 0..{c.NumHiddenLayers - 1}");

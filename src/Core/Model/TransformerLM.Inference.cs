@@ -43,7 +43,7 @@ public sealed partial class TransformerLM
 
         using (no_grad())
         {
-            var (h, moe) = _model.forward(ids.to(int64), null, cache); // (B, T, C)
+            var (h, moe) = _model.forward(ids.to(int64), Abstractions.Routing.RoutingContext.Evaluation with { Training = training }, cache); // (B, T, C)
             cache.Advance((int)t);
             return Head(h, moe);
         }

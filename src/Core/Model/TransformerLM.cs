@@ -2,6 +2,7 @@
 // MixtralForCausalLM math): logits = lm_head(norm(blocks(embed(ids)))). Module names are the canonical
 // checkpoint names (model.embed_tokens.weight, model.layers.{i}..., model.norm.weight, lm_head.weight).
 using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Composition;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -41,11 +42,14 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
         RegisterComponents(); // model, lm_head
     }
 
-    /// <summary>The architecture this model was built from.</summary>
-    public ModelConfig Config { get; }
+    /// <summary>The architecture of this model (rewritten by model surgery: <see cref="ToInference"/>, <see cref="ModelExtension.Extend"/>).</summary>
+    public ModelConfig Config { get; private set; }
 
-    /// <summary>Domain embeddings given at construction (n, m), or null.</summary>
-    public Tensor? DomainEmbeddings { get; }
+    /// <summary>Per-expert domain embeddings (n, m), or null (grown by <see cref="ModelExtension.Extend"/>).</summary>
+    public Tensor? DomainEmbeddings { get; private set; }
+
+    /// <summary>The decoder layers (internal: model surgery reaches the MoE blocks through <see cref="MoeLayers"/>).</summary>
+    internal IReadOnlyList<DecoderLayer> Layers => _model.Layers;
 
     /// <summary>The MoE blocks by layer index (empty for a dense model).</summary>
     public IReadOnlyList<(int Layer, Moe.MoeLayer Block)> MoeLayers =>
@@ -54,11 +58,23 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
     /// <summary>Next-token logits for ids (B, T) int64, every token real.</summary>
     public override ModelOutput forward(Tensor ids) => forward(ids, attentionMask: null);
 
+    /// <summary>Next-token logits for ids (B, T) int64, routed without a training step or random source.</summary>
+    public ModelOutput forward(Tensor ids, Tensor? attentionMask) => forward(ids, attentionMask, routing: null);
+
     /// <summary>Next-token logits for ids (B, T) int64.</summary>
     /// <param name="ids">(B, T) token ids, T at most <see cref="ModelConfig.MaxPositionEmbeddings"/>.</param>
     /// <param name="attentionMask">(B, T) bool (true = real token) or null. Attention stays causal over all positions
     /// (pad at the end); the mask only keeps padding out of the MoE losses and routing counts.</param>
-    public ModelOutput forward(Tensor ids, Tensor? attentionMask)
+    /// <param name="routing">The training step and routing generator (the trainer's); its mask and training flag are
+    /// replaced by <paramref name="attentionMask"/> and this model's mode. Null: step 0, no generator.</param>
+    public ModelOutput forward(Tensor ids, Tensor? attentionMask, RoutingContext? routing)
+    {
+        var (h, moe) = Body(ids, attentionMask, routing, null);
+        return Head(h, moe);
+    }
+
+    /// <summary>Checks the inputs and runs the body; <paramref name="hidden"/> collects the per-layer states when given.</summary>
+    private (Tensor Hidden, List<(int Layer, Moe.MoeOutput Output)> Moe) Body(Tensor ids, Tensor? attentionMask, RoutingContext? routing, List<Tensor>? hidden)
     {
         ArgumentNullException.ThrowIfNull(ids);
         CheckIds(ids);
@@ -72,8 +88,24 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
             mask = attentionMask.reshape(-1); // (B*T)
         }
 
-        var (h, moe) = _model.forward(ids.to(int64), mask);      // (B, T, C)
-        return Head(h, moe);
+        var context = (routing ?? RoutingContext.Evaluation) with { Mask = mask, Training = training, UnitsPerToken = 1 };
+        return _model.forward(ids.to(int64), context, null, hidden); // (B, T, C)
+    }
+
+    /// <summary>
+    /// Per-layer hidden states of ids (B, T), each (B, T, C): index 0 the token embeddings, i in 1..L the output of block
+    /// i, and L + 1 the final hidden state after the final norm (what the LM head sees). Runs in the model's current
+    /// mode; call it under <c>no_grad()</c> and after <c>eval()</c> for embeddings.
+    /// </summary>
+    /// <param name="ids">(B, T) token ids.</param>
+    /// <param name="attentionMask">(B, T) bool or null, as for <see cref="forward(Tensor, Tensor?)"/>.</param>
+    public IReadOnlyList<Tensor> HiddenStates(Tensor ids, Tensor? attentionMask = null)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var hidden = new List<Tensor>(Config.NumHiddenLayers + 2);
+        var (h, _) = Body(ids, attentionMask, null, hidden);
+        hidden.Add(h);
+        return hidden;
     }
 
     /// <summary>Final hidden states (B, T, C) -> logits (B, T, V), with the MoE layers' losses and routing.</summary>

@@ -16,7 +16,7 @@ public static class DroplessDispatch
     /// <param name="experts">The experts, by id.</param>
     /// <returns>(N, d) weighted sum of the chosen experts' outputs.</returns>
     /// <exception cref="ArgumentException">Shapes do not fit, or an expert id is out of range.</exception>
-    public static Tensor Forward(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts)
+    public static Tensor forward(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(indices);
@@ -44,7 +44,7 @@ public static class DroplessDispatch
         for (int e = 0; e < numExperts; e++)
         {
             if (counts[e] == 0) continue; // an idle expert costs nothing (and gets no gradient)
-            outs.Add(experts[e].Forward(xs.narrow(0, start, counts[e]))); // (count_e, d)
+            outs.Add(experts[e].forward(xs.narrow(0, start, counts[e]))); // (count_e, d)
             start += counts[e];
         }
         var ys = cat([.. outs], 0) * w.unsqueeze(1);                    // (N*k, d) weighted slot outputs

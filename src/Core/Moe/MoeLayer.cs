@@ -15,16 +15,15 @@ namespace PluginMoE.Core.Moe;
 /// </summary>
 public sealed class MoeLayer : nn.Module
 {
-    private readonly nn.Module _gate;
-    private readonly nn.ModuleList _experts;
-    private readonly nn.Module? _shared_expert;
-    private readonly IExpert[] _expertList;
+    private RouterModule _gate;
+    private readonly nn.ModuleList<ExpertModule> _experts;
+    private readonly ExpertModule? _shared_expert;
     private readonly MoeConfig _moe;
 
     /// <summary>
-    /// Builds the router, then the routed experts in order, then the shared expert, each drawing its init from
-    /// <paramref name="generator"/>. Experts take width <see cref="ITokenSplittingRouter.SubTokenDim"/> when the
-    /// router splits tokens; the shared expert always works on the full width.
+    /// Builds the router, then the routed experts in order (at <see cref="ModelConfig.ExpertIntermediateSize"/>), then
+    /// the shared expert, each drawing its init from <paramref name="generator"/>. Experts take width
+    /// <see cref="ITokenSplittingRouter.SubTokenDim"/> when the router splits tokens; the shared expert always works on the full width.
     /// </summary>
     /// <param name="config">Model config; <see cref="ModelConfig.Moe"/> must be set.</param>
     /// <param name="catalog">Where the router and expert plugins come from.</param>
@@ -39,56 +38,109 @@ public sealed class MoeLayer : nn.Module
         if (_moe.NumExperts < 1 || _moe.TopK < 1 || _moe.TopK > _moe.NumExperts)
             throw new ArgumentException($"MoeLayer: Moe.TopK ({_moe.TopK}) must be between 1 and Moe.NumExperts ({_moe.NumExperts})", nameof(config));
 
-        (Router, _gate) = PluginBuilder.Router(catalog, _moe, config.HiddenSize, generator, dtype, domainEmbeddings);
-        int expertDim = Router is ITokenSplittingRouter split ? split.SubTokenDim : config.HiddenSize;
-        _expertList = new IExpert[_moe.NumExperts];
-        _experts = new nn.ModuleList();
+        _gate = PluginBuilder.Router(catalog, _moe, config.HiddenSize, generator, dtype, domainEmbeddings);
+        ExpertDim = _gate is ITokenSplittingRouter split ? split.SubTokenDim : config.HiddenSize;
+        _experts = new nn.ModuleList<ExpertModule>();
         for (int j = 0; j < _moe.NumExperts; j++)
-        {
-            var (expert, module) = PluginBuilder.Expert(catalog, config, expertDim, config.IntermediateSize, generator, dtype);
-            _expertList[j] = expert;
-            _experts.Add(module);
-        }
+            _experts.Add(PluginBuilder.Expert(catalog, config, ExpertDim, config.ExpertIntermediateSize, generator, dtype));
         if (_moe.SharedExpertIntermediateSize is int shared and > 0)
-            (SharedExpert, _shared_expert) = PluginBuilder.Expert(catalog, config, config.HiddenSize, shared, generator, dtype);
+            _shared_expert = PluginBuilder.Expert(catalog, config, config.HiddenSize, shared, generator, dtype);
         RegisterComponents(); // gate, experts, shared_expert
     }
 
     /// <summary>The router (its parameters are this block's <c>gate.*</c>).</summary>
-    public IRouter Router { get; }
+    public RouterModule Router => _gate;
 
     /// <summary>The routed experts, by id.</summary>
-    public IReadOnlyList<IExpert> Experts => _expertList;
+    public IReadOnlyList<ExpertModule> Experts => _experts;
 
     /// <summary>The always-on shared expert, or null.</summary>
-    public IExpert? SharedExpert { get; }
+    public ExpertModule? SharedExpert => _shared_expert;
+
+    /// <summary>Model width of the routed experts (d, or d/h when the router splits tokens).</summary>
+    public int ExpertDim { get; }
+
+    /// <summary>Runs the block on <paramref name="x"/> (N, d), every token real, in this module's train/eval mode without a random source.</summary>
+    public MoeOutput forward(Tensor x) => forward(x, new RoutingContext { Training = training });
+
+    /// <summary>Runs the block on <paramref name="x"/> (N, d) with a token mask, in this module's train/eval mode without a random source.</summary>
+    /// <param name="x">(N, d) tokens.</param>
+    /// <param name="mask">(N) bool, true for real tokens, or null.</param>
+    public MoeOutput forward(Tensor x, Tensor? mask) => forward(x, new RoutingContext { Mask = mask, Training = training });
 
     /// <summary>Runs the block on <paramref name="x"/> (N, d).</summary>
     /// <param name="x">(N, d) tokens (the flattened batch).</param>
-    /// <param name="mask">(N) bool, true for real tokens; padding is routed and computed but excluded from the losses and counts. Null when all tokens are real.</param>
-    public MoeOutput Forward(Tensor x, Tensor? mask = null)
+    /// <param name="context">The model-wide routing context: <see cref="RoutingContext.Mask"/> is over the N tokens (true for
+    /// real ones; padding is routed and computed but excluded from the losses and counts), plus step, training flag and
+    /// generator. The router receives a copy whose mask and <see cref="RoutingContext.UnitsPerToken"/> describe the units it routes.</param>
+    public MoeOutput forward(Tensor x, RoutingContext context)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(context);
         long n = x.size(0);
-        var splitter = Router as ITokenSplittingRouter;
+        var splitter = _gate as ITokenSplittingRouter;
         var tokens = splitter?.Split(x) ?? x;                    // (N', d') with N' = N*h when splitting
         long heads = n == 0 ? 1 : tokens.size(0) / n;
-        var slotMask = mask is null || heads == 1 ? mask : mask.repeat_interleave(heads); // sub-tokens are row-major (t, h)
+        var mask = context.Mask;
+        var unitMask = mask is null || heads == 1 ? mask : mask.repeat_interleave(heads); // sub-tokens are row-major (t, h)
 
-        var r = Router.Route(tokens);                            // indices/weights (N', k), probabilities/logits (N', n)
-        var y = DroplessDispatch.Forward(tokens, r.Indices, r.Weights.to(tokens.dtype), _expertList); // (N', d')
+        var r = _gate.Route(tokens, context with { Mask = unitMask, UnitsPerToken = (int)heads }); // indices/weights (N', k)
+        var y = DroplessDispatch.forward(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts); // (N', d')
         if (splitter is not null) y = splitter.Merge(y, n);      // (N, d)
-        if (SharedExpert is not null) y = y + SharedExpert.Forward(x); // always on, weight 1
+        if (_shared_expert is not null) y = y + _shared_expert.forward(x); // always on, weight 1
 
-        var aux = MoeLosses.LoadBalancing(r.Probabilities, r.Indices, slotMask, _moe.LoadBalanceWeight)
-            + MoeLosses.RouterZ(r.Logits, slotMask, _moe.RouterZLossWeight);
+        var aux = zeros([], y.dtype);
+        if (r.Probabilities is not null) aux = aux + MoeLosses.LoadBalancing(r.Probabilities, r.Indices, unitMask, _moe.LoadBalanceWeight);
+        if (r.Logits is not null) aux = aux + MoeLosses.RouterZ(r.Logits, unitMask, _moe.RouterZLossWeight);
         foreach (var extra in r.AuxiliaryLosses) aux = aux + extra.Value;
 
-        var counts = Counts(r.Indices, slotMask, Router.NumExperts);
+        var counts = Counts(r.Indices, unitMask, _gate.NumExperts);
         return new MoeOutput(y, aux, r.Indices, counts);
     }
 
-    /// <summary>(n) int64 routed slots per expert over the unmasked tokens.</summary>
+    /// <summary>
+    /// Replaces the router (model surgery: its inference form). The new router must route over the same experts.
+    /// </summary>
+    /// <exception cref="ArgumentException">The router has another number of experts or another top-k.</exception>
+    internal void ReplaceRouter(RouterModule router)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        if (router.NumExperts != _gate.NumExperts || router.TopK != _gate.TopK)
+            throw new ArgumentException(
+                $"MoeLayer: the replacement router routes to {router.NumExperts} experts with top-{router.TopK}, the layer's router to {_gate.NumExperts} with top-{_gate.TopK}", nameof(router));
+        if (_gate is ITokenSplittingRouter != router is ITokenSplittingRouter)
+            throw new ArgumentException("MoeLayer: the replacement router must split tokens exactly when the original does", nameof(router));
+        router.train(_gate.training);
+        _gate = router;
+        register_module("gate", router);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="experts"/> as ids n..n+c-1 and tells the router (<see cref="IRouter.AddExperts"/>).
+    /// The router may replace its parameters: build optimisers afterwards.
+    /// </summary>
+    /// <param name="experts">New experts, built at <see cref="ExpertDim"/>.</param>
+    /// <param name="extension">What the router is told (its Count must equal the number of experts).</param>
+    /// <exception cref="ArgumentException">The counts differ, or the router did not grow to n + c experts.</exception>
+    public void AddExperts(IReadOnlyList<ExpertModule> experts, ExpertExtension extension)
+    {
+        ArgumentNullException.ThrowIfNull(experts);
+        ArgumentNullException.ThrowIfNull(extension);
+        if (experts.Count == 0 || experts.Count != extension.Count)
+            throw new ArgumentException($"MoeLayer.AddExperts: {experts.Count} experts given for an extension of {extension.Count}; give one or more, as many as the extension counts", nameof(experts));
+        int before = _gate.NumExperts;
+        _gate.AddExperts(extension);
+        if (_gate.NumExperts != before + experts.Count)
+            throw new InvalidOperationException(
+                $"MoeLayer.AddExperts: after AddExperts({experts.Count}) the router reports {_gate.NumExperts} experts, expected {before + experts.Count}");
+        foreach (var e in experts)
+        {
+            e.train(training);
+            _experts.Add(e);
+        }
+    }
+
+    /// <summary>(n) int64 routed slots per expert over the unmasked units.</summary>
     internal static Tensor Counts(Tensor indices, Tensor? mask, int numExperts)
     {
         var flat = indices.reshape(-1);

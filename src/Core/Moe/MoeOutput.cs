@@ -3,7 +3,7 @@ using PluginMoE.Tensors;
 
 namespace PluginMoE.Core.Moe;
 
-/// <summary>Output of <see cref="MoeLayer.Forward"/>.</summary>
+/// <summary>Output of <see cref="MoeLayer.forward(Tensor, Abstractions.Routing.RoutingContext)"/>.</summary>
 /// <param name="Output">(N, d) block output (routed experts + shared expert).</param>
 /// <param name="AuxLoss">0-dim: weighted load-balancing loss + weighted router z-loss + the router's own auxiliary losses.</param>
 /// <param name="ExpertIndices">(N', k) int64 expert ids (N' = N, or N*h with token splitting).</param>

@@ -2,6 +2,7 @@
 // accumulation, global-norm clipping, AdamW with decay-free norms and 1-D parameters, warmup + cosine to a floor.
 using System.Diagnostics;
 using System.Globalization;
+using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Data;
 using PluginMoE.Core.Evaluation;
 using PluginMoE.Core.Model;
@@ -13,7 +14,8 @@ namespace PluginMoE.Core.Training;
 /// <summary>
 /// Trains a <see cref="TransformerLM"/>. Deterministic given the model's initial parameters, the data and
 /// <see cref="TrainerOptions.Seed"/>; <see cref="TrainerState"/> saves and restores everything that changes
-/// (optimizer moments, step, schedule, sampler position) so a resumed run is bitwise the uninterrupted one.
+/// (optimizer moments, step, schedule, sampler position, routing generator) so a resumed run is bitwise the
+/// uninterrupted one.
 /// </summary>
 public sealed class Trainer
 {
@@ -61,7 +63,14 @@ public sealed class Trainer
         Scheduler = new optim.lr_scheduler.CosineWithWarmup(Optimizer, options.WarmupSteps, options.MaxSteps,
             min_lr_ratio: options.MinLearningRateRatio, warmup_start_factor: 1.0 / (options.WarmupSteps + 1));
         Sampler = new MixedDomainSampler(train, options.BatchSize, options.SequenceLength, options.Seed, options.DomainWeights);
+        RoutingGenerator = new Generator(RoutingSeed(options.Seed));
     }
+
+    /// <summary>Seed of the routing generator: derived from <see cref="TrainerOptions.Seed"/> so it draws other numbers than the sampler.</summary>
+    internal static long RoutingSeed(long seed) => unchecked(seed ^ 0x526F7574696E67L); // "Routing"
+
+    /// <summary>Random source of routing noise (jitter, Gumbel), passed to every router in <see cref="RoutingContext.Generator"/> and saved in the trainer state.</summary>
+    internal Generator RoutingGenerator { get; }
 
     /// <summary>The settings of this run.</summary>
     public TrainerOptions Options { get; }
@@ -126,7 +135,8 @@ public sealed class Trainer
         for (int m = 0; m < micro; m++)
         {
             var batch = Sampler.Next();
-            var output = _model.forward(batch.Inputs);
+            var routing = new RoutingContext { Step = Step, Training = true, Generator = RoutingGenerator };
+            var output = _model.forward(batch.Inputs, attentionMask: null, routing);
             var logits = output.Logits;                                           // (B, T, V)
             var ce = nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.Targets.reshape(-1));
             double loss = ce.ToDouble(), aux = output.AuxLoss.ToDouble();

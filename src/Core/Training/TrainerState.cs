@@ -1,5 +1,6 @@
 // Trainer state saved beside a model checkpoint so that training resumes exactly: optimizer moments
-// (optimizer.safetensors) and trainer_state.json (step, schedule, sampler generator and position, optimizer groups).
+// (optimizer.safetensors) and trainer_state.json (step, schedule, sampler generator and position, routing generator,
+// optimizer groups).
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -19,7 +20,7 @@ public static class TrainerState
     /// <summary>Everything else, as JSON; written last, it records the optimizer file's SHA-256.</summary>
     public const string StateFile = "trainer_state.json";
 
-    private const string Format = "pluginmoe.trainer_state.v1";
+    private const string Format = "pluginmoe.trainer_state.v2";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -42,7 +43,7 @@ public static class TrainerState
         SafeTensors.Save(optimizerPath, optimizerState.tensors);
         var record = new StateRecord(Format, trainer.Step, trainer.Options.MaxSteps, trainer.LastFiniteLoss,
             trainer.Scheduler.last_epoch, [.. trainer.Scheduler.base_lrs], trainer.Sampler.State, optimizerState.metadata,
-            Sha256(optimizerPath), trainer.TrainedParameters);
+            Sha256(optimizerPath), trainer.TrainedParameters, trainer.RoutingGenerator.get_state());
         string path = Path.Combine(directory, StateFile);
         string temp = path + $".{Guid.NewGuid():N}.tmp";
         using (var fs = new FileStream(temp, FileMode.CreateNew))
@@ -80,7 +81,10 @@ public static class TrainerState
             throw new InvalidDataException($"'{path}' is not a valid trainer state: {e.Message}", e);
         }
         if (record.Format != Format)
-            throw new InvalidDataException($"'{path}' has format '{record.Format}', expected '{Format}'");
+            throw new InvalidDataException($"'{path}' has format '{record.Format}', expected '{Format}'" +
+                (record.Format == "pluginmoe.trainer_state.v1" ? " (v1 states lack the routing generator; restart the stage, or resume it with the PluginMoE version that wrote it)" : ""));
+        if (record.RoutingGenerator is not { Length: 2 })
+            throw new InvalidDataException($"'{path}' has no valid routing_generator (two integers: seed and offset)");
         if (!File.Exists(optimizerPath))
             throw new InvalidDataException($"'{optimizerPath}' is missing; it is written together with {StateFile}");
         if (Sha256(optimizerPath) != record.OptimizerSha256)
@@ -97,6 +101,7 @@ public static class TrainerState
         trainer.Optimizer.load_state_dict(new optim.OptimizerStateDict(tensors, record.Optimizer));
         trainer.Scheduler.load_state_dict(new optim.lr_scheduler.SchedulerState(record.SchedulerLastEpoch, record.SchedulerBaseLrs));
         trainer.Sampler.Restore(record.Sampler);
+        trainer.RoutingGenerator.set_state(record.RoutingGenerator);
         trainer.RestoreStep(record.Step);
         trainer.LastFiniteLoss = record.LastFiniteLoss;
     }
@@ -108,5 +113,6 @@ public static class TrainerState
     }
 
     private sealed record StateRecord(string Format, long Step, long MaxSteps, double? LastFiniteLoss, long SchedulerLastEpoch,
-        double[] SchedulerBaseLrs, SamplerState Sampler, optim.OptimizerMetadata Optimizer, string OptimizerSha256, IReadOnlyList<string> TrainedParameters);
+        double[] SchedulerBaseLrs, SamplerState Sampler, optim.OptimizerMetadata Optimizer, string OptimizerSha256, IReadOnlyList<string> TrainedParameters,
+        long[] RoutingGenerator);
 }

@@ -27,6 +27,8 @@ public sealed class PluginMoeCli
             ScoreCommand.Create(env, verbose),
             GenerateCommand.Create(env, verbose),
             PluginsCommand.Create(env, verbose),
+            MergeCommand.Create(env, verbose),
+            ExtendCommand.Create(env, verbose),
         };
     }
 

@@ -24,7 +24,7 @@ public class DroplessDispatchTests
         var indices = randint(0, experts, [tokens, k], generator: g); // repeats allowed: dispatch must not care
         var weights = rand([tokens, k], ScalarType.Float64, g);
 
-        var actual = DroplessDispatch.Forward(x, indices, weights, list);
+        var actual = DroplessDispatch.forward(x, indices, weights, list);
 
         var expected = zeros([tokens, dim], ScalarType.Float64);
         var rows = new List<Tensor>();
@@ -34,7 +34,7 @@ public class DroplessDispatchTests
             for (int j = 0; j < k; j++)
             {
                 var e = list[(int)indices[t][j].ToInt64()];
-                row = row + e.Forward(x.narrow(0, t, 1)) * weights[t][j].ToDouble();
+                row = row + e.forward(x.narrow(0, t, 1)) * weights[t][j].ToDouble();
             }
             rows.Add(row);
         }
@@ -46,7 +46,7 @@ public class DroplessDispatchTests
     public void Forward_ExpertIdOutOfRange_SaysHowManyExpertsThereAre()
     {
         var list = new List<IExpert> { new SwiGluExpertFactory().Create(new ExpertSpec(4, 4)) };
-        var e = Assert.Throws<ArgumentException>(() => DroplessDispatch.Forward(zeros(2, 4), tensor(new long[] { 0, 3 }, [2, 1]), ones(2, 1), list));
+        var e = Assert.Throws<ArgumentException>(() => DroplessDispatch.forward(zeros(2, 4), tensor(new long[] { 0, 3 }, [2, 1]), ones(2, 1), list));
         Assert.Contains("expert id 3, but the layer has 1 experts", e.Message);
     }
 }

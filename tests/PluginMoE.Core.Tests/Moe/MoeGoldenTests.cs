@@ -53,7 +53,7 @@ public class MoeGoldenTests
         var w = tensor(Doubles(Golden.GetProperty("w_out")), [tokens, d]);
         var expected = Golden.GetProperty("cases").GetProperty(normalize);
 
-        var o = layer.Forward(x);
+        var o = layer.forward(x);
         ((o.Output * w).sum() + o.AuxLoss).backward();
 
         Close(Doubles(expected.GetProperty("output")), o.Output.data<double>());

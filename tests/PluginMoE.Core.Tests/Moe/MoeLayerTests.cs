@@ -2,6 +2,7 @@
 // experts, and gradients of router + experts + shared expert pass finite-difference checks.
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Experts;
+using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Moe;
 using PluginMoE.Plugins.Experts;
 using PluginMoE.Tensors;
@@ -26,8 +27,8 @@ public class MoeLayerTests
         var layer = new MoeLayer(Config(1, 1), TestCatalog.Create(), new Generator(2));
         Module(layer.Experts[0]).load_state_dict(Module(dense).state_dict());
         var x = randn([10, 8], generator: new Generator(3));
-        var moe = layer.Forward(x);
-        Assert.Equal(dense.Forward(x).data<float>(), moe.Output.data<float>());
+        var moe = layer.forward(x);
+        Assert.Equal(dense.forward(x).data<float>(), moe.Output.data<float>());
         Assert.Equal([10L], moe.ExpertCounts.data<long>());
     }
 
@@ -39,8 +40,8 @@ public class MoeLayerTests
         var routerWeight = ((nn.Module)layer.Router).state_dict()["weight"];
         var probs = nn.functional.linear(x, routerWeight).softmax(-1); // (7, 3)
         var expected = zeros([7, 8], ScalarType.Float64);
-        for (int j = 0; j < 3; j++) expected = expected + probs.narrow(1, j, 1) * layer.Experts[j].Forward(x);
-        var actual = layer.Forward(x).Output;
+        for (int j = 0; j < 3; j++) expected = expected + probs.narrow(1, j, 1) * layer.Experts[j].forward(x);
+        var actual = layer.forward(x).Output;
         Assert.True((actual - expected).abs().max().ToDouble() < 1e-12);
     }
 
@@ -50,10 +51,10 @@ public class MoeLayerTests
         var layer = new MoeLayer(Config(2, 1, shared: 5), TestCatalog.Create(), new Generator(6), ScalarType.Float64);
         Assert.Contains("shared_expert.gate_proj.weight", layer.state_dict().Keys);
         var x = randn([4, 8], ScalarType.Float64, new Generator(7));
-        var r = layer.Router.Route(x);
-        var routed = DroplessDispatch.Forward(x, r.Indices, r.Weights, layer.Experts);
-        var expected = routed + layer.SharedExpert!.Forward(x);
-        Assert.True((layer.Forward(x).Output - expected).abs().max().ToDouble() < 1e-12);
+        var r = layer.Router.Route(x, RoutingContext.Evaluation);
+        var routed = DroplessDispatch.forward(x, r.Indices, r.Weights, layer.Experts);
+        var expected = routed + layer.SharedExpert!.forward(x);
+        Assert.True((layer.forward(x).Output - expected).abs().max().ToDouble() < 1e-12);
     }
 
     [Fact]
@@ -81,7 +82,7 @@ public class MoeLayerTests
         var mask = tensor([true, true, false, true, true, true]);
         Tensor Loss()
         {
-            var o = layer.Forward(x, mask);
+            var o = layer.forward(x, mask);
             return (o.Output * w).sum() + o.AuxLoss;
         }
         var inputs = layer.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Append(("x", x)).ToList();
@@ -93,8 +94,8 @@ public class MoeLayerTests
     {
         var layer = new MoeLayer(Config(4, 2), TestCatalog.Create(), new Generator(12));
         var x = randn([5, 8], generator: new Generator(13));
-        var all = layer.Forward(x);
-        var masked = layer.Forward(x, tensor([true, true, true, false, false]));
+        var all = layer.forward(x);
+        var masked = layer.forward(x, tensor([true, true, true, false, false]));
         Assert.Equal(10, all.ExpertCounts.sum().ToInt64());
         Assert.Equal(6, masked.ExpertCounts.sum().ToInt64());
         Assert.Equal(all.Output.data<float>(), masked.Output.data<float>()); // padding is still computed

@@ -1,4 +1,6 @@
-// Resume: 3 steps, save, load into a fresh model and trainer, 3 more steps = 6 uninterrupted steps, bitwise.
+// Resume: 3 steps, save, load into a fresh model and trainer, 3 more steps = 6 uninterrupted steps, bitwise
+// (also with router jitter noise, whose draws come from the trainer's routing generator).
+using System.Text.Json.Nodes;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Model;
 using PluginMoE.Core.Training;
@@ -12,11 +14,17 @@ public sealed class TrainerResumeTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Resume_AfterSaveAndLoad_IsBitwiseTheUninterruptedRun(bool moe)
+    [InlineData("dense")]
+    [InlineData("moe")]
+    [InlineData("moe-jitter")]
+    public void Resume_AfterSaveAndLoad_IsBitwiseTheUninterruptedRun(string kind)
     {
-        var config = moe ? TrainingFixtures.Moe : TrainingFixtures.Dense;
+        var config = kind switch
+        {
+            "dense" => TrainingFixtures.Dense,
+            "moe" => TrainingFixtures.Moe,
+            _ => TrainingFixtures.Moe with { Moe = TrainingFixtures.Moe.Moe! with { RouterOptions = new JsonObject { ["JitterNoise"] = 0.2 } } },
+        };
         // Accumulation, clipping and warmup into cosine all carry state across the interruption.
         var options = TrainingFixtures.Options(6) with { GradientAccumulationSteps = 2, WarmupSteps = 2, GradientClipNorm = 0.5 };
         var corpus = TrainingFixtures.SyntheticCorpus();

@@ -24,7 +24,7 @@ public class PluginDiscoveryTests
 
         Assert.Empty(registry.Failures);
         Assert.Equal(["linear"], registry.Names(PluginKind.Router));
-        Assert.Equal(["gelu", "swiglu"], registry.Names(PluginKind.Expert));
+        Assert.Equal(["gelu", "null", "swiglu"], registry.Names(PluginKind.Expert));
         Assert.Equal(["jsonl", "text-folder"], registry.Names(PluginKind.DatasetLoader));
         var linear = registry.Plugins.Single(p => p.Name == "linear");
         Assert.Equal(PluginKind.Router, linear.Kind);
@@ -45,9 +45,9 @@ public class PluginDiscoveryTests
         Assert.NotSame(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(factory.GetType().Assembly));
         Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(typeof(IRouterFactory).Assembly));
         var router = factory.Create(new RouterSpec(8, 4, 2) { Generator = new Generator(1) });
-        var routing = router.Route(randn([5, 8], generator: new Generator(2)));
+        var routing = router.Route(randn([5, 8], generator: new Generator(2)), RoutingContext.Evaluation);
         Assert.Equal([5L, 2L], routing.Indices.shape);
-        Assert.Equal([5L, 4L], routing.Probabilities.shape);
+        Assert.Equal([5L, 4L], routing.Probabilities!.shape);
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public class PluginDiscoveryTests
 
         var registry = PluginLoader.Load([dir.Path]);
 
-        Assert.Equal(["gelu", "swiglu"], registry.Names(PluginKind.Expert));
+        Assert.Equal(["gelu", "null", "swiglu"], registry.Names(PluginKind.Expert));
         Assert.Equal(dir.Path, registry.Plugins[0].SourceFolder);
     }
 
@@ -154,7 +154,7 @@ public class PluginDiscoveryTests
 
         var registry = PluginLoader.Load([a.Path, b.Path]);
 
-        Assert.Equal(["linear", "gelu", "swiglu"], registry.Plugins.Select(p => p.Name));
+        Assert.Equal(["linear", "gelu", "null", "swiglu"], registry.Plugins.Select(p => p.Name));
         Assert.Equal([a.Path, b.Path], registry.Directories);
     }
 

@@ -83,7 +83,7 @@ public class PluginFailureTests
     }
 
     [Fact]
-    public void Load_PluginBuiltAgainstContractMajor2_FailsWithTheVersionMessage()
+    public void Load_PluginBuiltAgainstContractMajor3_FailsWithTheVersionMessage()
     {
         using var dir = new PluginDirectory();
         var folder = dir.AddFolder("TestPlugins", PluginDirectory.TestPlugins);
@@ -93,8 +93,8 @@ public class PluginFailureTests
         var e = Assert.Throws<PluginLoadException>(() => registry.Get<IRouterFactory>(PluginKind.Router, "future"));
 
         Assert.Equal(
-            $"router plugin 'future' in folder '{folder}' (file PluginMoE.TestPlugins.dll): built against PluginMoE.Abstractions contract 2.x, " +
-            "but this host supports 1.x; rebuild it against the PluginMoE.Abstractions 1.x package",
+            $"router plugin 'future' in folder '{folder}' (file PluginMoE.TestPlugins.dll): built against PluginMoE.Abstractions contract 3.x, " +
+            "but this host supports 2.x; rebuild it against the PluginMoE.Abstractions 2.x package",
             failure.Message);
         Assert.EndsWith(failure.Message, e.Message);
         Assert.DoesNotContain(registry.Plugins, p => p.Name == "future");
@@ -119,7 +119,7 @@ public class PluginFailureTests
             failure.Message);
         Assert.Contains(failure.Message, e.Message);
         Assert.Empty(registry.Names(PluginKind.Router));
-        Assert.Equal(["gelu", "swiglu"], registry.Names(PluginKind.Expert));
+        Assert.Equal(["gelu", "null", "swiglu"], registry.Names(PluginKind.Expert));
     }
 
     [Fact]

@@ -24,12 +24,12 @@ public class LinearRouterTests
     public void Route_TopKSoftmax_EqualsMixtralSoftmaxThenRenormalise()
     {
         var router = Router();
-        var r = router.Route(Tokens(2));
+        var r = router.Route(Tokens(2), RoutingContext.Evaluation);
         var probs = nn.functional.linear(Tokens(2), router.weight).softmax(-1);  // Mixtral: softmax over all n ...
         var (top, index) = probs.topk(2);
         Close(top / top.sum(-1, keepdim: true), r.Weights);                      // ... then renormalise the top k
         Assert.Equal(index.data<long>(), r.Indices.data<long>());
-        Close(probs, r.Probabilities);
+        Close(probs, r.Probabilities!);
         Close(ones([7], ScalarType.Float64), r.Weights.sum(-1));
     }
 
@@ -37,20 +37,33 @@ public class LinearRouterTests
     public void Route_SoftmaxTopK_KeepsTheFullSoftmaxProbabilitiesUnnormalised()
     {
         var router = Router(new LinearRouterOptions { InitStd = 1, Normalize = LinearRouterOptions.SoftmaxTopK });
-        var r = router.Route(Tokens(3));
-        Close(r.Probabilities.gather(1, r.Indices), r.Weights);
+        var r = router.Route(Tokens(3), RoutingContext.Evaluation);
+        Close(r.Probabilities!.gather(1, r.Indices), r.Weights);
         Assert.True(r.Weights.sum(-1).max().ToDouble() < 1);
     }
 
     [Fact]
-    public void Route_JitterNoise_AppliesInTrainingOnly()
+    public void Route_JitterNoise_AppliesInTrainingOnly_AndDrawsFromTheContextGenerator()
     {
         var router = Router(new LinearRouterOptions { InitStd = 1, JitterNoise = 0.5 });
         var x = Tokens(4);
         var clean = nn.functional.linear(x, router.weight);
-        Assert.True((router.Route(x).Logits - clean).abs().max().ToDouble() > 1e-6);
-        router.eval();
-        Close(clean, router.Route(x).Logits);
+        var generator = new Generator(5);
+        var noisy = router.Route(x, new RoutingContext { Training = true, Generator = generator }).Logits!;
+        Assert.True((noisy - clean).abs().max().ToDouble() > 1e-6);
+        Assert.NotEqual(0UL, generator.Offset);
+        Close(noisy, router.Route(x, new RoutingContext { Training = true, Generator = new Generator(5) }).Logits!); // same draws
+        Close(clean, router.Route(x, RoutingContext.Evaluation).Logits!);
+    }
+
+    [Fact]
+    public void Route_JitterInTrainingWithoutAGenerator_SaysWhereOneComesFrom()
+    {
+        var router = Router(new LinearRouterOptions { InitStd = 1, JitterNoise = 0.5 });
+        var e = Assert.Throws<InvalidOperationException>(() => router.Route(Tokens(4), new RoutingContext { Training = true }));
+        Assert.Equal(
+            "router 'linear' needs a random source for jitter noise in training, but RoutingContext.Generator is null; " +
+            "pass one (the Trainer passes its routing generator), or switch the model to eval()", e.Message);
     }
 
     [Fact]
@@ -63,7 +76,7 @@ public class LinearRouterTests
         Assert.Equal(6, router.NumExperts);
         var after = router.weight.narrow(0, 0, 5).data<double>();
         Assert.All(Enumerable.Range(0, before.Length), i => Assert.NotEqual(before[i], after[i]));
-        Assert.Equal(6, router.Route(Tokens(5)).Probabilities.size(1));
+        Assert.Equal(6, router.Route(Tokens(5), RoutingContext.Evaluation).Probabilities!.size(1));
     }
 
     [Fact]
@@ -90,10 +103,23 @@ public class LinearRouterTests
     }
 
     [Fact]
-    public void ToInference_ReturnsTheSameRouter()
+    public void ToInference_IsTheSameRouterUnderItsConfiguredPlugin()
     {
         var router = Router();
-        Assert.Same(router, router.ToInference());
+        var form = router.ToInference();
+        Assert.Same(router, form.Router);
+        Assert.True(form.IsUnchanged);
+    }
+
+    [Theory]
+    [InlineData(LinearRouterOptions.TopKSoftmax, true)]
+    [InlineData(LinearRouterOptions.SoftmaxTopK, false)]
+    public void ToHuggingFace_IsItsWeight_RenormalisedUnderTopKSoftmaxOnly(string normalize, bool renormalize)
+    {
+        var router = Router(new LinearRouterOptions { InitStd = 1, Normalize = normalize, JitterNoise = 0.1 });
+        var gate = router.ToHuggingFace()!;
+        Assert.Same(router.weight, gate.Weight);
+        Assert.Equal(renormalize, gate.RenormalizeTopK);
     }
 
     [Fact]

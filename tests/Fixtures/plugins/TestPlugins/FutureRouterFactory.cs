@@ -4,10 +4,10 @@ using PluginMoE.Abstractions.Routing;
 
 namespace PluginMoE.TestPlugins;
 
-[ExportRouter("future", Description = "Built against contract 2.x", ContractMajor = 2)]
+[ExportRouter("future", Description = "Built against contract 3.x", ContractMajor = 3)]
 public sealed class FutureRouterFactory : IRouterFactory
 {
     public Type? OptionsType => null;
 
-    public IRouter Create(RouterSpec spec) => throw new NotSupportedException();
+    public RouterModule Create(RouterSpec spec) => throw new NotSupportedException();
 }

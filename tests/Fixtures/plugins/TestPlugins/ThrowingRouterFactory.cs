@@ -11,5 +11,5 @@ public sealed class ThrowingRouterFactory : IRouterFactory
 
     public Type? OptionsType => null;
 
-    public IRouter Create(RouterSpec spec) => throw new NotSupportedException();
+    public RouterModule Create(RouterSpec spec) => throw new NotSupportedException();
 }
