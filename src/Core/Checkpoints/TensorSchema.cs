@@ -42,8 +42,11 @@ internal sealed record TensorSchema(IReadOnlyDictionary<string, long[]> Exact, I
                 exact[CanonicalNames.Router(i) + LinearRouterConvention.WeightName] = [moe.NumExperts, d];
             if (moe.Router != LinearRouterConvention.Name || layout == CheckpointLayout.PluginMoE)
                 open.Add(CanonicalNames.Router(i));
+            // Another router may split tokens (multi-head routing: experts of width d/h), which only the built
+            // model knows: its experts are open here and checked by the model when it loads them.
             for (int j = 0; j < moe.NumExperts; j++)
-                Ffn(c, CanonicalNames.Expert(i, j), c.ExpertIntermediateSize, exact, open);
+                if (moe.Router == LinearRouterConvention.Name) Ffn(c, CanonicalNames.Expert(i, j), c.ExpertIntermediateSize, exact, open);
+                else open.Add(CanonicalNames.Expert(i, j));
             if (moe.SharedExpertIntermediateSize is > 0 and var shared)
                 Ffn(c, CanonicalNames.SharedExpert(i), shared, exact, open);
         }
