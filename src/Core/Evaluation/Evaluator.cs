@@ -35,7 +35,7 @@ public static class Evaluator
                     var logits = output.Logits;                                       // (B, T, V)
                     var sum = nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.Targets.reshape(-1), reduction: "sum");
                     nll += sum.ToDouble();
-                    tokens += batch.Targets.numel();
+                    tokens += batch.CountTargets();                                  // padded targets (document ends) are not scored
                     foreach (var r in output.Routing)
                     {
                         long n = r.ExpertCounts.size(0);

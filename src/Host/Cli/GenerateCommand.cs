@@ -37,7 +37,8 @@ public static class GenerateCommand
             env.Out.Write(text);
             try
             {
-                foreach (var token in TextGenerator.Stream(model, ByteTokenizer.Instance, text, options, ct))
+                var tokenizer = CheckpointTokenizer.Load(Path.GetFullPath(parse.GetValue(checkpoint)!, env.WorkingDirectory));   // tokenizer.json, else bytes
+                foreach (var token in TextGenerator.Stream(model, tokenizer, text, options, ct))
                     env.Out.Write(token.Text);
             }
             catch (ArgumentException e) when (e is not ArgumentOutOfRangeException) { throw new ConfigurationException($"--prompt: {e.Message}", e); }

@@ -30,7 +30,7 @@ public static class ScoreCommand
         string path = Path.GetFullPath(textFile, env.WorkingDirectory);
         if (!File.Exists(path)) throw new ConfigurationException($"--text: file '{path}' does not exist");
         var model = CheckpointInput.Load(env, checkpoint);
-        var tokens = ByteTokenizer.Instance.Encode(File.ReadAllText(path));
+        var tokens = CheckpointTokenizer.Load(Path.GetFullPath(checkpoint, env.WorkingDirectory)).Encode(File.ReadAllText(path));   // the checkpoint's tokenizer.json, else bytes
         ScoreResult result;
         try { result = Scorer.Score(model, tokens, context, cancellationToken: ct); }
         catch (ArgumentException e) { throw new ConfigurationException(e.Message, e); }
