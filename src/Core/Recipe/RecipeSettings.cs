@@ -64,10 +64,10 @@ public class RecipeSettings : IValidatableObject
 public sealed class VariantSettings
 {
     /// <summary>Merge strategy plugin (<c>btx</c>, <c>nexus</c>, <c>sparse-upcycle</c>).</summary>
-    public string Merge { get; set; } = "";
+    public string? Merge { get; set; }
 
     /// <summary>Router plugin of the MoE layers.</summary>
-    public string Router { get; set; } = "";
+    public string? Router { get; set; }
 
     /// <summary>Experts per token.</summary>
     public int TopK { get; set; } = 2;

@@ -30,10 +30,17 @@ public sealed class UpcycleStage : RecipeStage
         foreach (var (name, v) in settings.Recipe.Variants)
         {
             if (name == Average) errors.Add($"Recipe:Variants:{name}: the name '{Average}' is taken by the average-merge baseline; choose another");
-            try { plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, v.Merge); }
-            catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException) { errors.Add($"Recipe:Variants:{name}:Merge: {e.Message}"); }
-            try { Cli.MergeSupport.CheckRouter(plugins.Catalog, v.Router, null); }
-            catch (ConfigurationException e) { errors.Add($"Recipe:Variants:{name}:Router: {e.Message}"); }
+            // Empty names are reported by the section's own validation.
+            if (!string.IsNullOrWhiteSpace(v.Merge))
+            {
+                try { plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, v.Merge); }
+                catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException) { errors.Add($"Recipe:Variants:{name}:Merge: {e.Message}"); }
+            }
+            if (!string.IsNullOrWhiteSpace(v.Router))
+            {
+                try { Cli.MergeSupport.CheckRouter(plugins.Catalog, v.Router, null); }
+                catch (ConfigurationException e) { errors.Add($"Recipe:Variants:{name}:Router: {e.Message}"); }
+            }
         }
         return base.Validate(settings, plugins, errors);
     }
@@ -59,9 +66,9 @@ public sealed class UpcycleStage : RecipeStage
         }).ToList();
         EmbeddingFile? embeddings = context.Run.IsComplete("embed") ? EmbedStage.Load(Path.Combine(context.Run.Path, "embed")) : null;
 
-        var jobs = settings.Recipe.Variants.Select(kv => (Name: kv.Key, kv.Value.Merge, Moe: (MoeConfig?)new MoeConfig
+        var jobs = settings.Recipe.Variants.Select(kv => (Name: kv.Key, Merge: kv.Value.Merge!, Moe: (MoeConfig?)new MoeConfig
         {
-            Router = kv.Value.Router,
+            Router = kv.Value.Router!,
             TopK = kv.Value.TopK,
             NumExperts = domains.Count,
             LoadBalanceWeight = kv.Value.LoadBalanceWeight,
