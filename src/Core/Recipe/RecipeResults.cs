@@ -99,6 +99,6 @@ public sealed class LayerRouting
     /// <summary>Layer index.</summary>
     public int Layer { get; set; }
 
-    /// <summary>Share per expert (sums to top-k over experts when each token picks k).</summary>
+    /// <summary>Share of the domain's expert assignments that went to each expert (sums to 1).</summary>
     public double[] Fractions { get; set; } = [];
 }
