@@ -155,9 +155,9 @@ public sealed class LinearRouter : RouterModule, IHuggingFaceRouter
     public HuggingFaceGate? ToHuggingFace() => _options.Variant switch
     {
         LinearRouterOptions.SampleTop1Variant => null,
-        LinearRouterOptions.SwitchVariant => new(weight, RenormalizeTopK: false),
-        LinearRouterOptions.SoftVariant => new(weight, RenormalizeTopK: true),
-        _ => new(weight, RenormalizeTopK: _options.Normalize != LinearRouterOptions.SoftmaxTopK),
+        LinearRouterOptions.SwitchVariant => new(weight, RenormalizeTopK: false) { JitterNoise = _options.JitterNoise },
+        LinearRouterOptions.SoftVariant => new(weight, RenormalizeTopK: true) { JitterNoise = _options.JitterNoise },
+        _ => new(weight, RenormalizeTopK: _options.Normalize != LinearRouterOptions.SoftmaxTopK) { JitterNoise = _options.JitterNoise },
     };
 
     /// <inheritdoc/>

@@ -13,7 +13,15 @@ namespace PluginMoE.Abstractions.Checkpoints;
 /// </summary>
 /// <param name="Config">The model configuration.</param>
 /// <param name="Tensors">Parameters by canonical name.</param>
-public sealed record ModelCheckpoint(ModelConfig Config, IReadOnlyDictionary<string, Tensor> Tensors);
+public sealed record ModelCheckpoint(ModelConfig Config, IReadOnlyDictionary<string, Tensor> Tensors)
+{
+    /// <summary>
+    /// How the model maps onto Hugging Face modules, when known: set by the model (from its components) and by the
+    /// checkpoint reader for Hugging Face files; null for checkpoints assembled from tensors alone, which are then
+    /// saved in the PluginMoE layout.
+    /// </summary>
+    public HuggingFaceForm? HuggingFace { get; init; }
+}
 
 /// <summary>Builders for canonical tensor names.</summary>
 public static class CanonicalNames

@@ -19,4 +19,19 @@ public interface IHuggingFaceRouter
 /// <param name="Weight">(n, d) gate weight: logits = x W^T.</param>
 /// <param name="RenormalizeTopK">True when the k chosen probabilities are renormalised to sum to one (Mixtral always;
 /// DeepSeek-MoE <c>norm_topk_prob = true</c>); false when they are used as they are (<c>norm_topk_prob = false</c>).</param>
-public sealed record HuggingFaceGate(Tensor Weight, bool RenormalizeTopK);
+public sealed record HuggingFaceGate(Tensor Weight, bool RenormalizeTopK)
+{
+    /// <summary>Training-time multiplicative input jitter (Mixtral's <c>router_jitter_noise</c>); 0 for none.</summary>
+    public double JitterNoise { get; init; }
+}
+
+/// <summary>
+/// Implemented by router factories whose routers can be a Hugging Face gate: gives the plugin options under which its
+/// router is that gate (with parameter <c>weight</c> (n, d)), so checkpoints written by other tools (which name no plugin)
+/// load with this router.
+/// </summary>
+public interface IHuggingFaceRouterFactory
+{
+    /// <summary>Options (configuration JSON) for a gate that renormalises the top-k probabilities or not, with the given training jitter; null when the plugin cannot be that gate.</summary>
+    System.Text.Json.Nodes.JsonObject? OptionsFor(bool renormalizeTopK, double jitterNoise);
+}

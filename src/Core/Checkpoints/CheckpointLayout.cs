@@ -7,10 +7,11 @@ public enum CheckpointLayout
 {
     /// <summary>
     /// Save only: the most widely readable layout that expresses the model exactly. A dense model with
-    /// SwiGLU FFNs gives <see cref="Llama"/>; an MoE with the <c>linear</c> router that renormalises its
-    /// top-k weights, no shared expert and MoE blocks in every layer gives <see cref="Mixtral"/>; any other
-    /// <c>linear</c>-router MoE that DeepSeek-MoE's keys can describe (shared expert, no renormalisation,
-    /// dense first layers) gives <see cref="DeepSeekMoe"/>; everything else gives <see cref="PluginMoE"/>.
+    /// Llama-MLP FFNs gives <see cref="Llama"/>; an MoE whose routers are linear gates (as the modules report
+    /// through <c>IHuggingFaceRouter</c>) that renormalise their top-k weights, with no shared expert and MoE
+    /// blocks in every layer gives <see cref="Mixtral"/>; any other linear-gate MoE that DeepSeek-MoE's keys can
+    /// describe (shared expert, no renormalisation, dense first layers) gives <see cref="DeepSeekMoe"/>; everything
+    /// else gives <see cref="PluginMoE"/>.
     /// </summary>
     Auto,
 

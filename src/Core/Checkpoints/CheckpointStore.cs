@@ -41,8 +41,9 @@ public static class CheckpointStore
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentNullException.ThrowIfNull(checkpoint);
         var c = checkpoint.Config;
-        var chosen = LayoutSelector.Choose(c, checkpoint.Tensors.Keys, layout);
-        var problems = TensorValidator.Check(TensorSchema.For(c, chosen), checkpoint.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape), n => n);
+        var chosen = LayoutSelector.Choose(c, checkpoint.Tensors.Keys, layout, checkpoint.HuggingFace);
+        var form = chosen == CheckpointLayout.PluginMoE ? null : checkpoint.HuggingFace;
+        var problems = TensorValidator.Check(TensorSchema.For(c, chosen, form), checkpoint.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape), n => n);
         if (problems is not null)
             throw new ArgumentException($"cannot save checkpoint to '{directory}': its tensors do not match its config: {problems}", nameof(checkpoint));
 
@@ -56,7 +57,7 @@ public static class CheckpointStore
             var weights = Path.Combine(temp, WeightsFile);
             SafeTensors.Save(weights, checkpoint.Tensors.Select(kv => KeyValuePair.Create(LayoutNames.ToFile(kv.Key, chosen), kv.Value)),
                 new Dictionary<string, string> { ["format"] = "pt" }); // "pt": what HF loaders expect
-            var json = HfConfigWriter.Write(c, chosen, TorchDType(checkpoint), Sha256(weights));
+            var json = HfConfigWriter.Write(c, chosen, TorchDType(checkpoint), Sha256(weights), form);
             using (var fs = new FileStream(Path.Combine(temp, ConfigFile), FileMode.CreateNew))
             {
                 JsonSerializer.Serialize(fs, json, Indented);
@@ -85,7 +86,7 @@ public static class CheckpointStore
     /// <exception cref="CheckpointFormatException">A file is missing, malformed or inconsistent; the message names it and what is wrong.</exception>
     public static ModelCheckpoint Load(string directory)
     {
-        var (layout, config, weights, recorded) = ReadConfig(directory);
+        var (layout, config, form, weights, recorded) = ReadConfig(directory);
         if (recorded is not null)
         {
             var actual = Sha256(weights);
@@ -102,13 +103,13 @@ public static class CheckpointStore
         using (file)
         {
             var shapes = file.Tensors.ToDictionary(t => t.Name, t => t.ShapeArray(), StringComparer.Ordinal);
-            var problems = TensorValidator.CheckFile(TensorSchema.For(config, layout), shapes, layout);
+            var problems = TensorValidator.CheckFile(TensorSchema.For(config, layout, form), shapes, layout);
             if (problems is not null)
                 throw new CheckpointFormatException(weights, $"'{weights}' does not match its {layout} config.json: {problems}");
             var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var name in file.Names)
                 tensors[LayoutNames.ToCanonical(name, layout)!] = file.GetTensor(name);
-            return new ModelCheckpoint(config, tensors);
+            return new ModelCheckpoint(config, tensors) { HuggingFace = form };
         }
     }
 
@@ -116,7 +117,7 @@ public static class CheckpointStore
     /// <exception cref="CheckpointFormatException">config.json is missing or malformed.</exception>
     public static CheckpointLayout DetectLayout(string directory) => ReadConfig(directory).Layout;
 
-    internal static (CheckpointLayout Layout, ModelConfig Config, string Weights, string? Sha256) ReadConfig(string directory)
+    internal static (CheckpointLayout Layout, ModelConfig Config, HuggingFaceForm? Form, string Weights, string? Sha256) ReadConfig(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (!Directory.Exists(directory))
@@ -134,14 +135,14 @@ public static class CheckpointStore
         {
             throw new CheckpointFormatException(configPath, $"'{configPath}' is not valid JSON: {e.Message}", e);
         }
-        var (layout, config, sha) = HfConfigReader.Read(json, configPath);
+        var (layout, config, form, sha) = HfConfigReader.Read(json, configPath);
         var weights = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weights))
         {
             var sharded = File.Exists(weights + ".index.json") ? " (sharded checkpoints with model.safetensors.index.json are not supported: merge the shards into one file)" : "";
             throw new CheckpointFormatException(weights, $"'{weights}' is missing: a checkpoint folder holds {ConfigFile} and {WeightsFile}{sharded}");
         }
-        return (layout, config, weights, sha);
+        return (layout, config, form, weights, sha);
     }
 
     /// <summary>Moves <paramref name="temp"/> to <paramref name="target"/>, replacing an existing folder.</summary>

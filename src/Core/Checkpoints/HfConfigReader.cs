@@ -10,9 +10,14 @@ internal static class HfConfigReader
 {
     private static readonly string[] ModelTypes = ["llama", "mixtral", "deepseek", "pluginmoe"];
 
-    /// <summary>The layout, configuration and recorded checksum of config.json <paramref name="o"/> read from <paramref name="file"/>.</summary>
+    /// <summary>
+    /// The layout, configuration, Hugging Face form (null for the PluginMoE layout) and recorded checksum of config.json
+    /// <paramref name="o"/> read from <paramref name="file"/>. Without a <c>pluginmoe</c> section (a file written by another
+    /// tool) the router is <see cref="MoeConfig.Router"/>'s default with no options and the form says so
+    /// (<see cref="HuggingFaceForm.RouterOptionsFromForm"/>): the model asks the router plugin for matching options.
+    /// </summary>
     /// <exception cref="CheckpointFormatException">A required key is missing, a value has the wrong type, or the config describes something PluginMoE cannot build.</exception>
-    public static (CheckpointLayout Layout, ModelConfig Config, string? Sha256) Read(JsonObject o, string file)
+    public static (CheckpointLayout Layout, ModelConfig Config, HuggingFaceForm? Form, string? Sha256) Read(JsonObject o, string file)
     {
         var r = new ConfigJsonReader(file);
         var modelType = r.OptionalString(o, "model_type")
@@ -47,16 +52,15 @@ internal static class HfConfigReader
             MaxPositionEmbeddings = r.Int(o, "max_position_embeddings", mixtral ? 4096 * 32 : 2048),
             TieWordEmbeddings = r.Bool(o, "tie_word_embeddings", false),
         };
+        CheckRanges(r, c);
         CheckAttention(o, r, c);
-        var (withSection, sectionMoe) = PluginMoeSection.Read(r.Object(o, PluginMoeSection.Key), c, r);
+        var (withSection, sectionMoe, routerNamed) = PluginMoeSection.Read(r.Object(o, PluginMoeSection.Key), c, r);
         c = withSection;
         if (hf)
         {
             var act = r.String(o, "hidden_act", "silu");
             if (act != "silu")
                 throw r.Error("hidden_act", $"is '{act}'; PluginMoE builds Llama-family MLPs as SwiGLU, which needs \"silu\"");
-            if (c.ExpertType != "swiglu")
-                throw r.Error("pluginmoe.expert_type", $"is '{c.ExpertType}', but a {modelType} checkpoint has SwiGLU MLPs ('swiglu'); save it with the PluginMoE layout");
             foreach (var key in (string[])["attention_bias", "mlp_bias"])
                 if (r.Bool(o, key, false)) throw r.Error(key, "is true; PluginMoE's attention and MLP projections have no biases");
         }
@@ -66,11 +70,70 @@ internal static class HfConfigReader
             CheckpointLayout.DeepSeekMoe => DeepSeek(o, r, sectionMoe, c),
             _ => sectionMoe,
         };
-        return (layout, c with { Moe = layout == CheckpointLayout.Llama ? null : moe }, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
+        HuggingFaceForm? form = layout switch
+        {
+            CheckpointLayout.PluginMoE => null,
+            CheckpointLayout.Llama => new HuggingFaceForm { HiddenAct = "silu" },
+            _ => new HuggingFaceForm
+            {
+                HiddenAct = "silu",
+                RenormalizeTopK = layout == CheckpointLayout.Mixtral || r.Bool(o, "norm_topk_prob", false),
+                RouterJitterNoise = layout == CheckpointLayout.Mixtral ? r.Double(o, "router_jitter_noise", 0) : 0,
+                RouterOptionsFromForm = !routerNamed,
+            },
+        };
+        if (layout != CheckpointLayout.Llama && moe is not null) CheckMoe(r, layout, c, moe, form?.RouterJitterNoise ?? 0);
+        return (layout, c with { Moe = layout == CheckpointLayout.Llama ? null : moe }, form, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
+    }
+
+    // Largest values read; beyond them sizes overflow or no machine holds the model. The checks run before any
+    // value is used, so a config with zeros, negatives or absurd sizes fails here, naming the key and the range.
+    private const int MaxWidth = 1 << 22, MaxLayers = 10_000, MaxExperts = 1 << 16, MaxVocab = 1 << 24, MaxPositions = 1 << 24;
+
+    private static void CheckRanges(ConfigJsonReader r, ModelConfig c)
+    {
+        r.InRange("vocab_size", c.VocabSize, 1, MaxVocab);
+        r.InRange("hidden_size", c.HiddenSize, 1, MaxWidth);
+        r.InRange("intermediate_size", c.IntermediateSize, 1, MaxWidth);
+        r.InRange("num_hidden_layers", c.NumHiddenLayers, 1, MaxLayers);
+        r.InRange("num_attention_heads", c.NumAttentionHeads, 1, c.HiddenSize, "at most hidden_size, which it must divide");
+        r.InRange("num_key_value_heads", c.NumKeyValueHeads, 1, c.NumAttentionHeads, "at most num_attention_heads, which it must divide");
+        r.InRange("max_position_embeddings", c.MaxPositionEmbeddings, 1, MaxPositions);
+        r.InRange("rms_norm_eps", c.RmsNormEps, 0, 1);
+        r.InRange("rope_theta", c.RopeTheta, 0);
+    }
+
+    /// <summary>The MoE values, under the keys this layout stores them in.</summary>
+    private static void CheckMoe(ConfigJsonReader r, CheckpointLayout layout, ModelConfig c, MoeConfig m, double jitter)
+    {
+        const string Section = PluginMoeSection.Key + ".moe.";
+        var (experts, topK, weight) = layout switch
+        {
+            CheckpointLayout.Mixtral => ("num_local_experts", "num_experts_per_tok", "router_aux_loss_coef"),
+            CheckpointLayout.DeepSeekMoe => ("n_routed_experts", "num_experts_per_tok", "aux_loss_alpha"),
+            _ => (Section + "num_experts", Section + "top_k", Section + "load_balance_weight"),
+        };
+        r.InRange(experts, m.NumExperts, 1, MaxExperts);
+        r.InRange(topK, m.TopK, 1, m.NumExperts, $"at most {experts}");
+        r.NotNegative(weight, m.LoadBalanceWeight);
+        r.NotNegative(Section + "router_z_loss_weight", m.RouterZLossWeight);
+        if (layout == CheckpointLayout.Mixtral) r.NotNegative("router_jitter_noise", jitter);
+        if (m.ExpertIntermediateSize is { } width)
+            r.InRange(layout == CheckpointLayout.DeepSeekMoe ? "moe_intermediate_size" : Section + "expert_intermediate_size", width, 1, MaxWidth);
+        if (m.SharedExpertIntermediateSize is { } shared)
+            r.InRange(layout == CheckpointLayout.DeepSeekMoe ? "n_shared_experts * moe_intermediate_size" : Section + "shared_expert_intermediate_size", shared, 0, MaxWidth);
+        foreach (var layer in m.MoeLayers ?? [])
+            r.InRange(Section + "moe_layers", layer, 0, c.NumHiddenLayers - 1, "layer indices of the model");
+        if (m.MoeLayers is { } layers && layers.Distinct().Count() != layers.Length)
+            throw r.Error(Section + "moe_layers", $"lists a layer twice ({string.Join(", ", layers)}); list each MoE layer once");
+        if (m.Domains.Count > 0 && m.Domains.Count != m.NumExperts)
+            throw r.Error(Section + "domains", $"names {m.Domains.Count} domains for {m.NumExperts} experts ({experts}); give one per expert or none");
     }
 
     private static void CheckAttention(JsonObject o, ConfigJsonReader r, ModelConfig c)
     {
+        if (c.HiddenSize % c.NumAttentionHeads == 0 && c.HeadDim % 2 != 0)
+            throw r.Error("num_attention_heads", $"({c.NumAttentionHeads}) gives a head width hidden_size / num_attention_heads = {c.HeadDim}; rotary embeddings need an even head width");
         if (c.HiddenSize % c.NumAttentionHeads != 0)
             throw r.Error("num_attention_heads", $"({c.NumAttentionHeads}) does not divide hidden_size ({c.HiddenSize})");
         if (c.NumAttentionHeads % c.NumKeyValueHeads != 0)
@@ -83,15 +146,13 @@ internal static class HfConfigReader
 
     private static MoeConfig Mixtral(JsonObject o, ConfigJsonReader r, MoeConfig? section)
     {
-        var m = Base(section, r);
+        var m = section ?? new MoeConfig();
         return m with
         {
             NumExperts = r.RequiredInt(o, "num_local_experts"),
             TopK = r.RequiredInt(o, "num_experts_per_tok"),
             LoadBalanceWeight = r.Double(o, "router_aux_loss_coef", 0.001),
             ExpertIntermediateSize = null, // Mixtral's experts are intermediate_size wide
-            RouterOptions = LinearRouterConvention.WithJitter(LinearRouterConvention.WithRenormalize(m.RouterOptions, true),
-                r.Double(o, "router_jitter_noise", 0)),
             SharedExpertIntermediateSize = null,
             MoeLayers = null,
         };
@@ -99,9 +160,9 @@ internal static class HfConfigReader
 
     private static MoeConfig DeepSeek(JsonObject o, ConfigJsonReader r, MoeConfig? section, ModelConfig c)
     {
-        var m = Base(section, r);
+        var m = section ?? new MoeConfig();
         var scoring = r.String(o, "scoring_func", "softmax");
-        if (scoring != "softmax") throw r.Error("scoring_func", $"is '{scoring}'; the linear router scores with \"softmax\"");
+        if (scoring != "softmax") throw r.Error("scoring_func", $"is '{scoring}'; PluginMoE reads softmax gates only (\"softmax\")");
         int width = r.RequiredInt(o, "moe_intermediate_size");
         int firstK = r.Int(o, "first_k_dense_replace", 0), freq = r.Int(o, "moe_layer_freq", 1);
         if (freq < 1) throw r.Error("moe_layer_freq", $"is {freq}; it must be at least 1");
@@ -112,19 +173,9 @@ internal static class HfConfigReader
             NumExperts = r.RequiredInt(o, "n_routed_experts"),
             TopK = r.RequiredInt(o, "num_experts_per_tok"),
             LoadBalanceWeight = r.Double(o, "aux_loss_alpha", 0.001),
-            RouterOptions = LinearRouterConvention.WithRenormalize(m.RouterOptions, r.Bool(o, "norm_topk_prob", false)),
             ExpertIntermediateSize = width == c.IntermediateSize ? null : width,
             SharedExpertIntermediateSize = shared > 0 ? shared * width : m.SharedExpertIntermediateSize is 0 ? 0 : null,
             MoeLayers = layers.Length == c.NumHiddenLayers ? null : layers,
         };
-    }
-
-    /// <summary>The section's MoE settings (domains, z-loss weight, router options) or defaults; the router must be linear.</summary>
-    private static MoeConfig Base(MoeConfig? section, ConfigJsonReader r)
-    {
-        var m = section ?? new MoeConfig { Router = LinearRouterConvention.Name };
-        if (m.Router != LinearRouterConvention.Name)
-            throw r.Error("pluginmoe.moe.router", $"is '{m.Router}', but Hugging Face MoE layouts hold the 'linear' router only; save it with the PluginMoE layout");
-        return m;
     }
 }

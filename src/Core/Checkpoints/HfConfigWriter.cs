@@ -13,7 +13,8 @@ internal static class HfConfigWriter
     /// <param name="layout">Llama, Mixtral, DeepSeekMoe or PluginMoE.</param>
     /// <param name="torchDType">The stored float type, as PyTorch names it (<c>float32</c>, <c>bfloat16</c>).</param>
     /// <param name="sha256">SHA-256 of model.safetensors, lower-case hex.</param>
-    public static JsonObject Write(ModelConfig c, CheckpointLayout layout, string torchDType, string sha256)
+    /// <param name="form">The model's Hugging Face form (activation, gate normalisation, jitter); null for the PluginMoE layout.</param>
+    public static JsonObject Write(ModelConfig c, CheckpointLayout layout, string torchDType, string sha256, HuggingFaceForm? form)
     {
         var (arch, modelType) = layout switch
         {
@@ -43,8 +44,8 @@ internal static class HfConfigWriter
             ["mlp_bias"] = false,
             ["torch_dtype"] = torchDType,
         };
-        // HF's Llama-family MLP is act(gate(x)) * up(x): "silu" names SwiGLU; other expert types have no HF name.
-        if (c.ExpertType == "swiglu") o["hidden_act"] = "silu";
+        // HF's Llama-family MLP is act(gate(x)) * up(x); the experts report their activation (SwiGLU: "silu").
+        if (form?.HiddenAct is { } act) o["hidden_act"] = act;
         if (c.Moe is { } moe)
         {
             if (layout == CheckpointLayout.Mixtral)
@@ -52,7 +53,7 @@ internal static class HfConfigWriter
                 o["num_local_experts"] = moe.NumExperts;
                 o["num_experts_per_tok"] = moe.TopK;
                 o["router_aux_loss_coef"] = moe.LoadBalanceWeight;
-                o["router_jitter_noise"] = LinearRouterConvention.Jitter(moe.RouterOptions);
+                o["router_jitter_noise"] = form?.RouterJitterNoise ?? 0;
                 o["sliding_window"] = null;
             }
             else if (layout == CheckpointLayout.DeepSeekMoe)
@@ -62,7 +63,7 @@ internal static class HfConfigWriter
                 o["n_shared_experts"] = moe.SharedExpertIntermediateSize is > 0 and var s ? s / c.ExpertIntermediateSize : null;
                 o["moe_intermediate_size"] = c.ExpertIntermediateSize;
                 o["num_experts_per_tok"] = moe.TopK;
-                o["norm_topk_prob"] = LinearRouterConvention.Renormalizes(moe.RouterOptions);
+                o["norm_topk_prob"] = form?.RenormalizeTopK ?? false;
                 o["scoring_func"] = "softmax";
                 o["first_k_dense_replace"] = firstK;
                 o["moe_layer_freq"] = freq;
@@ -70,7 +71,7 @@ internal static class HfConfigWriter
                 o["seq_aux"] = false;
             }
         }
-        o[PluginMoeSection.Key] = PluginMoeSection.Write(c, sha256);
+        o[PluginMoeSection.Key] = PluginMoeSection.Write(c, sha256, routerFromForm: form is { RouterOptionsFromForm: true } && c.Moe is { RouterOptions: null });
         return o;
     }
 }

@@ -12,32 +12,34 @@ internal static class LayoutSelector
     /// Mixtral, DeepSeek-MoE that does, else PluginMoE.
     /// </summary>
     /// <exception cref="ArgumentException">A Hugging Face layout was requested that cannot hold the model; the message says why.</exception>
-    public static CheckpointLayout Choose(ModelConfig config, IEnumerable<string> canonicalNames, CheckpointLayout requested)
+    public static CheckpointLayout Choose(ModelConfig config, IEnumerable<string> canonicalNames, CheckpointLayout requested, HuggingFaceForm? form)
     {
         if (requested == CheckpointLayout.PluginMoE) return requested;
         var names = canonicalNames.ToList();
         if (requested != CheckpointLayout.Auto)
         {
-            var why = WhyNot(config, names, requested);
+            var why = WhyNot(config, names, requested, form);
             if (why.Count == 0) return requested;
             throw new ArgumentException(
                 $"cannot save this model in the {requested} layout: {string.Join("; ", why)}. " +
                 "Use CheckpointLayout.PluginMoE (or Auto), which stores what Hugging Face layouts lack.", nameof(requested));
         }
         foreach (var layout in (CheckpointLayout[])[CheckpointLayout.Llama, CheckpointLayout.Mixtral, CheckpointLayout.DeepSeekMoe])
-            if (WhyNot(config, names, layout).Count == 0) return layout;
+            if (WhyNot(config, names, layout, form).Count == 0) return layout;
         return CheckpointLayout.PluginMoE;
     }
 
-    /// <summary>Reasons why <paramref name="layout"/> cannot express the model (empty when it can).</summary>
-    public static List<string> WhyNot(ModelConfig c, IReadOnlyCollection<string> names, CheckpointLayout layout)
+    /// <summary>Reasons why <paramref name="layout"/> cannot express the model (empty when it can), from its Hugging Face form.</summary>
+    public static List<string> WhyNot(ModelConfig c, IReadOnlyCollection<string> names, CheckpointLayout layout, HuggingFaceForm? form)
     {
         var why = new List<string>();
-        if (c.ExpertType != "swiglu")
-            why.Add($"its FFNs are '{c.ExpertType}' experts, Hugging Face Llama-family MLPs are SwiGLU ('swiglu')");
-        else if (c.ExpertOptions is { Count: > 0 })
-            why.Add($"the expert options {c.ExpertOptions.ToJsonString()} have no Hugging Face equivalent");
-        var schema = TensorSchema.For(c);
+        if (form is null)
+        {
+            why.Add("the checkpoint does not say how its components map to Hugging Face modules (save it from a model: TransformerLM.ToCheckpoint)");
+            return why;
+        }
+        if (form.HiddenAct is null) why.Add(form.FfnObstacle ?? "its FFNs are not Hugging Face Llama MLPs");
+        var schema = TensorSchema.For(c, layout, form);
         var extra = names.Where(n => !schema.Exact.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();
         if (extra.Count > 0) why.Add($"it has tensors that layout has no name for: {string.Join(", ", extra)}");
 
@@ -48,11 +50,8 @@ internal static class LayoutSelector
             return why;
         }
         if (moe is null) { why.Add($"it is dense and the {layout} layout describes MoE models (use Llama)"); return why; }
-        if (moe.Router != LinearRouterConvention.Name)
-            why.Add($"its router is '{moe.Router}', the {layout} layout expresses only the 'linear' router");
-        else if (!LinearRouterConvention.OnlyInferenceNeutral(moe.RouterOptions))
-            why.Add($"the router options {moe.RouterOptions!.ToJsonString()} have no Hugging Face equivalent");
-        bool renormalize = LinearRouterConvention.Renormalizes(moe.RouterOptions);
+        if (form.RenormalizeTopK is null) why.Add(form.RouterObstacle ?? "its routers are not Hugging Face linear gates");
+        bool renormalize = form.RenormalizeTopK ?? true;
         if (layout == CheckpointLayout.Mixtral)
         {
             if (!renormalize) why.Add("its router does not renormalise the top-k weights, Mixtral's does (DeepSeekMoe expresses this)");

@@ -16,14 +16,14 @@ public sealed class MappedCheckpoint : IDisposable
 {
     private readonly SafeTensorsFile _file;
 
-    private MappedCheckpoint(string directory, CheckpointLayout layout, string sha256, bool recorded, SafeTensorsFile file, ModelConfig config)
+    private MappedCheckpoint(string directory, CheckpointLayout layout, string sha256, bool recorded, SafeTensorsFile file, ModelConfig config, HuggingFaceForm? form)
     {
         Directory = directory;
         Layout = layout;
         Sha256 = sha256;
         ChecksumRecorded = recorded;
         _file = file;
-        Checkpoint = new ModelCheckpoint(config, new LazyTensors(file, layout));
+        Checkpoint = new ModelCheckpoint(config, new LazyTensors(file, layout)) { HuggingFace = form };
     }
 
     /// <summary>
@@ -35,7 +35,7 @@ public sealed class MappedCheckpoint : IDisposable
     /// <exception cref="CheckpointFormatException">A file is missing, malformed, damaged or inconsistent; the message names it.</exception>
     public static MappedCheckpoint Open(string directory)
     {
-        var (layout, config, weights, recorded) = CheckpointStore.ReadConfig(directory);
+        var (layout, config, form, weights, recorded) = CheckpointStore.ReadConfig(directory);
         var actual = CheckpointStore.Sha256(weights);
         if (recorded is not null && !string.Equals(actual, recorded, StringComparison.OrdinalIgnoreCase))
             throw new CheckpointFormatException(weights,
@@ -47,13 +47,13 @@ public sealed class MappedCheckpoint : IDisposable
             throw new CheckpointFormatException(weights, $"checkpoint folder '{directory}': {e.Message}", e);
         }
         var shapes = file.Tensors.ToDictionary(t => t.Name, t => t.ShapeArray(), StringComparer.Ordinal);
-        var problems = TensorValidator.CheckFile(TensorSchema.For(config, layout), shapes, layout);
+        var problems = TensorValidator.CheckFile(TensorSchema.For(config, layout, form), shapes, layout);
         if (problems is not null)
         {
             file.Dispose();
             throw new CheckpointFormatException(weights, $"'{weights}' does not match its {layout} config.json: {problems}");
         }
-        return new MappedCheckpoint(Path.GetFullPath(directory), layout, actual.ToLowerInvariant(), recorded is not null, file, config);
+        return new MappedCheckpoint(Path.GetFullPath(directory), layout, actual.ToLowerInvariant(), recorded is not null, file, config, form);
     }
 
     /// <summary>The folder (full path).</summary>

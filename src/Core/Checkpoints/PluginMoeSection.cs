@@ -13,8 +13,10 @@ internal static class PluginMoeSection
     public const string Sha256 = "sha256";
     public const string WeightsFile = "model.safetensors";
 
-    /// <summary>The section for <paramref name="c"/>, with the SHA-256 (lower-case hex) of model.safetensors.</summary>
-    public static JsonObject Write(ModelConfig c, string sha256)
+    /// <summary>The section for <paramref name="c"/>, with the SHA-256 (lower-case hex) of model.safetensors. When
+    /// <paramref name="routerFromForm"/> (a checkpoint imported from another tool, whose router options are not known) the
+    /// router is not named, so that reading it again derives the router from the Hugging Face keys as before.</summary>
+    public static JsonObject Write(ModelConfig c, string sha256, bool routerFromForm = false)
     {
         var s = new JsonObject
         {
@@ -24,13 +26,11 @@ internal static class PluginMoeSection
         if (c.ExpertOptions is not null) s["expert_options"] = c.ExpertOptions.DeepClone();
         if (c.Moe is { } m)
         {
-            var moe = new JsonObject
-            {
-                ["router"] = m.Router,
-                ["num_experts"] = m.NumExperts,
-                ["top_k"] = m.TopK,
-            };
-            if (m.RouterOptions is not null) moe["router_options"] = m.RouterOptions.DeepClone();
+            var moe = new JsonObject();
+            if (!routerFromForm) moe["router"] = m.Router;
+            moe["num_experts"] = m.NumExperts;
+            moe["top_k"] = m.TopK;
+            if (m.RouterOptions is not null && !routerFromForm) moe["router_options"] = m.RouterOptions.DeepClone();
             if (m.ExpertIntermediateSize is not null) moe["expert_intermediate_size"] = m.ExpertIntermediateSize;
             if (m.SharedExpertIntermediateSize is not null) moe["shared_expert_intermediate_size"] = m.SharedExpertIntermediateSize;
             if (m.MoeLayers is not null) moe["moe_layers"] = new JsonArray([.. m.MoeLayers.Select(i => (JsonNode)i)]);
@@ -43,10 +43,11 @@ internal static class PluginMoeSection
         return s;
     }
 
-    /// <summary>Applies the section's expert settings to <paramref name="c"/>; returns its MoE settings (null when absent).</summary>
-    public static (ModelConfig Config, MoeConfig? Moe) Read(JsonObject? section, ModelConfig c, ConfigJsonReader r)
+    /// <summary>Applies the section's expert settings to <paramref name="c"/>; returns its MoE settings (null when absent)
+    /// and whether they name the router.</summary>
+    public static (ModelConfig Config, MoeConfig? Moe, bool RouterNamed) Read(JsonObject? section, ModelConfig c, ConfigJsonReader r)
     {
-        if (section is null) return (c, null);
+        if (section is null) return (c, null, false);
         var p = r.In(Key);
         int version = p.Int(section, FormatVersion, 1);
         if (version != 1)
@@ -56,7 +57,7 @@ internal static class PluginMoeSection
             ExpertType = p.String(section, "expert_type", c.ExpertType),
             ExpertOptions = p.Object(section, "expert_options"),
         };
-        if (p.Object(section, "moe") is not { } m) return (c, null);
+        if (p.Object(section, "moe") is not { } m) return (c, null, false);
         var q = p.In("moe");
         var defaults = new MoeConfig();
         var moe = new MoeConfig
@@ -72,7 +73,7 @@ internal static class PluginMoeSection
             LoadBalanceWeight = q.Double(m, "load_balance_weight", defaults.LoadBalanceWeight),
             RouterZLossWeight = q.Double(m, "router_z_loss_weight", defaults.RouterZLossWeight),
         };
-        return (c, moe);
+        return (c, moe, m.ContainsKey("router"));
     }
 
     /// <summary>The recorded SHA-256 of model.safetensors, or null (files written by other tools have none).</summary>

@@ -9,7 +9,8 @@ namespace PluginMoE.Core.Model;
 
 public sealed partial class TransformerLM
 {
-    /// <summary>The config and a snapshot (detached copies) of every parameter by canonical name, plus the domain embeddings when present.</summary>
+    /// <summary>The config and a snapshot (detached copies) of every parameter by canonical name, plus the domain embeddings when
+    /// present, and the model's Hugging Face form (<see cref="DescribeHuggingFace"/>).</summary>
     public ModelCheckpoint ToCheckpoint()
     {
         var tensors = new Dictionary<string, Tensor>();
@@ -18,7 +19,7 @@ public sealed partial class TransformerLM
             foreach (var (name, t) in state_dict()) tensors[name] = t.clone();
             if (DomainEmbeddings is not null) tensors[CanonicalNames.DomainEmbeddings] = DomainEmbeddings.clone();
         }
-        return new ModelCheckpoint(Config, tensors);
+        return new ModelCheckpoint(Config, tensors) { HuggingFace = DescribeHuggingFace() };
     }
 
     /// <summary>
@@ -31,6 +32,7 @@ public sealed partial class TransformerLM
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(catalog);
+        checkpoint = WithImportedRouterOptions(checkpoint, catalog);
         var tensors = checkpoint.Tensors;
         tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var domains);
         var dtype = tensors.TryGetValue("model.embed_tokens.weight", out var embed) && embed.dtype == ScalarType.Float64
@@ -55,6 +57,22 @@ public sealed partial class TransformerLM
         }
         model.load_state_dict(tensors.Where(kv => kv.Key != CanonicalNames.DomainEmbeddings).ToDictionary(kv => kv.Key, kv => kv.Value));
         return model;
+    }
+
+    /// <summary>
+    /// A checkpoint read from a Hugging Face file written by another tool names no router options: ask the configured
+    /// router plugin (<see cref="Abstractions.Routing.IHuggingFaceRouterFactory"/>) for options that give the file's gate.
+    /// </summary>
+    private static ModelCheckpoint WithImportedRouterOptions(ModelCheckpoint checkpoint, IComponentCatalog catalog)
+    {
+        if (checkpoint.HuggingFace is not { RouterOptionsFromForm: true, RenormalizeTopK: bool renormalize } form || checkpoint.Config.Moe is not { } moe)
+            return checkpoint;
+        var factory = catalog.Router(moe.Router);
+        var options = (factory as Abstractions.Routing.IHuggingFaceRouterFactory)?.OptionsFor(renormalize, form.RouterJitterNoise)
+            ?? throw new InvalidDataException(
+                $"the checkpoint is a Hugging Face MoE written by another tool (its gate {(renormalize ? "renormalises" : "does not renormalise")} the top-k weights), " +
+                $"but router plugin '{moe.Router}' cannot be such a gate (its factory does not implement IHuggingFaceRouterFactory or returned null)");
+        return checkpoint with { Config = checkpoint.Config with { Moe = moe with { RouterOptions = options } } };
     }
 
     /// <summary>

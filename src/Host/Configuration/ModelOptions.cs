@@ -118,6 +118,10 @@ public sealed class MoeOptions
     /// <summary>The router plugin's own options section.</summary>
     public JsonObject? RouterOptions { get; set; }
 
+    /// <summary>Inner width of each routed expert (DeepSeek's moe_intermediate_size); 0 for the dense IntermediateSize.</summary>
+    [Range(0, 1 << 20)]
+    public int ExpertIntermediateSize { get; set; }
+
     /// <summary>Inner width of an always-on shared expert; 0 for none.</summary>
     [Range(0, 1 << 20)]
     public int SharedExpertIntermediateSize { get; set; }
@@ -140,6 +144,7 @@ public sealed class MoeOptions
         TopK = TopK,
         Router = Router,
         RouterOptions = RouterOptions,
+        ExpertIntermediateSize = ExpertIntermediateSize > 0 ? ExpertIntermediateSize : null,
         SharedExpertIntermediateSize = SharedExpertIntermediateSize > 0 ? SharedExpertIntermediateSize : null,
         MoeLayers = Layers is { Length: > 0 } l ? l : null,
         LoadBalanceWeight = LoadBalanceWeight,

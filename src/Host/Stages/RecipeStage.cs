@@ -99,7 +99,7 @@ public abstract class RecipeStage : IStage
         var options = settings.Training.ToTrainerOptions(settings.Run.Seed) with
         {
             MaxSteps = steps,
-            WarmupSteps = Math.Min(settings.Training.WarmupSteps, Math.Max(0, steps / 10)),
+            WarmupSteps = settings.Training.WarmupSteps is { } w ? Math.Min(w, steps) : (long)Math.Round(settings.Training.WarmupFraction * steps, MidpointRounding.AwayFromZero),
             DomainWeights = null,
         };
         var curve = new LossCurve();

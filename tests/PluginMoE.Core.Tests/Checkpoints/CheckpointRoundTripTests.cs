@@ -119,8 +119,8 @@ public sealed class CheckpointRoundTripTests : IDisposable
         Assert.False(Directory.Exists(_scratch.Sub("x")));
 
         var n = Assert.Throws<ArgumentException>(() => CheckpointStore.Save(_scratch.Sub("y"), RandomNexus(), CheckpointLayout.DeepSeekMoe));
-        Assert.Contains("its router is 'nexus'", n.Message);
-        Assert.Contains("'gelu' experts", n.Message);
+        Assert.Contains("layer 0's router ('nexus') is not a Hugging Face linear gate", n.Message);
+        Assert.Contains("('gelu' expert) is not a Hugging Face Llama MLP", n.Message);
         Assert.Contains("pluginmoe.domain_embeddings", n.Message);
     }
 

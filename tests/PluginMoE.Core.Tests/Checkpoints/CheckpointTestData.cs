@@ -57,14 +57,34 @@ internal static class CheckpointTestData
         Moe = new MoeConfig { NumExperts = 2, TopK = 1, Router = "nexus", RouterOptions = new JsonObject { ["ProjectionDim"] = 8 }, Domains = ["a", "b"], LoadBalanceWeight = 0.05 },
     };
 
-    /// <summary>Random tensors under the canonical names the config implies (plus <paramref name="extra"/>).</summary>
+    /// <summary>
+    /// The Hugging Face form a model of <paramref name="c"/> built from the first-party plugins reports (what
+    /// TransformerLM.DescribeHuggingFace gives): SwiGLU experts are silu Llama MLPs, the linear router a gate.
+    /// </summary>
+    public static HuggingFaceForm FormOf(ModelConfig c)
+    {
+        bool swiglu = c.ExpertType == "swiglu";
+        bool? renormalize = c.Moe is { Router: "linear" } m
+            ? !string.Equals((string?)m.RouterOptions?["Normalize"], "softmax-topk", StringComparison.Ordinal)
+            : null;
+        return new HuggingFaceForm
+        {
+            HiddenAct = swiglu ? "silu" : null,
+            FfnObstacle = swiglu ? null : $"layer 0's FFN ('{c.ExpertType}' expert) is not a Hugging Face Llama MLP",
+            RenormalizeTopK = renormalize,
+            RouterObstacle = c.Moe is not null && renormalize is null ? $"layer 0's router ('{c.Moe.Router}') is not a Hugging Face linear gate" : null,
+        };
+    }
+
+    /// <summary>Random tensors under the canonical names the config implies (plus <paramref name="extra"/>), with the config's form.</summary>
     public static ModelCheckpoint Random(ModelConfig c, int seed = 1, IReadOnlyDictionary<string, long[]>? extra = null)
     {
         var g = new Generator(seed);
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (name, shape) in TensorSchema.For(c).Exact.Concat(extra ?? new Dictionary<string, long[]>()))
+        var form = FormOf(c);
+        foreach (var (name, shape) in TensorSchema.For(c, CheckpointLayout.Llama, form).Exact.Concat(extra ?? new Dictionary<string, long[]>()))
             tensors[name] = torch.randn(shape, ScalarType.Float32, g);
-        return new ModelCheckpoint(c, tensors);
+        return new ModelCheckpoint(c, tensors) { HuggingFace = form };
     }
 
     /// <summary>The Nexus checkpoint: router tensors, GELU expert tensors and domain embeddings by hand.</summary>

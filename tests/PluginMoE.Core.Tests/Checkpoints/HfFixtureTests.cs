@@ -1,5 +1,6 @@
 // Checkpoints written by tools/golden/hf_checkpoints.py (HF layouts, HF-style config.json, no checksum)
 // load with the right config, and the model built from them gives the PyTorch reference logits.
+using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Model;
 using PluginMoE.Tensors;
@@ -71,9 +72,13 @@ public sealed class HfFixtureTests(ITestOutputHelper output)
     [Fact]
     public void DeepSeekFixture_LoadsWithTheConfigPyTorchWrote()
     {
-        var c = CheckpointStore.Load(Folder("deepseek")).Config;
+        var ckpt = CheckpointStore.Load(Folder("deepseek"));
         Assert.Equal("V=256 d=32 I=48 L=2 H=4 KV=2 eps=1E-06 theta=10000 P=64 tied=False expert=swiglu eopts= " +
-            "n=4 k=2 router=linear opts={\"Normalize\":\"softmax-topk\"} shared=48 layers=[1] domains=[] lb=0.001 z=0", Describe(c));
+            "n=4 k=2 router=linear opts= shared=48 layers=[1] domains=[] lb=0.001 z=0", Describe(ckpt.Config));
+        // The file names no plugin: its gate (norm_topk_prob false) is in the form, and the router plugin supplies the options.
+        Assert.Equal(new HuggingFaceForm { HiddenAct = "silu", RenormalizeTopK = false, RouterOptionsFromForm = true }, ckpt.HuggingFace);
+        var model = TransformerLM.FromCheckpoint(ckpt, TestCatalog.Create());
+        Assert.Equal("{\"Normalize\":\"softmax-topk\"}", model.Config.Moe!.RouterOptions!.ToJsonString());
     }
 
     [Fact]

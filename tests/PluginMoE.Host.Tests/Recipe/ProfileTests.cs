@@ -29,6 +29,22 @@ public sealed class ProfileTests
     }
 
     [Fact]
+    public void QuickstartRecipe_RunsEveryStageOnThreeDomainsWithADenseSeed()
+    {
+        var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
+        {
+            Profile = "quickstart-recipe",
+            HostDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = AppContext.BaseDirectory,
+        }));
+        Assert.Null(PluginSelection.Resolve(settings, TestPlugins.Instance).Model.Moe);   // the seed is dense; the variants make the MoEs
+        Assert.Equal(["seed", "branch", "embed", "upcycle", "finetune", "baselines", "evaluate", "report"], settings.Run.Stages);
+        Assert.Equal("nexus", settings.Recipe.Variants["nexus"].Router);
+        Assert.Equal("btx", settings.Recipe.Variants["linear"].Merge);
+        Assert.Equal(["c-headers", "licenses", "python"], settings.Data.LoaderOptions!["Domains"]!.AsObject().Select(kv => kv.Key).Order());
+    }
+
+    [Fact]
     public void PaperProfiles_ExtendTheQuickstartAndCompareNexusWithLinear()
     {
         var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
