@@ -54,6 +54,14 @@ public static class ScoreCommand
     /// <exception cref="ConfigurationException">The path is missing, a folder, or unreadable.</exception>
     public static int[] ReadTokens(string path)
     {
+        byte[] bytes = ReadBytes(path);
+        var ids = new int[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++) ids[i] = bytes[i];
+        return ids;
+    }
+
+    private static byte[] ReadBytes(string path)
+    {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
             throw new ConfigurationException($"--text: '{path}' is a folder; pass a file to score (for example one of the files in it)");
@@ -64,9 +72,7 @@ public static class ScoreCommand
         {
             throw new ConfigurationException($"--text: cannot read '{path}': {e.Message}", e);
         }
-        var ids = new int[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++) ids[i] = bytes[i];
-        return ids;
+        return bytes;
     }
 
     /// <summary>
@@ -76,9 +82,7 @@ public static class ScoreCommand
     /// <exception cref="ConfigurationException">The path is missing, a folder, unreadable, or not valid UTF-8.</exception>
     public static string ReadUtf8(string path)
     {
-        var ids = ReadTokens(path);
-        var bytes = new byte[ids.Length];
-        for (int i = 0; i < ids.Length; i++) bytes[i] = (byte)ids[i];
+        var bytes = ReadBytes(path);
         try { return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes); }
         catch (System.Text.DecoderFallbackException e)
         {

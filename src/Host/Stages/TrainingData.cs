@@ -16,6 +16,9 @@ public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, 
     /// <summary>The tokenizer the streams were made with (a bpe tokenizer trained here when the profile asks for one).</summary>
     public ITokenizer Tokenizer { get; init; } = Core.Text.ByteTokenizer.Instance;
 
+    /// <summary>The training documents (the recipe's embed stage samples them per domain).</summary>
+    public IReadOnlyList<Document> TrainDocuments { get; init; } = [];
+
     /// <summary>Loads, splits and tokenizes the data that <paramref name="settings"/> describe.</summary>
     /// <exception cref="ConfigurationException">The data paths match nothing, or a domain is too small; the message names the paths.</exception>
     public static TrainingData Load(HostSettings settings, PluginSelection plugins, IProgressReporter progress, CancellationToken cancellationToken)
@@ -80,7 +83,7 @@ public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, 
             if (v.Domains.Count > 0) validation = v;
         }
         progress.Info($"data: {documents.Count} documents, {parts.Train.Count} for training ({train.TotalTokens:N0} tokens in {train.Domains.Count} domains: {string.Join(", ", train.Domains)}), {parts.Validation.Count} for validation");
-        return new TrainingData(train, validation, documents.Count) { Tokenizer = tokenizer };
+        return new TrainingData(train, validation, documents.Count) { Tokenizer = tokenizer, TrainDocuments = parts.Train };
     }
 
     private sealed class Diagnostics(IProgressReporter progress) : IDatasetDiagnostics
