@@ -48,7 +48,7 @@ public static class CheckpointInput
         catch (ArgumentException e)
         {
             // The plugins' options or the architecture are refused (lists of problems are one per line).
-            string reason = string.Join("; ", e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Replace(":;", ":", StringComparison.Ordinal);
+            string reason = CommandAction.OneParagraph(e.Message);
             throw new ConfigurationException($"--checkpoint: cannot build the model of '{path}' from its {CheckpointStore.ConfigFile}: {reason}", e);
         }
     }

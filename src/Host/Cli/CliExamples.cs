@@ -20,6 +20,7 @@ public static class CliExamples
         [
             "pluginmoe run --profile quickstart --run-dir runs/quickstart",
             "pluginmoe run --profile quickstart --Training:Steps=50 --Model:Moe:TopK=1",
+            "pluginmoe run --profile quickstart --Model:Moe:Experts=0 --run-dir runs/dense",
         ],
         ["score"] =
         [
@@ -33,6 +34,14 @@ public static class CliExamples
         ["export"] =
         [
             "pluginmoe export --checkpoint runs/quickstart/train/model --out runs/quickstart/export",
+        ],
+        ["merge"] =
+        [
+            "pluginmoe merge --strategy sparse-upcycle --seed runs/dense/train/model --num-experts 4 --out runs/upcycled",
+        ],
+        ["extend"] =
+        [
+            "pluginmoe extend --moe runs/upcycled --expert runs/dense/train/model --domain extra --out runs/extended",
         ],
         ["plugins list"] =
         [

@@ -33,10 +33,25 @@ public static class CommandAction
         }
     }
 
+    /// <summary>
+    /// A message as one paragraph: the lines of a list of problems are joined with "; ", except after a line that
+    /// introduces the list (ending in ':'), which is followed by a space.
+    /// </summary>
+    internal static string OneParagraph(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (i > 0) text.Append(lines[i - 1].EndsWith(':') ? " " : "; ");
+            text.Append(lines[i]);
+        }
+        return text.ToString();
+    }
+
     private static void Report(CliEnvironment env, bool verbose, string what, Exception e)
     {
-        // One paragraph: newlines inside messages (lists of problems) become "; ".
-        string message = string.Join("; ", e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        string message = OneParagraph(e.Message);
         env.Error.WriteLine($"pluginmoe: {what}: {message}");
         if (verbose) env.Error.WriteLine(e.ToString());
         else if (e is not ConfigurationException) env.Error.WriteLine("(run with --verbose for the stack trace)");

@@ -65,7 +65,11 @@ public class PluginDiscoveryTests
     [Fact]
     public void Get_KindWithoutPlugins_SaysNoneAreInstalled()
     {
-        var e = Assert.Throws<PluginNotFoundException>(() => Default.Value.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, "tfidf"));
+        using var routersOnly = new PluginDirectory();
+        routersOnly.AddFolder("Routers", PluginDirectory.FirstParty("Routers"));
+        var registry = PluginLoader.Load([routersOnly.Path]);
+
+        var e = Assert.Throws<PluginNotFoundException>(() => registry.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, "tfidf"));
 
         Assert.StartsWith("unknown domain embedder plugin 'tfidf' (none are installed)", e.Message);
     }
@@ -156,7 +160,7 @@ public class PluginDiscoveryTests
 
         var registry = PluginLoader.Load([a.Path, b.Path]);
 
-        Assert.Equal(["linear", "multi-head", "nexus", "xmoe", "gelu", "null", "swiglu", "byte"], registry.Plugins.Select(p => p.Name)); // byte: built into Core
+        Assert.Equal(["linear", "multi-head", "nexus", "xmoe", "gelu", "null", "swiglu", "bpe", "byte"], registry.Plugins.Select(p => p.Name)); // bpe, byte: built into Core
         Assert.Equal([a.Path, b.Path], registry.Directories);
     }
 
