@@ -1,4 +1,4 @@
-// The pluginmoe command line (System.CommandLine): run, score, generate, export and plugins list, with a shared
+// The pluginmoe command line (System.CommandLine): run, score, generate, export, plugins list and serve, with a shared
 // --verbose flag; parse errors exit with code 2. Tests invoke it in process with captured output.
 using System.CommandLine;
 using PluginMoE.Host.Stages;
@@ -28,6 +28,7 @@ public sealed class PluginMoeCli
             GenerateCommand.Create(env, verbose),
             ExportCommand.Create(env, verbose),
             PluginsCommand.Create(env, verbose),
+            Serve.ServeCommand.Create(env, verbose),
         };
     }
 
