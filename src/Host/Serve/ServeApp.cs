@@ -249,6 +249,10 @@ public sealed class ServeApp : IAsyncDisposable
                 }).ConfigureAwait(false);
             }
         }
+        catch (ArgumentException e) when (!ctx.Response.HasStarted)
+        {
+            throw new ApiException(400, $"'prompt': {e.Message.Split(" (Parameter")[0]}", "prompt");
+        }
         finally
         {
             ServeTelemetry.AddGenerated(count);
