@@ -6,9 +6,12 @@ using PluginMoE.Abstractions.Routing;
 namespace PluginMoE.Plugins.Routers;
 
 /// <summary>Creates <see cref="LinearRouter"/>s.</summary>
-[ExportRouter("linear", Description = "BTX/Mixtral learned linear top-k router")]
+[ExportRouter(Name, Description = "BTX/Mixtral/Switch learned linear router: top-k, switch, soft, sample-top1 (arXiv 2403.07816)")]
 public sealed class LinearRouterFactory : IRouterFactory, IHuggingFaceRouterFactory
 {
+    /// <summary>The plugin name.</summary>
+    public const string Name = "linear";
+
     /// <inheritdoc/>
     public Type? OptionsType => typeof(LinearRouterOptions);
 

@@ -32,6 +32,16 @@ public class ServeCommandTests
         Assert.Contains("pluginmoe serve: stopped", output.ToString());
     }
 
+    [Fact]
+    public async Task Serve_Check_AnswersOneHealthzAndStops()
+    {
+        var output = new StringWriter();
+        int code = await new PluginMoeCli(TestCheckpoint.Environment(output)).InvokeAsync(["serve", "--checkpoint", TestCheckpoint.Directory, "--urls", "http://127.0.0.1:0", "--check"]);
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("GET /healthz -> 200 {\"status\":\"ok\"", output.ToString());
+        Assert.Contains("pluginmoe serve: stopped", output.ToString());
+    }
+
     [Theory]
     [InlineData("--urls", "ftp://127.0.0.1:1", "--urls: 'ftp://127.0.0.1:1' is not an http:// URL")]
     [InlineData("--max-concurrent", "0", "--max-concurrent must be at least 1, got 0")]

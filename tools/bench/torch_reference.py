@@ -123,6 +123,9 @@ def main():
             setups = gemm_setups(case)
         elif case["op"] in ("add", "add_broadcast", "sum"):
             setups = elementwise_setups(case)
+        elif case["op"] == "moe_layer":
+            from moe_reference import moe_setups  # one MoE layer per router (bench Cases/RouterCases.cs)
+            setups = moe_setups(case)
         else:
             setups = transformer_setups(case)
         for impl, fn in setups:

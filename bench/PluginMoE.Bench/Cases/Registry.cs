@@ -7,5 +7,6 @@ internal static class Registry
         GemmCases.Create()
             .Concat(ElementwiseCases.Create())
             .Concat(TransformerCases.Create())
-            .Concat(ModelCases.Create());
+            .Concat(ModelCases.Create())
+            .Concat(RouterCases.Create());
 }

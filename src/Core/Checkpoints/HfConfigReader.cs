@@ -52,6 +52,7 @@ internal static class HfConfigReader
             MaxPositionEmbeddings = r.Int(o, "max_position_embeddings", mixtral ? 4096 * 32 : 2048),
             TieWordEmbeddings = r.Bool(o, "tie_word_embeddings", false),
         };
+        CheckRanges(r, c);
         CheckAttention(o, r, c);
         var (withSection, sectionMoe, routerNamed) = PluginMoeSection.Read(r.Object(o, PluginMoeSection.Key), c, r);
         c = withSection;
@@ -81,11 +82,58 @@ internal static class HfConfigReader
                 RouterOptionsFromForm = !routerNamed,
             },
         };
+        if (layout != CheckpointLayout.Llama && moe is not null) CheckMoe(r, layout, c, moe, form?.RouterJitterNoise ?? 0);
         return (layout, c with { Moe = layout == CheckpointLayout.Llama ? null : moe }, form, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
+    }
+
+    // Largest values read; beyond them sizes overflow or no machine holds the model. The checks run before any
+    // value is used, so a config with zeros, negatives or absurd sizes fails here, naming the key and the range.
+    private const int MaxWidth = 1 << 22, MaxLayers = 10_000, MaxExperts = 1 << 16, MaxVocab = 1 << 24, MaxPositions = 1 << 24;
+
+    private static void CheckRanges(ConfigJsonReader r, ModelConfig c)
+    {
+        r.InRange("vocab_size", c.VocabSize, 1, MaxVocab);
+        r.InRange("hidden_size", c.HiddenSize, 1, MaxWidth);
+        r.InRange("intermediate_size", c.IntermediateSize, 1, MaxWidth);
+        r.InRange("num_hidden_layers", c.NumHiddenLayers, 1, MaxLayers);
+        r.InRange("num_attention_heads", c.NumAttentionHeads, 1, c.HiddenSize, "at most hidden_size, which it must divide");
+        r.InRange("num_key_value_heads", c.NumKeyValueHeads, 1, c.NumAttentionHeads, "at most num_attention_heads, which it must divide");
+        r.InRange("max_position_embeddings", c.MaxPositionEmbeddings, 1, MaxPositions);
+        r.InRange("rms_norm_eps", c.RmsNormEps, 0, 1);
+        r.InRange("rope_theta", c.RopeTheta, 0);
+    }
+
+    /// <summary>The MoE values, under the keys this layout stores them in.</summary>
+    private static void CheckMoe(ConfigJsonReader r, CheckpointLayout layout, ModelConfig c, MoeConfig m, double jitter)
+    {
+        const string Section = PluginMoeSection.Key + ".moe.";
+        var (experts, topK, weight) = layout switch
+        {
+            CheckpointLayout.Mixtral => ("num_local_experts", "num_experts_per_tok", "router_aux_loss_coef"),
+            CheckpointLayout.DeepSeekMoe => ("n_routed_experts", "num_experts_per_tok", "aux_loss_alpha"),
+            _ => (Section + "num_experts", Section + "top_k", Section + "load_balance_weight"),
+        };
+        r.InRange(experts, m.NumExperts, 1, MaxExperts);
+        r.InRange(topK, m.TopK, 1, m.NumExperts, $"at most {experts}");
+        r.NotNegative(weight, m.LoadBalanceWeight);
+        r.NotNegative(Section + "router_z_loss_weight", m.RouterZLossWeight);
+        if (layout == CheckpointLayout.Mixtral) r.NotNegative("router_jitter_noise", jitter);
+        if (m.ExpertIntermediateSize is { } width)
+            r.InRange(layout == CheckpointLayout.DeepSeekMoe ? "moe_intermediate_size" : Section + "expert_intermediate_size", width, 1, MaxWidth);
+        if (m.SharedExpertIntermediateSize is { } shared)
+            r.InRange(layout == CheckpointLayout.DeepSeekMoe ? "n_shared_experts * moe_intermediate_size" : Section + "shared_expert_intermediate_size", shared, 0, MaxWidth);
+        foreach (var layer in m.MoeLayers ?? [])
+            r.InRange(Section + "moe_layers", layer, 0, c.NumHiddenLayers - 1, "layer indices of the model");
+        if (m.MoeLayers is { } layers && layers.Distinct().Count() != layers.Length)
+            throw r.Error(Section + "moe_layers", $"lists a layer twice ({string.Join(", ", layers)}); list each MoE layer once");
+        if (m.Domains.Count > 0 && m.Domains.Count != m.NumExperts)
+            throw r.Error(Section + "domains", $"names {m.Domains.Count} domains for {m.NumExperts} experts ({experts}); give one per expert or none");
     }
 
     private static void CheckAttention(JsonObject o, ConfigJsonReader r, ModelConfig c)
     {
+        if (c.HiddenSize % c.NumAttentionHeads == 0 && c.HeadDim % 2 != 0)
+            throw r.Error("num_attention_heads", $"({c.NumAttentionHeads}) gives a head width hidden_size / num_attention_heads = {c.HeadDim}; rotary embeddings need an even head width");
         if (c.HiddenSize % c.NumAttentionHeads != 0)
             throw r.Error("num_attention_heads", $"({c.NumAttentionHeads}) does not divide hidden_size ({c.HiddenSize})");
         if (c.NumAttentionHeads % c.NumKeyValueHeads != 0)

@@ -43,8 +43,11 @@ internal sealed record TensorSchema(IReadOnlyDictionary<string, long[]> Exact, I
                 exact[CanonicalNames.Router(i) + "weight"] = [moe.NumExperts, d];
             if (form?.RenormalizeTopK is null || layout == CheckpointLayout.PluginMoE)
                 open.Add(CanonicalNames.Router(i));
+            // A router that is not a Hugging Face gate may split tokens (multi-head routing: experts of width d/h), which only the built
+            // model knows: its experts are open here and checked by the model when it loads them.
             for (int j = 0; j < moe.NumExperts; j++)
-                Ffn(form, c, CanonicalNames.Expert(i, j), c.ExpertIntermediateSize, exact, open);
+                if (form?.RenormalizeTopK is not null) Ffn(form, c, CanonicalNames.Expert(i, j), c.ExpertIntermediateSize, exact, open);
+                else open.Add(CanonicalNames.Expert(i, j));
             if (moe.SharedExpertIntermediateSize is > 0 and var shared)
                 Ffn(form, c, CanonicalNames.SharedExpert(i), shared, exact, open);
         }

@@ -1,5 +1,6 @@
 // What the CLI runs against: its output streams, folders, environment, plugin discovery and clock. The
 // process gets the real ones; tests capture output and pass their own plugins.
+using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Console;
 using PluginMoE.Host.Plugins;
 using PluginMoE.Host.Stages;
@@ -26,10 +27,30 @@ public sealed record CliEnvironment
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>Discovers plugins in the given plugin directories.</summary>
-    public Func<IReadOnlyList<string>, PluginRegistry> LoadPlugins { get; init; } = PluginLoader.Load;
+    public Func<IReadOnlyList<string>, PluginRegistry> LoadPlugins { get; init; } = directories => PluginLoader.Load(directories);
 
     /// <summary>The plugins of the given directories, as stages see them.</summary>
     public IPluginProvider Plugins(IReadOnlyList<string> directories) => new RegistryPluginProvider(LoadPlugins(directories));
+
+    /// <summary>The plugins <paramref name="settings"/> ask for: their directories, with <c>Plugins:Prefer</c> applied.</summary>
+    public IPluginProvider Plugins(HostSettings settings) => new RegistryPluginProvider(Registry(settings));
+
+    /// <summary>The registry of <paramref name="settings"/>' plugin directories with <c>Plugins:Prefer</c> applied.</summary>
+    public PluginRegistry Registry(HostSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return LoadPlugins(PluginDirectories(settings)).WithPreferences(settings.Plugins.Prefer);
+    }
+
+    /// <summary>The plugins folder beside the host, then the configured ones (relative to the working directory).</summary>
+    public IReadOnlyList<string> PluginDirectories(HostSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return [Path.Combine(HostDirectory, "plugins"), .. settings.Plugins.Directories.Select(d => Path.GetFullPath(d, WorkingDirectory))];
+    }
+
+    /// <summary>True when the host runs from a Debug build (the CLI then prints <see cref="BuildInfo.DebugWarning"/>).</summary>
+    public bool DebugBuild { get; init; } = BuildInfo.IsDebug;
 
     /// <summary>True when output is a terminal (progress bars); false writes plain lines.</summary>
     public bool Interactive { get; init; }

@@ -1,5 +1,6 @@
-// `pluginmoe generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] [--seed S]`:
-// sampling with a KV cache, streamed to stdout (prompt first, then the continuation).
+// `pluginmoe generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] [--seed S]
+// [--Section:Key=value ...]`: sampling with a KV cache, streamed to stdout (prompt first, then the continuation,
+// then a newline). Settings overrides such as --Plugins:Directories:0=DIR choose where plugins are found.
 using System.CommandLine;
 using PluginMoE.Core.Inference;
 using PluginMoE.Core.Text;
@@ -20,7 +21,11 @@ public static class GenerateCommand
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature (0 = greedy)", DefaultValueFactory = _ => 0.8 };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass in (0, 1]", DefaultValueFactory = _ => 0.95 };
         var seed = new Option<long>("--seed") { Description = "Seed of the sampler (same seed, same text)", DefaultValueFactory = _ => 0 };
-        var command = new Command("generate", "Continue a prompt by sampling from a checkpoint") { checkpoint, prompt, maxTokens, temperature, topP, seed };
+        var command = new Command("generate", "Continue a prompt by sampling from a checkpoint (settings overrides such as --Plugins:Directories:0=DIR apply)")
+        {
+            checkpoint, prompt, maxTokens, temperature, topP, seed,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, ct) => Task.FromResult(CommandAction.Execute(env, parse.GetValue(verbose), () =>
         {
             var options = new GenerationOptions
@@ -32,16 +37,27 @@ public static class GenerateCommand
             };
             try { options.Validate(); }
             catch (ArgumentOutOfRangeException e) { throw new ConfigurationException(e.Message.Split(" (Parameter")[0], e); }
-            var model = CheckpointInput.Load(env, parse.GetValue(checkpoint)!);
+            var model = CheckpointInput.Load(env, parse.GetValue(checkpoint)!, parse.UnmatchedTokens);
             string text = parse.GetValue(prompt)!;
             env.Out.Write(text);
+            bool written = text.Length > 0;
             try
             {
                 foreach (var token in TextGenerator.Stream(model, ByteTokenizer.Instance, text, options, ct))
+                {
                     env.Out.Write(token.Text);
+                    written |= token.Text.Length > 0;
+                }
             }
-            catch (ArgumentException e) when (e is not ArgumentOutOfRangeException) { throw new ConfigurationException($"--prompt: {e.Message}", e); }
-            env.Out.WriteLine();
+            catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+            {
+                throw new ConfigurationException($"--prompt: {e.Message.Split(" (Parameter")[0]}", e);
+            }
+            finally
+            {
+                // The text ends its line also when generation stops early (an error, Ctrl+C), so the shell prompt starts on a new one.
+                if (written) env.Out.WriteLine();
+            }
             return ExitCodes.Success;
         })));
         return command;

@@ -1,6 +1,9 @@
 // The pluginmoe command line (System.CommandLine): run, score, generate, export, plugins list and serve, with a shared
-// --verbose flag; parse errors exit with code 2. Tests invoke it in process with captured output.
+// --verbose flag; parse errors exit with code 2, no arguments at all print the help. Each command's help ends with
+// examples (CliExamples). A Debug build warns once on stderr. Tests invoke it in process with captured output.
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using PluginMoE.Host.Stages;
 
 namespace PluginMoE.Host.Cli;
@@ -30,6 +33,9 @@ public sealed class PluginMoeCli
             PluginsCommand.Create(env, verbose),
             Serve.ServeCommand.Create(env, verbose),
         };
+        foreach (var help in Root.Options.OfType<HelpOption>())
+            if (help.Action is SynchronousCommandLineAction action)
+                help.Action = new HelpWithExamples(action);
     }
 
     /// <summary>The root command.</summary>
@@ -39,12 +45,35 @@ public sealed class PluginMoeCli
     public async Task<int> InvokeAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var parse = Root.Parse(args);
-        if (parse.Errors.Count > 0)
+        if (_env.DebugBuild) _env.Error.WriteLine(BuildInfo.DebugWarning);
+        // `pluginmoe` alone asks what the tool does: the answer is the help.
+        var parse = Root.Parse(args.Count == 0 ? ["--help"] : args);
+        // Help is shown even when the command line lacks required options (`pluginmoe score --help`).
+        if (parse.Errors.Count > 0 && parse.Action is not HelpWithExamples)
         {
             _env.Error.WriteLine($"pluginmoe: usage error: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see pluginmoe --help)");
             return ExitCodes.UsageError;
         }
         return await parse.InvokeAsync(new InvocationConfiguration { Output = _env.Out, Error = _env.Error }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The standard help, then the command's examples (<see cref="CliExamples"/>).</summary>
+    private sealed class HelpWithExamples(SynchronousCommandLineAction help) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            int code = help.Invoke(parseResult);
+            var path = new List<string>();
+            for (var c = parseResult.CommandResult; c is not null && c.Command is not RootCommand; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+                path.Insert(0, c.Command.Name);
+            if (CliExamples.ByCommand.TryGetValue(string.Join(' ', path), out var examples))
+            {
+                var output = parseResult.InvocationConfiguration.Output;
+                output.WriteLine(CliExamples.Heading);
+                foreach (var example in examples) output.WriteLine($"  {example}");
+                output.WriteLine();
+            }
+            return code;
+        }
     }
 }

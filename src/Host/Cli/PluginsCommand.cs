@@ -1,5 +1,6 @@
-// `pluginmoe plugins list`: every discovered plugin (kind, name, version, contract, description, folder) and
-// every load failure with its reason. Plugin directories come from the settings (--profile and overrides apply).
+// `pluginmoe plugins list`: every plugin kind, each with its plugins (built-in, first-party and discovered: name,
+// vendor, version, contract, description, folder; "(none installed)" for an empty kind), then every load failure
+// with its reason. Plugin directories and Plugins:Prefer come from the settings (--profile and overrides apply).
 using System.CommandLine;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Plugins;
@@ -26,24 +27,34 @@ public static class PluginsCommand
                 Environment = env.Environment,
                 Overrides = parse.UnmatchedTokens,
             }));
-            Write(env.Out, env.LoadPlugins(RunCommand.PluginDirectories(env, settings)));
+            Write(env.Out, env.Registry(settings));
             return ExitCodes.Success;
         })));
         return new Command("plugins", "Inspect plugins") { list };
     }
 
-    /// <summary>Writes the registry as an aligned table followed by the failures.</summary>
+    /// <summary>Writes the registry as an aligned table (every kind, in order) followed by the failures.</summary>
     public static void Write(TextWriter output, PluginRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(registry);
         output.WriteLine($"plugin directories: {string.Join(", ", registry.Directories)}");
-        var rows = new List<string[]> { new[] { "KIND", "NAME", "VERSION", "CONTRACT", "DESCRIPTION", "FOLDER" } };
-        rows.AddRange(registry.Plugins.Select(p => new[] { PluginKinds.Display(p.Kind), p.Name, p.Version, p.ContractVersion, p.Description, p.SourceFolder }));
-        var widths = Enumerable.Range(0, 6).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        var rows = new List<string[]> { new[] { "KIND", "NAME", "VENDOR", "VERSION", "CONTRACT", "DESCRIPTION", "FOLDER" } };
+        var usable = registry.Plugins.ToHashSet();
+        foreach (var kind in PluginKinds.All)
+        {
+            var plugins = registry.AllPlugins.Where(p => p.Kind == kind).ToList();
+            if (plugins.Count == 0) rows.Add([PluginKinds.Display(kind), "(none installed)", "", "", "", "", ""]);
+            // A copy that does not own its plain name is listed by the name that selects it (vendor/name).
+            rows.AddRange(plugins.Select(p => new[]
+            {
+                PluginKinds.Display(p.Kind), usable.Contains(p) ? p.Name : p.QualifiedName, p.Vendor, p.Version, p.ContractVersion, p.Description, p.SourceFolder,
+            }));
+        }
+        int columns = rows[0].Length;
+        var widths = Enumerable.Range(0, columns).Select(i => rows.Max(r => r[i].Length)).ToArray();
         foreach (var row in rows)
             output.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
-        if (registry.Plugins.Count == 0) output.WriteLine("(no plugins found)");
         output.WriteLine(registry.Failures.Count == 0 ? "no load failures" : $"{registry.Failures.Count} load failure(s):");
         foreach (var failure in registry.Failures) output.WriteLine($"  {failure.Message}");
     }

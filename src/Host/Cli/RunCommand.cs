@@ -71,6 +71,7 @@ public static class RunCommand
         // Every problem at once: settings, stage names, plugins and their options, command-line choices.
         var errors = new List<string>();
         var settings = HostSettings.Load(layered, errors);
+        foreach (var notice in settings.Training.Notices()) env.Error.WriteLine($"pluginmoe: notice: {notice}");
         if (arguments.Stages is { Length: > 0 }) settings.Run.Stages = SplitList(arguments.Stages);
         if (arguments.RunDirectory is { Length: > 0 }) settings.Run.RunDirectory = arguments.RunDirectory;
         var selected = runner.Resolve(settings.Run.Stages, errors, arguments.Stages is { Length: > 0 } ? "--stages" : "Run:Stages");
@@ -78,7 +79,7 @@ public static class RunCommand
         foreach (var name in restart.Where(r => !selected.Any(s => s.Name == r)))
             errors.Add($"--restart: stage '{name}' is not among the stages this run runs ({string.Join(", ", selected.Select(s => s.Name))})");
         var resumeFrom = ResumeFrom(arguments.ResumeFrom, selected, restart, errors);
-        var plugins = env.Plugins(PluginDirectories(env, settings));
+        var plugins = env.Plugins(settings);
         var bound = new Dictionary<string, object?>();
         foreach (var stage in selected)
             foreach (var (key, value) in stage.Validate(settings, plugins, errors)) bound[key] = value;
@@ -133,8 +134,7 @@ public static class RunCommand
     public static IReadOnlyList<string> PluginDirectories(CliEnvironment env, HostSettings settings)
     {
         ArgumentNullException.ThrowIfNull(env);
-        ArgumentNullException.ThrowIfNull(settings);
-        return [Path.Combine(env.HostDirectory, "plugins"), .. settings.Plugins.Directories.Select(d => Path.GetFullPath(d, env.WorkingDirectory))];
+        return env.PluginDirectories(settings);
     }
 
     /// <summary>

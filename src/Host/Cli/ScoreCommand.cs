@@ -1,5 +1,7 @@
-// `pluginmoe score --checkpoint DIR --text FILE [--context N] [--json]`: mean next-token NLL and perplexity of a
-// text under a checkpoint (byte tokenizer: the UTF-8 bytes are the ids; consecutive windows of --context tokens).
+// `pluginmoe score --checkpoint DIR --text FILE [--context N] [--json] [--Section:Key=value ...]`: mean next-token
+// NLL and perplexity of a file under a checkpoint. The byte tokenizer's ids are the file's bytes, read as they are
+// (any file can be scored; nothing is decoded, so no replacement characters are invented); consecutive windows of
+// --context tokens. Settings overrides such as --Plugins:Directories:0=DIR choose where plugins are found.
 using System.CommandLine;
 using System.Globalization;
 using PluginMoE.Core.Inference;
@@ -16,21 +18,23 @@ public static class ScoreCommand
     {
         ArgumentNullException.ThrowIfNull(env);
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder (config.json + model.safetensors; Llama, Mixtral, DeepSeek-MoE or PluginMoE layout)", Required = true };
-        var text = new Option<string>("--text") { Description = "UTF-8 text file to score", Required = true };
+        var text = new Option<string>("--text") { Description = "File to score (its bytes are the byte tokenizer's ids; any file works)", Required = true };
         var context = new Option<int?>("--context") { Description = "Window length in tokens (default: the checkpoint's max positions)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON line: {\"tokens\": N, \"mean_nll\": x, \"perplexity\": y}" };
-        var command = new Command("score", "Mean negative log-likelihood and perplexity of a text under a checkpoint") { checkpoint, text, context, json };
+        var command = new Command("score", "Mean negative log-likelihood and perplexity of a file under a checkpoint (settings overrides such as --Plugins:Directories:0=DIR apply)")
+        {
+            checkpoint, text, context, json,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, ct) => Task.FromResult(CommandAction.Execute(env, parse.GetValue(verbose), () =>
-            Run(env, parse.GetValue(checkpoint)!, parse.GetValue(text)!, parse.GetValue(context), parse.GetValue(json), ct))));
+            Run(env, parse.GetValue(checkpoint)!, parse.GetValue(text)!, parse.GetValue(context), parse.GetValue(json), parse.UnmatchedTokens, ct))));
         return command;
     }
 
-    private static int Run(CliEnvironment env, string checkpoint, string textFile, int? context, bool json, CancellationToken ct)
+    private static int Run(CliEnvironment env, string checkpoint, string textFile, int? context, bool json, IReadOnlyList<string> overrides, CancellationToken ct)
     {
-        string path = Path.GetFullPath(textFile, env.WorkingDirectory);
-        if (!File.Exists(path)) throw new ConfigurationException($"--text: file '{path}' does not exist");
-        var model = CheckpointInput.Load(env, checkpoint);
-        var tokens = ByteTokenizer.Instance.Encode(File.ReadAllText(path));
+        var tokens = ReadTokens(Path.GetFullPath(textFile, env.WorkingDirectory));
+        var model = CheckpointInput.Load(env, checkpoint, overrides);
         ScoreResult result;
         try { result = Scorer.Score(model, tokens, context, cancellationToken: ct); }
         catch (ArgumentException e) { throw new ConfigurationException(e.Message, e); }
@@ -39,5 +43,27 @@ public static class ScoreCommand
             ? string.Create(c, $"{{\"tokens\": {result.Tokens}, \"mean_nll\": {result.MeanNll:R}, \"perplexity\": {result.Perplexity:R}}}")
             : string.Create(c, $"tokens {result.Tokens}  mean NLL {result.MeanNll:F4} nats/token  perplexity {result.Perplexity:F3}"));
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The byte tokenizer's ids of the file at <paramref name="path"/>: its bytes, exactly (for UTF-8 text these are the
+    /// ids <see cref="ByteTokenizer.Encode"/> gives its text, byte-order mark included; other files score as the bytes they are).
+    /// </summary>
+    /// <exception cref="ConfigurationException">The path is missing, a folder, or unreadable.</exception>
+    public static int[] ReadTokens(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new ConfigurationException($"--text: '{path}' is a folder; pass a file to score (for example one of the files in it)");
+        if (!File.Exists(path)) throw new ConfigurationException($"--text: file '{path}' does not exist");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"--text: cannot read '{path}': {e.Message}", e);
+        }
+        var ids = new int[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++) ids[i] = bytes[i];
+        return ids;
     }
 }

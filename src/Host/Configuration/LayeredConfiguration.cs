@@ -1,5 +1,5 @@
-// The configuration layers, lowest first: appsettings.json beside the host, the profile, PLUGINMOE__*
-// environment variables, then command-line overrides (--Section:Key=value).
+// The configuration layers, lowest first: appsettings.json beside the host, the profile (merged over the profiles
+// it extends), PLUGINMOE__* environment variables, then command-line overrides (--Section:Key=value).
 using Microsoft.Extensions.Configuration;
 
 namespace PluginMoE.Host.Configuration;
@@ -13,6 +13,9 @@ public sealed record LayeredConfiguration(IConfigurationRoot Root, string? Profi
 {
     /// <summary>Prefix of the environment variables that override settings (<c>PLUGINMOE__Model__Layers=4</c>).</summary>
     public const string EnvironmentPrefix = "PLUGINMOE__";
+
+    /// <summary>The profile's file and the files of the profiles it extends, base first (empty without a profile).</summary>
+    public IReadOnlyList<string> ProfileFiles { get; init; } = [];
 
     /// <summary>Environment variable that chooses a profile when <c>--profile</c> is not given.</summary>
     public const string ProfileVariable = "PLUGINMOE_PROFILE";
@@ -32,10 +35,13 @@ public sealed record LayeredConfiguration(IConfigurationRoot Root, string? Profi
 
         string? profile = request.Profile ?? request.Environment.GetValueOrDefault(ProfileVariable);
         string? profilePath = string.IsNullOrWhiteSpace(profile) ? null : ProfileLocator.Locate(profile, request);
+        IReadOnlyList<string> profileFiles = [];
         if (profilePath is not null)
         {
-            JsonFileCheck.EnsureValid(profilePath, "profile");
-            builder.AddJsonFile(profilePath, optional: false, reloadOnChange: false);
+            // The profile with the profiles it extends ("Extends": "quickstart"), merged into one layer.
+            var (settings, files) = ProfileInheritance.Load(profilePath, request);
+            profileFiles = files;
+            builder.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(settings.ToJsonString())));
         }
 
         builder.AddInMemoryCollection(request.Environment
@@ -45,7 +51,10 @@ public sealed record LayeredConfiguration(IConfigurationRoot Root, string? Profi
 
         return new LayeredConfiguration(builder.Build(),
             profilePath is null ? null : Path.GetFileNameWithoutExtension(profilePath), profilePath,
-            profilePath is null ? request.WorkingDirectory : Path.GetDirectoryName(profilePath)!);
+            profilePath is null ? request.WorkingDirectory : Path.GetDirectoryName(profilePath)!)
+        {
+            ProfileFiles = profileFiles,
+        };
     }
 
     /// <summary>Parses <c>--Section:Key=value</c> and <c>--Section:Key value</c> overrides.</summary>

@@ -1,4 +1,4 @@
-// The Plugins section: where plugin folders are looked for.
+// The Plugins section: where plugin folders are looked for, and which copy of a name exported twice is used.
 namespace PluginMoE.Host.Configuration;
 
 /// <summary>Plugin discovery settings.</summary>
@@ -12,4 +12,11 @@ public sealed class PluginsOptions : ISectionOptions
     /// the host binary; relative paths are resolved against the working directory.
     /// </summary>
     public string[] Directories { get; set; } = [];
+
+    /// <summary>
+    /// For a plugin name that several plugins export: the vendor (as <c>pluginmoe plugins list</c> shows it) or the
+    /// plugin folder (path or folder name) whose copy is used, e.g. <c>--Plugins:Prefer:linear=acme</c>. A name can
+    /// also be qualified where it is selected (<c>Model:Moe:Router=acme/linear</c>).
+    /// </summary>
+    public Dictionary<string, string> Prefer { get; set; } = [];
 }

@@ -1,12 +1,14 @@
 // The Training section: hyperparameters of the train stage (mapped onto Core's TrainerOptions) and how
-// often the stage evaluates and writes resumable checkpoints.
+// often the stage evaluates and writes resumable checkpoints. Warmup is a fraction of Steps by default, so
+// that shortening a run (--Training:Steps=50) never makes its warmup invalid; an explicit WarmupSteps longer
+// than the run is clamped to Steps with a notice.
 using System.ComponentModel.DataAnnotations;
 using PluginMoE.Core.Training;
 
 namespace PluginMoE.Host.Configuration;
 
 /// <summary>Settings of the <c>train</c> stage.</summary>
-public sealed class TrainingOptions : ISectionOptions, IValidatableObject
+public sealed class TrainingOptions : ISectionOptions
 {
     /// <inheritdoc/>
     public static string SectionName => "Training";
@@ -35,9 +37,13 @@ public sealed class TrainingOptions : ISectionOptions, IValidatableObject
     [Range(0.0, 1.0)]
     public double MinLearningRateRatio { get; set; } = 0.1;
 
-    /// <summary>Linear warmup steps (at most Steps).</summary>
+    /// <summary>Linear warmup steps; null (the default) warms up for <see cref="WarmupFraction"/> of Steps. More than Steps is clamped to Steps with a notice.</summary>
     [Range(0, 100_000_000)]
-    public long WarmupSteps { get; set; } = 100;
+    public long? WarmupSteps { get; set; }
+
+    /// <summary>Linear warmup as a fraction of Steps (rounded to whole steps), used when <see cref="WarmupSteps"/> is not set.</summary>
+    [Range(0.0, 1.0)]
+    public double WarmupFraction { get; set; } = 0.1;
 
     /// <summary>AdamW weight decay of matrices.</summary>
     [Range(0.0, 10.0)]
@@ -75,7 +81,7 @@ public sealed class TrainingOptions : ISectionOptions, IValidatableObject
         GradientAccumulationSteps = GradientAccumulationSteps,
         LearningRate = LearningRate,
         MinLearningRateRatio = MinLearningRateRatio,
-        WarmupSteps = WarmupSteps,
+        WarmupSteps = EffectiveWarmupSteps(),
         WeightDecay = WeightDecay,
         GradientClipNorm = GradientClipNorm,
         Seed = seed,
@@ -83,10 +89,14 @@ public sealed class TrainingOptions : ISectionOptions, IValidatableObject
         EvalBatchSize = EvalBatchSize,
     };
 
-    /// <inheritdoc/>
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (WarmupSteps > Steps)
-            yield return new ValidationResult($"must be at most Steps ({Steps})", [nameof(WarmupSteps)]);
-    }
+    /// <summary>The warmup the trainer uses: WarmupSteps clamped to Steps, else round(WarmupFraction * Steps).</summary>
+    public long EffectiveWarmupSteps() => WarmupSteps is { } w
+        ? Math.Min(w, Steps)
+        : (long)Math.Round(WarmupFraction * Steps, MidpointRounding.AwayFromZero);
+
+    /// <summary>Settings that were adjusted rather than refused, worded for the console (one line each).</summary>
+    public IReadOnlyList<string> Notices() => WarmupSteps is { } w && w > Steps
+        ? [$"Training:WarmupSteps ({w}) is longer than Training:Steps ({Steps}); warming up over all {Steps} steps instead (set Training:WarmupFraction, e.g. 0.1, to warm up over a share of any run length)"]
+        : [];
+
 }

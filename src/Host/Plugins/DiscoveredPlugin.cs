@@ -18,4 +18,16 @@ public sealed record DiscoveredPlugin(
 
     /// <summary>Full name of the exported class.</summary>
     public string TypeName { get; init; } = "";
+
+    /// <summary>
+    /// Who provides it: <c>pluginmoe</c> for the first-party and built-in plugins, else the plugin assembly's company
+    /// (the assembly name unless the project sets <c>Company</c>). <c>vendor/name</c> selects this copy of a name.
+    /// </summary>
+    public string Vendor { get; init; } = "";
+
+    /// <summary>True for plugins shipped with the host (its own plugins folder, or built into Core).</summary>
+    public bool FirstParty { get; init; }
+
+    /// <summary><c>vendor/name</c>: selects this plugin even when another one exports the same name.</summary>
+    public string QualifiedName => $"{Vendor}/{Name}";
 }

@@ -19,19 +19,39 @@ internal sealed record LoadedExport(DiscoveredPlugin Plugin, object Instance);
 /// <summary>Loads the plugins of one folder in isolation from the other folders.</summary>
 internal sealed class PluginFolderLoader
 {
+    /// <summary>What <see cref="DiscoveredPlugin.SourceFolder"/> says for plugins built into the host.</summary>
+    public const string BuiltInFolder = "(built in)";
+
+    /// <summary>The vendor of first-party and built-in plugins.</summary>
+    public const string FirstPartyVendor = "pluginmoe";
+
     private readonly string _folder;
+    private readonly bool _firstParty;
     private readonly List<LoadedExport> _exports = [];
     private readonly List<PluginLoadFailure> _failures = [];
     // Where each (kind, name) is declared, to name the file of an export that fails before it exists.
     private readonly Dictionary<(string Kind, string Name), (Type Type, string File)> _declared = [];
 
-    private PluginFolderLoader(string folder) => _folder = folder;
+    private PluginFolderLoader(string folder, bool firstParty)
+    {
+        _folder = folder;
+        _firstParty = firstParty;
+    }
 
     /// <summary>Loads the DLLs <paramref name="files"/> of <paramref name="folder"/> (one load context for all of them).</summary>
-    public static (IReadOnlyList<LoadedExport> Exports, IReadOnlyList<PluginLoadFailure> Failures) Load(string folder, IReadOnlyList<string> files)
+    public static (IReadOnlyList<LoadedExport> Exports, IReadOnlyList<PluginLoadFailure> Failures) Load(string folder, IReadOnlyList<string> files, bool firstParty = false)
     {
-        var loader = new PluginFolderLoader(folder);
+        var loader = new PluginFolderLoader(folder, firstParty);
         loader.Run(files);
+        return (loader._exports, loader._failures);
+    }
+
+    /// <summary>The plugins exported by <paramref name="assembly"/>, an assembly of the host itself (such as Core's byte tokenizer).</summary>
+    public static (IReadOnlyList<LoadedExport> Exports, IReadOnlyList<PluginLoadFailure> Failures) LoadBuiltIn(Assembly assembly)
+    {
+        var loader = new PluginFolderLoader(BuiltInFolder, firstParty: true);
+        loader.Declare(assembly, Path.GetFileName(assembly.Location));
+        loader.Compose([assembly]);
         return (loader._exports, loader._failures);
     }
 
@@ -168,6 +188,9 @@ internal sealed class PluginFolderLoader
                 Version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
                     ?? assembly.GetName().Version?.ToString() ?? "",
                 TypeName = instance.GetType().FullName ?? instance.GetType().Name,
+                FirstParty = _firstParty,
+                Vendor = _firstParty ? FirstPartyVendor : assembly.GetCustomAttribute<AssemblyCompanyAttribute>()?.Company is { Length: > 0 } company
+                    ? company : assembly.GetName().Name ?? Path.GetFileNameWithoutExtension(assembly.Location),
             };
             _exports.Add(new LoadedExport(plugin, instance));
         }

@@ -1,5 +1,6 @@
-// `pluginmoe serve --checkpoint DIR [--urls URL] [--max-concurrent N] [--max-queue N] [--max-tokens N]`: the HTTP API
-// and routing explorer for one checkpoint, until Ctrl+C (or the command's cancellation).
+// `pluginmoe serve --checkpoint DIR [--urls URL] [--max-concurrent N] [--max-queue N] [--max-tokens N] [--check]`: the
+// HTTP API and routing explorer for one checkpoint, until Ctrl+C (or the command's cancellation); --check stops after
+// answering one /healthz.
 using System.CommandLine;
 using PluginMoE.Host.Cli;
 using PluginMoE.Host.Configuration;
@@ -24,9 +25,10 @@ public static class ServeCommand
         var queue = new Option<int>("--max-queue") { Description = "Model requests waiting for a slot (more get 429)", DefaultValueFactory = _ => defaults.MaxQueue };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Largest max_tokens of a completion", DefaultValueFactory = _ => defaults.MaxTokens };
         var maxChars = new Option<int>("--max-text-chars") { Description = "Longest prompt or text in characters", DefaultValueFactory = _ => defaults.MaxTextChars };
+        var check = new Option<bool>("--check") { Description = "Start, answer one GET /healthz from this process, and stop (checks a checkpoint and address)" };
         var command = new Command("serve", "Serve a checkpoint over HTTP: OpenAI-style completions, score, routing, and the routing explorer page")
         {
-            checkpoint, urls, concurrent, queue, maxTokens, maxChars,
+            checkpoint, urls, concurrent, queue, maxTokens, maxChars, check,
         };
         command.SetAction((parse, ct) => Task.FromResult(CommandAction.Execute(env, parse.GetValue(verbose), () =>
         {
@@ -52,12 +54,12 @@ public static class ServeCommand
                 Environment = env.Environment,
             }));
             using var telemetry = TelemetrySession.Start(null, settings.Telemetry);
-            return Serve(env, model, list, limits, ct).GetAwaiter().GetResult();
+            return Serve(env, model, list, limits, parse.GetValue(check), ct).GetAwaiter().GetResult();
         })));
         return command;
     }
 
-    private static async Task<int> Serve(CliEnvironment env, ServedModel model, string[] urls, ServeLimits limits, CancellationToken ct)
+    private static async Task<int> Serve(CliEnvironment env, ServedModel model, string[] urls, ServeLimits limits, bool check, CancellationToken ct)
     {
         await using var app = ServeApp.Create(model, urls, limits, env.Error);
         try
@@ -69,6 +71,14 @@ public static class ServeCommand
             throw new ConfigurationException($"--urls: cannot listen on {string.Join(", ", urls)}: {e.Message}", e);
         }
         env.Out.WriteLine($"pluginmoe serve: {model.Name} on {string.Join(", ", app.Addresses)} (routing explorer at /, API under /v1; Ctrl+C stops)");
+        if (check)
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(app.Addresses[0]), Timeout = TimeSpan.FromSeconds(30) };
+            using var response = await client.GetAsync(new Uri("/healthz", UriKind.Relative), ct).ConfigureAwait(false);
+            env.Out.WriteLine($"pluginmoe serve: GET /healthz -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)}");
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return response.IsSuccessStatusCode ? ExitCodes.Success : ExitCodes.RunFailure;
+        }
         try { await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false); }
         catch (OperationCanceledException) { }
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);

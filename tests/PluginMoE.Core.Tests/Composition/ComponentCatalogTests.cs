@@ -48,7 +48,7 @@ public class ComponentCatalogTests
         var e = Assert.Throws<ArgumentException>(() =>
             _catalog.BindOptions(new LinearRouterFactory(), new JsonObject { ["Normalise"] = "x" }, "Moe:RouterOptions"));
         Assert.StartsWith("Moe:RouterOptions:Normalise: unknown option of router plugin 'linear'; known options:", e.Message);
-        Assert.Contains("known options: Normalize, JitterNoise, InitStd, ExtendMode, ExpandInit; did you mean 'Normalize'?", e.Message);
+        Assert.Contains("known options: Variant, Normalize, JitterNoise, InitStd, ExtendMode, ExpandInit, GumbelAnnealRate, GumbelMinTemperature; did you mean 'Normalize'?", e.Message);
     }
 
     [Fact]

@@ -18,9 +18,9 @@ public sealed class PluginsCommandTests : IDisposable
         var lines = output.Split('\n', StringSplitOptions.TrimEntries);
         Assert.StartsWith("KIND", lines[1]);
         var linear = Assert.Single(lines, l => l.StartsWith("router", StringComparison.Ordinal) && l.Contains(" linear "));
-        Assert.Contains("BTX/Mixtral learned linear top-k router", linear);
+        Assert.Contains("BTX/Mixtral/Switch learned linear router", linear);
         Assert.EndsWith(Path.Combine("plugins", "PluginMoE.Plugins.Routers"), linear);
-        foreach (var name in new[] { "swiglu", "gelu", "text-folder", "jsonl" })
+        foreach (var name in new[] { "nexus", "xmoe", "multi-head", "swiglu", "gelu", "text-folder", "jsonl" })
             Assert.Contains(lines, l => l.Contains($" {name} "));
         Assert.Contains("no load failures", output);
     }

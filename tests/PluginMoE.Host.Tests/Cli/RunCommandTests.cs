@@ -108,7 +108,7 @@ public sealed class RunCommandTests : IDisposable
         var (code, output, error) = _cli.Run("run", "--profile", "tiny", "--run-dir", "run1", "--Model:Moe:Router=linaer");
         Assert.Equal(2, code);
         Assert.Equal("", output);
-        Assert.Contains("Model:Moe:Router: unknown router plugin 'linaer' (available: linear); did you mean 'linear'?", error);
+        Assert.Contains("Model:Moe:Router: unknown router plugin 'linaer' (available: linear, multi-head, nexus, xmoe); did you mean 'linear'?", error);
         Assert.DoesNotContain("   at ", error);
         Assert.False(Directory.Exists(RunDir));
     }

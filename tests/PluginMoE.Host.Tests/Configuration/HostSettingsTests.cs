@@ -40,7 +40,6 @@ public sealed class HostSettingsTests : IDisposable
     {
         Assert.Contains("Model:HiddenSize: value 66 is not allowed: must be a multiple of Heads (4)", Error("--Model:HiddenSize=66"));
         Assert.Contains("Model:Moe:TopK: value 3 is not allowed: must be at most Moe:Experts (2)", Error("--Model:Moe:Experts=2", "--Model:Moe:TopK=3"));
-        Assert.Contains("Training:WarmupSteps: value 20 is not allowed: must be at most Steps (10)", Error("--Training:Steps=10", "--Training:WarmupSteps=20"));
         Assert.Contains("Training:SequenceLength: value 512 is not allowed: it must be at most Model:MaxPositions (256)", Error("--Training:SequenceLength=512"));
     }
 

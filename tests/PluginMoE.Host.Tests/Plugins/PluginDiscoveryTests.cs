@@ -23,12 +23,12 @@ public class PluginDiscoveryTests
         var registry = Default.Value;
 
         Assert.Empty(registry.Failures);
-        Assert.Equal(["linear"], registry.Names(PluginKind.Router));
+        Assert.Equal(["linear", "multi-head", "nexus", "xmoe"], registry.Names(PluginKind.Router));
         Assert.Equal(["gelu", "null", "swiglu"], registry.Names(PluginKind.Expert));
         Assert.Equal(["jsonl", "text-folder"], registry.Names(PluginKind.DatasetLoader));
         var linear = registry.Plugins.Single(p => p.Name == "linear");
         Assert.Equal(PluginKind.Router, linear.Kind);
-        Assert.Equal("BTX/Mixtral learned linear top-k router", linear.Description);
+        Assert.Equal("BTX/Mixtral/Switch learned linear router: top-k, switch, soft, sample-top1 (arXiv 2403.07816)", linear.Description);
         Assert.Equal(PluginContract.Version, linear.ContractVersion);
         Assert.Equal(PluginDirectory.FirstParty("Routers"), linear.SourceFolder);
         Assert.Equal(Path.Combine(linear.SourceFolder, "PluginMoE.Plugins.Routers.dll"), linear.AssemblyPath);
@@ -55,7 +55,7 @@ public class PluginDiscoveryTests
     {
         var e = Assert.Throws<PluginNotFoundException>(() => Default.Value.Get<IRouterFactory>(PluginKind.Router, "linaer"));
 
-        Assert.StartsWith("unknown router plugin 'linaer' (available: linear); did you mean 'linear'?", e.Message);
+        Assert.StartsWith("unknown router plugin 'linaer' (available: linear, multi-head, nexus, xmoe); did you mean 'linear'?", e.Message);
         Assert.Contains($"Plugin directories searched: {PluginLoader.DefaultDirectory}", e.Message);
         Assert.IsAssignableFrom<KeyNotFoundException>(e);
     }
@@ -63,9 +63,9 @@ public class PluginDiscoveryTests
     [Fact]
     public void Get_KindWithoutPlugins_SaysNoneAreInstalled()
     {
-        var e = Assert.Throws<PluginNotFoundException>(() => Default.Value.Get<ITokenizerFactory>(PluginKind.Tokenizer, "bpe"));
+        var e = Assert.Throws<PluginNotFoundException>(() => Default.Value.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, "tfidf"));
 
-        Assert.StartsWith("unknown tokenizer plugin 'bpe' (none are installed)", e.Message);
+        Assert.StartsWith("unknown domain embedder plugin 'tfidf' (none are installed)", e.Message);
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public class PluginDiscoveryTests
 
         Assert.Equal([1L, 6L, 32L], output.Logits.shape);
         Assert.True(double.IsFinite(output.AuxLoss.ToDouble()));
-        var e = Assert.Throws<PluginNotFoundException>(() => catalog.Router("nexus"));
-        Assert.StartsWith("unknown router plugin 'nexus' (available: linear)", e.Message);
+        var e = Assert.Throws<PluginNotFoundException>(() => catalog.Router("hash"));
+        Assert.StartsWith("unknown router plugin 'hash' (available: linear, multi-head, nexus, xmoe)", e.Message);
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public class PluginDiscoveryTests
 
         var registry = PluginLoader.Load([a.Path, b.Path]);
 
-        Assert.Equal(["linear", "gelu", "null", "swiglu"], registry.Plugins.Select(p => p.Name));
+        Assert.Equal(["linear", "multi-head", "nexus", "xmoe", "gelu", "null", "swiglu", "byte"], registry.Plugins.Select(p => p.Name)); // byte: built into Core
         Assert.Equal([a.Path, b.Path], registry.Directories);
     }
 

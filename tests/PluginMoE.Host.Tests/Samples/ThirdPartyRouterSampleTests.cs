@@ -9,6 +9,7 @@ using PluginMoE.Core.Evaluation;
 using PluginMoE.Core.Model;
 using PluginMoE.Core.Training;
 using PluginMoE.Host.Plugins;
+using PluginMoE.Host.Tests.Cli;
 using PluginMoE.Host.Tests.Support;
 using PluginMoE.Tensors;
 
@@ -61,7 +62,7 @@ public class ThirdPartyRouterSampleTests
             Assert.Equal("2.0", lsh.ContractVersion);
             Assert.Equal("1.0.0", lsh.Version);
             Assert.Equal(plugins, lsh.SourceFolder);
-            Assert.Equal(["linear", "lsh"], registry.Names(PluginKind.Router));
+            Assert.Equal(["linear", "lsh", "multi-head", "nexus", "xmoe"], registry.Names(PluginKind.Router));
 
             // 4. The CLI lists it, and `run` trains a profile that selects it as the router.
             using var cli = new CliHarness();
@@ -76,6 +77,22 @@ public class ThirdPartyRouterSampleTests
             Assert.True(runCode == 0, runErr);
             Assert.True(File.Exists(Path.Combine(runDir, "train", "eval.json")));
             Assert.Contains("\"lsh\"", File.ReadAllText(Path.Combine(runDir, "train", "model", "config.json")));
+
+            // 4b. README step 6 as written: the sample's profile (the one the README shows) extends the quickstart and
+            //     selects the plugin from my-plugins/lsh; a short run trains with it.
+            var readme = File.ReadAllText(Path.Combine(repo, "README.md"));
+            var profile = Path.Combine(repo, "samples", "ThirdPartyRouter", "profiles", "lsh.json");
+            Assert.Contains(File.ReadAllText(profile).Trim().Replace("\n", "\n   ", StringComparison.Ordinal), readme);
+            var step6 = Assert.Single(ShellCommands.Blocks(readme), b => b.Marker?.Contains(ReadmeCommandTests.SampleMarker, StringComparison.Ordinal) == true);
+            using (var docs = new DocsCli())
+            {
+                docs.Copy(dll, Path.Combine("my-plugins", "lsh", "ThirdPartyRouter.dll"));
+                docs.Copy(profile, Path.Combine("samples", "ThirdPartyRouter", "profiles", "lsh.json"));
+                foreach (var command in step6.CliCommands)
+                    Assert.Contains("done:", docs.Succeeds(command.WithSteps(ReadmeCommandTests.Steps(step6) ?? 2)));
+                var lshRun = Directory.GetDirectories(Path.Combine(docs.WorkingDirectory, "runs")).Single();
+                Assert.Contains("\"lsh\"", File.ReadAllText(Path.Combine(lshRun, "train", "model", "config.json")));
+            }
 
             // 5. Through Core directly, the plugin's router learns: the loss falls and tokens spread over experts.
             var losses = Train(registry, out var model, out var load);

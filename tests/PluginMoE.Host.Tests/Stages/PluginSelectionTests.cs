@@ -28,7 +28,7 @@ public sealed class PluginSelectionTests : IDisposable
 
     [Fact]
     public void Resolve_UnknownRouter_ListsTheAvailableRoutersAndTheClosest() =>
-        Assert.StartsWith("a configuration error in the settings: Model:Moe:Router: unknown router plugin 'linaer' (available: linear); did you mean 'linear'?",
+        Assert.StartsWith("a configuration error in the settings: Model:Moe:Router: unknown router plugin 'linaer' (available: linear, multi-head, nexus, xmoe); did you mean 'linear'?",
             Error("--Model:Moe:Experts=4", "--Model:Moe:Router=linaer"));
 
     [Fact]

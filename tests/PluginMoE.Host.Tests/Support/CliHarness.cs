@@ -41,6 +41,7 @@ public sealed class CliHarness : IDisposable
             LoadPlugins = dirs => dirs.Skip(1).Any() ? PluginMoE.Host.Plugins.PluginLoader.Load(dirs.Skip(1)) : TestPlugins.Instance.Registry,
             ProgressInterval = TimeSpan.Zero,
             HandleConsoleSignals = false,
+            DebugBuild = false, // the Debug-build warning has its own test; other tests read stderr
         });
         int code = new PluginMoeCli(env).InvokeAsync(args, cancellationToken).GetAwaiter().GetResult();
         return (code, env.Out is StringWriter ? output.ToString() : env.Out.ToString() ?? "", error.ToString());
