@@ -77,6 +77,7 @@ public static class ServeCommand
             using var response = await client.GetAsync(new Uri("/healthz", UriKind.Relative), ct).ConfigureAwait(false);
             env.Out.WriteLine($"pluginmoe serve: GET /healthz -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)}");
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            env.Out.WriteLine("pluginmoe serve: stopped");
             return response.IsSuccessStatusCode ? ExitCodes.Success : ExitCodes.RunFailure;
         }
         try { await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false); }
