@@ -1,15 +1,18 @@
 // Benchmark harness: runs the registered cases (warmup, repeats, median) and prints one JSON line per case;
 // --reference also runs them in PyTorch (tools/bench/torch_reference.py) and prints ours/torch ratios.
-// Usage: dotnet run -c Release --project bench/PluginMoE.Bench -- [--threads N] [--filter S] [--quick] [--reference] [--reps N]
+// Usage: dotnet run -c Release --project bench/PluginMoE.Bench -- [--threads N] [--filter S] [--quick] [--reference] [--reps N] [--device D]
+// --device torch-cpu runs every case on the LibTorch backend (inputs are created there); the default is cpu.
 // --filter matches a substring of a case's key (op, shape, tags), e.g. gemm or [1024,1024,1024],"dtype":"float32","layout":"nn".
 // --reps N times exactly N calls after one warmup call (for perf stat and other profilers).
 using System.Diagnostics;
 using PluginMoE.Bench;
 using PluginMoE.Bench.Cases;
+using PluginMoE.Tensors;
 using PluginMoE.Tensors.Backends;
 
 int threads = Environment.ProcessorCount;
 string? filter = null;
+string deviceName = "cpu";
 bool quick = false, reference = false;
 int reps = 0;
 string python = "/usr/bin/python3";
@@ -23,12 +26,20 @@ for (int i = 0; i < args.Length; i++)
         case "--reference": reference = true; break;
         case "--python": python = args[++i]; break;
         case "--reps": reps = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--device": deviceName = args[++i]; break;
         default:
-            Console.Error.WriteLine($"unknown option '{args[i]}'; options: --threads N, --filter S, --quick, --reference, --reps N, --python PATH");
+            Console.Error.WriteLine($"unknown option '{args[i]}'; options: --threads N, --filter S, --quick, --reference, --reps N, --python PATH, --device cpu|torch-cpu");
             return 2;
     }
 }
 ParallelFor.Threads = threads;
+var device = Device.Parse(deviceName);
+if (device.type != DeviceType.CPU)
+{
+    Console.Error.WriteLine($"bench: {PluginMoE.Tensors.Torch.TorchBackend.Register()}");
+    TorchSharp.torch.set_num_threads(threads);
+    torch.set_default_device(device);
+}
 var cases = Registry.All().Where(c => filter is null || c.Key.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
 if (cases.Count == 0)
 {
@@ -39,14 +50,20 @@ if (cases.Count == 0)
 var ours = new Dictionary<string, (double rate, double best)>();
 foreach (var c in cases)
 {
-    var run = c.Setup();
-    var (ms, cpuMs, minMs) = Timing.Measure(run, quick, reps);
+    Action run;
+    try { run = c.Setup(); }
+    catch (Exception e) when (device.type != DeviceType.CPU && e is NotSupportedException or InvalidOperationException)
+    {
+        Console.WriteLine($"{{{c.Key},\"device\":\"{device}\",\"skipped\":\"{e.Message.Replace("\"", "'", StringComparison.Ordinal)}\"}}");
+        continue;
+    }
+    var (ms, cpuMs, minMs, gc) = Timing.Measure(run, quick, reps);
     double Rate(double t) => c.Unit == "gflops" ? c.Work / t / 1e6 : c.Work / t * 1e3;
     double rate = Rate(ms), best = Rate(minMs);
     ours[c.Key] = (rate, best);
     string unit = c.Unit == "gflops" ? "gflops" : "elems_per_s";
     string rateField = $"\"{unit}\":{Json.Num(rate)},\"{unit}_best\":{Json.Num(best)}";
-    Console.WriteLine($"{{{c.Key},\"threads\":{threads},{rateField},\"ms\":{Json.Num(ms)},\"cpu_ms\":{Json.Num(cpuMs)},\"min_ms\":{Json.Num(minMs)}}}");
+    Console.WriteLine($"{{{c.Key},\"device\":\"{device}\",\"threads\":{threads},{rateField},\"ms\":{Json.Num(ms)},\"cpu_ms\":{Json.Num(cpuMs)},\"min_ms\":{Json.Num(minMs)},{gc.Json()},\"peak_rss_mb\":{Json.Num(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6)}}}");
     GC.Collect();
 }
 
@@ -76,6 +93,8 @@ if (reference)
     // This workplace pins OpenBLAS to an old core type for safety; the reference should run OpenBLAS's best kernel.
     psi.Environment.Remove("OPENBLAS_CORETYPE");
     psi.Environment.Remove("OPENBLAS_L2_SIZE");
+    // On 2 cores PyTorch's idle OpenMP threads spin against its BLAS pool and halve its speed unless they sleep.
+    psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
     using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
     foreach (var c in cases)
         p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\",\"work\":{Json.Num(c.Work)}}}");

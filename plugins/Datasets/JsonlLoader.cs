@@ -6,7 +6,8 @@ using PluginMoE.Abstractions.Data;
 namespace PluginMoE.Plugins.Datasets;
 
 /// <summary>
-/// Streams documents from JSON Lines files in sorted path order. Malformed lines (bad JSON, a missing or
+/// Streams documents from JSON Lines files (plain or gzip, detected by the magic bytes) in sorted path order,
+/// one line at a time. Malformed lines (bad JSON, a missing or
 /// non-string text, a missing domain) are reported with file and line through the diagnostics and skipped;
 /// when a file's malformed share exceeds <see cref="JsonlOptions.MaxMalformedFraction"/> the load fails with
 /// <see cref="InvalidDataException"/> after that file. Blank lines are ignored.
@@ -28,14 +29,29 @@ public sealed class JsonlLoader : IDatasetLoader
         if (options.Paths.Length == 0)
             throw new ArgumentException("jsonl: Paths is empty; list .jsonl files, folders of them, or glob patterns");
         var files = ResolveFiles(options.Paths, request);
-        return files.SelectMany(f => ReadFile(f, options, request));
+        return ReadAll(files, options, request);
     }
 
-    private static IEnumerable<Document> ReadFile(string file, JsonlOptions options, DatasetRequest request)
+    private static IEnumerable<Document> ReadAll(List<string> files, JsonlOptions options, DatasetRequest request)
+    {
+        var totals = new Totals();
+        foreach (var file in files)
+            foreach (var doc in ReadFile(file, options, request, totals))
+                yield return doc;
+        request.Diagnostics.Info($"jsonl: {files.Count} file(s), {totals.Documents} documents, {totals.Malformed} malformed lines skipped");
+    }
+
+    private sealed class Totals
+    {
+        public long Documents;
+        public long Malformed;
+    }
+
+    private static IEnumerable<Document> ReadFile(string file, JsonlOptions options, DatasetRequest request, Totals totals)
     {
         long lineNo = 0, lines = 0, malformed = 0;
         var firstBad = new List<long>();
-        using var reader = new StreamReader(file, System.Text.Encoding.UTF8);
+        using var reader = new StreamReader(OpenMaybeGzip(file), System.Text.Encoding.UTF8);
         while (reader.ReadLine() is { } line)
         {
             lineNo++;
@@ -52,6 +68,8 @@ public sealed class JsonlLoader : IDatasetLoader
             }
             yield return doc;
         }
+        totals.Documents += lines - malformed;
+        totals.Malformed += malformed;
         double share = lines == 0 ? 0 : (double)malformed / lines;
         request.Diagnostics.Info($"jsonl: {file}: {lines - malformed} documents, {malformed} malformed lines");
         if (share > options.MaxMalformedFraction)
@@ -59,6 +77,21 @@ public sealed class JsonlLoader : IDatasetLoader
                 $"jsonl: {file} has {malformed} malformed lines of {lines} ({Percent(share)}), more than MaxMalformedFraction " +
                 $"{Percent(options.MaxMalformedFraction)}; first at lines {string.Join(", ", firstBad)}. Fix the file, check TextField " +
                 $"'{options.TextField}' and DomainField '{options.DomainField}', or raise MaxMalformedFraction");
+    }
+
+    /// <summary>
+    /// The file's bytes, decompressed on the fly when it starts with the gzip magic bytes (1F 8B), whatever its
+    /// name; nothing is read ahead beyond the stream's buffer.
+    /// </summary>
+    internal static Stream OpenMaybeGzip(string file)
+    {
+        var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Span<byte> magic = stackalloc byte[2];
+        int n = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        stream.Position = 0;
+        return n == 2 && magic[0] == 0x1F && magic[1] == 0x8B
+            ? new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionMode.Decompress)
+            : stream;
     }
 
     private static string Percent(double share) => (share * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";
@@ -121,13 +154,14 @@ public sealed class JsonlLoader : IDatasetLoader
             string full = Glob.Resolve(p, request.BaseDirectory);
             IReadOnlyList<string> found =
                 Glob.HasWildcard(full) ? Glob.Expand(full, request.CancellationToken)
-                : Directory.Exists(full) ? Glob.Expand(Path.Combine(full, "**", "*.jsonl"), request.CancellationToken)
+                : Directory.Exists(full) ? [.. Glob.Expand(Path.Combine(full, "**", "*.jsonl"), request.CancellationToken)
+                    .Concat(Glob.Expand(Path.Combine(full, "**", "*.jsonl.gz"), request.CancellationToken)).Order(StringComparer.Ordinal)]
                 : File.Exists(full) ? [Path.GetFullPath(full)]
                 : [];
             if (found.Count == 0)
                 throw new FileNotFoundException(
-                    $"jsonl: no .jsonl files at '{full}' (from Paths entry '{p}', relative paths are resolved against " +
-                    $"'{request.BaseDirectory}'); list existing .jsonl files, folders containing them, or glob patterns", full);
+                    $"jsonl: no .jsonl or .jsonl.gz files at '{full}' (from Paths entry '{p}', relative paths are resolved against " +
+                    $"'{request.BaseDirectory}'); list existing .jsonl/.jsonl.gz files, folders containing them, or glob patterns", full);
             files.AddRange(found);
         }
         return [.. files.Distinct().Order(StringComparer.Ordinal)];

@@ -7,7 +7,7 @@ namespace PluginMoE.Plugins.Datasets;
 public sealed class JsonlOptions
 {
     /// <summary>
-    /// <c>.jsonl</c> files, folders (every <c>*.jsonl</c> below them) or glob patterns, absolute or relative to
+    /// <c>.jsonl</c> or <c>.jsonl.gz</c> files, folders (every <c>*.jsonl</c> and <c>*.jsonl.gz</c> below them) or glob patterns, absolute or relative to
     /// the request's base directory.
     /// </summary>
     [MinLength(1)]

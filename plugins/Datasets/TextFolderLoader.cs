@@ -8,7 +8,7 @@ namespace PluginMoE.Plugins.Datasets;
 /// Loads every matched file as one document. Domains come either from the sub-folders of
 /// <see cref="TextFolderOptions.Root"/> or from the keys of <see cref="TextFolderOptions.Domains"/>; domains are
 /// visited in ordinal name order and files in ordinal path order. Binary and invalid UTF-8 files are reported
-/// through the request's diagnostics and skipped.
+/// through the request's diagnostics and skipped, or fail the load (<see cref="TextFolderOptions.InvalidUtf8"/>).
 /// </summary>
 [ExportDatasetLoader("text-folder", Description = "UTF-8 text files, one sub-folder or glob-pattern list per domain")]
 public sealed class TextFolderLoader : IDatasetLoader
@@ -41,6 +41,9 @@ public sealed class TextFolderLoader : IDatasetLoader
                 request.CancellationToken.ThrowIfCancellationRequested();
                 if (options.MaxFilesPerDomain is { } max && taken >= max) break;
                 string? text = Utf8File.TryRead(file, options.MaxBytesPerFile, out var problem);
+                if (text is null && options.InvalidUtf8 == "fail" && problem != "empty file")
+                    throw new InvalidDataException(
+                        $"text-folder: {file}: {problem}; InvalidUtf8 is 'fail'. Convert or remove the file, or set InvalidUtf8 to 'skip'");
                 if (text is null)
                 {
                     request.Diagnostics.Skipped(file, null, problem);

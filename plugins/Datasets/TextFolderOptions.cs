@@ -24,6 +24,13 @@ public sealed class TextFolderOptions : IValidatableObject
     [Range(1, long.MaxValue)]
     public long? MaxBytesPerFile { get; set; }
 
+    /// <summary>
+    /// What to do with a binary or invalid UTF-8 file: <c>skip</c> (report it through the diagnostics and go on) or
+    /// <c>fail</c> (stop the load with an error naming the file and the offset of the first bad byte).
+    /// </summary>
+    [AllowedValues("skip", "fail")]
+    public string InvalidUtf8 { get; set; } = "skip";
+
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -20,6 +20,7 @@ public static class HostRuntime
     public static IHost Start(HostSettings settings, bool handleConsoleSignals)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory);
         // DisableDefaults: no appsettings/environment/command-line sources of its own (the layered configuration is
         // the only one) and no logging providers.
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -1,4 +1,5 @@
-// Device selection: which backend runs a tensor's kernels. Only "cpu" exists in this build.
+// Device selection: which backend runs a tensor's kernels: "cpu" (built in), "torch-cpu" and "cuda[:N]"
+// (LibTorch, from the PluginMoE.Tensors.Torch assembly once it is registered).
 using PluginMoE.Tensors.Backends;
 
 namespace PluginMoE.Tensors;
@@ -8,8 +9,10 @@ public enum DeviceType
 {
     /// <summary>Host CPU (AVX2/FMA kernels, all cores).</summary>
     CPU,
-    /// <summary>NVIDIA GPU; no backend is shipped in this build.</summary>
+    /// <summary>NVIDIA GPU, served by the LibTorch backend (PluginMoE.Tensors.Torch with TorchSharp-cuda-linux).</summary>
     CUDA,
+    /// <summary>Host memory with LibTorch's CPU kernels (PluginMoE.Tensors.Torch); written <c>torch-cpu</c>.</summary>
+    TorchCPU,
 }
 
 /// <summary>A device a tensor lives on (PyTorch's <c>torch.device</c>).</summary>
@@ -20,7 +23,10 @@ public sealed record Device(DeviceType type, int index = -1)
     /// <summary>The CPU device.</summary>
     public static readonly Device CPU = new(DeviceType.CPU);
 
-    /// <summary>Parses <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    /// <summary>True for devices whose tensors live in host memory (<c>cpu</c>, <c>torch-cpu</c>).</summary>
+    public bool IsHostMemory => type is DeviceType.CPU or DeviceType.TorchCPU;
+
+    /// <summary>Parses <c>cpu</c>, <c>torch-cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     /// <exception cref="ArgumentException">The text names no device kind.</exception>
     public static Device Parse(string spec)
     {
@@ -31,9 +37,12 @@ public sealed record Device(DeviceType type, int index = -1)
         {
             "cpu" => DeviceType.CPU,
             "cuda" => DeviceType.CUDA,
-            _ => throw new ArgumentException($"unknown device '{spec}': expected 'cpu', 'cuda' or 'cuda:N'", nameof(spec)),
+            "torch-cpu" => DeviceType.TorchCPU,
+            _ => throw new ArgumentException($"unknown device '{spec}': expected 'cpu', 'torch-cpu', 'cuda' or 'cuda:N'", nameof(spec)),
         };
         int index = -1;
+        if (parts.Length == 2 && type != DeviceType.CUDA)
+            throw new ArgumentException($"bad device '{spec}': only 'cuda' takes an index ('cuda:N')", nameof(spec));
         if (parts.Length == 2 && !int.TryParse(parts[1], out index))
             throw new ArgumentException($"bad device index in '{spec}': expected 'cuda:N' with N an integer", nameof(spec));
         if (parts.Length > 2) throw new ArgumentException($"malformed device '{spec}'", nameof(spec));
@@ -47,6 +56,7 @@ public sealed record Device(DeviceType type, int index = -1)
     public override string ToString() => type switch
     {
         DeviceType.CPU => "cpu",
+        DeviceType.TorchCPU => "torch-cpu",
         _ => index >= 0 ? $"cuda:{index}" : "cuda",
     };
 }

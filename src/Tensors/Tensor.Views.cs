@@ -134,7 +134,7 @@ public partial class Tensor
         int s0 = (int)start, st = (int)step;
         return Record(View(sizes, strides, offset), "SliceBackward", [this], g =>
         {
-            var full = Zeros(g.dtype, (int[])inSizes.Clone());
+            var full = Zeros(g.dtype, (int[])inSizes.Clone(), g.device);
             full.slice(d, s0, s0 + (long)g.Sizes[d] * st, st).copy_(g);
             return [full];
         });
@@ -153,7 +153,7 @@ public partial class Tensor
         int idx = (int)index;
         return Record(View(sizes, strides, Offset + idx * Strides[d]), "SelectBackward", [this], g =>
         {
-            var full = Zeros(g.dtype, (int[])inSizes.Clone());
+            var full = Zeros(g.dtype, (int[])inSizes.Clone(), g.device);
             full.select(d, idx).copy_(g);
             return [full];
         });
@@ -233,12 +233,19 @@ public partial class Tensor
         return Record(r, "ToCopyBackward", [this], g => [g.to(inType)]);
     }
 
-    /// <summary>Moves to a device; only <c>cpu</c> exists in this build.</summary>
+    /// <summary>
+    /// A contiguous copy on <paramref name="device"/> (this tensor itself when it is already there); the gradient moves back.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device's backend is not loaded, or cannot serve that device here.</exception>
     public Tensor to(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        _ = device.Backend; // throws a clear error for devices without a backend
-        return this;
+        var from = this.device;
+        if (device == from) return this;
+        // The non-CPU side's backend does the copy (it can read and write CPU memory; the CPU backend cannot read its).
+        var copier = device.type != DeviceType.CPU ? device.Backend : backend;
+        var copy = copier.CopyToDevice(this, device);
+        return Record(copy, "ToCopyBackward", [this], g => [g.to(from)]);
     }
 
     /// <summary>Converts to float32.</summary>

@@ -1,4 +1,4 @@
-// The tensor: a strided view over a typed storage array, plus its place in the autograd graph.
+// The tensor: a strided view over a storage (Storage/TensorStorage.cs), plus its place in the autograd graph.
 using System.Globalization;
 using System.Text;
 using PluginMoE.Tensors.Autograd;
@@ -8,18 +8,18 @@ namespace PluginMoE.Tensors;
 
 /// <summary>
 /// An n-dimensional array on a device (PyTorch's <c>torch.Tensor</c>). A tensor is a view
-/// (sizes, strides, offset) over a storage array that several views may share. Float tensors can
+/// (sizes, strides, offset) over a <see cref="TensorStorage"/> that several views may share. Float tensors can
 /// take part in reverse-mode automatic differentiation (<see cref="requires_grad"/>, <see cref="backward"/>).
 /// </summary>
 public partial class Tensor
 {
-    internal readonly Array Storage;
+    internal readonly TensorStorage Storage;
     internal readonly int[] Sizes;
     internal readonly int[] Strides;
     internal readonly int Offset;
     private bool _requiresGrad;
 
-    internal Tensor(Array storage, int[] sizes, int[] strides, int offset, ScalarType dtype)
+    internal Tensor(TensorStorage storage, int[] sizes, int[] strides, int offset, ScalarType dtype)
     {
         Storage = storage;
         Sizes = sizes;
@@ -29,38 +29,27 @@ public partial class Tensor
         NumelCached = Shape.Numel(sizes);
     }
 
-    /// <summary>A new uninitialised contiguous tensor.</summary>
-    internal static Tensor Empty(ScalarType dtype, int[] sizes)
-    {
-        int n = Shape.Numel(sizes);
-        Array storage = dtype switch
-        {
-            ScalarType.Float32 => GC.AllocateUninitializedArray<float>(n),
-            ScalarType.Float64 => GC.AllocateUninitializedArray<double>(n),
-            ScalarType.Int64 => GC.AllocateUninitializedArray<long>(n),
-            ScalarType.Int32 => GC.AllocateUninitializedArray<int>(n),
-            ScalarType.Bool => new bool[n],
-            ScalarType.Float16 => GC.AllocateUninitializedArray<Half>(n),
-            ScalarType.BFloat16 => GC.AllocateUninitializedArray<BFloat16>(n),
-            _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
-        };
-        return new Tensor(storage, sizes, Shape.ContiguousStrides(sizes), 0, dtype);
-    }
+    /// <summary>A new uninitialised contiguous CPU tensor.</summary>
+    internal static Tensor Empty(ScalarType dtype, int[] sizes) => Empty(dtype, sizes, Device.CPU);
 
-    /// <summary>A new zero-filled contiguous tensor.</summary>
-    internal static Tensor Zeros(ScalarType dtype, int[] sizes)
-    {
-        var t = Empty(dtype, sizes);
-        Array.Clear(t.Storage);
-        return t;
-    }
+    /// <summary>A new uninitialised contiguous tensor on <paramref name="device"/> (its backend allocates the storage).</summary>
+    internal static Tensor Empty(ScalarType dtype, int[] sizes, Device device) =>
+        new(BackendRegistry.Get(device).Allocate(dtype, Shape.Numel(sizes), zeroed: false), sizes, Shape.ContiguousStrides(sizes), 0, dtype);
+
+    /// <summary>A new zero-filled contiguous CPU tensor.</summary>
+    internal static Tensor Zeros(ScalarType dtype, int[] sizes) => Zeros(dtype, sizes, Device.CPU);
+
+    /// <summary>A new zero-filled contiguous tensor on <paramref name="device"/>.</summary>
+    internal static Tensor Zeros(ScalarType dtype, int[] sizes, Device device) =>
+        new(BackendRegistry.Get(device).Allocate(dtype, Shape.Numel(sizes), zeroed: true), sizes, Shape.ContiguousStrides(sizes), 0, dtype);
 
     /// <summary>Wraps an existing array (no copy) as a contiguous tensor.</summary>
     internal static Tensor Wrap<T>(T[] data, int[] sizes) where T : unmanaged
     {
         if (Shape.Numel(sizes) != data.Length)
             throw new ArgumentException($"{data.Length} elements cannot form shape {Shape.Format(sizes)}");
-        return new Tensor(data, sizes, Shape.ContiguousStrides(sizes), 0, ScalarTypeExtensions.Of<T>());
+        var dtype = ScalarTypeExtensions.Of<T>();
+        return new Tensor(new ManagedStorage(data, dtype), sizes, Shape.ContiguousStrides(sizes), 0, dtype);
     }
 
     internal readonly int NumelCached;
@@ -69,13 +58,10 @@ public partial class Tensor
     public ScalarType dtype { get; }
 
     /// <summary>Device holding the data.</summary>
-    public Device device => Device.CPU;
+    public Device device => Storage.Device;
 
     /// <summary>The backend running this tensor's kernels.</summary>
     internal IBackend backend => BackendRegistry.Get(device);
-
-    /// <summary>The CPU backend (kernels that only exist on CPU for now).</summary>
-    internal static CpuBackend Cpu => (CpuBackend)BackendRegistry.Get(Device.CPU);
 
     /// <summary>Sizes of each dimension.</summary>
     public long[] shape => Shape.ToLong(Sizes);
@@ -189,11 +175,13 @@ public partial class Tensor
 
     // ---------------------------------------------------------------- typed access
 
-    /// <summary>The raw storage array (shared by every view).</summary>
+    /// <summary>The CPU storage array (shared by every view); for the CPU backend's kernels only.</summary>
+    /// <exception cref="InvalidOperationException">The storage is not a CPU array of <typeparamref name="T"/>.</exception>
     internal T[] StorageAs<T>() where T : unmanaged
     {
-        if (Storage is T[] a) return a;
-        throw new InvalidOperationException($"tensor holds {dtype.TorchName()}, not {typeof(T).Name}");
+        if (Storage is ManagedStorage m) return m.As<T>();
+        throw new InvalidOperationException(
+            $"this kernel reads CPU memory, but the tensor lives on '{device}' ({Storage.GetType().Name}); copy it to the CPU first with to(Device.CPU)");
     }
 
     /// <summary>Span over the elements of a contiguous tensor.</summary>
@@ -209,7 +197,9 @@ public partial class Tensor
     {
         if (ScalarTypeExtensions.Of<T>() != dtype)
             throw new InvalidOperationException($"data<{typeof(T).Name}>() on a {dtype.TorchName()} tensor; convert with to() first");
-        return contiguous().AsSpan<T>().ToArray();
+        // Elements of other devices are read through a CPU copy (only the CPU backend exposes its memory).
+        var host = device.type == DeviceType.CPU ? contiguous() : detach().to(Device.CPU);
+        return host.AsSpan<T>().ToArray();
     }
 
     /// <summary>The value of a one-element tensor.</summary>

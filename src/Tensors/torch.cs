@@ -29,8 +29,36 @@ public static partial class torch
     /// <summary>Parses a device string (<c>cpu</c>, <c>cuda</c>, <c>cuda:0</c>).</summary>
     public static Device device(string spec) => Device.Parse(spec);
 
-    /// <summary>True when a CUDA backend is available (never in this build).</summary>
-    public static bool cuda_is_available() => false;
+    /// <summary>True when a CUDA backend is registered and LibTorch sees a CUDA device.</summary>
+    public static bool cuda_is_available()
+    {
+        if (!Backends.BackendRegistry.IsRegistered(DeviceType.CUDA)) return false;
+        try { _ = Backends.BackendRegistry.Get(new Device(DeviceType.CUDA)); return true; }
+        catch (NotSupportedException) { return false; }
+    }
+
+    private static volatile Device _defaultDevice = Device.CPU;
+
+    internal static Device DefaultDevice => _defaultDevice;
+
+    /// <summary>A CPU-built tensor moved to the default device (itself when that is the CPU).</summary>
+    internal static Tensor OnDefaultDevice(Tensor cpu) => _defaultDevice.type == DeviceType.CPU ? cpu : cpu.to(_defaultDevice);
+
+    /// <summary>The device that factories (zeros, randn, tensor, arange, ...) and loaded checkpoints create tensors on.</summary>
+    public static Device get_default_device() => _defaultDevice;
+
+    /// <summary>
+    /// Sets the device that factories (zeros, randn, tensor, arange, ...) create tensors on, for the whole process
+    /// (PyTorch's <c>torch.set_default_device</c>). Random values are drawn on the CPU and copied, so a seed gives the
+    /// same values on every device. 0-dim scalars made by ops stay on the CPU and mix with any device.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device has no backend loaded.</exception>
+    public static void set_default_device(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        _ = device.Backend; // a clear error when the backend is not loaded
+        _defaultDevice = device;
+    }
 
     // ------------------------------------------------------------------ grad mode
 
@@ -65,7 +93,7 @@ public static partial class torch
             case ScalarType.Float64: g.FillUniform(t.AsSpan<double>(), 0.0, 1.0); break;
             default: throw new NotSupportedException($"rand: {dtype.TorchName()} is not a supported floating type");
         }
-        return t.requires_grad_(requires_grad);
+        return OnDefaultDevice(t).requires_grad_(requires_grad);
     }
 
     /// <summary>Uniform samples in [0, 1), float32.</summary>
@@ -82,7 +110,7 @@ public static partial class torch
             case ScalarType.Float64: g.FillNormal(t.AsSpan<double>(), 0.0, 1.0); break;
             default: throw new NotSupportedException($"randn: {dtype.TorchName()} is not a supported floating type");
         }
-        return t.requires_grad_(requires_grad);
+        return OnDefaultDevice(t).requires_grad_(requires_grad);
     }
 
     /// <summary>Standard normal samples, float32.</summary>
@@ -93,7 +121,7 @@ public static partial class torch
     {
         var t = Tensor.Empty(ScalarType.Int64, Shape.FromLong(shape));
         (generator ?? default_generator).FillInt(t.AsSpan<long>(), low, high);
-        return t.to(dtype);
+        return OnDefaultDevice(t.to(dtype));
     }
 
     /// <summary>A random permutation of 0..n-1 (int64), Fisher-Yates driven by the generator.</summary>
@@ -113,7 +141,7 @@ public static partial class torch
             }
             for (long i = n - 1; i >= 1; i--) (idx[i], idx[r[i - 1]]) = (idx[r[i - 1]], idx[i]);
         }
-        return Tensor.Wrap(idx, [(int)n]);
+        return OnDefaultDevice(Tensor.Wrap(idx, [(int)n]));
     }
 
     // ------------------------------------------------------------------ factories
@@ -147,7 +175,7 @@ public static partial class torch
     {
         ArgumentNullException.ThrowIfNull(data);
         var sizes = shape is null ? [data.Length] : Shape.FromLong(shape);
-        return Tensor.Wrap((T[])data.Clone(), sizes);
+        return OnDefaultDevice(Tensor.Wrap((T[])data.Clone(), sizes));
     }
 
     /// <summary>A 0-dim tensor.</summary>
@@ -160,7 +188,7 @@ public static partial class torch
 
     /// <summary>Zeros of the given shape and type.</summary>
     public static Tensor zeros(long[] shape, ScalarType dtype, bool requires_grad = false) =>
-        Tensor.Zeros(dtype, Shape.FromLong(shape)).requires_grad_(requires_grad);
+        Tensor.Zeros(dtype, Shape.FromLong(shape), _defaultDevice).requires_grad_(requires_grad);
 
     /// <summary>float32 zeros.</summary>
     public static Tensor zeros(params long[] shape) => zeros(shape, ScalarType.Float32);
@@ -174,22 +202,30 @@ public static partial class torch
     /// <summary>A tensor filled with <paramref name="value"/>.</summary>
     public static Tensor full(long[] shape, double value, ScalarType dtype = ScalarType.Float32, bool requires_grad = false)
     {
-        var t = Tensor.Empty(dtype, Shape.FromLong(shape));
+        var t = Tensor.Empty(dtype, Shape.FromLong(shape), _defaultDevice);
         t.backend.Fill(t, value);
         return t.requires_grad_(requires_grad);
     }
 
     /// <summary>An uninitialised tensor (contents unspecified).</summary>
-    public static Tensor empty(long[] shape, ScalarType dtype = ScalarType.Float32) => Tensor.Empty(dtype, Shape.FromLong(shape));
+    public static Tensor empty(long[] shape, ScalarType dtype = ScalarType.Float32) => Tensor.Empty(dtype, Shape.FromLong(shape), _defaultDevice);
 
-    /// <summary>Zeros shaped like <paramref name="t"/>.</summary>
-    public static Tensor zeros_like(Tensor t) => Tensor.Zeros(t.dtype, (int[])t.Sizes.Clone());
+    /// <summary>Zeros shaped like <paramref name="t"/>, on its device.</summary>
+    public static Tensor zeros_like(Tensor t)
+    {
+        return Tensor.Zeros(t.dtype, (int[])t.Sizes.Clone(), t.device);
+    }
 
-    /// <summary>Ones shaped like <paramref name="t"/>.</summary>
-    public static Tensor ones_like(Tensor t) => full(t.shape, 1.0, t.dtype);
+    /// <summary>Ones shaped like <paramref name="t"/>, on its device.</summary>
+    public static Tensor ones_like(Tensor t) => full_like(t, 1.0);
 
-    /// <summary>A tensor filled with <paramref name="value"/> shaped like <paramref name="t"/>.</summary>
-    public static Tensor full_like(Tensor t, double value) => full(t.shape, value, t.dtype);
+    /// <summary>A tensor filled with <paramref name="value"/> shaped like <paramref name="t"/>, on its device.</summary>
+    public static Tensor full_like(Tensor t, double value)
+    {
+        var r = Tensor.Empty(t.dtype, (int[])t.Sizes.Clone(), t.device);
+        r.backend.Fill(r, value);
+        return r;
+    }
 
     /// <summary>Values start, start+step, ... below end (int64 unless <paramref name="dtype"/> says otherwise).</summary>
     public static Tensor arange(long start, long end, long step = 1, ScalarType dtype = ScalarType.Int64)
@@ -198,7 +234,7 @@ public static partial class torch
         long n = Math.Max(0, (end - start + step - (step > 0 ? 1 : -1)) / step);
         var d = new long[n];
         for (long i = 0; i < n; i++) d[i] = start + i * step;
-        return Tensor.Wrap(d, [(int)n]).to(dtype);
+        return OnDefaultDevice(Tensor.Wrap(d, [(int)n]).to(dtype));
     }
 
     /// <summary>0, 1, ..., end-1 (int64).</summary>
@@ -217,7 +253,7 @@ public static partial class torch
     {
         var d = new double[steps];
         for (long i = 0; i < steps; i++) d[i] = steps == 1 ? start : start + (end - start) * i / (steps - 1);
-        return Tensor.Wrap(d, [(int)steps]).to(dtype);
+        return OnDefaultDevice(Tensor.Wrap(d, [(int)steps]).to(dtype));
     }
 
     // ------------------------------------------------------------------ functional arithmetic

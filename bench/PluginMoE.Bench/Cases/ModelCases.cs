@@ -34,6 +34,7 @@ internal static class ModelCases
                 var y = data.narrow(1, 1, seq).contiguous().reshape(-1);
                 return () =>
                 {
+                    using var scope = torch.NewDisposeScope();
                     opt.zero_grad();
                     var output = model.forward(x);
                     var loss = F.cross_entropy(output.Logits.reshape(-1, 256), y) + output.AuxLoss;
@@ -42,5 +43,73 @@ internal static class ModelCases
                 };
             }, tags);
         }
+        // The two MoE configurations of the speed issue (linear router, top-2, SwiGLU experts with hidden 4 x d, byte
+        // vocabulary): a training step (forward, backward, AdamW) in a dispose scope as the trainer runs it, a prefill
+        // (forward of the whole batch without gradients) and KV-cache decoding (one sequence, 32 tokens one at a time
+        // after a 32-token prompt). tools/bench/torch_reference.py builds the same models in PyTorch.
+        foreach (var (name, d, layers, heads, experts, T, B) in new[] { ("tiny", 128, 2, 4, 4, 128, 8), ("small", 256, 4, 8, 8, 256, 8) })
+        {
+            yield return new BenchCase("lm_train_step", [B, T, d, layers], "elems", B * T, () =>
+            {
+                var (model, x, y) = Build(d, layers, heads, experts, T, B);
+                var opt = new torch.optim.AdamW(model.parameters(), lr: 1e-3);
+                return () =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    opt.zero_grad();
+                    var output = model.forward(x);
+                    var loss = F.cross_entropy(output.Logits.reshape(-1, 256), y) + output.AuxLoss;
+                    loss.backward();
+                    opt.step();
+                };
+            }, Tags(name, "train-step"));
+            yield return new BenchCase("lm_prefill", [B, T, d, layers], "elems", B * T, () =>
+            {
+                var (model, x, _) = Build(d, layers, heads, experts, T, B);
+                model.eval();
+                return () =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    using var noGrad = torch.no_grad();
+                    model.forward(x);
+                };
+            }, Tags(name, "prefill"));
+            const int prompt = 32, decode = 32;
+            yield return new BenchCase("lm_decode", [1, prompt + decode, d, layers], "elems", decode, () =>
+            {
+                var (model, x, _) = Build(d, layers, heads, experts, T, B);
+                model.eval();
+                var promptIds = x.narrow(0, 0, 1).narrow(1, 0, prompt).contiguous();
+                var next = x.narrow(0, 0, 1).narrow(1, prompt, decode).contiguous();
+                return () =>
+                {
+                    using var noGrad = torch.no_grad();
+                    var cache = model.CreateKvCache(1, prompt + decode);
+                    using (torch.NewDisposeScope()) model.forward(promptIds, cache);
+                    for (int i = 0; i < decode; i++)
+                    {
+                        using var scope = torch.NewDisposeScope();
+                        model.forward(next.narrow(1, i, 1), cache);
+                    }
+                };
+            }, Tags(name, "decode"));
+        }
+    }
+
+    private static Dictionary<string, string> Tags(string model, string pass) =>
+        new() { ["model"] = model, ["router"] = "linear", ["pass"] = pass };
+
+    private static (TransformerLM Model, Tensor X, Tensor Y) Build(int d, int layers, int heads, int experts, int T, int B)
+    {
+        var config = new ModelConfig
+        {
+            HiddenSize = d, IntermediateSize = 4 * d, NumHiddenLayers = layers, NumAttentionHeads = heads, NumKeyValueHeads = heads,
+            MaxPositionEmbeddings = T, Moe = new MoeConfig { NumExperts = experts, TopK = 2 },
+        };
+        var catalog = new ComponentCatalog().AddRouter("linear", new LinearRouterFactory()).AddExpert("swiglu", new SwiGluExpertFactory());
+        var g = new Generator(1);
+        var model = new TransformerLM(config, catalog, g);
+        var data = torch.randint(0, 256, [B, T + 1], generator: g);
+        return (model, data.narrow(1, 0, T), data.narrow(1, 1, T).contiguous().reshape(-1));
     }
 }

@@ -16,4 +16,6 @@ public enum PluginKind
     Tokenizer,
     /// <summary>An <see cref="Data.IDomainEmbedder"/>.</summary>
     DomainEmbedder,
+    /// <summary>An <see cref="Data.IDocumentClusterer"/>.</summary>
+    DocumentClusterer,
 }

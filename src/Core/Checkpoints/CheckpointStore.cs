@@ -117,7 +117,7 @@ public static class CheckpointStore
     /// <exception cref="CheckpointFormatException">config.json is missing or malformed.</exception>
     public static CheckpointLayout DetectLayout(string directory) => ReadConfig(directory).Layout;
 
-    private static (CheckpointLayout Layout, ModelConfig Config, HuggingFaceForm? Form, string Weights, string? Sha256) ReadConfig(string directory)
+    internal static (CheckpointLayout Layout, ModelConfig Config, HuggingFaceForm? Form, string Weights, string? Sha256) ReadConfig(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (!Directory.Exists(directory))
@@ -164,7 +164,7 @@ public static class CheckpointStore
         Directory.Delete(old, recursive: true);
     }
 
-    private static string Sha256(string path)
+    internal static string Sha256(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         return Convert.ToHexStringLower(SHA256.HashData(fs));

@@ -1,5 +1,9 @@
 // Fixed validation windows per domain: consecutive windows of T+1 tokens overlapping by one token, so every
-// token after the first is predicted exactly once; evenly thinned when a domain has more than the cap.
+// token after the first is predicted exactly once; evenly thinned when a domain has more than the cap. Built
+// from documents, windows never cross a document boundary: a document's last window is padded, and padded
+// targets are ignored by the loss.
+using PluginMoE.Abstractions.Data;
+
 namespace PluginMoE.Core.Data;
 
 /// <summary>Deterministic validation batches for each domain.</summary>
@@ -41,6 +45,43 @@ public sealed class ValidationSet
             int keep = (int)Math.Min(count, maxWindowsPerDomain);
             result[domain] = [.. Enumerable.Range(0, keep).Select(j =>
                 stream.Slice((int)(j * count / keep * sequenceLength), sequenceLength + 1))];
+        }
+        return new ValidationSet(result, sequenceLength);
+    }
+
+    /// <summary>
+    /// Cuts each document into its own windows of T+1 tokens (starts 0, T, 2T, ...), the last one padded
+    /// (<see cref="TokenBatch.IgnoreIndex"/> targets), so no window mixes two documents and every token of a document
+    /// after its first is predicted exactly once with context from that document only. Documents of fewer than 2
+    /// tokens are left out; a domain with more than <paramref name="maxWindowsPerDomain"/> windows keeps that many
+    /// evenly spaced ones.
+    /// </summary>
+    public static ValidationSet BuildPerDocument(IEnumerable<Document> documents, ITokenizer tokenizer, int sequenceLength, int maxWindowsPerDomain = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sequenceLength, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWindowsPerDomain, 1);
+        var lists = new Dictionary<string, List<ReadOnlyMemory<int>>>(StringComparer.Ordinal);
+        foreach (var doc in documents)
+        {
+            var tokens = tokenizer.Encode(doc.Text);
+            if (tokens.Length < 2) continue;
+            if (!lists.TryGetValue(doc.Domain, out var list)) lists[doc.Domain] = list = [];
+            for (int s = 0; s + 1 < tokens.Length; s += sequenceLength)
+            {
+                int len = Math.Min(sequenceLength + 1, tokens.Length - s);
+                var window = new int[sequenceLength + 1];
+                tokens.AsSpan(s, len).CopyTo(window);
+                window.AsSpan(len).Fill(TokenBatch.Padding);
+                list.Add(window);
+            }
+        }
+        var result = new Dictionary<string, ReadOnlyMemory<int>[]>(StringComparer.Ordinal);
+        foreach (var (domain, list) in lists)
+        {
+            int keep = Math.Min(list.Count, maxWindowsPerDomain);
+            result[domain] = [.. Enumerable.Range(0, keep).Select(j => list[(int)((long)j * list.Count / keep)])];
         }
         return new ValidationSet(result, sequenceLength);
     }

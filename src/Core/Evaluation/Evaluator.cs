@@ -31,11 +31,12 @@ public static class Evaluator
                 foreach (var batch in validation.Batches(domain, batchSize))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope(); // the batch's activations return to the pool after it
                     var output = model.forward(batch.Inputs);
                     var logits = output.Logits;                                       // (B, T, V)
                     var sum = nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.Targets.reshape(-1), reduction: "sum");
                     nll += sum.ToDouble();
-                    tokens += batch.Targets.numel();
+                    tokens += batch.CountTargets();                                  // padded targets (document ends) are not scored
                     foreach (var r in output.Routing)
                     {
                         long n = r.ExpertCounts.size(0);

@@ -37,8 +37,8 @@ public sealed class KvCache
         _values = new Tensor[config.NumHiddenLayers];
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            _keys[i] = zeros([batchSize, config.NumKeyValueHeads, p, config.HeadDim], dtype);   // (B, Hkv, P, D)
-            _values[i] = zeros([batchSize, config.NumKeyValueHeads, p, config.HeadDim], dtype); // (B, Hkv, P, D)
+            _keys[i] = zeros([batchSize, config.NumKeyValueHeads, p, config.HeadDim], dtype).DetachFromDisposeScope();   // (B, Hkv, P, D)
+            _values[i] = zeros([batchSize, config.NumKeyValueHeads, p, config.HeadDim], dtype).DetachFromDisposeScope(); // (B, Hkv, P, D)
         }
     }
 

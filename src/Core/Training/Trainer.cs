@@ -62,7 +62,8 @@ public sealed class Trainer
         // Warmup starts at lr / (W + 1) rather than 0 so that the first step is not wasted.
         Scheduler = new optim.lr_scheduler.CosineWithWarmup(Optimizer, options.WarmupSteps, options.MaxSteps,
             min_lr_ratio: options.MinLearningRateRatio, warmup_start_factor: 1.0 / (options.WarmupSteps + 1));
-        Sampler = new MixedDomainSampler(train, options.BatchSize, options.SequenceLength, options.Seed, options.DomainWeights);
+        Sampler = new MixedDomainSampler(train, options.BatchSize, options.SequenceLength, options.Seed,
+            new SamplingOptions { Weights = options.DomainWeights, Temperature = options.SamplingTemperature, Order = options.WindowOrder });
         RoutingGenerator = new Generator(RoutingSeed(options.Seed));
     }
 
@@ -126,6 +127,9 @@ public sealed class Trainer
 
     private void TakeStep()
     {
+        // Every tensor of the step (activations, gradients flowing back, temporaries) returns to the caching
+        // allocator when the step ends; parameters, their .grad and the optimizer state are not scoped.
+        using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         long step = Step + 1;
         int micro = Options.GradientAccumulationSteps;

@@ -61,6 +61,12 @@ public sealed record TrainerOptions
     /// <summary>Per-domain sampling weights; null samples domains in proportion to their token counts.</summary>
     public IReadOnlyDictionary<string, double>? DomainWeights { get; init; }
 
+    /// <summary>Sampling temperature over the domain weights (p ∝ w^(1/τ); 1 keeps them) — see <see cref="Data.SamplingOptions"/>.</summary>
+    public double SamplingTemperature { get; init; } = 1.0;
+
+    /// <summary>Random or sequential (packed, resumable data position) training windows.</summary>
+    public Data.WindowOrder WindowOrder { get; init; } = Data.WindowOrder.Random;
+
     /// <summary>
     /// Only parameters matching one of these patterns are trained (null: all). A pattern is a glob over the
     /// canonical name (<c>*</c> any characters, dots included; <c>?</c> one character), e.g. <c>*.mlp.gate.*</c>,

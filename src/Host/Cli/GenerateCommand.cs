@@ -43,7 +43,8 @@ public static class GenerateCommand
             bool written = text.Length > 0;
             try
             {
-                foreach (var token in TextGenerator.Stream(model, ByteTokenizer.Instance, text, options, ct))
+                var tokenizer = CheckpointTokenizer.Load(Path.GetFullPath(parse.GetValue(checkpoint)!, env.WorkingDirectory));   // tokenizer.json, else bytes
+                foreach (var token in TextGenerator.Stream(model, tokenizer, text, options, ct))
                 {
                     env.Out.Write(token.Text);
                     written |= token.Text.Length > 0;

@@ -31,6 +31,8 @@ public sealed class PluginMoeCli
             GenerateCommand.Create(env, verbose),
             ExportCommand.Create(env, verbose),
             PluginsCommand.Create(env, verbose),
+            MergeCommand.Create(env, verbose),
+            ExtendCommand.Create(env, verbose),
             Serve.ServeCommand.Create(env, verbose),
         };
         foreach (var help in Root.Options.OfType<HelpOption>())

@@ -33,8 +33,10 @@ public static class ScoreCommand
 
     private static int Run(CliEnvironment env, string checkpoint, string textFile, int? context, bool json, IReadOnlyList<string> overrides, CancellationToken ct)
     {
-        var tokens = ReadTokens(Path.GetFullPath(textFile, env.WorkingDirectory));
+        string path = Path.GetFullPath(textFile, env.WorkingDirectory);
         var model = CheckpointInput.Load(env, checkpoint, overrides);
+        var tokenizer = CheckpointTokenizer.Load(Path.GetFullPath(checkpoint, env.WorkingDirectory)); // tokenizer.json, else bytes
+        var tokens = tokenizer is ByteTokenizer ? ReadTokens(path) : tokenizer.Encode(ReadUtf8(path));
         ScoreResult result;
         try { result = Scorer.Score(model, tokens, context, cancellationToken: ct); }
         catch (ArgumentException e) { throw new ConfigurationException(e.Message, e); }
@@ -52,6 +54,14 @@ public static class ScoreCommand
     /// <exception cref="ConfigurationException">The path is missing, a folder, or unreadable.</exception>
     public static int[] ReadTokens(string path)
     {
+        byte[] bytes = ReadBytes(path);
+        var ids = new int[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++) ids[i] = bytes[i];
+        return ids;
+    }
+
+    private static byte[] ReadBytes(string path)
+    {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
             throw new ConfigurationException($"--text: '{path}' is a folder; pass a file to score (for example one of the files in it)");
@@ -62,8 +72,22 @@ public static class ScoreCommand
         {
             throw new ConfigurationException($"--text: cannot read '{path}': {e.Message}", e);
         }
-        var ids = new int[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++) ids[i] = bytes[i];
-        return ids;
+        return bytes;
+    }
+
+    /// <summary>
+    /// The text of the file at <paramref name="path"/> for a tokenizer that reads text (the checkpoint's tokenizer.json):
+    /// strict UTF-8, so invalid bytes are refused with their offset instead of being replaced.
+    /// </summary>
+    /// <exception cref="ConfigurationException">The path is missing, a folder, unreadable, or not valid UTF-8.</exception>
+    public static string ReadUtf8(string path)
+    {
+        var bytes = ReadBytes(path);
+        try { return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes); }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new ConfigurationException(
+                $"--text: '{path}' is not valid UTF-8 (first invalid byte at offset {e.Index}); this checkpoint's tokenizer reads text, so only UTF-8 files can be scored with it", e);
+        }
     }
 }

@@ -21,6 +21,17 @@ public sealed class DataOptions : ISectionOptions
     [Required]
     public string Tokenizer { get; set; } = "byte";
 
+    /// <summary>The tokenizer's own options (for <c>bpe</c>: VocabSize, SampleBytes, MinFrequency, or Path to a tokenizer.json).</summary>
+    public JsonObject? TokenizerOptions { get; set; }
+
+    /// <summary>Sampling temperature τ over the domain weights (p ∝ w^(1/τ)); 1 keeps Training:DomainWeights or the token counts.</summary>
+    [Range(0.01, 1000.0)]
+    public double SamplingTemperature { get; set; } = 1.0;
+
+    /// <summary>Training windows: <c>random</c> starts, or <c>sequential</c> packed windows whose data position is saved in checkpoints.</summary>
+    [AllowedValues("random", "sequential")]
+    public string WindowOrder { get; set; } = "random";
+
     /// <summary>Share of documents held out for validation (by a stable hash of their ids).</summary>
     [Range(0.0, 0.9)]
     public double ValidationFraction { get; set; } = 0.1;

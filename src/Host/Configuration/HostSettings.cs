@@ -14,7 +14,7 @@ public sealed class HostSettings
 
     /// <summary>Top-level sections the host understands.</summary>
     public static IReadOnlyList<string> KnownSections { get; } =
-        [RunOptions.SectionName, PluginsOptions.SectionName, TelemetryOptions.SectionName, ModelOptions.SectionName, DataOptions.SectionName, TrainingOptions.SectionName];
+        [RunOptions.SectionName, PluginsOptions.SectionName, TelemetryOptions.SectionName, ModelOptions.SectionName, DataOptions.SectionName, TrainingOptions.SectionName, RecipeOptions.SectionName];
 
     private HostSettings(LayeredConfiguration source) => Source = source;
 
@@ -38,6 +38,9 @@ public sealed class HostSettings
 
     /// <summary>The Training section.</summary>
     public TrainingOptions Training { get; private init; } = new();
+
+    /// <summary>The recipe's budgets and variants (section <c>Recipe</c>).</summary>
+    public RecipeOptions Recipe { get; private init; } = new();
 
     /// <summary>Profile name, or <c>default</c> when none was chosen.</summary>
     public string ProfileName => Source.ProfileName ?? "default";
@@ -74,6 +77,7 @@ public sealed class HostSettings
             Model = Section<ModelOptions>(root, errors),
             Data = Section<DataOptions>(root, errors),
             Training = Section<TrainingOptions>(root, errors),
+            Recipe = Section<RecipeOptions>(root, errors),
         };
         if (settings.Training.SequenceLength > settings.Model.MaxPositions)
             errors.Add($"Training:SequenceLength: value {settings.Training.SequenceLength} is not allowed: it must be at most Model:MaxPositions ({settings.Model.MaxPositions})");
@@ -120,6 +124,7 @@ public sealed class HostSettings
             [ModelOptions.SectionName] = JsonSerializer.SerializeToNode(Model, Json),
             [DataOptions.SectionName] = JsonSerializer.SerializeToNode(Data, Json),
             [TrainingOptions.SectionName] = JsonSerializer.SerializeToNode(Training, Json),
+            [RecipeOptions.SectionName] = JsonSerializer.SerializeToNode(Recipe, Json),
         };
         foreach (var (path, value) in pluginOptions ?? new Dictionary<string, object?>())
         {

@@ -25,4 +25,13 @@ public sealed class RunOptions : ISectionOptions
 
     /// <summary>An explicit run folder (<c>--run-dir</c>); re-using one resumes it.</summary>
     public string? RunDirectory { get; set; }
+
+    /// <summary>
+    /// Device the run's tensors live on: <c>cpu</c> (built in), or <c>torch-cpu</c>, <c>cuda</c>, <c>cuda:N</c> through the
+    /// LibTorch backend, which is then loaded from <see cref="BackendDirectory"/>.
+    /// </summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Folder of the LibTorch backend (PluginMoE.Tensors.Torch.dll and its natives); default <c>backends/torch</c> beside the host.</summary>
+    public string? BackendDirectory { get; set; }
 }

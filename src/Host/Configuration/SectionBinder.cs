@@ -93,6 +93,14 @@ public static class SectionBinder
         var dict = (IDictionary)Activator.CreateInstance(type, StringComparer.Ordinal)!;
         foreach (var c in section.GetChildren())
         {
+            if (!valueType.IsArray && !IsScalar(valueType))
+            {
+                // A dictionary of sections (e.g. Recipe:Variants:<name>:<setting>): each value bound as an object.
+                var nested = Activator.CreateInstance(valueType)!;
+                BindObject(nested, c, errors);
+                dict[c.Key] = nested;
+                continue;
+            }
             object? v = null;
             bool ok = valueType.IsArray ? (v = BindArray(valueType.GetElementType()!, c, errors)) is not null : TryConvert(c.Value, valueType, out v);
             if (ok) dict[c.Key] = v;

@@ -152,6 +152,7 @@ internal sealed class PluginFolderLoader
         Collect<IDatasetLoader>(container, PluginKind.DatasetLoader, assemblies);
         Collect<ITokenizerFactory>(container, PluginKind.Tokenizer, assemblies);
         Collect<IDomainEmbedder>(container, PluginKind.DomainEmbedder, assemblies);
+        Collect<IDocumentClusterer>(container, PluginKind.DocumentClusterer, assemblies);
     }
 
     private void Collect<T>(CompositionHost container, PluginKind kind, List<Assembly> assemblies) where T : class

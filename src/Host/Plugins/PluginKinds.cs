@@ -22,6 +22,7 @@ public static class PluginKinds
         PluginKind.DatasetLoader => typeof(IDatasetLoader),
         PluginKind.Tokenizer => typeof(ITokenizerFactory),
         PluginKind.DomainEmbedder => typeof(IDomainEmbedder),
+        PluginKind.DocumentClusterer => typeof(IDocumentClusterer),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown plugin kind"),
     };
 
@@ -31,6 +32,7 @@ public static class PluginKinds
         PluginKind.MergeStrategy => "merge strategy",
         PluginKind.DatasetLoader => "dataset loader",
         PluginKind.DomainEmbedder => "domain embedder",
+        PluginKind.DocumentClusterer => "document clusterer",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

@@ -44,6 +44,8 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
 
         ITokenizer? tokenizer = string.Equals(settings.Data.Tokenizer, "byte", StringComparison.OrdinalIgnoreCase)
             ? ByteTokenizer.Instance
+            : string.Equals(settings.Data.Tokenizer, "bpe", StringComparison.OrdinalIgnoreCase)
+            ? SelectBpe(settings, catalog, bound, errors)
             : Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors)?.Create(null);
         if (tokenizer is not null && tokenizer.VocabSize > settings.Model.VocabSize)
             errors.Add($"Model:VocabSize: value {settings.Model.VocabSize} is not allowed: tokenizer '{settings.Data.Tokenizer}' has {tokenizer.VocabSize} ids, so it must be at least {tokenizer.VocabSize}");
@@ -59,6 +61,18 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
                 model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
         }
         return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound);
+    }
+
+    // bpe is built in (Core): trained on the training text by the train stage, or loaded from Data:TokenizerOptions:Path.
+    private static ITokenizer? SelectBpe(HostSettings settings, PluginMoE.Core.Composition.IComponentCatalog catalog, Dictionary<string, object?> bound, List<string> errors)
+    {
+        if (Bind(new BpeTokenizerFactory(), settings.Data.TokenizerOptions, "Data:TokenizerOptions", catalog, bound, errors) is not BpeOptions options) return null;
+        try { return PendingBpeTokenizer.Select(options, settings.Source.BaseDirectory); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+        {
+            errors.Add($"Data:TokenizerOptions:Path: {e.Message}");
+            return null;
+        }
     }
 
     private static T? Find<T>(Func<T> lookup, string key, List<string> errors) where T : class

@@ -37,7 +37,7 @@ public sealed record StagePlan(IStage Stage, StageAction Action, StageSettings S
 public sealed class StageRunner(IReadOnlyList<IStage> stages)
 {
     /// <summary>The stages this host provides.</summary>
-    public static StageRunner Default { get; } = new([new TrainStage()]);
+    public static StageRunner Default { get; } = new([new TrainStage(), new SeedStage(), new BranchStage(), new EmbedStage(), new UpcycleStage(), new FinetuneStage(), new BaselinesStage(), new EvaluateStage(), new ReportStage()]);
 
     /// <summary>Names of the known stages.</summary>
     public IReadOnlyList<string> Names => [.. stages.Select(s => s.Name)];

@@ -71,7 +71,11 @@ public sealed class TrainStage : IStage
         var selection = PluginSelection.Resolve(settings, context.Plugins);
         string dir = context.Run.Stage(Name);
         var resume = FindCheckpoint(dir, context.ResumeFrom.GetValueOrDefault(Name));
-        var options = settings.Training.ToTrainerOptions(settings.Run.Seed);
+        var options = settings.Training.ToTrainerOptions(settings.Run.Seed) with
+        {
+            SamplingTemperature = settings.Data.SamplingTemperature,
+            WindowOrder = settings.Data.WindowOrder == "sequential" ? Core.Data.WindowOrder.Sequential : Core.Data.WindowOrder.Random,
+        };
 
         TrainingData data;
         try { data = TrainingData.Load(settings, selection, context.Progress, cancellationToken); }
@@ -149,6 +153,7 @@ public sealed class TrainStage : IStage
             string path = Path.Combine(dir, ModelFolder);
             span?.SetTag("path", path);
             CheckpointStore.Save(path, model.ToCheckpoint());
+            Core.Text.CheckpointTokenizer.Save(path, data.Tokenizer);           // tokenizer.json beside config.json (none for bytes)
         }
         context.Progress.Info($"train: model written to {Path.Combine(dir, ModelFolder)}");
         context.Summary.Add(Summary(observer!, options.MaxSteps, last));

@@ -13,6 +13,12 @@ namespace PluginMoE.Host.Stages;
 /// <param name="Documents">Documents loaded.</param>
 public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, int Documents)
 {
+    /// <summary>The tokenizer the streams were made with (a bpe tokenizer trained here when the profile asks for one).</summary>
+    public ITokenizer Tokenizer { get; init; } = Core.Text.ByteTokenizer.Instance;
+
+    /// <summary>The training documents (the recipe's embed stage samples them per domain).</summary>
+    public IReadOnlyList<Document> TrainDocuments { get; init; } = [];
+
     /// <summary>Loads, splits and tokenizes the data that <paramref name="settings"/> describe.</summary>
     /// <exception cref="ConfigurationException">The data paths match nothing, or a domain is too small; the message names the paths.</exception>
     public static TrainingData Load(HostSettings settings, PluginSelection plugins, IProgressReporter progress, CancellationToken cancellationToken)
@@ -56,7 +62,15 @@ public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, 
             throw new ConfigurationException($"Data:LoaderOptions: the '{settings.Data.Loader}' loader returned no documents; point it at text files");
 
         var parts = DatasetSplit.Split(documents, settings.Data.ValidationFraction);
-        var train = TokenCorpus.Build(parts.Train, plugins.Tokenizer, separator: '\n');
+        var tokenizer = plugins.Tokenizer;
+        if (tokenizer is Core.Text.PendingBpeTokenizer pending)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            tokenizer = progress.Run($"training bpe tokenizer ({pending.VocabSize} ids)", 0, _ => pending.Train(parts.Train.Select(d => d.Text)));
+            progress.Info($"data: bpe tokenizer trained in {watch.Elapsed.TotalSeconds:F1} s: {tokenizer.VocabSize} ids");
+        }
+        int separator = tokenizer.Encode("\n") is [var newline] ? newline : '\n';
+        var train = TokenCorpus.Build(parts.Train, tokenizer, separator);
         int t = settings.Training.SequenceLength;
         foreach (var domain in train.Domains)
             if (train[domain].Length < t + 1)
@@ -65,11 +79,11 @@ public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, 
         ValidationSet? validation = null;
         if (parts.Validation.Count > 0)
         {
-            var v = ValidationSet.Build(TokenCorpus.Build(parts.Validation, plugins.Tokenizer, separator: '\n'), t, settings.Data.MaxValidationWindows);
+            var v = ValidationSet.Build(TokenCorpus.Build(parts.Validation, tokenizer, separator), t, settings.Data.MaxValidationWindows);
             if (v.Domains.Count > 0) validation = v;
         }
         progress.Info($"data: {documents.Count} documents, {parts.Train.Count} for training ({train.TotalTokens:N0} tokens in {train.Domains.Count} domains: {string.Join(", ", train.Domains)}), {parts.Validation.Count} for validation");
-        return new TrainingData(train, validation, documents.Count);
+        return new TrainingData(train, validation, documents.Count) { Tokenizer = tokenizer, TrainDocuments = parts.Train };
     }
 
     private sealed class Diagnostics(IProgressReporter progress) : IDatasetDiagnostics

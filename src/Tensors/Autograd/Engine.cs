@@ -1,5 +1,8 @@
 // Reverse-mode differentiation: topological sort of the recorded graph, then one reverse walk that
 // calls each node's backward rule once and accumulates gradients (micrograd's Backward(), at scale).
+// Memory: the engine returns to the caching allocator what only it can see: the temporaries of a backward
+// rule that are not part of the gradients it returns, and each node's incoming gradient once the node has run
+// (unless another pending gradient or a .grad shares it). Leaf gradients accumulate in place.
 namespace PluginMoE.Tensors.Autograd;
 
 /// <summary>Runs backward passes over the recorded graph.</summary>
@@ -31,15 +34,39 @@ internal static class Engine
 
         var order = TopologicalOrder(root.GradFn);
         var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.GradFn] = gradient };
-        if (root.RetainsGrad) root.grad = gradient;
+        if (root.RetainsGrad) root.grad = Keep(gradient);
 
+        // Pooled storages allocated during this backward (gradient buffers and temporaries): only these may be released here.
+        var allocated = new List<ManagedStorage>();
+        var previousRecorder = CachingAllocator.Record(allocated);
+        try
+        {
+            Walk(order, pending, allocated, retainGraph);
+        }
+        finally
+        {
+            CachingAllocator.Record(previousRecorder);
+        }
+    }
+
+    private static void Walk(List<Node> order, Dictionary<Node, Tensor> pending, List<ManagedStorage> allocated, bool retainGraph)
+    {
+        var ours = new HashSet<ManagedStorage>(ReferenceEqualityComparer.Instance);
         foreach (var node in order)
         {
             if (!pending.Remove(node, out var gOut)) continue; // nothing flows into this node
             var rule = node.Backward ?? throw new InvalidOperationException(
                 $"backward(): trying to backward through the graph a second time (at {node.Name}); its saved tensors were freed " +
                 "after the first backward. Pass retain_graph: true to the first backward() if you need a second one.");
+            int mark = allocated.Count;
             var grads = rule(gOut);
+            // The rule's temporaries: allocated by it and not behind any gradient it returns.
+            for (int k = mark; k < allocated.Count; k++)
+            {
+                var s = allocated[k];
+                if (SharedBy(s, grads)) ours.Add(s);
+                else s.Release();
+            }
             if (!retainGraph) node.Backward = null;
             if (grads.Length != node.Inputs.Length)
                 throw new InvalidOperationException($"{node.Name}: backward returned {grads.Length} gradients for {node.Inputs.Length} inputs");
@@ -56,21 +83,59 @@ internal static class Engine
 
                 if (input.GradFn is { } producer)
                 {
-                    pending[producer] = pending.TryGetValue(producer, out var acc) ? acc + g : g;
-                    if (input.RetainsGrad) input.grad = input.grad is null ? g : input.grad + g;
+                    int before = allocated.Count;
+                    bool had = pending.TryGetValue(producer, out var acc);
+                    pending[producer] = had ? acc! + g : g;
+                    for (int k = before; k < allocated.Count; k++) ours.Add(allocated[k]);
+                    if (had) ReleaseIfDead(acc!, ours, grads, pending.Values);
+                    if (input.RetainsGrad) input.grad = Keep(input.grad is null ? g : input.grad + g);
                 }
                 else
                 {
                     AccumulateLeaf(input, g);
                 }
             }
+
+            // The gradient that flowed into this node is dead now, unless a gradient still pending shares its memory.
+            ReleaseIfDead(gOut, ours, grads, pending.Values);
         }
+        allocated.Clear();
+    }
+
+    /// <summary>Releases a gradient buffer of this pass that no pending gradient, returned gradient or .grad shares.</summary>
+    private static void ReleaseIfDead(Tensor t, HashSet<ManagedStorage> ours, Tensor?[] grads, IEnumerable<Tensor> pending)
+    {
+        if (t.Storage is ManagedStorage s && ours.Contains(s) && !s.KeptByGrad && !SharedBy(s, grads) && !SharedBy(s, pending))
+        {
+            ours.Remove(s);
+            s.Release();
+        }
+    }
+
+    /// <summary>True when one of <paramref name="tensors"/> is a view of <paramref name="s"/>.</summary>
+    private static bool SharedBy(ManagedStorage s, IEnumerable<Tensor?> tensors)
+    {
+        foreach (var t in tensors)
+            if (t is not null && ReferenceEquals(t.Storage, s)) return true;
+        return false;
+    }
+
+    /// <summary>A tensor stored in a .grad: no dispose scope or backward pass may release it.</summary>
+    private static Tensor Keep(Tensor t)
+    {
+        if (t.Storage is ManagedStorage s) s.KeptByGrad = true;
+        DisposeScope.DetachStorage(t.Storage);
+        return t;
     }
 
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
-        // Fresh storage on first write so that later in-place accumulation never aliases a graph tensor.
-        leaf.grad = leaf.grad is null ? g.clone() : leaf.grad + g;
+        // Fresh storage on first write so that in-place accumulation never aliases a graph tensor; later gradients
+        // are added in place (as PyTorch does) when the layouts allow it.
+        if (leaf.grad is { } existing && existing.dtype == g.dtype && existing.dtype is ScalarType.Float32 or ScalarType.Float64 && existing.is_contiguous() && Shape.Equal(existing.Sizes, g.Sizes))
+            existing.backend.AddInPlace(existing, g);
+        else
+            leaf.grad = Keep(leaf.grad is null ? g.clone() : leaf.grad + g);
     }
 
     /// <summary>Nodes ordered so that each node comes before every node it depends on (outputs first).</summary>

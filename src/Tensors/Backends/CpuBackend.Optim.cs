@@ -190,6 +190,25 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    public void AddInPlace(Tensor dst, Tensor src)
+    {
+        if (!src.is_contiguous()) src = Contiguous(src);
+        CheckSame("AddInPlace", dst, src);
+        if (dst.dtype == ScalarType.Float32)
+        {
+            var a = dst.StorageAs<float>(); int o = dst.Offset;
+            var b = src.StorageAs<float>(); int ob = src.Offset;
+            ParallelFor.Run(dst.NumelCached, OptimGrain, (s, e) => System.Numerics.Tensors.TensorPrimitives.Add(a.AsSpan(o + s, e - s), b.AsSpan(ob + s, e - s), a.AsSpan(o + s, e - s)));
+        }
+        else
+        {
+            var a = dst.StorageAs<double>(); int o = dst.Offset;
+            var b = src.StorageAs<double>(); int ob = src.Offset;
+            ParallelFor.Run(dst.NumelCached, OptimGrain, (s, e) => System.Numerics.Tensors.TensorPrimitives.Add(a.AsSpan(o + s, e - s), b.AsSpan(ob + s, e - s), a.AsSpan(o + s, e - s)));
+        }
+    }
+
+    /// <inheritdoc/>
     public void ClampInPlace(Tensor x, double min, double max)
     {
         CheckSame("ClampInPlace", x);

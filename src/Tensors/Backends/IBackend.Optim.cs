@@ -29,4 +29,10 @@ public partial interface IBackend
 
     /// <summary>Clamps a contiguous float tensor to [<paramref name="min"/>, <paramref name="max"/>] in place (NaN stays NaN).</summary>
     void ClampInPlace(Tensor x, double min, double max);
+
+    /// <summary>
+    /// Adds <paramref name="src"/> (same shape and type, any layout) to the contiguous float tensor <paramref name="dst"/>
+    /// in place (gradient accumulation).
+    /// </summary>
+    void AddInPlace(Tensor dst, Tensor src);
 }

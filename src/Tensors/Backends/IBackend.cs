@@ -1,5 +1,5 @@
-// The backend seam: kernels sit behind this interface, selected by device. The CPU backend
-// implements it now; a CUDA backend is a later addition selected by configuration.
+// The backend seam: kernels sit behind this interface, selected by device. The CPU backend is built in;
+// other backends (the LibTorch one in PluginMoE.Tensors.Torch: torch-cpu, cuda) register themselves.
 namespace PluginMoE.Tensors.Backends;
 
 /// <summary>
@@ -20,19 +20,39 @@ public partial interface IBackend
 public static class BackendRegistry
 {
     private static readonly CpuBackend Cpu = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<DeviceType, Func<Device, IBackend>> Factories = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Device, IBackend> Resolved = new();
+
+    /// <summary>
+    /// Makes <paramref name="factory"/> serve devices of kind <paramref name="type"/> (the LibTorch backend registers
+    /// <see cref="DeviceType.TorchCPU"/> and <see cref="DeviceType.CUDA"/>). The factory may throw a clear error
+    /// for a device it cannot serve; it is asked once per device.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is <see cref="DeviceType.CPU"/>, which is built in.</exception>
+    public static void Register(DeviceType type, Func<Device, IBackend> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (type == DeviceType.CPU) throw new ArgumentException("the cpu backend is built in and cannot be replaced", nameof(type));
+        Factories[type] = factory;
+        foreach (var d in Resolved.Keys) if (d.type == type) Resolved.TryRemove(d, out _);
+    }
+
+    /// <summary>Whether a backend serves devices of kind <paramref name="type"/> in this process.</summary>
+    public static bool IsRegistered(DeviceType type) => type == DeviceType.CPU || Factories.ContainsKey(type);
 
     /// <summary>The backend for <paramref name="device"/>.</summary>
-    /// <exception cref="NotSupportedException">No backend for that device kind is available in this build.</exception>
+    /// <exception cref="NotSupportedException">No backend for that device kind is available in this process.</exception>
     public static IBackend Get(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return device.type switch
-        {
-            DeviceType.CPU => Cpu,
-            _ => throw new NotSupportedException(
-                $"device '{device}' was requested, but no CUDA backend is available in this build of PluginMoE.Tensors " +
-                "(available devices: cpu). Set the device to 'cpu' in your configuration."),
-        };
+        if (device.type == DeviceType.CPU) return Cpu;
+        if (Resolved.TryGetValue(device, out var b)) return b;
+        if (!Factories.TryGetValue(device.type, out var factory))
+            throw new NotSupportedException(
+                $"device '{device}' was requested, but its backend is not loaded: '{device}' runs on LibTorch through the " +
+                "PluginMoE.Tensors.Torch assembly (the host loads it for Run:Device; a library calls " +
+                "PluginMoE.Tensors.Torch.TorchBackend.Register()). Built-in device: cpu.");
+        return Resolved.GetOrAdd(device, factory);
     }
 }
 

@@ -16,6 +16,7 @@ internal static class IndexBounds
         if (index.dtype != ScalarType.Int64)
             throw new ArgumentException($"{op}: index must be an int64 tensor, got {index.dtype.TorchName()}");
         if (index.NumelCached == 0) return;
+        if (index.device.type != DeviceType.CPU) index = index.to(Device.CPU); // the op layer checks indices of any device
         var span = index.is_contiguous() ? index.AsSpan<long>() : Distinct(index).data<long>();
         long min = TensorPrimitives.Min<long>(span), max = TensorPrimitives.Max<long>(span);
         if (min < 0 || max >= size)

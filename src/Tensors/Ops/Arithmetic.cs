@@ -16,9 +16,24 @@ public partial class Tensor
 
     private static (Tensor a, Tensor b) Promote(Tensor a, Tensor b)
     {
+        (a, b) = SameDevice(a, b, "element-wise op");
         var t = ScalarTypeExtensions.Promote(a.dtype, b.dtype);
         if (t is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Bool) t = ScalarType.Float32;
         return (a.to(t), b.to(t));
+    }
+
+    /// <summary>
+    /// Both operands on one device: a 0-dim CPU tensor (a Python-style scalar) moves to the other's device, as PyTorch
+    /// allows; any other mix is an error that names both devices.
+    /// </summary>
+    internal static (Tensor a, Tensor b) SameDevice(Tensor a, Tensor b, string op)
+    {
+        var da = a.device; var db = b.device;
+        if (da == db) return (a, b);
+        if (da.type == DeviceType.CPU && a.Sizes.Length == 0) return (a.to(db), b);
+        if (db.type == DeviceType.CPU && b.Sizes.Length == 0) return (a, b.to(da));
+        throw new InvalidOperationException(
+            $"{op}: expected all tensors on one device, but found two: '{da}' and '{db}'; move one with .to(device) first");
     }
 
     /// <summary>Sums a broadcast gradient back to <paramref name="sizes"/>.</summary>

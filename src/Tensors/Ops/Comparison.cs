@@ -95,7 +95,7 @@ public partial class Tensor
         var fill = torch.scalar_tensor(value, dtype);
         var r = backend.Where(mask, fill, this);
         if (!dtype.IsFloatingPoint()) return r;
-        return Record(r, "MaskedFillBackward", [this], g => [backend.Where(mask, Zeros(g.dtype, []), g)]);
+        return Record(r, "MaskedFillBackward", [this], g => [backend.Where(mask, Zeros(g.dtype, [], g.device), g)]);
     }
 }
 
@@ -121,7 +121,7 @@ public static partial class torch
         var sa = a.Sizes; var sb = b.Sizes;
         return Tensor.Record(r, "WhereBackward", [a, b], g =>
         {
-            var zero = Tensor.Zeros(g.dtype, []);
+            var zero = Tensor.Zeros(g.dtype, [], g.device);
             return [
                 a.requires_grad ? g.backend.Where(condition, g, zero).sum_to_size(sa) : null,
                 b.requires_grad ? g.backend.Where(condition, zero, g).sum_to_size(sb) : null];

@@ -120,7 +120,7 @@ public static partial class torch
                 if (num_classes == -1)
                 {
                     if (ids.NumelCached == 0) throw new ArgumentException("one_hot: cannot infer num_classes from an empty tensor; pass num_classes");
-                    num_classes = System.Numerics.Tensors.TensorPrimitives.Max<long>(ids.AsSpan<long>()) + 1;
+                    num_classes = System.Numerics.Tensors.TensorPrimitives.Max<long>(ids.data<long>()) + 1;
                 }
                 if (num_classes < 1 || num_classes > int.MaxValue)
                     throw new ArgumentOutOfRangeException(nameof(num_classes), num_classes, "one_hot: num_classes must be positive (or -1 to infer it)");

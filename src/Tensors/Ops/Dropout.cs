@@ -31,9 +31,9 @@ public static partial class torch
                     throw new ArgumentException($"dropout: expected a float32 or float64 input, got {input.dtype.TorchName()}");
                 if (p == 1)
                 {
-                    var zeros = Tensor.Zeros(input.dtype, (int[])input.Sizes.Clone());
+                    var zeros = Tensor.Zeros(input.dtype, (int[])input.Sizes.Clone(), input.device);
                     var inSizes = input.Sizes;
-                    return Tensor.Record(zeros, "DropoutBackward", [input], g => [Tensor.Zeros(g.dtype, (int[])inSizes.Clone())]);
+                    return Tensor.Record(zeros, "DropoutBackward", [input], g => [Tensor.Zeros(g.dtype, (int[])inSizes.Clone(), g.device)]);
                 }
                 var gen = generator ?? default_generator;
                 ulong seed = (ulong)gen.initial_seed();

@@ -42,7 +42,7 @@ public static partial class torch
                 var wSizes = weight.Sizes;
                 return Tensor.Record(r, "EmbeddingBackward", [weight], g =>
                 {
-                    var gw = Tensor.Zeros(g.dtype, (int[])wSizes.Clone());
+                    var gw = Tensor.Zeros(g.dtype, (int[])wSizes.Clone(), g.device);
                     var g2 = g.reshape(flat.NumelCached, dim);
                     g.backend.IndexAddInto(gw, 0, flat, g2, 1.0);
                     if (pad >= 0) gw.select(0, pad).zero_();

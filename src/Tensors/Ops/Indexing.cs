@@ -24,7 +24,7 @@ public partial class Tensor
     private static Tensor PadTo(Tensor t, int[] sizes)
     {
         if (Shape.Equal(t.Sizes, sizes)) return t;
-        var z = Zeros(t.dtype, (int[])sizes.Clone());
+        var z = Zeros(t.dtype, (int[])sizes.Clone(), t.device);
         var corner = z;
         for (int d = 0; d < sizes.Length; d++) corner = corner.narrow(d, 0, t.Sizes[d]);
         corner.copy_(t);
@@ -77,7 +77,7 @@ public partial class Tensor
         int d = CheckGatherShapes("gather", dim, idx, null);
         var inSizes = Sizes;
         var r = backend.Gather(this, d, idx);
-        return Record(r, "GatherBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone()).scatter_add(d, idx, g)]);
+        return Record(r, "GatherBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone(), g.device).scatter_add(d, idx, g)]);
     }
 
     /// <summary>
@@ -182,7 +182,7 @@ public partial class Tensor
         var idx = AsVectorIndex(index, "index_select");
         var inSizes = Sizes;
         var r = backend.IndexSelect(this, d, idx);
-        return Record(r, "IndexSelectBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone()).index_add(d, idx, g)]);
+        return Record(r, "IndexSelectBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone(), g.device).index_add(d, idx, g)]);
     }
 
     private int CheckIndexAddShapes(string op, long dim, Tensor idx, Tensor source)

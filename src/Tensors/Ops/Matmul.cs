@@ -211,7 +211,7 @@ public partial class Tensor
         var be = input.backend;
         var x = RowsView(input) ?? RowsView(be.Contiguous(input))!; // (L, in)
         int rows = x.Sizes[0];
-        var y = Empty(input.dtype, [rows, outF]);                   // (L, out)
+        var y = Empty(input.dtype, [rows, outF], input.device);                   // (L, out)
         if (bias is not null) be.CopyInto(y, bias);
         be.Gemm(x, TransposedView(weight), y, 1, bias is null ? 0 : 1);
         var outSizes = (int[])input.Sizes.Clone();

@@ -30,9 +30,9 @@ public partial class Tensor
             Tensor ad = a.detach(), bd = b.detach();
             Tensor? ga = null, gb = null;
             if (a.requires_grad) // d/da a^b = b a^(b-1), defined as 0 where b == 0
-                ga = torch.where(bd.eq(0), Zeros(g.dtype, []), g.mul(bd).mul(ad.pow(bd.sub(1.0)))).sum_to_size(sa);
+                ga = torch.where(bd.eq(0), Zeros(g.dtype, [], g.device), g.mul(bd).mul(ad.pow(bd.sub(1.0)))).sum_to_size(sa);
             if (b.requires_grad) // d/db a^b = a^b log a, defined as 0 where a == 0 and b >= 0
-                gb = torch.where(ad.eq(0).logical_and(bd.ge(0)), Zeros(g.dtype, []), g.mul(r.detach()).mul(ad.log())).sum_to_size(sb);
+                gb = torch.where(ad.eq(0).logical_and(bd.ge(0)), Zeros(g.dtype, [], g.device), g.mul(r.detach()).mul(ad.log())).sum_to_size(sb);
             return [ga, gb];
         });
     }
@@ -56,7 +56,7 @@ public partial class Tensor
             Tensor? keep = null;
             if (min is double a) keep = xd.ge(a);
             if (max is double b) keep = keep is null ? xd.le(b) : keep.logical_and(xd.le(b));
-            return [torch.where(keep!, g, Zeros(g.dtype, []))];
+            return [torch.where(keep!, g, Zeros(g.dtype, [], g.device))];
         });
     }
 
@@ -84,7 +84,7 @@ public partial class Tensor
         {
             // PyTorch: where(a == b, g/2, g), zeroed for the input that lost.
             Tensor ad = a.detach(), bd = b.detach();
-            var zero = Zeros(g.dtype, []);
+            var zero = Zeros(g.dtype, [], g.device);
             var shared = torch.where(ad.eq(bd), g.mul(0.5), g);
             var aLost = op == BinaryOp.Maximum ? ad.lt(bd) : ad.gt(bd);
             var bLost = op == BinaryOp.Maximum ? ad.gt(bd) : ad.lt(bd);

@@ -24,7 +24,7 @@ public partial class Tensor
     {
         string op = isMax ? "max" : "min";
         int d = Shape.WrapDim(dim, Sizes.Length, op);
-        if (Sizes.Length == 0) return (clone(), Zeros(ScalarType.Int64, []));
+        if (Sizes.Length == 0) return (clone(), Zeros(ScalarType.Int64, [], device));
         var x = Reducible();
         var (v, i) = backend.MaxMinDim(x, d, keepdim, isMax);
         if (!v.dtype.IsFloatingPoint()) return (v, i);
@@ -69,7 +69,7 @@ public partial class Tensor
             var gk = g.reshape(kept);
             var mask = x.detach().eq(rk);
             var count = mask.sum(Shape.ToLong(d), keepdim: true).to(g.dtype);
-            return [torch.where(mask, gk.div(count), Zeros(g.dtype, []))];
+            return [torch.where(mask, gk.div(count), Zeros(g.dtype, [], g.device))];
         });
     }
 

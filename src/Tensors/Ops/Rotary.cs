@@ -95,7 +95,7 @@ public static partial class torch
                         $"{op}: positions must be (T) = ({seq}) or (B, T) = ({(rank >= 3 ? x.Sizes[0] : 1)}, {seq}) for x of shape {Shape.Format(x.Sizes)}, got {Shape.Format(positions.Sizes)}");
                 var pos = positions.to(ScalarType.Int64).contiguous();
                 int maxPos = cos.Sizes[0];
-                foreach (var p in pos.AsSpan<long>())
+                foreach (var p in pos.data<long>())
                     if (p < 0 || p >= maxPos)
                         throw new ArgumentException($"{op}: position {p} is outside the rotary cache of {maxPos} positions; build a larger cache with rope_cache(maxPositions: ...)");
                 var xc = x.contiguous();
@@ -153,7 +153,7 @@ public static partial class torch
                         sin[r * half + i] = Math.Sin(a);
                     }
                 }
-                return (Tensor.Wrap(cos, [n, half]).to(dtype), Tensor.Wrap(sin, [n, half]).to(dtype));
+                return (OnDefaultDevice(Tensor.Wrap(cos, [n, half]).to(dtype)), OnDefaultDevice(Tensor.Wrap(sin, [n, half]).to(dtype)));
             }
         }
     }

@@ -18,7 +18,7 @@ public partial class Tensor
         int d = Shape.WrapDim(dim, Sizes.Length, "sort");
         var (values, indices) = backend.Sort(this, d, descending);
         var inSizes = Sizes;
-        values = Record(values, "SortBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone()).scatter(d, indices, g)]);
+        values = Record(values, "SortBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone(), g.device).scatter(d, indices, g)]);
         return (values, indices);
     }
 
@@ -50,7 +50,7 @@ public partial class Tensor
             throw new ArgumentOutOfRangeException(nameof(k), k, $"topk: k ({k}) must be in [0, {n}] for dimension {d} of size {n} (tensor of shape {Shape.Format(Sizes)})");
         var (values, indices) = backend.TopK(this, (int)k, d, largest);
         var inSizes = Sizes;
-        values = Record(values, "TopkBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone()).scatter(d, indices, g)]);
+        values = Record(values, "TopkBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone(), g.device).scatter(d, indices, g)]);
         return (values, indices);
     }
 }

@@ -174,6 +174,7 @@ public static class SafeTensors
 
     private static void WriteElements<T>(Stream s, Tensor t) where T : unmanaged
     {
+        if (t.device.type != DeviceType.CPU) t = t.detach().to(Device.CPU); // checkpoints hold host bytes, whatever the device
         ReadOnlySpan<T> span = t.AsSpan<T>();
         const int chunk = 1 << 20;
         for (int i = 0; i < span.Length; i += chunk)

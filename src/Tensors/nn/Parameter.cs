@@ -21,6 +21,7 @@ public static partial class torch
                     throw new ArgumentException(
                         $"Parameter: only floating point tensors can require gradients (got {data.dtype.TorchName()}); pass requires_grad: false", nameof(requires_grad));
                 this.requires_grad = requires_grad;
+                DisposeScope.DetachStorage(Storage); // a module's weights outlive any dispose scope they were created in
             }
 
             private static Tensor Checked(Tensor data)

@@ -173,7 +173,7 @@ public static partial class torch
                 if (tensor.NumelCached == 0) return tensor;
                 int rows = tensor.Sizes[0], cols = tensor.NumelCached / rows;
                 var flat = randn([rows, cols], ScalarType.Float64, generator);
-                var q = Orthogonal.Q(flat.AsSpan<double>().ToArray(), rows, cols, gain);
+                var q = Orthogonal.Q(flat.data<double>(), rows, cols, gain);
                 using (no_grad()) tensor.copy_(Tensor.Wrap(q, (int[])tensor.Sizes.Clone()));
                 return tensor;
             }
@@ -185,8 +185,9 @@ public static partial class torch
                 if (!tensor.dtype.IsFloatingPoint())
                     throw new ArgumentException($"{op}: needs a floating point tensor, got {tensor.dtype.TorchName()}", nameof(tensor));
                 using var _ = no_grad();
-                if (tensor.dtype == ScalarType.Float32 && tensor.is_contiguous()) f32(tensor.AsSpan<float>());
-                else if (tensor.dtype == ScalarType.Float64 && tensor.is_contiguous()) f64(tensor.AsSpan<double>());
+                bool direct = tensor.is_contiguous() && tensor.device.type == DeviceType.CPU; // other devices: fill a CPU buffer, then copy
+                if (tensor.dtype == ScalarType.Float32 && direct) f32(tensor.AsSpan<float>());
+                else if (tensor.dtype == ScalarType.Float64 && direct) f64(tensor.AsSpan<double>());
                 else if (tensor.dtype == ScalarType.Float32)
                 {
                     var tmp = Tensor.Empty(ScalarType.Float32, (int[])tensor.Sizes.Clone());

@@ -30,7 +30,7 @@ public static partial class torch
                 double acc = 0;
                 foreach (var (_, g) in grads)
                 {
-                    double s = Tensor.Cpu.NormPowerSum(g.is_contiguous() ? g : g.detach().contiguous(), norm_type);
+                    double s = g.backend.NormPowerSum(g.is_contiguous() ? g : g.detach().contiguous(), norm_type);
                     acc = double.IsNaN(s) || double.IsNaN(acc) ? double.NaN : inf ? Math.Max(acc, s) : acc + s;
                 }
                 double total = inf ? acc : norm_type == 2 ? Math.Sqrt(acc) : Math.Pow(acc, 1 / norm_type);
@@ -40,7 +40,7 @@ public static partial class torch
                         "pass error_if_nonfinite: false to clip anyway (the gradients then become NaN or zero)");
                 double coef = max_norm / (total + 1e-6);
                 if (!(coef >= 1)) // coef < 1, or NaN for a NaN norm (which then spreads to the gradients, as in PyTorch)
-                    foreach (var (owner, g) in grads) Apply(owner, g, t => Tensor.Cpu.ScaleInPlace(t, coef));
+                    foreach (var (owner, g) in grads) Apply(owner, g, t => t.backend.ScaleInPlace(t, coef));
                 return total;
             }
 
@@ -49,7 +49,7 @@ public static partial class torch
             {
                 ArgumentNullException.ThrowIfNull(parameters);
                 if (!(clip_value >= 0)) throw new ArgumentException($"clip_grad_value_: clip_value must be non-negative, got {clip_value}", nameof(clip_value));
-                foreach (var (owner, g) in Grads(parameters, "clip_grad_value_")) Apply(owner, g, t => Tensor.Cpu.ClampInPlace(t, -clip_value, clip_value));
+                foreach (var (owner, g) in Grads(parameters, "clip_grad_value_")) Apply(owner, g, t => t.backend.ClampInPlace(t, -clip_value, clip_value));
             }
 
             /// <summary>(owner, contiguous grad) pairs of the parameters that have a gradient.</summary>

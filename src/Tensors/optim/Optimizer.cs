@@ -89,7 +89,7 @@ public static partial class torch
             }
 
             /// <summary>A contiguous state tensor of zeros shaped and typed like <paramref name="p"/>.</summary>
-            protected static Tensor ZerosLike(Tensor p) => Tensor.Zeros(p.dtype, (int[])p.Sizes.Clone());
+            protected static Tensor ZerosLike(Tensor p) => Tensor.Zeros(p.dtype, (int[])p.Sizes.Clone(), p.device).DetachFromDisposeScope();
 
             /// <summary>
             /// Runs an in-place update kernel on (param, grad): both contiguous and of the parameter's type; a strided
@@ -183,7 +183,7 @@ public static partial class torch
                     else if (!Shape.Equal(t.Sizes, p.Sizes))
                         errors.Add($"size mismatch for {key}: state has {Shape.Format(t.Sizes)}, parameter has {Shape.Format(p.Sizes)}");
                     else
-                        s.tensors[parts[2]] = t.detach().to(p.dtype).contiguous().clone();
+                        s.tensors[parts[2]] = t.detach().to(p.dtype).contiguous().clone().DetachFromDisposeScope();
                 }
                 if (errors.Count > 0) throw new ArgumentException($"{me}.load_state_dict: " + string.Join("; ", errors));
 

@@ -53,7 +53,7 @@ public sealed class HostSettingsTests : IDisposable
 
     [Fact]
     public void Load_UnknownSection_SuggestsTheClosest() =>
-        Assert.Contains("Trainig: unknown section; known sections are Run, Plugins, Telemetry, Model, Data, Training; did you mean 'Training'?",
+        Assert.Contains("Trainig: unknown section; known sections are Run, Plugins, Telemetry, Model, Data, Training, Recipe; did you mean 'Training'?",
             Error("--Trainig:Steps=5"));
 
     [Fact]

@@ -25,7 +25,9 @@ public class PluginDiscoveryTests
         Assert.Empty(registry.Failures);
         Assert.Equal(["linear", "multi-head", "nexus", "xmoe"], registry.Names(PluginKind.Router));
         Assert.Equal(["gelu", "null", "swiglu"], registry.Names(PluginKind.Expert));
-        Assert.Equal(["jsonl", "text-folder"], registry.Names(PluginKind.DatasetLoader));
+        Assert.Equal(["jsonl", "local-corpus", "synthetic", "text-folder"], registry.Names(PluginKind.DatasetLoader));
+        Assert.Equal(["hidden-mean", "tfidf"], registry.Names(PluginKind.DomainEmbedder));
+        Assert.Equal(["kmeans-balanced"], registry.Names(PluginKind.DocumentClusterer));
         var linear = registry.Plugins.Single(p => p.Name == "linear");
         Assert.Equal(PluginKind.Router, linear.Kind);
         Assert.Equal("BTX/Mixtral/Switch learned linear router: top-k, switch, soft, sample-top1 (arXiv 2403.07816)", linear.Description);

@@ -35,7 +35,7 @@ public sealed class PluginSelectionTests : IDisposable
     public void Resolve_UnknownExpertAndLoader_AreBothReported()
     {
         string message = Error("--Model:Expert=swigloo", "--Data:Loader=jsnl");
-        Assert.Contains("Data:Loader: unknown dataset loader plugin 'jsnl' (available: jsonl, text-folder); did you mean 'jsonl'?", message);
+        Assert.Contains("Data:Loader: unknown dataset loader plugin 'jsnl' (available: jsonl, local-corpus, synthetic, text-folder); did you mean 'jsonl'?", message);
         Assert.Contains("Model:Expert: unknown expert plugin 'swigloo' (available: gelu, null, swiglu); did you mean 'swiglu'?", message);
     }
 

@@ -78,6 +78,6 @@ public sealed class JsonlLoaderTests
     {
         using var tmp = new TempFolder();
         var e = Assert.Throws<FileNotFoundException>(() => Load(new JsonlOptions { Paths = ["missing.jsonl"] }, tmp.Path));
-        Assert.Contains($"no .jsonl files at '{System.IO.Path.Combine(tmp.Path, "missing.jsonl")}'", e.Message);
+        Assert.Contains($"no .jsonl or .jsonl.gz files at '{System.IO.Path.Combine(tmp.Path, "missing.jsonl")}'", e.Message);
     }
 }

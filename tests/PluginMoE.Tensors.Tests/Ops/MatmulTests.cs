@@ -228,13 +228,13 @@ public class MatmulTests
             var c = Rand(g, ScalarType.Float64, m, n);
             var c0 = c.data<double>();
             var ab = Naive(a, b);
-            Tensor.Cpu.Gemm(a, b, c, 0.5, 2.0);
+            a.backend.Gemm(a, b, c, 0.5, 2.0);
             AssertClose(ab.Select((v, i) => 0.5 * v + 2.0 * c0[i]).ToArray(), c, k, 1e-14);
             var nan = torch.full([m, n], double.NaN, ScalarType.Float64);
-            Tensor.Cpu.Gemm(a, b, nan, 1.0, 0.0);
+            a.backend.Gemm(a, b, nan, 1.0, 0.0);
             AssertClose(ab, nan, k, 1e-14);
             var acc = torch.ones([m, n], ScalarType.Float64);
-            Tensor.Cpu.Gemm(a, b, acc, 1.0, 1.0);
+            a.backend.Gemm(a, b, acc, 1.0, 1.0);
             AssertClose(ab.Select(v => v + 1).ToArray(), acc, k, 1e-14);
         }
     }

@@ -1,0 +1,188 @@
+// Byte-level BPE (Sennrich et al. 2016; GPT-2's byte-level variant): text -> UTF-8 bytes per pre-token ->
+// the lowest-ranked merge applied repeatedly -> ids. Decoding maps ids back to bytes, so any byte sequence
+// round-trips exactly through EncodeBytes/DecodeBytes.
+using System.Text;
+using PluginMoE.Abstractions.Data;
+
+namespace PluginMoE.Core.Text;
+
+/// <summary>A byte-level BPE tokenizer: vocabulary, ranked merges, a pre-tokenizer and optional added (special) tokens.</summary>
+public sealed class BpeTokenizer : ITokenizer
+{
+    private readonly Dictionary<string, int> _vocab;                  // byte-level token string -> id
+    private readonly string[] _tokens;                                // id -> byte-level token string (null for gaps)
+    private readonly int[] _byteIds;                                  // byte -> id of its single-byte token
+    private readonly Dictionary<long, (int Rank, int Id)> _merges;    // (left id, right id) -> rank and merged id
+    private readonly Dictionary<string, int> _added;                  // added token content -> id
+    private readonly Dictionary<int, string> _addedById;
+    private readonly string[] _addedByLength;                         // longest first, for matching in text
+    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly Lock _cacheLock = new();
+
+    /// <summary>
+    /// Builds a tokenizer. <paramref name="vocab"/> maps byte-level strings (<see cref="ByteLevelAlphabet"/>) to ids
+    /// and must hold all 256 single bytes; <paramref name="merges"/> are pairs of vocabulary strings in rank order
+    /// whose concatenation is in the vocabulary.
+    /// </summary>
+    /// <exception cref="ArgumentException">A byte or a merge part or result is missing from the vocabulary (the message names it).</exception>
+    public BpeTokenizer(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, BpePreTokenizer preTokenizer,
+        IReadOnlyDictionary<string, int>? addedTokens = null, bool ignoreMerges = false)
+    {
+        ArgumentNullException.ThrowIfNull(vocab);
+        ArgumentNullException.ThrowIfNull(merges);
+        ArgumentNullException.ThrowIfNull(preTokenizer);
+        _vocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
+        PreTokenizer = preTokenizer;
+        IgnoreMerges = ignoreMerges;
+        Merges = merges;
+        _added = new Dictionary<string, int>(addedTokens ?? new Dictionary<string, int>(), StringComparer.Ordinal);
+        _addedById = _added.ToDictionary(kv => kv.Value, kv => kv.Key);
+        _addedByLength = [.. _added.Keys.Where(k => k.Length > 0).OrderByDescending(k => k.Length).ThenBy(k => k, StringComparer.Ordinal)];
+        int max = Math.Max(_vocab.Count == 0 ? -1 : _vocab.Values.Max(), _added.Count == 0 ? -1 : _added.Values.Max());
+        VocabSize = max + 1;
+        _tokens = new string[VocabSize];
+        foreach (var (s, id) in _vocab)
+        {
+            if (id < 0) throw new ArgumentException($"bpe: vocabulary id {id} of '{s}' is negative");
+            _tokens[id] = s;
+        }
+        _byteIds = new int[256];
+        for (int b = 0; b < 256; b++)
+            _byteIds[b] = _vocab.TryGetValue(ByteLevelAlphabet.Char((byte)b).ToString(), out int id) ? id
+                : throw new ArgumentException($"bpe: the vocabulary lacks the single-byte token of byte 0x{b:X2} ('{ByteLevelAlphabet.Char((byte)b)}'); a byte-level BPE vocabulary needs all 256");
+        _merges = new Dictionary<long, (int, int)>(merges.Count);
+        for (int rank = 0; rank < merges.Count; rank++)
+        {
+            var (l, r) = merges[rank];
+            int li = Id(l, rank), ri = Id(r, rank), mi = Id(l + r, rank);
+            _merges.TryAdd(Key(li, ri), (rank, mi));
+        }
+    }
+
+    private int Id(string token, int rank) => _vocab.TryGetValue(token, out int id) ? id
+        : throw new ArgumentException($"bpe: merge {rank} uses '{token}', which is not in the vocabulary");
+
+    private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <inheritdoc/>
+    public int VocabSize { get; }
+
+    /// <summary>The pre-tokenizer.</summary>
+    public BpePreTokenizer PreTokenizer { get; }
+
+    /// <summary>Merges in rank order (as byte-level strings).</summary>
+    public IReadOnlyList<(string Left, string Right)> Merges { get; }
+
+    /// <summary>Vocabulary: byte-level token string -> id.</summary>
+    public IReadOnlyDictionary<string, int> Vocabulary => _vocab;
+
+    /// <summary>Added (special) tokens: content -> id; they are matched in text before pre-tokenization.</summary>
+    public IReadOnlyDictionary<string, int> AddedTokens => _added;
+
+    /// <summary>When set, a pre-token that is itself in the vocabulary is emitted whole (Llama-3's <c>ignore_merges</c>).</summary>
+    public bool IgnoreMerges { get; }
+
+    /// <inheritdoc/>
+    public int[] Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3 + 4);
+        int at = 0;
+        while (at < text.Length)
+        {
+            var (pos, special) = NextAdded(text, at);
+            if (pos > at) EncodeOrdinary(PreTokenizer.Prepare(text[at..pos]), ids);
+            if (special is null) break;
+            ids.Add(_added[special]);
+            at = pos + special.Length;
+        }
+        return [.. ids];
+    }
+
+    // The next added token at or after `from` (leftmost, longest); (text.Length, null) when there is none.
+    private (int, string?) NextAdded(string text, int from)
+    {
+        int best = text.Length;
+        string? found = null;
+        foreach (var token in _addedByLength)
+        {
+            int i = text.IndexOf(token, from, StringComparison.Ordinal);
+            if (i >= 0 && i < best) { best = i; found = token; }
+        }
+        return (best, found);
+    }
+
+    private void EncodeOrdinary(string text, List<int> ids)
+    {
+        foreach (var (start, length) in PreTokenizer.Split(text))
+            ids.AddRange(EncodePiece(text.Substring(start, length)));
+    }
+
+    /// <summary>Ids of arbitrary bytes: valid UTF-8 runs are pre-tokenized as text, each invalid byte is its own piece.</summary>
+    public int[] EncodeBytes(ReadOnlySpan<byte> bytes)
+    {
+        var ids = new List<int>(bytes.Length / 3 + 4);
+        int runStart = 0, i = 0;
+        while (i < bytes.Length)
+        {
+            var status = System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out int used);
+            if (status == System.Buffers.OperationStatus.Done) { i += used; continue; }
+            if (i > runStart) EncodeOrdinary(Encoding.UTF8.GetString(bytes[runStart..i]), ids);
+            for (int k = 0; k < Math.Max(1, used); k++) ids.Add(_byteIds[bytes[i + k]]);
+            i += Math.Max(1, used);
+            runStart = i;
+        }
+        if (i > runStart) EncodeOrdinary(Encoding.UTF8.GetString(bytes[runStart..i]), ids);
+        return [.. ids];
+    }
+
+    // One pre-token: its UTF-8 bytes as single-byte ids, then the lowest-ranked adjacent merge until none applies.
+    private int[] EncodePiece(string piece)
+    {
+        lock (_cacheLock)
+            if (_cache.TryGetValue(piece, out var hit)) return hit;
+        var bytes = Encoding.UTF8.GetBytes(piece);
+        int[] result;
+        if (IgnoreMerges && _vocab.TryGetValue(ByteLevelAlphabet.ToText(bytes), out int whole)) result = [whole];
+        else
+        {
+            var symbols = new List<int>(bytes.Length);
+            foreach (byte b in bytes) symbols.Add(_byteIds[b]);
+            while (symbols.Count > 1)
+            {
+                int bestRank = int.MaxValue, bestAt = -1, bestId = 0;
+                for (int i = 0; i + 1 < symbols.Count; i++)
+                    if (_merges.TryGetValue(Key(symbols[i], symbols[i + 1]), out var m) && m.Rank < bestRank)
+                        (bestRank, bestAt, bestId) = (m.Rank, i, m.Id);
+                if (bestAt < 0) break;
+                symbols[bestAt] = bestId;
+                symbols.RemoveAt(bestAt + 1);
+            }
+            result = [.. symbols];
+        }
+        lock (_cacheLock)
+            if (_cache.Count < 1 << 18) _cache[piece] = result;
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public string Decode(ReadOnlySpan<int> ids) => Encoding.UTF8.GetString(DecodeBytes(ids));
+
+    /// <summary>The bytes of <paramref name="ids"/> (added tokens contribute their content's UTF-8 bytes).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is not in the vocabulary.</exception>
+    public byte[] DecodeBytes(ReadOnlySpan<int> ids)
+    {
+        var bytes = new List<byte>(ids.Length * 3);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = ids[i];
+            if (_addedById.TryGetValue(id, out var special)) { bytes.AddRange(Encoding.UTF8.GetBytes(special)); continue; }
+            if ((uint)id >= (uint)_tokens.Length || _tokens[id] is not { } token)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"bpe: id {id} at position {i} is not in the vocabulary (size {VocabSize})");
+            foreach (char c in token)
+                bytes.Add(ByteLevelAlphabet.TryByte(c, out byte b) ? b
+                    : throw new InvalidDataException($"bpe: token {id} '{token}' has character U+{(int)c:X4}, which is not in the byte-level alphabet"));
+        }
+        return [.. bytes];
+    }
+}

@@ -1,0 +1,143 @@
+// Reads and writes the Hugging Face tokenizers `tokenizer.json` format for byte-level BPE (GPT-2, Llama-3
+// and the like): model.vocab and model.merges, the ByteLevel / Split / Sequence pre-tokenizers, added tokens.
+// PluginMoE's own tokenizers are written in the same format, so other tools can load them too.
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace PluginMoE.Core.Text;
+
+/// <summary>tokenizer.json &lt;-&gt; <see cref="BpeTokenizer"/>.</summary>
+public static class HfTokenizerJson
+{
+    /// <summary>The file name beside a checkpoint.</summary>
+    public const string FileName = "tokenizer.json";
+
+    /// <summary>Loads a byte-level BPE tokenizer.json.</summary>
+    /// <exception cref="InvalidDataException">The file is not byte-level BPE or uses a feature PluginMoE does not implement; the message names the file and the field.</exception>
+    public static BpeTokenizer Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e); }
+        if (root is not JsonObject obj) throw new InvalidDataException($"{path}: expected a JSON object with a 'model' field");
+        return Parse(obj, path);
+    }
+
+    /// <summary>Parses a tokenizer.json object; <paramref name="source"/> names it in errors.</summary>
+    public static BpeTokenizer Parse(JsonObject root, string source)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        void Fail(string what) => throw new InvalidDataException($"{source}: {what}");
+        var model = root["model"] as JsonObject ?? throw new InvalidDataException($"{source}: missing 'model' object");
+        string type = model["type"]?.GetValue<string>() ?? "BPE";
+        if (type != "BPE") Fail($"model.type is '{type}'; only byte-level 'BPE' tokenizers are supported (WordPiece, Unigram and WordLevel are not)");
+        if (model["byte_fallback"]?.GetValue<bool>() == true) Fail("model.byte_fallback is true (SentencePiece-style BPE); only byte-level BPE is supported");
+        foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+            if (model[key] is JsonValue v && v.GetValue<string>() is { Length: > 0 } s) Fail($"model.{key} is '{s}'; byte-level BPE files leave it null");
+        if (root["normalizer"] is JsonObject normalizer) Fail($"normalizer '{normalizer["type"]}' is not supported; byte-level BPE files (GPT-2, Llama-3) have none");
+
+        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (token, id) in model["vocab"] as JsonObject ?? throw new InvalidDataException($"{source}: missing model.vocab"))
+            vocab[token] = id?.GetValue<int>() ?? throw new InvalidDataException($"{source}: model.vocab['{token}'] is null");
+        var merges = new List<(string, string)>();
+        foreach (var m in model["merges"] as JsonArray ?? [])
+        {
+            if (m is JsonArray pair && pair.Count == 2) merges.Add((pair[0]!.GetValue<string>(), pair[1]!.GetValue<string>()));
+            else if (m is JsonValue text && text.GetValue<string>() is { } s && s.Split(' ') is [var l, var r]) merges.Add((l, r));
+            else Fail($"model.merges[{merges.Count}] is {m?.ToJsonString()}; expected \"left right\" or [\"left\", \"right\"]");
+        }
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in root["added_tokens"] as JsonArray ?? [])
+            if (t is JsonObject o && o["content"]?.GetValue<string>() is { } content && o["id"]?.GetValue<int>() is { } id)
+                added[content] = id;
+        var pre = PreTokenizer(root["pre_tokenizer"], source);
+        try { return new BpeTokenizer(vocab, merges, pre, added, model["ignore_merges"]?.GetValue<bool>() ?? false); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
+    }
+
+    private static BpePreTokenizer PreTokenizer(JsonNode? node, string source)
+    {
+        var patterns = new List<string>();
+        bool prefixSpace = false;
+        void Visit(JsonNode? n)
+        {
+            if (n is null) return;
+            string kind = n["type"]?.GetValue<string>() ?? "";
+            switch (kind)
+            {
+                case "Sequence":
+                    foreach (var p in n["pretokenizers"] as JsonArray ?? []) Visit(p);
+                    break;
+                case "ByteLevel":
+                    prefixSpace |= n["add_prefix_space"]?.GetValue<bool>() ?? false;
+                    if (n["use_regex"]?.GetValue<bool>() ?? true) patterns.Add(BpePreTokenizer.Gpt2Pattern);
+                    break;
+                case "Split":
+                    string behavior = n["behavior"]?.GetValue<string>() ?? "Isolated";
+                    if (behavior != "Isolated" || (n["invert"]?.GetValue<bool>() ?? false))
+                        throw new InvalidDataException($"{source}: pre_tokenizer Split with behavior '{behavior}'{(n["invert"]?.GetValue<bool>() == true ? " and invert" : "")} is not supported; only 'Isolated' without invert");
+                    var pattern = n["pattern"];
+                    patterns.Add(pattern?["Regex"]?.GetValue<string>() ?? Regex.Escape(pattern?["String"]?.GetValue<string>()
+                        ?? throw new InvalidDataException($"{source}: pre_tokenizer Split has no pattern.Regex or pattern.String")));
+                    break;
+                default:
+                    throw new InvalidDataException($"{source}: pre_tokenizer '{kind}' is not supported; supported: ByteLevel, Split (Isolated), Sequence of them");
+            }
+        }
+        Visit(node);
+        return new BpePreTokenizer(patterns, prefixSpace);
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Writes <paramref name="tokenizer"/> as a tokenizer.json that the Hugging Face library loads as well.</summary>
+    public static void Save(BpeTokenizer tokenizer, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var pre = tokenizer.PreTokenizer;
+        JsonNode preNode = pre.Patterns is [BpePreTokenizer.Gpt2Pattern]
+            ? ByteLevel(pre.AddPrefixSpace, useRegex: true)
+            : new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray([.. pre.Patterns.Select(p => (JsonNode)new JsonObject
+                {
+                    ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = p }, ["behavior"] = "Isolated", ["invert"] = false,
+                }), ByteLevel(pre.AddPrefixSpace, useRegex: false)]),
+            };
+        var vocab = new JsonObject();
+        foreach (var (token, id) in tokenizer.Vocabulary.OrderBy(kv => kv.Value)) vocab[token] = id;
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = new JsonArray([.. tokenizer.AddedTokens.OrderBy(kv => kv.Value).Select(kv => (JsonNode)new JsonObject
+            {
+                ["id"] = kv.Value, ["content"] = kv.Key, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            })]),
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = preNode,
+            ["post_processor"] = null,
+            ["decoder"] = ByteLevel(true, true),
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = tokenizer.IgnoreMerges,
+                ["vocab"] = vocab,
+                ["merges"] = new JsonArray([.. tokenizer.Merges.Select(m => (JsonNode)$"{m.Left} {m.Right}")]),
+            },
+        };
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temp, root.ToJsonString(Indented));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static JsonObject ByteLevel(bool addPrefixSpace, bool useRegex) =>
+        new() { ["type"] = "ByteLevel", ["add_prefix_space"] = addPrefixSpace, ["trim_offsets"] = true, ["use_regex"] = useRegex };
+}

@@ -1,0 +1,36 @@
+// A bpe tokenizer selected by a profile but not trained yet: it knows its vocabulary size (so the model's
+// vocabulary can be checked before any work) and becomes a BpeTokenizer when trained on the training text.
+using PluginMoE.Abstractions.Data;
+
+namespace PluginMoE.Core.Text;
+
+/// <summary>The <c>bpe</c> tokenizer before training; <see cref="Train"/> gives the real one.</summary>
+/// <param name="Options">The bound options.</param>
+public sealed record PendingBpeTokenizer(BpeOptions Options) : ITokenizer
+{
+    /// <inheritdoc/>
+    public int VocabSize => Options.VocabSize;
+
+    /// <inheritdoc/>
+    public int[] Encode(string text) => throw new InvalidOperationException("bpe: the tokenizer has not been trained yet; call Train on the training texts first");
+
+    /// <inheritdoc/>
+    public string Decode(ReadOnlySpan<int> ids) => throw new InvalidOperationException("bpe: the tokenizer has not been trained yet; call Train on the training texts first");
+
+    /// <summary>Trains on <paramref name="texts"/> (in their order, until <see cref="BpeOptions.SampleBytes"/>).</summary>
+    public BpeTokenizer Train(IEnumerable<string> texts) => BpeTokenizerFactory.Train(texts, Options);
+
+    /// <summary>
+    /// The tokenizer a profile selects: a <see cref="PendingBpeTokenizer"/> to train, or the tokenizer.json at
+    /// <see cref="BpeOptions.Path"/> (relative to <paramref name="baseDirectory"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file cannot be read as byte-level BPE.</exception>
+    /// <exception cref="FileNotFoundException">Path names no file.</exception>
+    public static ITokenizer Select(BpeOptions options, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Path is not { Length: > 0 } path) return new PendingBpeTokenizer(options);
+        string full = Path.GetFullPath(path, baseDirectory);
+        return new BpeTokenizerFactory().Create(new BpeOptions { Path = full });
+    }
+}

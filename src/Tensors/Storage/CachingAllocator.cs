@@ -1,0 +1,139 @@
+// The CPU caching allocator: storage arrays are kept after release and handed out again to the next request of
+// the same element type and length (a training or inference step repeats its shapes, so after the first step
+// nearly every request is a reuse). Arrays leave the pool only through a deterministic release: a dispose scope
+// ending (DisposeScope.cs) or the autograd engine freeing a gradient or a backward temporary it no longer needs.
+// Storages that are never released are collected by the GC as before.
+namespace PluginMoE.Tensors;
+
+/// <summary>A pool of storage arrays keyed by (element type, length); thread-safe.</summary>
+internal static class CachingAllocator
+{
+    /// <summary>Arrays shorter than this are not pooled: the GC's small-object allocator is cheaper than a pool lookup.</summary>
+    internal const int MinPooledLength = 1024;
+
+    private static readonly object Gate = new();
+    private static readonly Dictionary<(ScalarType, int), Stack<(Array Data, long Epoch)>> Free = [];
+    private static long _pooledBytes, _hits, _misses, _returns, _epoch;
+
+    /// <summary>Most bytes kept in the pool; arrays returned beyond it are left to the GC. Default: a quarter of the memory the GC may use.</summary>
+    internal static long LimitBytes { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+
+    /// <summary>A storage of <paramref name="length"/> elements, reused from the pool when one is free (contents unspecified).</summary>
+    internal static ManagedStorage Allocate(ScalarType dtype, int length)
+    {
+        if (length >= MinPooledLength)
+        {
+            Array? reused = null;
+            lock (Gate)
+            {
+                if (Free.TryGetValue((dtype, length), out var stack) && stack.Count > 0)
+                {
+                    reused = stack.Pop().Data;
+                    _pooledBytes -= (long)length * dtype.ElementSize();
+                    _hits++;
+                }
+                else
+                {
+                    _misses++;
+                }
+            }
+            var s = new ManagedStorage(reused ?? NewArray(dtype, length), dtype, pooled: true);
+            DisposeScope.Track(s);
+            t_recorder?.Add(s);
+            return s;
+        }
+        return new ManagedStorage(NewArray(dtype, length), dtype, pooled: false);
+    }
+
+    [ThreadStatic] private static List<ManagedStorage>? t_recorder;
+
+    /// <summary>
+    /// Starts recording the pooled storages this thread allocates into <paramref name="list"/> (the autograd engine
+    /// uses it to tell its own gradient buffers and backward temporaries from everything else); returns the previous list.
+    /// </summary>
+    internal static List<ManagedStorage>? Record(List<ManagedStorage>? list)
+    {
+        var previous = t_recorder;
+        t_recorder = list;
+        return previous;
+    }
+
+    /// <summary>Takes back the array of a released storage.</summary>
+    internal static void Return(Array data, ScalarType dtype)
+    {
+        long bytes = (long)data.Length * dtype.ElementSize();
+        lock (Gate)
+        {
+            _returns++;
+            if (_pooledBytes + bytes > LimitBytes) return;
+            if (!Free.TryGetValue((dtype, data.Length), out var stack)) Free[(dtype, data.Length)] = stack = new Stack<(Array, long)>();
+            stack.Push((data, _epoch));
+            _pooledBytes += bytes;
+        }
+    }
+
+    /// <summary>
+    /// Marks the end of a step (an outermost dispose scope ended) and drops the arrays that were returned before the
+    /// previous step and not reused since: shapes that vary from step to step (tokens per expert in an MoE layer)
+    /// would otherwise fill the pool with lengths that never come again.
+    /// </summary>
+    internal static void EndOfStep()
+    {
+        lock (Gate)
+        {
+            long keepFrom = _epoch++;
+            List<(ScalarType, int)>? empty = null;
+            foreach (var (key, stack) in Free)
+            {
+                if (stack.Count == 0 || stack.Peek().Epoch >= keepFrom && Oldest(stack) >= keepFrom) continue;
+                var kept = stack.Where(e => e.Epoch >= keepFrom).Reverse().ToArray();
+                _pooledBytes -= (long)(stack.Count - kept.Length) * key.Item2 * key.Item1.ElementSize();
+                stack.Clear();
+                foreach (var e in kept) stack.Push(e);
+                if (stack.Count == 0) (empty ??= []).Add(key);
+            }
+            if (empty is not null) foreach (var key in empty) Free.Remove(key);
+        }
+
+        static long Oldest(Stack<(Array Data, long Epoch)> stack)
+        {
+            long min = long.MaxValue;
+            foreach (var e in stack) min = Math.Min(min, e.Epoch);
+            return min;
+        }
+    }
+
+    /// <summary>Drops every pooled array (PyTorch's <c>empty_cache</c>); live tensors are not affected.</summary>
+    internal static void EmptyCache()
+    {
+        lock (Gate)
+        {
+            Free.Clear();
+            _pooledBytes = 0;
+        }
+    }
+
+    /// <summary>Number of free arrays of exactly this type and length in the pool.</summary>
+    internal static int FreeCount(ScalarType dtype, int length)
+    {
+        lock (Gate) return Free.TryGetValue((dtype, length), out var stack) ? stack.Count : 0;
+    }
+
+    /// <summary>Counters since start: requests served from the pool, requests that allocated, arrays returned, bytes held now.</summary>
+    internal static (long Hits, long Misses, long Returns, long PooledBytes) Stats
+    {
+        get { lock (Gate) return (_hits, _misses, _returns, _pooledBytes); }
+    }
+
+    private static Array NewArray(ScalarType dtype, int length) => dtype switch
+    {
+        ScalarType.Float32 => GC.AllocateUninitializedArray<float>(length),
+        ScalarType.Float64 => GC.AllocateUninitializedArray<double>(length),
+        ScalarType.Int64 => GC.AllocateUninitializedArray<long>(length),
+        ScalarType.Int32 => GC.AllocateUninitializedArray<int>(length),
+        ScalarType.Bool => new bool[length],
+        ScalarType.Float16 => GC.AllocateUninitializedArray<Half>(length),
+        ScalarType.BFloat16 => GC.AllocateUninitializedArray<BFloat16>(length),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    };
+}
