@@ -13,4 +13,5 @@ public sealed record ModelOutput(Tensor Logits, Tensor AuxLoss, IReadOnlyList<La
 /// <param name="Layer">Layer index.</param>
 /// <param name="ExpertIndices">(N, k) int64 expert ids, N = B*T (or B*T*h with multi-head routing), row-major over (b, t[, h]); padded tokens included.</param>
 /// <param name="ExpertCounts">(n) int64 routed token slots per expert, padded tokens excluded.</param>
-public sealed record LayerRouting(int Layer, Tensor ExpertIndices, Tensor ExpertCounts);
+/// <param name="Gates">(N, k) the router's weights of the chosen experts, row for row with <paramref name="ExpertIndices"/>, or null when not known.</param>
+public sealed record LayerRouting(int Layer, Tensor ExpertIndices, Tensor ExpertCounts, Tensor? Gates = null);

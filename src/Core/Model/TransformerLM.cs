@@ -120,7 +120,7 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
         foreach (var (layer, m) in moe)
         {
             aux = aux + m.AuxLoss;
-            routing.Add(new LayerRouting(layer, m.ExpertIndices, m.ExpertCounts));
+            routing.Add(new LayerRouting(layer, m.ExpertIndices, m.ExpertCounts, m.ExpertWeights));
         }
         return new ModelOutput(logits, aux, routing);
     }

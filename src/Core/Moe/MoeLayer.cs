@@ -95,7 +95,7 @@ public sealed class MoeLayer : nn.Module
         foreach (var extra in r.AuxiliaryLosses) aux = aux + extra.Value;
 
         var counts = Counts(r.Indices, unitMask, _gate.NumExperts);
-        return new MoeOutput(y, aux, r.Indices, counts);
+        return new MoeOutput(y, aux, r.Indices, counts, r.Weights);
     }
 
     /// <summary>

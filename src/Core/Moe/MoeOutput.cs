@@ -8,4 +8,5 @@ namespace PluginMoE.Core.Moe;
 /// <param name="AuxLoss">0-dim: weighted load-balancing loss + weighted router z-loss + the router's own auxiliary losses.</param>
 /// <param name="ExpertIndices">(N', k) int64 expert ids (N' = N, or N*h with token splitting).</param>
 /// <param name="ExpertCounts">(n) int64 routed slots per expert, masked tokens excluded.</param>
-public sealed record MoeOutput(Tensor Output, Tensor AuxLoss, Tensor ExpertIndices, Tensor ExpertCounts);
+/// <param name="ExpertWeights">(N', k) the gates the router gave the chosen experts (the weights the expert outputs are mixed with), or null.</param>
+public sealed record MoeOutput(Tensor Output, Tensor AuxLoss, Tensor ExpertIndices, Tensor ExpertCounts, Tensor? ExpertWeights = null);

@@ -43,6 +43,10 @@ public static class CliExamples
         [
             "pluginmoe extend --moe runs/upcycled --expert runs/dense/train/model --domain extra --out runs/extended",
         ],
+        ["serve"] =
+        [
+            "pluginmoe serve --checkpoint runs/quickstart/train/model --urls http://127.0.0.1:0 --check",
+        ],
         ["plugins list"] =
         [
             "pluginmoe plugins list --profile quickstart",

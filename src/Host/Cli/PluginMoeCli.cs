@@ -1,4 +1,4 @@
-// The pluginmoe command line (System.CommandLine): run, score, generate, export and plugins list, with a shared
+// The pluginmoe command line (System.CommandLine): run, score, generate, export, plugins list and serve, with a shared
 // --verbose flag; parse errors exit with code 2, no arguments at all print the help. Each command's help ends with
 // examples (CliExamples). A Debug build warns once on stderr. Tests invoke it in process with captured output.
 using System.CommandLine;
@@ -33,6 +33,7 @@ public sealed class PluginMoeCli
             PluginsCommand.Create(env, verbose),
             MergeCommand.Create(env, verbose),
             ExtendCommand.Create(env, verbose),
+            Serve.ServeCommand.Create(env, verbose),
         };
         foreach (var help in Root.Options.OfType<HelpOption>())
             if (help.Action is SynchronousCommandLineAction action)

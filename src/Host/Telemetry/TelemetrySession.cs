@@ -22,21 +22,27 @@ public sealed class TelemetrySession : IDisposable
     private TelemetrySession(TracerProvider tracer, MeterProvider meter) => (_tracer, _meter) = (tracer, meter);
 
     /// <summary>Starts exporting to <paramref name="runDirectory"/> (and to the OTLP endpoint of <paramref name="options"/>, if any).</summary>
-    public static TelemetrySession Start(string runDirectory, TelemetryOptions options)
+    /// <param name="runDirectory">Folder of traces.jsonl and metrics.jsonl; null exports over OTLP only (the serve command).</param>
+    /// <param name="options">The Telemetry section.</param>
+    public static TelemetrySession Start(string? runDirectory, TelemetryOptions options)
     {
-        ArgumentNullException.ThrowIfNull(runDirectory);
         ArgumentNullException.ThrowIfNull(options);
-        var traces = Sdk.CreateTracerProviderBuilder()
-            .AddSource(PluginMoeTelemetry.Name)
-            .AddProcessor(new SimpleActivityExportProcessor(new JsonlActivityExporter(Path.Combine(runDirectory, TracesFile))));
-        var metrics = Sdk.CreateMeterProviderBuilder()
-            .AddMeter(PluginMoeTelemetry.Name)
-            .AddReader(new PeriodicExportingMetricReader(new JsonlMetricExporter(Path.Combine(runDirectory, MetricsFile)), options.MetricExportIntervalMs));
+        var traces = Sdk.CreateTracerProviderBuilder().AddSource(PluginMoeTelemetry.Name);
+        var metrics = Sdk.CreateMeterProviderBuilder().AddMeter(PluginMoeTelemetry.Name);
+        if (runDirectory is not null)
+        {
+            traces.AddProcessor(new SimpleActivityExportProcessor(new JsonlActivityExporter(Path.Combine(runDirectory, TracesFile))));
+            metrics.AddReader(new PeriodicExportingMetricReader(new JsonlMetricExporter(Path.Combine(runDirectory, MetricsFile)), options.MetricExportIntervalMs));
+        }
         if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint))
         {
-            var endpoint = new Uri(options.OtlpEndpoint);
-            traces.AddOtlpExporter(o => o.Endpoint = endpoint);
-            metrics.AddOtlpExporter(o => o.Endpoint = endpoint);
+            var otlp = OtlpTarget.From(options);
+            traces.AddOtlpExporter(o => otlp.Apply(o, OtlpTarget.TracesPath));
+            metrics.AddOtlpExporter((o, reader) =>
+            {
+                otlp.Apply(o, OtlpTarget.MetricsPath);
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = options.MetricExportIntervalMs;
+            });
         }
         return new TelemetrySession(traces.Build()!, metrics.Build()!);
     }

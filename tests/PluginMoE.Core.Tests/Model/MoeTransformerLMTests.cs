@@ -28,6 +28,18 @@ public class MoeTransformerLMTests
     }
 
     [Fact]
+    public void Forward_MoeLayers_ReportTheGatesOfTheChosenExperts()
+    {
+        var output = Build(Moe).forward(randint(0, 32, [2, 5], generator: new Generator(1)));
+        Assert.All(output.Routing, r =>
+        {
+            Assert.NotNull(r.Gates);
+            Assert.Equal(r.ExpertIndices.shape, r.Gates!.shape);
+            Assert.All(r.Gates.to(ScalarType.Float64).data<double>(), g => Assert.True(g > 0 && g <= 1 + 1e-6, $"gate {g} is not in (0, 1]"));
+        });
+    }
+
+    [Fact]
     public void Forward_AttentionMask_LeavesPaddingOutOfRoutingCounts()
     {
         var ids = randint(0, 32, [2, 4], generator: new Generator(2));
