@@ -30,6 +30,7 @@ public static class CheckpointInput
             Environment = env.Environment,
             Overrides = overrides ?? [],
         }));
+        Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory); // --Run:Device=torch-cpu
         var plugins = env.Plugins(settings);
         ModelCheckpoint checkpoint;
         try { checkpoint = CheckpointStore.Load(path); }
