@@ -155,6 +155,23 @@ public sealed class BranchJobsTests : IDisposable
             Assert.Equal(Weights(Dir("sequential"), domain), Weights(run, domain));
     }
 
+    [Fact]
+    public void Parallel_Cancelled_PassesSigtermToTheChildren_WhichStopAndSayHowToResume()
+    {
+        TinyRecipe.Write(_cli, branchSteps: 5000);
+        Ok("--run-dir", "run1", "--stages", "seed");
+        using var cancel = new CancellationTokenSource();
+        // Cancelled once the first child has loaded its data and starts training.
+        var (code, output, _) = _cli.RunWith(env => env with { Out = new CancellingWriter("[code] data: ", cancel) }, cancel.Token,
+            "run", "--profile", "profiles/recipe.json", "--run-dir", "run1", "--stages", "branch", "--parallel", "2");
+        Assert.Equal(130, code);
+        string log = File.ReadAllText(Path.Combine(Dir("run1"), RunFolder.JobsFolder, "branch-code", "output.log"));
+        Assert.Contains("pluginmoe: cancelled", log, StringComparison.Ordinal);
+        Assert.Contains("resume with: ", log, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Dir("run1"), "branch", "code")));
+        Assert.DoesNotContain("[prose]", output, StringComparison.Ordinal); // never started
+    }
+
     // Starts the CLI (the test build's pluginmoe.dll) as a child process in the working directory; returns its exit code and output.
     private Task<(int Code, string Output)> StartChild(params string[] args)
     {
