@@ -86,9 +86,9 @@ public static class RecipeReport
         md.Append("## Parameters and throughput\n\n| model | total | active (training) | active (inference) | evaluation tokens/s |\n| --- | ---: | ---: | ---: | ---: |\n");
         foreach (var name in names)
             md.Append(C, $"| {name} |")
-                .Append(Cell(Over(name, (m, _) => m.TotalParameters), "N0"))
-                .Append(Cell(Over(name, (m, _) => m.ActiveTrainingParameters), "N0"))
-                .Append(Cell(Over(name, (m, _) => m.ActiveInferenceParameters), "N0"))
+                .Append(Count(Over(name, (m, _) => m.TotalParameters)))
+                .Append(Count(Over(name, (m, _) => m.ActiveTrainingParameters)))
+                .Append(Count(Over(name, (m, _) => m.ActiveInferenceParameters)))
                 .Append(Cell(Over(name, (m, _) => m.TokensPerSecond), "N0")).Append('\n');
         md.Append('\n');
 
@@ -175,6 +175,10 @@ public static class RecipeReport
     }
 
     private static string Cell(SeedSpread value, string format) => value.Count == 0 ? " - |" : $" {value.Format(format)} |";
+
+    // A parameter count: the same for every seed (the architecture does not depend on it), so shown once when it is.
+    private static string Count(SeedSpread value) =>
+        value.Count > 0 && value.Min == value.Max ? string.Create(C, $" {value.Mean:N0} |") : Cell(value, "N0");
 
     // A ratio - 1 as a signed percentage, with its spread in percentage points over several seeds.
     private static string Percent(SeedSpread ratio) =>

@@ -61,6 +61,10 @@ public sealed partial class MultiSeedTests : IDisposable
         var nexusRow = md.Split('\n').Where(l => l.StartsWith("| nexus |", StringComparison.Ordinal)).ElementAt(1).Split('|', StringSplitOptions.TrimEntries)[2..^1];
         var ratio = Stats(perSeed.Select(r => r.Models.Single(m => m.Name == "nexus").MeanPerplexity / r.Models.Single(m => m.Name == "linear").MeanPerplexity - 1).ToList());
         Assert.Equal(string.Create(C, $"{ratio.Mean * 100:+0.0;-0.0;0.0}% ± {ratio.Std * 100:0.0}"), nexusRow[^1]);
+        // Parameter counts do not depend on the seed: shown once; throughput is a mean ± std.
+        var parameters = md.Split('\n').SkipWhile(l => !l.StartsWith("## Parameters", StringComparison.Ordinal)).First(l => l.StartsWith("| nexus |", StringComparison.Ordinal));
+        Assert.StartsWith(string.Create(C, $"| nexus | {perSeed[0].Models.Single(m => m.Name == "nexus").TotalParameters:N0} | "), parameters, StringComparison.Ordinal);
+        Assert.Matches(@" ± [\d,]+ \|$", parameters);
 
         // Bars: each bar's value is the mean over the seeds, its error bar the standard deviation.
         var bars = XDocument.Load(Path.Combine(report, "perplexity.svg"));
@@ -151,9 +155,9 @@ public sealed partial class MultiSeedTests : IDisposable
         Assert.Contains("Run:Seeds: value [1,2,1] is not allowed: each seed may appear once; repeated: 1", output + error, StringComparison.Ordinal);
     }
 
-    // The numbers of a report apart from evaluation throughput (a timing), in order.
+    // The numbers of a report's perplexity tables (those before the parameter table, whose throughput is a timing), in order.
     private static List<string> Numbers(string md) =>
-        [.. md.Split('\n').Where(l => !l.StartsWith("## Parameters", StringComparison.Ordinal) && !Regex.IsMatch(l, @"^\| \S+ \| [\d,]+ ± ")).SelectMany(l => Number().Matches(l).Select(m => m.Value))];
+        [.. md.Split('\n').TakeWhile(l => !l.StartsWith("## Parameters", StringComparison.Ordinal)).SelectMany(l => Number().Matches(l).Select(m => m.Value))];
 
     [GeneratedRegex(@"[-+]?\d[\d,]*\.?\d*")]
     private static partial Regex Number();
