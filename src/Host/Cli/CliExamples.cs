@@ -21,6 +21,9 @@ public static class CliExamples
             "pluginmoe run --profile quickstart --run-dir runs/quickstart",
             "pluginmoe run --profile quickstart --Run:Seeds=1,2 --Recipe:FinetuneSteps=300 --run-dir runs/two-seeds",
             "pluginmoe run --profile train-small --Training:Steps=50 --Model:Moe:TopK=1",
+            "pluginmoe run --profile quickstart --run-dir runs/recipe --stages seed",
+            "pluginmoe run --profile quickstart --run-dir runs/recipe --stages branch --domain python",
+            "pluginmoe run --profile quickstart --run-dir runs/recipe --stages branch --parallel 2",
         ],
         ["score"] =
         [

@@ -21,6 +21,9 @@ public sealed record StageContext(HostSettings Settings, RunFolder Run, IPluginP
     /// </summary>
     public Dictionary<string, object> Shared { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>How the branch stage runs its experts (<c>--domain</c>, <c>--parallel</c>).</summary>
+    public BranchJobs Branch { get; init; } = new();
+
     /// <summary>Lines printed at the end of the run (throughput, final metrics).</summary>
     public List<string> Summary { get; } = [];
 }
