@@ -10,7 +10,7 @@
 set -euo pipefail
 
 # ---- EDIT: what to run and where ------------------------------------------------------------------------------
-PROFILE=${PROFILE:-quickstart-recipe}                    # profile name or path to its .json (readable on every node)
+PROFILE=${PROFILE:-quickstart}                       # profile name or path to its .json (readable on every node)
 RUN_DIR=${RUN_DIR:-/shared/pluginmoe/runs/recipe}        # run folder on shared storage
 DOMAINS=${DOMAINS:-"python licenses c-headers"}          # the profile's domains, space-separated (a wrong name is
                                                          # refused with the list of the real ones)

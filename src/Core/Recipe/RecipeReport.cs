@@ -1,6 +1,7 @@
 // The recipe's report: report.md with the comparison tables (per-domain perplexity absolute and relative to the
 // reference variant, as the Nexus and BTX papers report them), the parameter table, the embedding cosine matrix,
-// and the SVG plots (training-loss curves, per-domain perplexity bars, routing heatmaps per variant and layer).
+// and the SVG plots (training-loss curves, per-domain perplexity bars, routing heatmaps per variant and layer); over
+// several seeds, every number is the mean ± the sample standard deviation and every plot shows that spread.
 using System.Globalization;
 using System.Text;
 
@@ -18,10 +19,20 @@ public static class RecipeReport
     /// Writes report.md and the SVG files into <paramref name="directory"/>; <paramref name="lossCurves"/> are the
     /// training curves by model name (finetuning for variants, continued training for baselines). Returns the files written.
     /// </summary>
-    public static IReadOnlyList<string> Write(string directory, string title, RecipeResults results, IReadOnlyDictionary<string, LossCurve> lossCurves)
+    public static IReadOnlyList<string> Write(string directory, string title, RecipeResults results, IReadOnlyDictionary<string, LossCurve> lossCurves) =>
+        Write(directory, title, [new SeedResults(0, results, lossCurves)]);
+
+    /// <summary>
+    /// Writes report.md and the SVG files into <paramref name="directory"/> from the results of one or several seeds.
+    /// With one seed every cell is that seed's value; with several, every cell is the mean over the seeds ± the sample
+    /// standard deviation (<see cref="SeedSpread"/>), relative numbers are taken per seed against that seed's reference
+    /// before averaging, and the plots show the spread (bands around loss curves, error bars on bars, ± under each
+    /// heatmap cell). Models, domains and their order come from the first seed. Returns the files written.
+    /// </summary>
+    public static IReadOnlyList<string> Write(string directory, string title, IReadOnlyList<SeedResults> seeds)
     {
-        ArgumentNullException.ThrowIfNull(results);
-        ArgumentNullException.ThrowIfNull(lossCurves);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0) throw new ArgumentException("the report needs the results of at least one seed", nameof(seeds));
         Directory.CreateDirectory(directory);
         var files = new List<string>();
         void Svg(string name, string svg)
@@ -30,70 +41,114 @@ public static class RecipeReport
             files.Add(name);
         }
 
+        var first = seeds[0].Results;
+        var domains = first.Domains;
+        var names = first.Models.Select(m => m.Name).ToList();
+        var kinds = first.Models.ToDictionary(m => m.Name, m => m.Kind, StringComparer.Ordinal);
+        bool several = seeds.Count > 1;
+        // The value of a measurement for each seed that has it.
+        SeedSpread Over(string model, Func<ModelResult, RecipeResults, double?> value) =>
+            SeedSpread.Of(seeds.Select(s => s.Results.Models.FirstOrDefault(m => m.Name == model) is { } m ? value(m, s.Results) : null)
+                .OfType<double>().Where(double.IsFinite));
+        static ModelResult? Reference(RecipeResults r) => r.Reference is { } name ? r.Models.FirstOrDefault(m => m.Name == name) : null;
+
         var md = new StringBuilder().Append(C, $"# {title}\n\n");
-        var models = results.Models;
-        var reference = results.Reference is { } r ? models.FirstOrDefault(m => m.Name == r) : null;
+        if (several)
+            md.Append(C, $"Seeds: {string.Join(", ", seeds.Select(s => s.Seed))}. Every number is the mean over the {seeds.Count} seeds ± their sample standard deviation (n - 1); each seed's own report is in its run folder, seed-<s>/report/.\n\n");
 
         md.Append("## Validation perplexity per domain\n\n");
-        md.Append("| model | kind |").AppendJoin("", results.Domains.Select(d => $" {d} |")).Append(" mean |\n");
-        md.Append("| --- | --- |").AppendJoin("", results.Domains.Select(_ => " ---: |")).Append(" ---: |\n");
-        foreach (var m in models)
-            md.Append(C, $"| {m.Name} | {m.Kind} |").AppendJoin("", results.Domains.Select(d => Cell(m, d))).Append(C, $" {m.MeanPerplexity:F3} |\n");
+        md.Append("| model | kind |").AppendJoin("", domains.Select(d => $" {d} |")).Append(" mean |\n");
+        md.Append("| --- | --- |").AppendJoin("", domains.Select(_ => " ---: |")).Append(" ---: |\n");
+        foreach (var name in names)
+        {
+            md.Append(C, $"| {name} | {kinds[name]} |");
+            foreach (var d in domains)
+                md.Append(Cell(Over(name, (m, _) => m.Perplexity.TryGetValue(d, out var p) ? p : null), "F3"));
+            md.Append(Cell(Over(name, (m, _) => m.MeanPerplexity), "F3")).Append('\n');
+        }
         md.Append('\n');
 
-        if (reference is not null)
+        if (first.Reference is { } referenceName && Reference(first) is not null)
         {
-            md.Append(C, $"## Relative to `{reference.Name}` (perplexity ratio - 1; negative is better)\n\n");
-            md.Append("| model |").AppendJoin("", results.Domains.Select(d => $" {d} |")).Append(" mean |\n");
-            md.Append("| --- |").AppendJoin("", results.Domains.Select(_ => " ---: |")).Append(" ---: |\n");
-            foreach (var m in models)
+            md.Append(C, $"## Relative to `{referenceName}` (perplexity ratio - 1; negative is better)\n\n");
+            md.Append("| model |").AppendJoin("", domains.Select(d => $" {d} |")).Append(" mean |\n");
+            md.Append("| --- |").AppendJoin("", domains.Select(_ => " ---: |")).Append(" ---: |\n");
+            foreach (var name in names)
             {
-                md.Append(C, $"| {m.Name} |");
-                foreach (var d in results.Domains)
-                    md.Append(m.Perplexity.TryGetValue(d, out var p) && reference.Perplexity.TryGetValue(d, out var q) ? Percent(p / q - 1) : " - |");
-                md.Append(Percent(m.MeanPerplexity / reference.MeanPerplexity - 1)).Append('\n');
+                md.Append(C, $"| {name} |");
+                foreach (var d in domains)
+                    md.Append(Percent(Over(name, (m, r) => m.Perplexity.TryGetValue(d, out var p) && Reference(r) is { } q && q.Perplexity.TryGetValue(d, out var pq) ? p / pq - 1 : null)));
+                md.Append(Percent(Over(name, (m, r) => Reference(r) is { } q ? m.MeanPerplexity / q.MeanPerplexity - 1 : null))).Append('\n');
             }
             md.Append('\n');
         }
 
         md.Append("## Parameters and throughput\n\n| model | total | active (training) | active (inference) | evaluation tokens/s |\n| --- | ---: | ---: | ---: | ---: |\n");
-        foreach (var m in models)
-            md.Append(C, $"| {m.Name} | {m.TotalParameters:N0} | {m.ActiveTrainingParameters:N0} | {m.ActiveInferenceParameters:N0} | {m.TokensPerSecond:N0} |\n");
+        foreach (var name in names)
+            md.Append(C, $"| {name} |")
+                .Append(Count(Over(name, (m, _) => m.TotalParameters)))
+                .Append(Count(Over(name, (m, _) => m.ActiveTrainingParameters)))
+                .Append(Count(Over(name, (m, _) => m.ActiveInferenceParameters)))
+                .Append(Cell(Over(name, (m, _) => m.TokensPerSecond), "N0")).Append('\n');
         md.Append('\n');
 
-        if (results.EmbeddingDomains.Count > 0)
+        if (first.EmbeddingDomains.Count > 0)
         {
-            md.Append("## Domain embeddings: cosine similarity\n\n| |").AppendJoin("", results.EmbeddingDomains.Select(d => $" {d} |")).Append('\n');
-            md.Append("| --- |").AppendJoin("", results.EmbeddingDomains.Select(_ => " ---: |")).Append('\n');
-            for (int i = 0; i < results.EmbeddingDomains.Count; i++)
-                md.Append(C, $"| {results.EmbeddingDomains[i]} |").AppendJoin("", results.EmbeddingCosine[i].Select(v => string.Create(C, $" {v:F3} |"))).Append('\n');
+            var embedded = first.EmbeddingDomains;
+            md.Append("## Domain embeddings: cosine similarity\n\n| |").AppendJoin("", embedded.Select(d => $" {d} |")).Append('\n');
+            md.Append("| --- |").AppendJoin("", embedded.Select(_ => " ---: |")).Append('\n');
+            for (int i = 0; i < embedded.Count; i++)
+            {
+                md.Append(C, $"| {embedded[i]} |");
+                for (int j = 0; j < embedded.Count; j++)
+                {
+                    int row = i, column = j;
+                    md.Append(Cell(SeedSpread.Of(seeds.Select(s => s.Results).Where(r => r.EmbeddingCosine.Count > row && r.EmbeddingCosine[row].Length > column)
+                        .Select(r => r.EmbeddingCosine[row][column])), "F3"));
+                }
+                md.Append('\n');
+            }
             md.Append('\n');
         }
 
         md.Append("## Plots\n\n");
-        var curves = lossCurves.Where(kv => kv.Value.Points.Count > 0).OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => new ChartSeries(kv.Key, Smooth(kv.Value.Points))).ToList();
-        Svg("loss.svg", SvgChart.Lines("Training loss", "step", "loss (moving average)", curves));
-        md.Append("Training loss (finetuning of each variant, continued training of each baseline):\n\n![training loss](loss.svg)\n\n");
+        var curveNames = seeds.SelectMany(s => s.LossCurves.Where(kv => kv.Value.Points.Count > 0).Select(kv => kv.Key)).Distinct().Order(StringComparer.Ordinal);
+        var curves = curveNames.Select(n => LossSeries(n, seeds.Select(s => s.LossCurves.GetValueOrDefault(n)).OfType<LossCurve>().Where(c => c.Points.Count > 0).ToList(), several)).ToList();
+        Svg("loss.svg", SvgChart.Lines("Training loss", "step", several ? "loss (moving average; band: ± std over seeds)" : "loss (moving average)", curves));
+        md.Append("Training loss (finetuning of each variant, continued training of each baseline")
+            .Append(several ? "; the line is the mean over the seeds, the band ± their standard deviation" : "").Append("):\n\n![training loss](loss.svg)\n\n");
 
-        var values = models.Select(m => results.Domains.Select(d => m.Perplexity.GetValueOrDefault(d, double.NaN)).ToArray()).ToArray();
-        Svg("perplexity.svg", SvgChart.Bars("Validation perplexity per domain", "perplexity", results.Domains, models.Select(m => m.Name).ToList(), values));
-        md.Append("Validation perplexity per domain:\n\n![perplexity](perplexity.svg)\n\n");
+        var bars = names.Select(n => domains.Select(d => Over(n, (m, _) => m.Perplexity.TryGetValue(d, out var p) ? p : null)).ToArray()).ToArray();
+        Svg("perplexity.svg", SvgChart.Bars("Validation perplexity per domain", "perplexity", domains, names,
+            bars.Select(b => b.Select(x => x.Count == 0 ? double.NaN : x.Mean).ToArray()).ToArray(),
+            several ? bars.Select(b => b.Select(x => x.StandardDeviation).ToArray()).ToArray() : null));
+        md.Append("Validation perplexity per domain").Append(several ? " (mean over the seeds; error bars ± their standard deviation)" : "")
+            .Append(":\n\n![perplexity](perplexity.svg)\n\n");
 
-        foreach (var m in models.Where(m => m.Routing.Values.Any(l => l.Count > 0)))
+        foreach (var name in names)
         {
-            var layers = m.Routing.Values.First(l => l.Count > 0).Select(l => l.Layer).ToList();
+            var routed = seeds.Select(s => s.Results.Models.FirstOrDefault(m => m.Name == name)).OfType<ModelResult>()
+                .Where(m => m.Routing.Values.Any(l => l.Count > 0)).ToList();
+            if (routed.Count == 0) continue;
+            var layers = routed[0].Routing.Values.First(l => l.Count > 0).Select(l => l.Layer).ToList();
             foreach (int layer in layers)
             {
-                int experts = m.Routing.Values.SelectMany(l => l).Where(l => l.Layer == layer).Max(l => l.Fractions.Length);
-                var grid = new double[results.Domains.Count, experts];
-                for (int i = 0; i < results.Domains.Count; i++)
-                    if (m.Routing.TryGetValue(results.Domains[i], out var per) && per.FirstOrDefault(l => l.Layer == layer) is { } lr)
-                        for (int e = 0; e < lr.Fractions.Length; e++) grid[i, e] = lr.Fractions[e];
-                string name = $"routing-{Slug(m.Name)}-layer{layer}.svg";
-                Svg(name, SvgChart.Heatmap($"Routing share, {m.Name}, layer {layer} (domain x expert)", results.Domains,
-                    Enumerable.Range(0, experts).Select(e => $"expert {e}").ToList(), grid));
-                md.Append(C, $"Routing share of `{m.Name}`, layer {layer}:\n\n![routing {m.Name} layer {layer}]({name})\n\n");
+                int experts = routed.SelectMany(m => m.Routing.Values).SelectMany(l => l).Where(l => l.Layer == layer).Max(l => l.Fractions.Length);
+                var mean = new double[domains.Count, experts];
+                var spread = new double[domains.Count, experts];
+                for (int i = 0; i < domains.Count; i++)
+                    for (int e = 0; e < experts; e++)
+                    {
+                        int row = i, expert = e;
+                        var share = SeedSpread.Of(routed.Select(m => m.Routing.TryGetValue(domains[row], out var per) && per.FirstOrDefault(l => l.Layer == layer) is { } lr
+                            ? (expert < lr.Fractions.Length ? lr.Fractions[expert] : 0) : (double?)null).OfType<double>());
+                        (mean[i, e], spread[i, e]) = share.Count == 0 ? (0, 0) : (share.Mean, share.StandardDeviation);
+                    }
+                string file = $"routing-{Slug(name)}-layer{layer}.svg";
+                Svg(file, SvgChart.Heatmap($"Routing share, {name}, layer {layer} (domain x expert)", domains,
+                    Enumerable.Range(0, experts).Select(e => $"expert {e}").ToList(), mean, several ? spread : null));
+                md.Append(C, $"Routing share of `{name}`, layer {layer}").Append(several ? " (mean over the seeds, ± their standard deviation)" : "")
+                    .Append(C, $":\n\n![routing {name} layer {layer}]({file})\n\n");
             }
         }
         File.WriteAllText(Path.Combine(directory, FileName), md.ToString());
@@ -101,9 +156,35 @@ public static class RecipeReport
         return files;
     }
 
-    private static string Cell(ModelResult m, string domain) => m.Perplexity.TryGetValue(domain, out var p) ? string.Create(C, $" {p:F3} |") : " - |";
+    // One loss series: a single seed's smoothed curve, or the mean of the seeds' smoothed curves at the steps they
+    // share with the standard deviation as its band.
+    private static ChartSeries LossSeries(string name, IReadOnlyList<LossCurve> curves, bool several)
+    {
+        var smoothed = curves.Select(c => Smooth(c.Points)).ToList();
+        if (!several || smoothed.Count == 0) return new ChartSeries(name, smoothed.Count == 0 ? [] : smoothed[0]);
+        var common = smoothed.Skip(1).Aggregate(smoothed[0].Select(p => p.X).ToHashSet(), (set, s) => { set.IntersectWith(s.Select(p => p.X)); return set; });
+        var points = new List<(double X, double Y)>();
+        var spread = new List<double>();
+        foreach (var x in common.Order())
+        {
+            var at = SeedSpread.Of(smoothed.Select(s => s.First(p => p.X == x).Y));
+            points.Add((x, at.Mean));
+            spread.Add(at.StandardDeviation);
+        }
+        return new ChartSeries(name, points) { Spread = spread };
+    }
 
-    private static string Percent(double ratio) => string.Create(C, $" {ratio * 100:+0.0;-0.0;0.0}% |");
+    private static string Cell(SeedSpread value, string format) => value.Count == 0 ? " - |" : $" {value.Format(format)} |";
+
+    // A parameter count: the same for every seed (the architecture does not depend on it), so shown once when it is.
+    private static string Count(SeedSpread value) =>
+        value.Count > 0 && value.Min == value.Max ? string.Create(C, $" {value.Mean:N0} |") : Cell(value, "N0");
+
+    // A ratio - 1 as a signed percentage, with its spread in percentage points over several seeds.
+    private static string Percent(SeedSpread ratio) =>
+        ratio.Count == 0 ? " - |"
+        : ratio.Count == 1 ? string.Create(C, $" {ratio.Mean * 100:+0.0;-0.0;0.0}% |")
+        : string.Create(C, $" {ratio.Mean * 100:+0.0;-0.0;0.0}% ± {ratio.StandardDeviation * 100:0.0} |");
 
     private static string Slug(string s) => new(s.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '-').ToArray());
 

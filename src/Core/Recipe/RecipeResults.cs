@@ -102,3 +102,9 @@ public sealed class LayerRouting
     /// <summary>Share of the domain's expert assignments that went to each expert (sums to 1).</summary>
     public double[] Fractions { get; set; } = [];
 }
+
+/// <summary>What the report is drawn from for one seed: its measurements and its training curves by model name.</summary>
+/// <param name="Seed">The seed.</param>
+/// <param name="Results">The evaluate stage's results of that seed.</param>
+/// <param name="LossCurves">Training curves by model name (finetuning for variants, continued training for baselines).</param>
+public sealed record SeedResults(long Seed, RecipeResults Results, IReadOnlyDictionary<string, LossCurve> LossCurves);

@@ -1,6 +1,8 @@
 // SVG plots written by PluginMoE itself for the recipe's report: line charts (loss curves, extension curves),
 // grouped bar charts (per-domain perplexity) and heatmaps (routing share, domain x expert). Plain SVG 1.1,
-// one <g class="series" data-name="..."> per series so that tests and scripts can find each series.
+// one <g class="series" data-name="..."> per series so that tests and scripts can find each series; the spread over
+// seeds, when given, is drawn as elements of class "spread" (a band, error bars, a "± s" under each heatmap cell)
+// that carry their half-width in data-spread.
 using System.Globalization;
 using System.Security;
 using System.Text;
@@ -43,7 +45,7 @@ public static class SvgChart
             {
                 var upper = ser.Points.Select((p, i) => string.Create(C, $"{X(p.X, x0, x1):F1},{Y(p.Y + Spread(ser, i), y0, y1):F1}"));
                 var lower = ser.Points.Select((p, i) => string.Create(C, $"{X(p.X, x0, x1):F1},{Y(p.Y - Spread(ser, i), y0, y1):F1}")).Reverse();
-                sb.Append(C, $"<polygon class=\"spread\" fill=\"{color}\" fill-opacity=\"0.2\" stroke=\"none\" points=\"{string.Join(' ', upper.Concat(lower))}\"/>");
+                sb.Append(C, $"<polygon class=\"spread\" data-spread=\"{string.Join(' ', ser.Points.Select((_, i) => Spread(ser, i).ToString("R", C)))}\" fill=\"{color}\" fill-opacity=\"0.2\" stroke=\"none\" points=\"{string.Join(' ', upper.Concat(lower))}\"/>");
             }
             var pts = ser.Points.Select(p => string.Create(C, $"{X(p.X, x0, x1):F1},{Y(p.Y, y0, y1):F1}"));
             if (ser.Points.Count == 1)
@@ -56,13 +58,17 @@ public static class SvgChart
         return Close(sb);
     }
 
-    /// <summary>A grouped bar chart: one group per category, one bar per series (values[series][category]).</summary>
-    public static string Bars(string title, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<string> seriesNames, double[][] values)
+    /// <summary>
+    /// A grouped bar chart: one group per category, one bar per series (values[series][category]); each bar carries its
+    /// value in data-value, and <paramref name="spread"/> (same shape, or null) adds an error bar of ± that half-width.
+    /// </summary>
+    public static string Bars(string title, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<string> seriesNames, double[][] values, double[][]? spread = null)
     {
         ArgumentNullException.ThrowIfNull(categories);
         ArgumentNullException.ThrowIfNull(seriesNames);
         ArgumentNullException.ThrowIfNull(values);
-        double max = values.SelectMany(v => v).Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        double Half(int s, int c) => spread is not null && s < spread.Length && c < spread[s].Length && double.IsFinite(spread[s][c]) ? spread[s][c] : 0;
+        double max = values.SelectMany((v, s) => v.Select((x, c) => x + Half(s, c))).Where(double.IsFinite).DefaultIfEmpty(1).Max();
         (double y0, double y1) = (0, max <= 0 ? 1 : max * 1.05);
         var sb = Open(title);
         Axes(sb, "", yLabel, 0, 1, y0, y1, xTicks: false);
@@ -78,7 +84,13 @@ public static class SvgChart
                 double v = values[s][c];
                 if (!double.IsFinite(v)) continue;
                 double x = Left + group * c + group * 0.1 + bar * s, y = Y(v, y0, y1);
-                sb.Append(C, $"<rect x=\"{x:F1}\" y=\"{y:F1}\" width=\"{bar:F1}\" height=\"{Height - Bottom - y:F1}\" fill=\"{Palette[s % Palette.Length]}\"><title>{Esc(seriesNames[s])} {Esc(categories[c])}: {v:G4}</title></rect>");
+                string label = spread is null ? string.Create(C, $"{v:G4}") : string.Create(C, $"{v:G4} ± {Half(s, c):G3}");
+                sb.Append(C, $"<rect x=\"{x:F1}\" y=\"{y:F1}\" width=\"{bar:F1}\" height=\"{Height - Bottom - y:F1}\" fill=\"{Palette[s % Palette.Length]}\" data-category=\"{Esc(categories[c])}\" data-value=\"{v:R}\"><title>{Esc(seriesNames[s])} {Esc(categories[c])}: {label}</title></rect>");
+                if (spread is not null)
+                {
+                    double mid = x + bar / 2, top = Y(v + Half(s, c), y0, y1), bottom = Y(Math.Max(y0, v - Half(s, c)), y0, y1), cap = Math.Min(4, bar / 3);
+                    sb.Append(C, $"<path class=\"spread\" data-category=\"{Esc(categories[c])}\" data-spread=\"{Half(s, c):R}\" stroke=\"#000000\" fill=\"none\" d=\"M{mid:F1},{bottom:F1}V{top:F1}M{mid - cap:F1},{top:F1}H{mid + cap:F1}M{mid - cap:F1},{bottom:F1}H{mid + cap:F1}\"/>");
+                }
             }
             sb.Append("</g>\n");
         }
@@ -86,8 +98,11 @@ public static class SvgChart
         return Close(sb);
     }
 
-    /// <summary>A heatmap of <paramref name="values"/> (rows x columns, in [0, 1]) with each cell's value written in it.</summary>
-    public static string Heatmap(string title, IReadOnlyList<string> rows, IReadOnlyList<string> columns, double[,] values)
+    /// <summary>
+    /// A heatmap of <paramref name="values"/> (rows x columns, in [0, 1]) with each cell's value written in it, and under
+    /// it "± s" from <paramref name="spread"/> (same shape) when given.
+    /// </summary>
+    public static string Heatmap(string title, IReadOnlyList<string> rows, IReadOnlyList<string> columns, double[,] values, double[,]? spread = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(columns);
@@ -106,7 +121,10 @@ public static class SvgChart
                 int shade = (int)Math.Round(255 * (1 - v));
                 string fill = string.Create(C, $"#{shade:X2}{shade:X2}ff");
                 sb.Append(C, $"<rect x=\"{Left + cw * j:F1}\" y=\"{Top + ch * i:F1}\" width=\"{cw:F1}\" height=\"{ch:F1}\" fill=\"{fill}\" stroke=\"#ffffff\"/>");
-                sb.Append(C, $"<text x=\"{Left + cw * (j + 0.5):F1}\" y=\"{Top + ch * (i + 0.5) + 4:F1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{(v > 0.5 ? "#ffffff" : "#000000")}\">{values[i, j]:F2}</text>");
+                string ink = v > 0.5 ? "#ffffff" : "#000000";
+                sb.Append(C, $"<text x=\"{Left + cw * (j + 0.5):F1}\" y=\"{Top + ch * (i + 0.5) + (spread is null ? 4 : -1):F1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{ink}\" data-value=\"{values[i, j]:R}\">{values[i, j]:F2}</text>");
+                if (spread is not null)
+                    sb.Append(C, $"<text class=\"spread\" data-spread=\"{spread[i, j]:R}\" x=\"{Left + cw * (j + 0.5):F1}\" y=\"{Top + ch * (i + 0.5) + 10:F1}\" font-size=\"9\" text-anchor=\"middle\" fill=\"{ink}\">± {spread[i, j]:F2}</text>");
             }
             sb.Append("</g>\n");
         }

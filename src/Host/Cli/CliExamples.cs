@@ -19,36 +19,36 @@ public static class CliExamples
         ["run"] =
         [
             "pluginmoe run --profile quickstart --run-dir runs/quickstart",
-            "pluginmoe run --profile quickstart --Training:Steps=50 --Model:Moe:TopK=1",
-            "pluginmoe run --profile quickstart --Model:Moe:Experts=0 --run-dir runs/dense",
-            "pluginmoe run --profile quickstart-recipe --run-dir runs/recipe --stages seed",
-            "pluginmoe run --profile quickstart-recipe --run-dir runs/recipe --stages branch --domain python",
-            "pluginmoe run --profile quickstart-recipe --run-dir runs/recipe --stages branch --parallel 2",
+            "pluginmoe run --profile quickstart --Run:Seeds=1,2 --Recipe:FinetuneSteps=300 --run-dir runs/two-seeds",
+            "pluginmoe run --profile train-small --Training:Steps=50 --Model:Moe:TopK=1",
+            "pluginmoe run --profile quickstart --run-dir runs/recipe --stages seed",
+            "pluginmoe run --profile quickstart --run-dir runs/recipe --stages branch --domain python",
+            "pluginmoe run --profile quickstart --run-dir runs/recipe --stages branch --parallel 2",
         ],
         ["score"] =
         [
-            "pluginmoe score --checkpoint runs/quickstart/train/model --text README.md",
-            "pluginmoe score --checkpoint runs/quickstart/train/model --text README.md --context 64 --json",
+            "pluginmoe score --checkpoint runs/quickstart/finetune/nexus/model --text README.md",
+            "pluginmoe score --checkpoint runs/quickstart/finetune/nexus/model --text README.md --context 64 --json",
         ],
         ["generate"] =
         [
-            "pluginmoe generate --checkpoint runs/quickstart/train/model --prompt \"def \" --max-tokens 100 --seed 1",
+            "pluginmoe generate --checkpoint runs/quickstart/finetune/nexus/model --prompt \"def \" --max-tokens 100 --seed 1",
         ],
         ["export"] =
         [
-            "pluginmoe export --checkpoint runs/quickstart/train/model --out runs/quickstart/export",
+            "pluginmoe export --checkpoint runs/quickstart/finetune/nexus/model --out runs/quickstart/export",
         ],
         ["merge"] =
         [
-            "pluginmoe merge --strategy sparse-upcycle --seed runs/dense/train/model --num-experts 4 --out runs/upcycled",
+            "pluginmoe merge --strategy sparse-upcycle --seed runs/quickstart/seed/dense/model --num-experts 4 --out runs/upcycled",
         ],
         ["extend"] =
         [
-            "pluginmoe extend --moe runs/upcycled --expert runs/dense/train/model --domain extra --out runs/extended",
+            "pluginmoe extend --moe runs/upcycled --expert runs/quickstart/branch/python/model --domain python --out runs/extended",
         ],
         ["serve"] =
         [
-            "pluginmoe serve --checkpoint runs/quickstart/train/model --urls http://127.0.0.1:0 --check",
+            "pluginmoe serve --checkpoint runs/quickstart/finetune/nexus/model --urls http://127.0.0.1:0 --check",
         ],
         ["plugins list"] =
         [

@@ -114,22 +114,26 @@ public static class RunCommand
             : RunLock.Acquire(run.Path, resume);
         var resolved = settings.ToResolvedJson(bound);
         resolved[RunOptions.SectionName]!["RunDirectory"] = run.Path;
-        IReadOnlyList<StagePlan> plans = [];
-        // Planning and recording happen under the folder's bookkeeping lock: per-domain jobs may start at the same time.
+        // Several seeds run one after another, each in its run folder seed-<s>/ (SeedRuns); every seed is planned (and
+        // refused) before any runs. Planning and recording happen under the folder's bookkeeping lock: per-domain jobs
+        // may start at the same time.
+        var seeds = SeedRuns.Open(run, settings, resolved, env.Now(), env.WorkingDirectory);
+        IReadOnlyList<IReadOnlyList<StagePlan>> plans = [];
         run.Bookkeeping(() =>
         {
-            plans = StageRunner.Plan(selected, run, resolved, restart, resumeFrom);
-            RecordInvocation(run, resolved, plans, resume);
+            plans = [.. seeds.Select(s => StageRunner.Plan(selected, s.Run, s.Resolved, restart, resumeFrom))];
+            if (seeds.Count > 1)
+                RecordInvocation(run, resolved, [.. plans.SelectMany(p => p)], resume,
+                    new JsonObject(seeds.Zip(plans).Select(sp => KeyValuePair.Create(SeedRuns.FolderName(sp.First.Seed), (JsonNode?)StageActions(sp.Second)))));
+            foreach (var (seed, plan) in seeds.Zip(plans)) RecordInvocation(seed.Run, seed.Resolved, plan, resume);
         });
         env.Out.WriteLine($"run folder: {run.Path}");
 
         var progress = env.CreateProgress();
-        var context = new StageContext(settings, run, plugins, progress)
-        {
-            ResumeFrom = resumeFrom,
-            Branch = BranchJobs(env, arguments, run.Path, domains, resume, runLock.Token),
-        };
-        IReadOnlyList<string> skipped;
+        var summary = new List<string>();
+        var shared = new Dictionary<string, object>(StringComparer.Ordinal);
+        int skipped = 0;
+        bool acrossSeeds = false;
         // The stages run inside the generic host: its lifetime turns Ctrl+C / SIGTERM into cancellation, which the
         // train stage honours between steps by saving a checkpoint at the step it stopped at.
         using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals))
@@ -139,7 +143,18 @@ public static class RunCommand
         {
             try
             {
-                skipped = StageRunner.Run(plans, context, stopping.Token);
+                foreach (var (seed, plan) in seeds.Zip(plans))
+                {
+                    if (seeds.Count > 1) progress.Info($"seed {seed.Seed}: {seed.Run.Path}");
+                    var context = new StageContext(seed.Settings, seed.Run, plugins, progress)
+                    {
+                        ResumeFrom = resumeFrom,
+                        Shared = shared,
+                        Branch = BranchJobs(env, arguments, seed.Run.Path, domains, resume, runLock.Token),
+                    };
+                    skipped += StageRunner.Run(plan, context, stopping.Token).Count;
+                    summary.AddRange(seeds.Count > 1 ? context.Summary.Select(l => $"seed {seed.Seed}: {l}") : context.Summary);
+                }
             }
             catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
             {
@@ -150,15 +165,23 @@ public static class RunCommand
                 env.Error.WriteLine($"pluginmoe: {where}; resume with: {resume}");
                 return signal == PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
             }
+            // The report across the seeds: rewritten whenever a seed's stages ran, or when it is missing.
+            if (seeds.Count > 1 && selected.Any(s => s is ReportStage) && (skipped < plans.Sum(p => p.Count) || !run.IsComplete("report")))
+            {
+                string report = ReportStage.WriteAcrossSeeds(run, [.. seeds.Select(s => (s.Seed, s.Run))], $"PluginMoE recipe: {settings.ProfileName}, {seeds.Count} seeds");
+                progress.Info($"report across seeds: {report}");
+                summary.Add($"report across {seeds.Count} seeds: {report}");
+                acrossSeeds = true;
+            }
             host.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
-        if (skipped.Count == plans.Count)
+        if (skipped == plans.Sum(p => p.Count) && !acrossSeeds)
         {
             env.Out.WriteLine($"nothing to do: every stage was already complete in {run.Path}");
             return ExitCodes.Success;
         }
         env.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done: {run.Path} in {wall.Elapsed:h\\:mm\\:ss} (wall time)"));
-        foreach (var line in context.Summary) env.Out.WriteLine(line);
+        foreach (var line in summary) env.Out.WriteLine(line);
         return ExitCodes.Success;
     }
 
@@ -301,7 +324,7 @@ public static class RunCommand
     }
 
     // invocations.jsonl gets every invocation; config.resolved.json only the settings of one that runs a stage.
-    private static void RecordInvocation(RunFolder run, JsonObject resolved, IReadOnlyList<StagePlan> plans, string command)
+    private static void RecordInvocation(RunFolder run, JsonObject resolved, IReadOnlyList<StagePlan> plans, string command, JsonObject? stages = null)
     {
         var previous = run.ReadResolvedConfig();
         var changes = new JsonArray();
@@ -317,10 +340,14 @@ public static class RunCommand
             ["utc"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["pid"] = Environment.ProcessId,
             ["resume_command"] = command,
-            ["stages"] = new JsonObject(plans.Select(p => KeyValuePair.Create(p.Stage.Name, (JsonNode?)p.Action.ToString().ToLowerInvariant()))),
+            ["stages"] = stages ?? StageActions(plans),
             ["changed_settings"] = changes,
             ["config_written"] = works,
         });
         if (works) run.WriteResolvedConfig(resolved);
     }
+
+    // What the invocation does with each stage: {"seed": "skip", "branch": "run", ...}.
+    private static JsonObject StageActions(IReadOnlyList<StagePlan> plans) =>
+        new(plans.Select(p => KeyValuePair.Create(p.Stage.Name, (JsonNode?)p.Action.ToString().ToLowerInvariant())));
 }

@@ -84,6 +84,18 @@ public sealed class HostSettings
         return settings;
     }
 
+    /// <summary>These settings for one of the run's seeds: the same sections, with <c>Run:Seed</c> = <paramref name="seed"/> and no <c>Run:Seeds</c>.</summary>
+    public HostSettings ForSeed(long seed) => new(Source)
+    {
+        Run = Run.ForSeed(seed),
+        Plugins = Plugins,
+        Telemetry = Telemetry,
+        Model = Model,
+        Data = Data,
+        Training = Training,
+        Recipe = Recipe,
+    };
+
     /// <summary>"configuration error(s) in profile X (file): a; b".</summary>
     public static string Describe(LayeredConfiguration source, IReadOnlyList<string> errors)
     {

@@ -1,10 +1,10 @@
-// The Run section: which stages a profile runs, its seed and where its run folder goes.
+// The Run section: which stages a profile runs, its seed (or seeds) and where its run folder goes.
 using System.ComponentModel.DataAnnotations;
 
 namespace PluginMoE.Host.Configuration;
 
 /// <summary>Settings of one <c>pluginmoe run</c>.</summary>
-public sealed class RunOptions : ISectionOptions
+public sealed class RunOptions : ISectionOptions, IValidatableObject
 {
     /// <inheritdoc/>
     public static string SectionName => "Run";
@@ -14,6 +14,12 @@ public sealed class RunOptions : ISectionOptions
 
     /// <summary>Seed of model initialisation and batch sampling.</summary>
     public long Seed { get; set; } = 1;
+
+    /// <summary>
+    /// Several seeds: the stages run once per seed, each in its own run folder <c>seed-&lt;s&gt;/</c> inside the run folder,
+    /// and the report across seeds (mean and spread) goes to the run folder's <c>report/</c>. Empty: <see cref="Seed"/> alone.
+    /// </summary>
+    public long[] Seeds { get; set; } = [];
 
     /// <summary>Stages to run, in order (<c>--stages</c> overrides it).</summary>
     [MinLength(1)]
@@ -34,4 +40,24 @@ public sealed class RunOptions : ISectionOptions
 
     /// <summary>Folder of the LibTorch backend (PluginMoE.Tensors.Torch.dll and its natives); default <c>backends/torch</c> beside the host.</summary>
     public string? BackendDirectory { get; set; }
+
+    /// <summary>The seeds this run runs: <see cref="Seeds"/> when given, else <see cref="Seed"/>.</summary>
+    public IReadOnlyList<long> EffectiveSeeds() => Seeds.Length > 0 ? Seeds : [Seed];
+
+    /// <summary>A copy of these options that runs <paramref name="seed"/> alone.</summary>
+    public RunOptions ForSeed(long seed)
+    {
+        var copy = (RunOptions)MemberwiseClone();
+        copy.Seed = seed;
+        copy.Seeds = [];
+        return copy;
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var repeated = Seeds.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (repeated.Count > 0)
+            yield return new ValidationResult($"each seed may appear once; repeated: {string.Join(", ", repeated)}", [nameof(Seeds)]);
+    }
 }

@@ -38,9 +38,20 @@ public abstract class RecipeStage : IStage
     /// <inheritdoc/>
     public abstract void Run(StageContext context, CancellationToken cancellationToken);
 
-    /// <summary>The data of the profile (loaded, split and tokenized; deterministic).</summary>
-    protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken) =>
-        TrainingData.Load(context.Settings, PluginSelection.Resolve(context.Settings, context.Plugins), context.Progress, cancellationToken);
+    /// <summary>
+    /// The data of the profile (loaded, split and tokenized; deterministic, and independent of the seed): loaded once
+    /// per invocation and shared by its stages and seeds (<see cref="StageContext.Shared"/>).
+    /// </summary>
+    protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var settings = context.Settings;
+        string key = "data\n" + settings.Source.BaseDirectory + "\n" + settings.Training.SequenceLength + "\n" + System.Text.Json.JsonSerializer.Serialize(settings.Data);
+        if (context.Shared.TryGetValue(key, out var loaded)) return (TrainingData)loaded;
+        var data = TrainingData.Load(settings, PluginSelection.Resolve(settings, context.Plugins), context.Progress, cancellationToken);
+        context.Shared[key] = data;
+        return data;
+    }
 
     /// <summary>Folder of another stage's output, which must be complete.</summary>
     /// <exception cref="ConfigurationException">That stage has not completed in this run folder.</exception>

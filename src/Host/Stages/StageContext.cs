@@ -15,6 +15,12 @@ public sealed record StageContext(HostSettings Settings, RunFolder Run, IPluginP
     /// <summary>Checkpoint name (<c>step-00000150</c>) each stage resumes from instead of its latest, by stage name (<c>--resume-from</c>).</summary>
     public IReadOnlyDictionary<string, string> ResumeFrom { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// What the stages of one invocation share (by key), such as the recipe's data, which every stage and every seed
+    /// reads the same: loaded by the first stage that needs it, reused by the others.
+    /// </summary>
+    public Dictionary<string, object> Shared { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>How the branch stage runs its experts (<c>--domain</c>, <c>--parallel</c>).</summary>
     public BranchJobs Branch { get; init; } = new();
 

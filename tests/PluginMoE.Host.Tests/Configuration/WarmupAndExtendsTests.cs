@@ -1,5 +1,5 @@
 // Warmup that follows the run length (a fraction of Steps, or WarmupSteps clamped with a notice), and profiles
-// that extend another profile ("Extends": "quickstart").
+// that extend another profile ("Extends": "train-small").
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
 
@@ -23,10 +23,10 @@ public sealed class WarmupAndExtendsTests : IDisposable
     [Fact]
     public void Warmup_IsAFractionOfTheSteps_ByDefault()
     {
-        Assert.Equal(100, Load("quickstart").Training.EffectiveWarmupSteps());
-        Assert.Equal(5, Load("quickstart", "--Training:Steps=50").Training.EffectiveWarmupSteps());
+        Assert.Equal(100, Load("train-small").Training.EffectiveWarmupSteps());
+        Assert.Equal(5, Load("train-small", "--Training:Steps=50").Training.EffectiveWarmupSteps());
         Assert.Equal(20, Load(null, "--Training:Steps=200").Training.EffectiveWarmupSteps());
-        Assert.Empty(Load("quickstart", "--Training:Steps=50").Training.Notices());
+        Assert.Empty(Load("train-small", "--Training:Steps=50").Training.Notices());
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class WarmupAndExtendsTests : IDisposable
         _cli.Write("profiles/child.json", """
             {
               // comments are allowed, as in any profile
-              "Extends": "quickstart",
+              "Extends": "train-small",
               "Model": { "Moe": { "TopK": 1 } },
               "Data": { "LoaderOptions": { "Domains": { "licenses": [ "/usr/share/common-licenses/*" ] } } },
             }
@@ -63,21 +63,21 @@ public sealed class WarmupAndExtendsTests : IDisposable
         var settings = Load("child");
         Assert.Equal("child", settings.ProfileName);
         Assert.Equal(1, settings.Model.Moe.TopK);
-        Assert.Equal(4, settings.Model.Moe.Experts);            // from quickstart
-        Assert.Equal(0.003, settings.Training.LearningRate);    // from quickstart
+        Assert.Equal(4, settings.Model.Moe.Experts);            // from train-small
+        Assert.Equal(0.003, settings.Training.LearningRate);    // from train-small
         var domains = settings.Data.LoaderOptions!["Domains"]!.AsObject();
         Assert.Equal(["/usr/share/common-licenses/*"], domains["licenses"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal(["/usr/lib/python3*/*.py"], domains["python"]!.AsArray().Select(n => n!.GetValue<string>()));
-        Assert.EndsWith(Path.Combine("profiles", "quickstart.json"), settings.Source.ProfileFiles[0]);
+        Assert.EndsWith(Path.Combine("profiles", "train-small.json"), settings.Source.ProfileFiles[0]);
         Assert.EndsWith(Path.Combine("profiles", "child.json"), settings.Source.ProfileFiles[1]);
     }
 
     [Fact]
     public void Extends_RunsAProfileThatOnlyChangesTheRouterSettings()
     {
-        // The harness's host folder has no profiles: the quickstart comes from the working directory's profiles/, as in a checkout.
-        _cli.Write("profiles/quickstart.json", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "profiles", "quickstart.json")));
-        _cli.Write("profiles/top1.json", """{ "Extends": "quickstart", "Model": { "Moe": { "TopK": 1 } }, "Training": { "Steps": 2 } }""");
+        // The harness's host folder has no profiles: train-small comes from the working directory's profiles/, as in a checkout.
+        _cli.Write("profiles/train-small.json", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "profiles", "train-small.json")));
+        _cli.Write("profiles/top1.json", """{ "Extends": "train-small", "Model": { "Moe": { "TopK": 1 } }, "Training": { "Steps": 2 } }""");
         var (code, output, error) = _cli.Run("run", "--profile", "top1", "--run-dir", "runs/top1");
         Assert.True(code == 0, error);
         Assert.Contains("done:", output);

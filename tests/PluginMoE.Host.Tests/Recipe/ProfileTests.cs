@@ -29,11 +29,11 @@ public sealed class ProfileTests
     }
 
     [Fact]
-    public void QuickstartRecipe_RunsEveryStageOnThreeDomainsWithADenseSeed()
+    public void Quickstart_IsTheWholeRecipeOnThreeDomainsWithADenseSeed()
     {
         var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
         {
-            Profile = "quickstart-recipe",
+            Profile = "quickstart",
             HostDirectory = AppContext.BaseDirectory,
             WorkingDirectory = AppContext.BaseDirectory,
         }));
@@ -42,6 +42,8 @@ public sealed class ProfileTests
         Assert.Equal("nexus", settings.Recipe.Variants["nexus"].Router);
         Assert.Equal("btx", settings.Recipe.Variants["linear"].Merge);
         Assert.Equal(["c-headers", "licenses", "python"], settings.Data.LoaderOptions!["Domains"]!.AsObject().Select(kv => kv.Key).Order());
+        Assert.Equal([1L], settings.Run.EffectiveSeeds());
+        Assert.Equal((300, 150, 150), (settings.Recipe.SeedSteps, settings.Recipe.BranchSteps, settings.Recipe.FinetuneSteps));
     }
 
     [Fact]

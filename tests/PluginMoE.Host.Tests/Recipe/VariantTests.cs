@@ -32,7 +32,7 @@ public sealed class VariantTests : IDisposable
     private static List<string> Problems(params string[] overrides)
     {
         var errors = new List<string>();
-        var settings = Settings("quickstart-recipe", errors, overrides);
+        var settings = Settings("quickstart", errors, overrides);
         new UpcycleStage().Validate(settings, TestPlugins.Instance, errors);
         return errors;
     }
@@ -41,7 +41,7 @@ public sealed class VariantTests : IDisposable
     public void Overrides_InheritTheModelSection_AndBindTheirPluginOptions()
     {
         var errors = new List<string>();
-        var settings = Settings("quickstart-recipe", errors,
+        var settings = Settings("quickstart", errors,
             "--Model:Moe:Router=xmoe", "--Model:Moe:RouterOptions:RoutingDim=8", "--Model:Moe:LoadBalanceWeight=0.02", "--Model:Moe:Experts=6",
             "--Recipe:Baselines=false",
             "--Recipe:Variants:scratch:From=scratch", "--Recipe:Variants:scratch:RouterOptions:Form=code", "--Recipe:Variants:scratch:ExpertIntermediateSize=40",
@@ -91,7 +91,7 @@ public sealed class VariantTests : IDisposable
     {
         // Only from-scratch variants: the baselines and the seed/branch stages are not needed.
         var errors = new List<string>();
-        var settings = Settings("quickstart-recipe", errors, "--Recipe:Variants:nexus:From=scratch", "--Recipe:Variants:nexus:Merge=",
+        var settings = Settings("quickstart", errors, "--Recipe:Variants:nexus:From=scratch", "--Recipe:Variants:nexus:Merge=",
             "--Recipe:Variants:linear:From=scratch", "--Recipe:Variants:linear:Merge=", "--Model:Moe:Experts=4");
         Assert.Contains("Recipe:Baselines: value true is not allowed: the baselines (the dense seed continued, the average merge of the domain experts) need the seed and branch stages, " +
             "but every variant is From=scratch; set Recipe:Baselines=false (a from-scratch profile runs upcycle, finetune, evaluate, report)", errors);
@@ -150,7 +150,7 @@ public sealed class VariantTests : IDisposable
         Assert.Equal(2, PluginSelection.Resolve(settings, TestPlugins.Instance).Model.Moe!.TopK);
 
         // A recipe variant without TopK.
-        settings = Settings("quickstart-recipe", errors, "--Recipe:Variants:nexus:TopK=");
+        settings = Settings("quickstart", errors, "--Recipe:Variants:nexus:TopK=");
         Assert.Empty(errors);
         var nexus = VariantModels.Resolve(settings, TestPlugins.Instance, domains: 3, errors).Single(v => v.Name == "nexus");
         Assert.Equal(1, nexus.Moe.TopK);

@@ -78,7 +78,7 @@ public class ThirdPartyRouterSampleTests
             Assert.True(File.Exists(Path.Combine(runDir, "train", "eval.json")));
             Assert.Contains("\"lsh\"", File.ReadAllText(Path.Combine(runDir, "train", "model", "config.json")));
 
-            // 4b. README step 6 as written: the sample's profile (the one the README shows) extends the quickstart and
+            // 4b. README step 6 as written: the sample's profile (the one the README shows) extends train-small and
             //     selects the plugin from my-plugins/lsh; a short run trains with it.
             var readme = File.ReadAllText(Path.Combine(repo, "README.md"));
             var profile = Path.Combine(repo, "samples", "ThirdPartyRouter", "profiles", "lsh.json");

@@ -12,28 +12,33 @@ namespace PluginMoE.Host.Tests.Support;
 /// <param name="Args">The CLI's arguments.</param>
 public sealed record CliCommand(string Text, IReadOnlyDictionary<string, string?> Environment, IReadOnlyList<string> Args)
 {
-    /// <summary>The recipe's step counts, which <see cref="WithSteps"/> sets as well.</summary>
-    private static readonly string[] RecipeSteps = ["--Recipe:SeedSteps=", "--Recipe:BranchSteps=", "--Recipe:FinetuneSteps="];
+    /// <summary>The settings that count training steps: the single-model stage's and the recipe's budgets.</summary>
+    public static readonly string[] StepKeys = ["Training:Steps", "Recipe:SeedSteps", "Recipe:BranchSteps", "Recipe:FinetuneSteps"];
 
-    /// <summary>This command with every training step count (Training:Steps and the recipe's) set to <paramref name="steps"/> (appended to <c>run</c> when it has none).</summary>
+    /// <summary>
+    /// This command with every training step count (<see cref="StepKeys"/>) set to <paramref name="steps"/>: values given
+    /// as <c>--Key=value</c> or <c>PLUGINMOE__Section__Key</c> are replaced, the others appended to <c>run</c>.
+    /// </summary>
     public CliCommand WithSteps(int steps)
     {
         if (Args.Count == 0 || Args[0] != "run") return this;
-        var env = Environment.ToDictionary(kv => kv.Key, kv => kv.Key == "PLUGINMOE__Training__Steps" ? steps.ToString(System.Globalization.CultureInfo.InvariantCulture) : kv.Value);
-        bool given = env.ContainsKey("PLUGINMOE__Training__Steps");
+        string n = steps.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var given = new HashSet<string>(StringComparer.Ordinal);
+        var env = new Dictionary<string, string?>();
+        foreach (var (key, value) in Environment)
+        {
+            string? setting = StepKeys.FirstOrDefault(k => key == "PLUGINMOE__" + k.Replace(":", "__", StringComparison.Ordinal));
+            if (setting is not null) given.Add(setting);
+            env[key] = setting is null ? value : n;
+        }
         var args = new List<string>();
         foreach (var a in Args)
         {
-            if (a.StartsWith("--Training:Steps=", StringComparison.Ordinal)) { args.Add($"--Training:Steps={steps}"); given = true; }
-            else args.Add(a);
+            string? setting = StepKeys.FirstOrDefault(k => a.StartsWith($"--{k}=", StringComparison.Ordinal));
+            if (setting is not null) given.Add(setting);
+            args.Add(setting is null ? a : $"--{setting}={n}");
         }
-        if (!given) args.Add($"--Training:Steps={steps}");
-        foreach (var key in RecipeSteps)
-        {
-            int at = args.FindIndex(a => a.StartsWith(key, StringComparison.Ordinal));
-            if (at >= 0) args[at] = $"{key}{steps}";
-            else args.Add($"{key}{steps}");
-        }
+        args.AddRange(StepKeys.Where(k => !given.Contains(k)).Select(k => $"--{k}={n}"));
         return this with { Environment = env, Args = args };
     }
 }

@@ -1,18 +1,19 @@
-// The committed quickstart profile: it validates against the real defaults and plugins, and trains a 4-expert top-2 MoE.
+// The committed train-small profile (the single-model train stage): it validates against the real defaults and plugins,
+// and trains a 4-expert top-2 MoE.
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Stages;
 using PluginMoE.Host.Tests.Support;
 
 namespace PluginMoE.Host.Tests.Configuration;
 
-public sealed class QuickstartProfileTests
+public sealed class TrainSmallProfileTests
 {
     [Fact]
-    public void Quickstart_ValidatesAndSelectsATinyMoeOnTwoDomains()
+    public void TrainSmall_ValidatesAndSelectsATinyMoeOnTwoDomains()
     {
         var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
         {
-            Profile = "quickstart",
+            Profile = "train-small",
             HostDirectory = AppContext.BaseDirectory,
             WorkingDirectory = AppContext.BaseDirectory,
         }));
@@ -22,6 +23,7 @@ public sealed class QuickstartProfileTests
         Assert.Equal("linear", selection.Model.Moe.Router);
         Assert.Equal(64, selection.Model.HiddenSize);
         Assert.Equal(128, settings.Training.SequenceLength);
+        Assert.Equal(["train"], settings.Run.Stages);
         Assert.Equal(["licenses", "python"], settings.Data.LoaderOptions!["Domains"]!.AsObject().Select(kv => kv.Key).Order());
     }
 
