@@ -2,6 +2,7 @@
 // profile compares (the same experts upcycled with different merge strategies and routers). One schema: the host
 // binds the profile section onto this type and validates it once.
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 
 namespace PluginMoE.Core.Recipe;
 
@@ -36,6 +37,10 @@ public class RecipeSettings : IValidatableObject
     /// <summary>Name of the variant that relative comparisons divide by (the papers report against the linear router).</summary>
     public string? ReferenceVariant { get; set; }
 
+    /// <summary>The extension with a new domain (the <c>extend</c> stage), or null. Left out of the resolved settings when null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExtendSettings? Extend { get; set; }
+
     /// <summary>Steps of the data-matched dense baseline: every expert's steps plus the finetuning steps.</summary>
     public long DenseBaselineSteps(int domains) => BranchSteps * domains + FinetuneSteps;
 
@@ -55,6 +60,8 @@ public class RecipeSettings : IValidatableObject
             if (v.TopK < 1)
                 yield return new ValidationResult($"Variants:{name}:TopK: {v.TopK} is not allowed: at least 1", [nameof(Variants)]);
         }
+        foreach (var problem in Extend?.Problems(Variants.Keys) ?? [])
+            yield return new ValidationResult(problem, [nameof(Extend)]);
         if (ReferenceVariant is { } r && !Variants.ContainsKey(r))
             yield return new ValidationResult($"ReferenceVariant: '{r}' is not a variant; the variants are {string.Join(", ", Variants.Keys)}", [nameof(ReferenceVariant)]);
     }

@@ -15,11 +15,16 @@ public sealed class EvaluateStage : RecipeStage
     public override string Name => "evaluate";
 
     /// <inheritdoc/>
+    protected override bool UsesExtension => true;
+
+    /// <inheritdoc/>
     public override void Run(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
         string dir = context.Run.Stage(Name);
+        // The extend stage measured its models on every domain itself (evaluate sees only the initial mixture's domains).
+        if (context.Run.IsComplete("extend") && ExtensionResults.Load(Path.Combine(context.Run.Path, "extend")) is { } extension) extension.Save(dir);
         if (File.Exists(Path.Combine(dir, RecipeResults.FileName))) return;
         var data = LoadData(context, cancellationToken);
         if (data.Validation is null)

@@ -1,8 +1,9 @@
-// What the recipe's stages (seed, branch, embed, upcycle, finetune, baselines, evaluate, report) share: their
+// What the recipe's stages (seed, branch, embed, upcycle, finetune, extend, baselines, evaluate, report) share: their
 // defining settings, data loading, training a model for a budget with its loss curve, and writing each unit of
 // output (a model, a file) complete or not at all: into "<name>.partial", moved into place when whole. A rerun
 // skips the units already in place, so a killed stage continues with the first unfinished unit and, training
 // being seeded, ends with the same results as an uninterrupted run.
+using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Data;
@@ -25,6 +26,27 @@ public abstract class RecipeStage : IStage
     /// <inheritdoc/>
     public IReadOnlyList<string> DefiningSettings { get; } = ["Run:Seed", "Model", "Data", "Training", "Recipe"];
 
+    /// <summary>
+    /// True for the stages whose output depends on the extension (<c>Recipe:Extend</c>: extend, evaluate, report). The
+    /// others train on the data without the held-out domain, so their fingerprint leaves the extension settings out, and
+    /// the held-out domain's entry of <c>Data:LoaderOptions:Domains</c> with them: a run folder made before the profile
+    /// gained an extension continues with its seed, experts and variants.
+    /// </summary>
+    protected virtual bool UsesExtension => false;
+
+    /// <inheritdoc/>
+    public StageSettings Fingerprint(JsonObject resolved)
+    {
+        var all = StageSettings.From(resolved, DefiningSettings);
+        if (UsesExtension || !all.Values.TryGetValue("Recipe:Extend:Domain", out var domainJson)) return all;
+        string? domain = JsonNode.Parse(domainJson)?.GetValue<string>();
+        string data = $"Data:LoaderOptions:Domains:{domain}";
+        // Without a named entry (e.g. a JSONL corpus with a domain field) the held-out domain itself stays defining.
+        bool named = all.Values.Keys.Any(k => k == data || k.StartsWith(data + ":", StringComparison.Ordinal));
+        return all.Without(k => k == data || k.StartsWith(data + ":", StringComparison.Ordinal)
+            || (k.StartsWith("Recipe:Extend:", StringComparison.Ordinal) && !(k == "Recipe:Extend:Domain" && !named)));
+    }
+
     /// <inheritdoc/>
     public IReadOnlyList<string> ResumableSettings { get; } = [];
 
@@ -38,9 +60,16 @@ public abstract class RecipeStage : IStage
     /// <inheritdoc/>
     public abstract void Run(StageContext context, CancellationToken cancellationToken);
 
-    /// <summary>The data of the profile (loaded, split and tokenized; deterministic).</summary>
-    protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken) =>
-        TrainingData.Load(context.Settings, PluginSelection.Resolve(context.Settings, context.Plugins), context.Progress, cancellationToken);
+    /// <summary>
+    /// The data of the profile (loaded, split and tokenized; deterministic), without the extension's new domain
+    /// (<c>Recipe:Extend:Domain</c>) unless <paramref name="includeNewDomain"/>.
+    /// </summary>
+    protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken, bool includeNewDomain = false)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return TrainingData.Load(context.Settings, PluginSelection.Resolve(context.Settings, context.Plugins), context.Progress, cancellationToken,
+            context.Settings.Recipe.Extend?.Domain, includeNewDomain);
+    }
 
     /// <summary>Folder of another stage's output, which must be complete.</summary>
     /// <exception cref="ConfigurationException">That stage has not completed in this run folder.</exception>
@@ -91,8 +120,12 @@ public abstract class RecipeStage : IStage
         if (data is not null) Core.Text.CheckpointTokenizer.Save(path, data.Tokenizer);
     }
 
-    /// <summary>Trains <paramref name="model"/> for <paramref name="steps"/> on <paramref name="corpus"/>; the loss curve is saved into <paramref name="unit"/>.</summary>
-    protected void Train(StageContext context, string what, TransformerLM model, TokenCorpus corpus, long steps, string unit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains <paramref name="model"/> for <paramref name="steps"/> on <paramref name="corpus"/>, sampling domains by
+    /// <paramref name="domainWeights"/> (null: by their token counts); the loss curve is saved into <paramref name="unit"/>.
+    /// </summary>
+    protected void Train(StageContext context, string what, TransformerLM model, TokenCorpus corpus, long steps, string unit, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, double>? domainWeights = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
@@ -100,7 +133,7 @@ public abstract class RecipeStage : IStage
         {
             MaxSteps = steps,
             WarmupSteps = settings.Training.WarmupSteps is { } w ? Math.Min(w, steps) : (long)Math.Round(settings.Training.WarmupFraction * steps, MidpointRounding.AwayFromZero),
-            DomainWeights = null,
+            DomainWeights = domainWeights,
         };
         var curve = new LossCurve();
         var clock = System.Diagnostics.Stopwatch.StartNew();

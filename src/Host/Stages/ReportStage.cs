@@ -11,10 +11,14 @@ public sealed class ReportStage : RecipeStage
     public override string Name => "report";
 
     /// <inheritdoc/>
+    protected override bool UsesExtension => true;
+
+    /// <inheritdoc/>
     public override void Run(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var results = RecipeResults.Load(Input(context, "evaluate"));
+        string evaluated = Input(context, "evaluate");
+        var results = RecipeResults.Load(evaluated);
         var curves = new Dictionary<string, LossCurve>(StringComparer.Ordinal);
         foreach (var stage in new[] { "finetune", "baselines" })
         {
@@ -24,7 +28,7 @@ public sealed class ReportStage : RecipeStage
                 if (LossCurve.Load(unit) is { } c) curves[Path.GetFileName(unit)] = c;
         }
         string output = context.Run.Stage(Name);
-        var files = RecipeReport.Write(output, $"PluginMoE recipe: {context.Settings.ProfileName}", results, curves);
+        var files = RecipeReport.Write(output, $"PluginMoE recipe: {context.Settings.ProfileName}", results, curves, ExtensionResults.Load(evaluated));
         context.Progress.Info($"report: {Path.Combine(output, RecipeReport.FileName)} ({files.Count} files)");
         context.Summary.Add($"report: {Path.Combine(output, RecipeReport.FileName)}");
     }

@@ -41,6 +41,13 @@ public sealed class StageSettings
         return new StageSettings(values);
     }
 
+    /// <summary>These settings without the keys <paramref name="drop"/> selects.</summary>
+    public StageSettings Without(Func<string, bool> drop)
+    {
+        ArgumentNullException.ThrowIfNull(drop);
+        return new StageSettings(new SortedDictionary<string, string>(Values.Where(kv => !drop(kv.Key)).ToDictionary(), StringComparer.Ordinal));
+    }
+
     /// <summary>The settings recorded in <paramref name="stageDirectory"/>, or null when none are.</summary>
     /// <exception cref="InvalidDataException">The file is not a settings record; the message names it.</exception>
     public static StageSettings? Read(string stageDirectory)
