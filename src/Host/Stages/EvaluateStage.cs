@@ -18,13 +18,19 @@ public sealed class EvaluateStage : RecipeStage
     protected override bool UsesExtension => true;
 
     /// <inheritdoc/>
+    public override ResumeVerdict OnResume(SettingChange change) =>
+        IsExtensionChange(change) ? new ResumeVerdict(true, "evaluate copies the extend stage's results", Reopens: true) : base.OnResume(change);
+
+    /// <inheritdoc/>
     public override void Run(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
         string dir = context.Run.Stage(Name);
         // The extend stage measured its models on every domain itself (evaluate sees only the initial mixture's domains).
-        if (context.Run.IsComplete("extend") && ExtensionResults.Load(Path.Combine(context.Run.Path, "extend")) is { } extension) extension.Save(dir);
+        var extension = settings.Recipe.Extend is not null && context.Run.IsComplete("extend") ? ExtensionResults.Load(Path.Combine(context.Run.Path, "extend")) : null;
+        if (extension is not null) extension.Save(dir);
+        else File.Delete(Path.Combine(dir, ExtensionResults.FileName));
         if (File.Exists(Path.Combine(dir, RecipeResults.FileName))) return;
         var data = LoadData(context, cancellationToken);
         if (data.Validation is null)

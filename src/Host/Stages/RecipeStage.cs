@@ -30,7 +30,8 @@ public abstract class RecipeStage : IStage
     /// True for the stages whose output depends on the extension (<c>Recipe:Extend</c>: extend, evaluate, report). The
     /// others train on the data without the held-out domain, so their fingerprint leaves the extension settings out, and
     /// the held-out domain's entry of <c>Data:LoaderOptions:Domains</c> with them: a run folder made before the profile
-    /// gained an extension continues with its seed, experts and variants.
+    /// gained an extension continues with its seed, experts and variants. For the stages that use it, that entry is
+    /// recorded as <c>Recipe:Extend:Data:...</c>, so every extension setting shares one prefix (<see cref="IsExtensionChange"/>).
     /// </summary>
     protected virtual bool UsesExtension => false;
 
@@ -38,20 +39,30 @@ public abstract class RecipeStage : IStage
     public StageSettings Fingerprint(JsonObject resolved)
     {
         var all = StageSettings.From(resolved, DefiningSettings);
-        if (UsesExtension || !all.Values.TryGetValue("Recipe:Extend:Domain", out var domainJson)) return all;
-        string? domain = JsonNode.Parse(domainJson)?.GetValue<string>();
-        string data = $"Data:LoaderOptions:Domains:{domain}";
+        if (!all.Values.TryGetValue("Recipe:Extend:Domain", out var domainJson)) return all;
+        string data = $"Data:LoaderOptions:Domains:{JsonNode.Parse(domainJson)?.GetValue<string>()}";
+        bool IsData(string k) => k == data || k.StartsWith(data + ":", StringComparison.Ordinal);
+        if (UsesExtension) return all.Rekeyed(k => IsData(k) ? "Recipe:Extend:Data" + k[data.Length..] : k);
         // Without a named entry (e.g. a JSONL corpus with a domain field) the held-out domain itself stays defining.
-        bool named = all.Values.Keys.Any(k => k == data || k.StartsWith(data + ":", StringComparison.Ordinal));
-        return all.Without(k => k == data || k.StartsWith(data + ":", StringComparison.Ordinal)
-            || (k.StartsWith("Recipe:Extend:", StringComparison.Ordinal) && !(k == "Recipe:Extend:Domain" && !named)));
+        bool named = all.Values.Keys.Any(IsData);
+        return all.Rekeyed(k => IsData(k) || (k.StartsWith("Recipe:Extend:", StringComparison.Ordinal) && (named || k != "Recipe:Extend:Domain")) ? null : k);
+    }
+
+    /// <summary>
+    /// True when <paramref name="change"/> only adds or changes the extension (a <c>Recipe:Extend:</c> key, the held-out
+    /// domain included when it is first set), which stages that merely collect its results can take in by running again.
+    /// </summary>
+    protected static bool IsExtensionChange(SettingChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return change.Key.StartsWith("Recipe:Extend:", StringComparison.Ordinal) && (change.Key != "Recipe:Extend:Domain" || change.Stored is null);
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> ResumableSettings { get; } = [];
 
     /// <inheritdoc/>
-    public ResumeVerdict OnResume(SettingChange change) => ResumeVerdict.Refuse("it shapes the recipe's models; start a new run folder or --restart the stage");
+    public virtual ResumeVerdict OnResume(SettingChange change) => ResumeVerdict.Refuse("it shapes the recipe's models; start a new run folder or --restart the stage");
 
     /// <inheritdoc/>
     public virtual IReadOnlyDictionary<string, object?> Validate(HostSettings settings, IPluginProvider plugins, List<string> errors) =>

@@ -14,6 +14,10 @@ public sealed class ReportStage : RecipeStage
     protected override bool UsesExtension => true;
 
     /// <inheritdoc/>
+    public override ResumeVerdict OnResume(SettingChange change) =>
+        IsExtensionChange(change) ? new ResumeVerdict(true, "the report is written again with the extension", Reopens: true) : base.OnResume(change);
+
+    /// <inheritdoc/>
     public override void Run(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

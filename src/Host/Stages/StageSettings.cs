@@ -41,11 +41,14 @@ public sealed class StageSettings
         return new StageSettings(values);
     }
 
-    /// <summary>These settings without the keys <paramref name="drop"/> selects.</summary>
-    public StageSettings Without(Func<string, bool> drop)
+    /// <summary>These settings with every key replaced by <paramref name="map"/>'s answer, or left out where it answers null.</summary>
+    public StageSettings Rekeyed(Func<string, string?> map)
     {
-        ArgumentNullException.ThrowIfNull(drop);
-        return new StageSettings(new SortedDictionary<string, string>(Values.Where(kv => !drop(kv.Key)).ToDictionary(), StringComparer.Ordinal));
+        ArgumentNullException.ThrowIfNull(map);
+        var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in Values)
+            if (map(key) is { } k) values[k] = value;
+        return new StageSettings(values);
     }
 
     /// <summary>The settings recorded in <paramref name="stageDirectory"/>, or null when none are.</summary>

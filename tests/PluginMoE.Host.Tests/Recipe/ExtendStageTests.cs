@@ -1,7 +1,8 @@
 // The recipe's extend stage on a tiny configuration: a held-out fourth domain (perl) becomes a new expert of every
 // finetuned variant (n -> n + 1), nexus without new router parameters, the linear router reset or expanded; each
 // extension is finetuned per budget and evaluated on every domain; the report gains the extension tables and curves;
-// a run folder made without the extension keeps its earlier stages when the profile gains one; an interrupted unit is
+// a run folder made without the extension keeps its earlier stages when the profile gains one (evaluate and report run
+// again to take it in); an interrupted unit is
 // redone from its start with the same result.
 using System.Text.Json;
 using System.Xml.Linq;
@@ -107,15 +108,21 @@ public sealed class ExtendStageTests : IDisposable
     {
         // A run folder made before the profile had the extension (three domains, no Extend section) ...
         TinyRecipe.Write(_cli);
-        var first = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run", "--stages", "seed,branch,embed,upcycle,finetune");
+        var first = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run");
         Assert.True(first.Code == 0, first.Out + first.Error);
+        var before = RecipeResults.Load(Dir("run", "evaluate"));
 
-        // ... continues with them once perl and the extension are added: only the extension's stages run.
+        // ... continues with them once perl and the extension are added: extend runs, evaluate and report take it in.
         TinyRecipe.Write(_cli, extendJson: """{ "Domain": "perl", "BranchSteps": 3, "Budgets": [0, 3] }""");
-        var second = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run", "--stages", "seed,branch,embed,upcycle,finetune,extend");
+        var second = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run");
         Assert.True(second.Code == 0, second.Out + second.Error);
-        foreach (var stage in new[] { "seed", "branch", "embed", "upcycle", "finetune" })
+        foreach (var stage in new[] { "seed", "branch", "embed", "upcycle", "finetune", "baselines" })
             Assert.Contains($"stage '{stage}' is already complete", second.Out + second.Error, StringComparison.Ordinal);
+        foreach (var stage in new[] { "extend", "evaluate", "report" })
+            Assert.DoesNotContain($"stage '{stage}' is already complete", second.Out + second.Error, StringComparison.Ordinal);
+        var after = RecipeResults.Load(Dir("run", "evaluate"));
+        Assert.Equal(before.Models.Select(m => m.MeanPerplexity), after.Models.Select(m => m.MeanPerplexity));
+        Assert.Contains("## Extension with a new domain: `perl`", File.ReadAllText(Dir("run", "report", "report.md")), StringComparison.Ordinal);
         Assert.Equal("linear", ExtensionResults.Load(Dir("run", "extend"))!.Reference);   // default: the extension named like the reference variant
         var expected = JsonDocument.Parse(File.ReadAllText(Dir("run", "extend", "linear", "budget-3", "eval.json"))).RootElement.GetProperty("Perplexity").Clone();
 
