@@ -2,8 +2,7 @@
 // finetuned variant (n -> n + 1), nexus without new router parameters, the linear router reset or expanded; each
 // extension is finetuned per budget and evaluated on every domain; the report gains the extension tables and curves;
 // a run folder made without the extension keeps its earlier stages when the profile gains one (evaluate and report run
-// again to take it in); an interrupted unit is
-// redone from its start with the same result.
+// again to take it in); an interrupted unit is redone from its start with the same result.
 using System.Text.Json;
 using System.Xml.Linq;
 using PluginMoE.Core.Checkpoints;
