@@ -18,6 +18,18 @@ public static class ExtensionReport
 
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// Appends the section to <paramref name="directory"/>/report.md (written by <see cref="RecipeReport"/>) and writes its
+    /// SVG files beside it; returns the files written.
+    /// </summary>
+    public static IReadOnlyList<string> AppendTo(string directory, ExtensionResults x)
+    {
+        var md = new StringBuilder();
+        var files = Append(md, directory, x);
+        File.AppendAllText(Path.Combine(directory, RecipeReport.FileName), md.ToString());
+        return files;
+    }
+
     /// <summary>Appends the section to <paramref name="md"/> and writes its SVG files into <paramref name="directory"/>; returns the files written.</summary>
     public static IReadOnlyList<string> Append(StringBuilder md, string directory, ExtensionResults x)
     {

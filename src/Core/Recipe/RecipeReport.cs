@@ -16,11 +16,9 @@ public static class RecipeReport
 
     /// <summary>
     /// Writes report.md and the SVG files into <paramref name="directory"/>; <paramref name="lossCurves"/> are the
-    /// training curves by model name (finetuning for variants, continued training for baselines); <paramref name="extension"/>,
-    /// when given, adds the extension section (<see cref="ExtensionReport"/>). Returns the files written.
+    /// training curves by model name (finetuning for variants, continued training for baselines). Returns the files written.
     /// </summary>
-    public static IReadOnlyList<string> Write(string directory, string title, RecipeResults results, IReadOnlyDictionary<string, LossCurve> lossCurves,
-        ExtensionResults? extension = null)
+    public static IReadOnlyList<string> Write(string directory, string title, RecipeResults results, IReadOnlyDictionary<string, LossCurve> lossCurves)
     {
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(lossCurves);
@@ -98,7 +96,6 @@ public static class RecipeReport
                 md.Append(C, $"Routing share of `{m.Name}`, layer {layer}:\n\n![routing {m.Name} layer {layer}]({name})\n\n");
             }
         }
-        if (extension is not null) files.AddRange(ExtensionReport.Append(md, directory, extension));
         File.WriteAllText(Path.Combine(directory, FileName), md.ToString());
         files.Add(FileName);
         return files;

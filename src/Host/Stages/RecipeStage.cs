@@ -78,7 +78,7 @@ public abstract class RecipeStage : IStage
     protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken, bool includeNewDomain = false)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return TrainingData.Load(context.Settings, PluginSelection.Resolve(context.Settings, context.Plugins), context.Progress, cancellationToken,
+        return HeldOutDomain.Apply(TrainingData.Load(context.Settings, PluginSelection.Resolve(context.Settings, context.Plugins), context.Progress, cancellationToken),
             context.Settings.Recipe.Extend?.Domain, includeNewDomain);
     }
 

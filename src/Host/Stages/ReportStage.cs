@@ -32,7 +32,8 @@ public sealed class ReportStage : RecipeStage
                 if (LossCurve.Load(unit) is { } c) curves[Path.GetFileName(unit)] = c;
         }
         string output = context.Run.Stage(Name);
-        var files = RecipeReport.Write(output, $"PluginMoE recipe: {context.Settings.ProfileName}", results, curves, ExtensionResults.Load(evaluated));
+        var files = RecipeReport.Write(output, $"PluginMoE recipe: {context.Settings.ProfileName}", results, curves);
+        if (ExtensionResults.Load(evaluated) is { } extension) files = [.. files, .. ExtensionReport.AppendTo(output, extension)];
         context.Progress.Info($"report: {Path.Combine(output, RecipeReport.FileName)} ({files.Count} files)");
         context.Summary.Add($"report: {Path.Combine(output, RecipeReport.FileName)}");
     }

@@ -19,14 +19,9 @@ public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, 
     /// <summary>The training documents (the recipe's embed stage samples them per domain).</summary>
     public IReadOnlyList<Document> TrainDocuments { get; init; } = [];
 
-    /// <summary>
-    /// Loads, splits and tokenizes the data that <paramref name="settings"/> describe. Documents of <paramref name="heldOut"/>
-    /// (the recipe's extension domain) never train the tokenizer, and are left out of the result unless
-    /// <paramref name="includeHeldOut"/>: the tokenizer and the initial mixture are those of a world without that domain.
-    /// </summary>
+    /// <summary>Loads, splits and tokenizes the data that <paramref name="settings"/> describe.</summary>
     /// <exception cref="ConfigurationException">The data paths match nothing, or a domain is too small; the message names the paths.</exception>
-    public static TrainingData Load(HostSettings settings, PluginSelection plugins, IProgressReporter progress, CancellationToken cancellationToken,
-        string? heldOut = null, bool includeHeldOut = false)
+    public static TrainingData Load(HostSettings settings, PluginSelection plugins, IProgressReporter progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(plugins);
@@ -67,23 +62,15 @@ public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, 
             throw new ConfigurationException($"Data:LoaderOptions: the '{settings.Data.Loader}' loader returned no documents; point it at text files");
 
         var parts = DatasetSplit.Split(documents, settings.Data.ValidationFraction);
-        if (heldOut is not null)
-        {
-            var domains = documents.Select(d => d.Domain).Distinct().Order(StringComparer.Ordinal).ToList();
-            if (!domains.Contains(heldOut))
-                throw new ConfigurationException($"Recipe:Extend:Domain: '{heldOut}' is not a domain of the data (domains: {string.Join(", ", domains)}); name one of them, e.g. add it to Data:LoaderOptions:Domains");
-            if (domains.Count < 2)
-                throw new ConfigurationException($"Recipe:Extend:Domain: '{heldOut}' is the data's only domain; the initial mixture needs at least one other");
-        }
         var tokenizer = plugins.Tokenizer;
         if (tokenizer is Core.Text.PendingBpeTokenizer pending)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
+            // The recipe's extension domain (Recipe:Extend:Domain) is held out of the tokenizer too, as of every stage before extend.
+            string? heldOut = settings.Recipe.Extend?.Domain;
             tokenizer = progress.Run($"training bpe tokenizer ({pending.VocabSize} ids)", 0, _ => pending.Train(parts.Train.Where(d => d.Domain != heldOut).Select(d => d.Text)));
             progress.Info($"data: bpe tokenizer trained in {watch.Elapsed.TotalSeconds:F1} s: {tokenizer.VocabSize} ids");
         }
-        if (heldOut is not null && !includeHeldOut)
-            parts = new DatasetParts([.. parts.Train.Where(d => d.Domain != heldOut)], [.. parts.Validation.Where(d => d.Domain != heldOut)]);
         int separator = tokenizer.Encode("\n") is [var newline] ? newline : '\n';
         var train = TokenCorpus.Build(parts.Train, tokenizer, separator);
         int t = settings.Training.SequenceLength;
