@@ -86,6 +86,10 @@ public sealed class ValidationSet
         return new ValidationSet(result, sequenceLength);
     }
 
+    /// <summary>The same windows without those of <paramref name="domain"/> (the recipe's held-out extension domain).</summary>
+    public ValidationSet Without(string domain) =>
+        new(_windows.Where(kv => kv.Key != domain).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), SequenceLength);
+
     /// <summary>The windows of <paramref name="domain"/> in batches of at most <paramref name="batchSize"/> rows.</summary>
     public IEnumerable<TokenBatch> Batches(string domain, int batchSize)
     {

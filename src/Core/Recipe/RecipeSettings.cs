@@ -4,6 +4,7 @@
 // this type and validates it once.
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace PluginMoE.Core.Recipe;
 
@@ -38,6 +39,10 @@ public class RecipeSettings : IValidatableObject
     /// <summary>Name of the variant that relative comparisons divide by (the papers report against the linear router).</summary>
     public string? ReferenceVariant { get; set; }
 
+    /// <summary>The extension with a new domain (the <c>extend</c> stage), or null. Left out of the resolved settings when null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExtendSettings? Extend { get; set; }
+
     /// <summary>Steps of the data-matched dense baseline: every expert's steps plus the finetuning steps.</summary>
     public long DenseBaselineSteps(int domains) => BranchSteps * domains + FinetuneSteps;
 
@@ -69,6 +74,8 @@ public class RecipeSettings : IValidatableObject
         foreach (var (name, v) in Variants)
             foreach (var (key, why) in v.Problems())
                 yield return new ValidationResult(why, [$"{nameof(Variants)}:{name}:{key}"]);
+        foreach (var problem in Extend?.Problems(Variants.Keys) ?? [])
+            yield return new ValidationResult(problem, [nameof(Extend)]);
         if (ReferenceVariant is { } r && !Variants.ContainsKey(r))
             yield return new ValidationResult($"it is not a variant; the variants are {string.Join(", ", Variants.Keys)}", [nameof(ReferenceVariant)]);
         if (Variants.Count > 0 && !HasUpcycledVariants && Baselines)

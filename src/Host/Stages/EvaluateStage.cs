@@ -15,11 +15,22 @@ public sealed class EvaluateStage : RecipeStage
     public override string Name => "evaluate";
 
     /// <inheritdoc/>
+    protected override bool UsesExtension => true;
+
+    /// <inheritdoc/>
+    public override ResumeVerdict OnResume(SettingChange change) =>
+        IsExtensionChange(change) ? new ResumeVerdict(true, "evaluate copies the extend stage's results", Reopens: true) : base.OnResume(change);
+
+    /// <inheritdoc/>
     public override void Run(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
         string dir = context.Run.Stage(Name);
+        // The extend stage measured its models on every domain itself (evaluate sees only the initial mixture's domains).
+        var extension = settings.Recipe.Extend is not null && context.Run.IsComplete("extend") ? ExtensionResults.Load(Path.Combine(context.Run.Path, "extend")) : null;
+        if (extension is not null) extension.Save(dir);
+        else File.Delete(Path.Combine(dir, ExtensionResults.FileName));
         if (File.Exists(Path.Combine(dir, RecipeResults.FileName))) return;
         var data = LoadData(context, cancellationToken);
         if (data.Validation is null)

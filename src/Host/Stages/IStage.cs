@@ -16,6 +16,12 @@ public interface IStage
     IReadOnlyList<string> DefiningSettings { get; }
 
     /// <summary>
+    /// The values of the defining settings in <paramref name="resolved"/> (the config.resolved.json object) that this stage
+    /// records and compares; by default every setting under <see cref="DefiningSettings"/>.
+    /// </summary>
+    StageSettings Fingerprint(System.Text.Json.Nodes.JsonObject resolved) => StageSettings.From(resolved, DefiningSettings);
+
+    /// <summary>
     /// Checks that the settings and the plugins this stage needs are usable, before any stage runs; returns the
     /// bound plugin options by key path (recorded in config.resolved.json). Problems are appended to <paramref name="errors"/>.
     /// </summary>

@@ -1,8 +1,9 @@
-// What the recipe's stages (seed, branch, embed, upcycle, finetune, baselines, evaluate, report) share: their
+// What the recipe's stages (seed, branch, embed, upcycle, finetune, extend, baselines, evaluate, report) share: their
 // defining settings, data loading, training a model for a budget with its loss curve, and writing each unit of
 // output (a model, a file) complete or not at all: into "<name>.partial", moved into place when whole. A rerun
 // skips the units already in place, so a killed stage continues with the first unfinished unit and, training
 // being seeded, ends with the same results as an uninterrupted run.
+using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Data;
@@ -25,11 +26,43 @@ public abstract class RecipeStage : IStage
     /// <inheritdoc/>
     public IReadOnlyList<string> DefiningSettings { get; } = ["Run:Seed", "Model", "Data", "Training", "Recipe"];
 
+    /// <summary>
+    /// True for the stages whose output depends on the extension (<c>Recipe:Extend</c>: extend, evaluate, report). The
+    /// others train on the data without the held-out domain, so their fingerprint leaves the extension settings out, and
+    /// the held-out domain's entry of <c>Data:LoaderOptions:Domains</c> with them: a run folder made before the profile
+    /// gained an extension continues with its seed, experts and variants. For the stages that use it, that entry is
+    /// recorded as <c>Recipe:Extend:Data:...</c>, so every extension setting shares one prefix (<see cref="IsExtensionChange"/>).
+    /// </summary>
+    protected virtual bool UsesExtension => false;
+
+    /// <inheritdoc/>
+    public StageSettings Fingerprint(JsonObject resolved)
+    {
+        var all = StageSettings.From(resolved, DefiningSettings);
+        if (!all.Values.TryGetValue("Recipe:Extend:Domain", out var domainJson)) return all;
+        string data = $"Data:LoaderOptions:Domains:{JsonNode.Parse(domainJson)?.GetValue<string>()}";
+        bool IsData(string k) => k == data || k.StartsWith(data + ":", StringComparison.Ordinal);
+        if (UsesExtension) return all.Rekeyed(k => IsData(k) ? "Recipe:Extend:Data" + k[data.Length..] : k);
+        // Without a named entry (e.g. a JSONL corpus with a domain field) the held-out domain itself stays defining.
+        bool named = all.Values.Keys.Any(IsData);
+        return all.Rekeyed(k => IsData(k) || (k.StartsWith("Recipe:Extend:", StringComparison.Ordinal) && (named || k != "Recipe:Extend:Domain")) ? null : k);
+    }
+
+    /// <summary>
+    /// True when <paramref name="change"/> only adds or changes the extension (a <c>Recipe:Extend:</c> key, the held-out
+    /// domain included when it is first set), which stages that merely collect its results can take in by running again.
+    /// </summary>
+    protected static bool IsExtensionChange(SettingChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return change.Key.StartsWith("Recipe:Extend:", StringComparison.Ordinal) && (change.Key != "Recipe:Extend:Domain" || change.Stored is null);
+    }
+
     /// <inheritdoc/>
     public IReadOnlyList<string> ResumableSettings { get; } = [];
 
     /// <inheritdoc/>
-    public ResumeVerdict OnResume(SettingChange change) => ResumeVerdict.Refuse("it shapes the recipe's models; start a new run folder or --restart the stage");
+    public virtual ResumeVerdict OnResume(SettingChange change) => ResumeVerdict.Refuse("it shapes the recipe's models; start a new run folder or --restart the stage");
 
     /// <inheritdoc/>
     public virtual IReadOnlyDictionary<string, object?> Validate(HostSettings settings, IPluginProvider plugins, List<string> errors) =>
@@ -40,17 +73,20 @@ public abstract class RecipeStage : IStage
 
     /// <summary>
     /// The data of the profile (loaded, split and tokenized; deterministic, and independent of the seed): loaded once
-    /// per invocation and shared by its stages and seeds (<see cref="StageContext.Shared"/>).
+    /// per invocation and shared by its stages and seeds (<see cref="StageContext.Shared"/>); without the extension's
+    /// new domain (<c>Recipe:Extend:Domain</c>) unless <paramref name="includeNewDomain"/>.
     /// </summary>
-    protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken)
+    protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken, bool includeNewDomain = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
         string key = "data\n" + settings.Source.BaseDirectory + "\n" + settings.Training.SequenceLength + "\n" + System.Text.Json.JsonSerializer.Serialize(settings.Data);
-        if (context.Shared.TryGetValue(key, out var loaded)) return (TrainingData)loaded;
-        var data = TrainingData.Load(settings, PluginSelection.Resolve(settings, context.Plugins), context.Progress, cancellationToken);
-        context.Shared[key] = data;
-        return data;
+        if (!context.Shared.TryGetValue(key, out var loaded))
+        {
+            loaded = TrainingData.Load(settings, PluginSelection.Resolve(settings, context.Plugins), context.Progress, cancellationToken);
+            context.Shared[key] = loaded;
+        }
+        return HeldOutDomain.Apply((TrainingData)loaded, settings.Recipe.Extend?.Domain, includeNewDomain);
     }
 
     /// <summary>Folder of another stage's output, which must be complete.</summary>
@@ -103,8 +139,12 @@ public abstract class RecipeStage : IStage
         if (data is not null) Core.Text.CheckpointTokenizer.Save(path, data.Tokenizer);
     }
 
-    /// <summary>Trains <paramref name="model"/> for <paramref name="steps"/> on <paramref name="corpus"/>; the loss curve is saved into <paramref name="unit"/>.</summary>
-    protected void Train(StageContext context, string what, TransformerLM model, TokenCorpus corpus, long steps, string unit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains <paramref name="model"/> for <paramref name="steps"/> on <paramref name="corpus"/>, sampling domains by
+    /// <paramref name="domainWeights"/> (null: by their token counts); the loss curve is saved into <paramref name="unit"/>.
+    /// </summary>
+    protected void Train(StageContext context, string what, TransformerLM model, TokenCorpus corpus, long steps, string unit, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, double>? domainWeights = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
@@ -112,7 +152,7 @@ public abstract class RecipeStage : IStage
         {
             MaxSteps = steps,
             WarmupSteps = settings.Training.WarmupSteps is { } w ? Math.Min(w, steps) : (long)Math.Round(settings.Training.WarmupFraction * steps, MidpointRounding.AwayFromZero),
-            DomainWeights = null,
+            DomainWeights = domainWeights,
         };
         var curve = new LossCurve();
         var clock = System.Diagnostics.Stopwatch.StartNew();

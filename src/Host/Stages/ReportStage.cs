@@ -12,13 +12,22 @@ public sealed class ReportStage : RecipeStage
     public override string Name => "report";
 
     /// <inheritdoc/>
+    protected override bool UsesExtension => true;
+
+    /// <inheritdoc/>
+    public override ResumeVerdict OnResume(SettingChange change) =>
+        IsExtensionChange(change) ? new ResumeVerdict(true, "the report is written again with the extension", Reopens: true) : base.OnResume(change);
+
+    /// <inheritdoc/>
     public override void Run(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var results = RecipeResults.Load(Input(context, "evaluate"));
+        string evaluated = Input(context, "evaluate");
+        var results = RecipeResults.Load(evaluated);
         string output = context.Run.Stage(Name);
         string title = $"PluginMoE recipe: {context.Settings.ProfileName}";
         var files = RecipeReport.Write(output, title, [new SeedResults(context.Settings.Run.Seed, results, LossCurves(context.Run))]);
+        if (ExtensionResults.Load(evaluated) is { } extension) files = [.. files, .. ExtensionReport.AppendTo(output, extension)];
         context.Progress.Info($"report: {Path.Combine(output, RecipeReport.FileName)} ({files.Count} files)");
         context.Summary.Add($"report: {Path.Combine(output, RecipeReport.FileName)}");
     }

@@ -39,7 +39,7 @@ public sealed record StagePlan(IStage Stage, StageAction Action, StageSettings S
 public sealed class StageRunner(IReadOnlyList<IStage> stages)
 {
     /// <summary>The stages this host provides.</summary>
-    public static StageRunner Default { get; } = new([new TrainStage(), new SeedStage(), new BranchStage(), new EmbedStage(), new UpcycleStage(), new FinetuneStage(), new BaselinesStage(), new EvaluateStage(), new ReportStage()]);
+    public static StageRunner Default { get; } = new([new TrainStage(), new SeedStage(), new BranchStage(), new EmbedStage(), new UpcycleStage(), new FinetuneStage(), new ExtendStage(), new BaselinesStage(), new EvaluateStage(), new ReportStage()]);
 
     /// <summary>Names of the known stages.</summary>
     public IReadOnlyList<string> Names => [.. stages.Select(s => s.Name)];
@@ -84,7 +84,7 @@ public sealed class StageRunner(IReadOnlyList<IStage> stages)
         var errors = new List<string>();
         foreach (var stage in selected)
         {
-            var current = StageSettings.From(resolved, stage.DefiningSettings);
+            var current = stage.Fingerprint(resolved);
             if (restart.Contains(stage.Name, StringComparer.OrdinalIgnoreCase))
             {
                 plans.Add(new StagePlan(stage, StageAction.Restart, current, []));

@@ -41,6 +41,16 @@ public sealed class StageSettings
         return new StageSettings(values);
     }
 
+    /// <summary>These settings with every key replaced by <paramref name="map"/>'s answer, or left out where it answers null.</summary>
+    public StageSettings Rekeyed(Func<string, string?> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in Values)
+            if (map(key) is { } k) values[k] = value;
+        return new StageSettings(values);
+    }
+
     /// <summary>The settings recorded in <paramref name="stageDirectory"/>, or null when none are.</summary>
     /// <exception cref="InvalidDataException">The file is not a settings record; the message names it.</exception>
     public static StageSettings? Read(string stageDirectory)

@@ -66,7 +66,9 @@ public sealed record TrainingData(TokenCorpus Train, ValidationSet? Validation, 
         if (tokenizer is Core.Text.PendingBpeTokenizer pending)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            tokenizer = progress.Run($"training bpe tokenizer ({pending.VocabSize} ids)", 0, _ => pending.Train(parts.Train.Select(d => d.Text)));
+            // The recipe's extension domain (Recipe:Extend:Domain) is held out of the tokenizer too, as of every stage before extend.
+            string? heldOut = settings.Recipe.Extend?.Domain;
+            tokenizer = progress.Run($"training bpe tokenizer ({pending.VocabSize} ids)", 0, _ => pending.Train(parts.Train.Where(d => d.Domain != heldOut).Select(d => d.Text)));
             progress.Info($"data: bpe tokenizer trained in {watch.Elapsed.TotalSeconds:F1} s: {tokenizer.VocabSize} ids");
         }
         int separator = tokenizer.Encode("\n") is [var newline] ? newline : '\n';

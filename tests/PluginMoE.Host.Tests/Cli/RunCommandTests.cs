@@ -126,7 +126,7 @@ public sealed class RunCommandTests : IDisposable
     {
         var (code, _, error) = _cli.Run("run", "--profile", "tiny", "--stages", "trian");
         Assert.Equal(2, code);
-        Assert.Contains("--stages: unknown stage 'trian'; known stages: train, seed, branch, embed, upcycle, finetune, baselines, evaluate, report; did you mean 'train'?", error);
+        Assert.Contains("--stages: unknown stage 'trian'; known stages: train, seed, branch, embed, upcycle, finetune, extend, baselines, evaluate, report; did you mean 'train'?", error);
     }
 
     [Fact]

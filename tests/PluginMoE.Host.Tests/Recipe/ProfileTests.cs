@@ -55,9 +55,29 @@ public sealed class ProfileTests
             HostDirectory = AppContext.BaseDirectory,
             WorkingDirectory = AppContext.BaseDirectory,
         }));
-        Assert.Equal(4, settings.Data.LoaderOptions!["Domains"]!.AsObject().Count);
+        // Four initial domains and a fifth, perl, held out for the extension at three budgets (and 0).
+        Assert.Equal(5, settings.Data.LoaderOptions!["Domains"]!.AsObject().Count);
+        Assert.Equal("perl", settings.Recipe.Extend!.Domain);
+        Assert.Equal([0L, 40L, 100L, 200L], settings.Recipe.Extend.Budgets);
+        Assert.Contains("extend", settings.Run.Stages);
         Assert.Equal(["linear", "nexus"], settings.Recipe.Variants.Keys.Order());
         Assert.Equal(128, settings.Model.HiddenSize);
         Assert.Equal(800, settings.Recipe.SeedSteps);
+    }
+
+    [Fact]
+    public void RouterAblation_ExtendsTheSameLinearVariantWithResetAndWithExpand_AndNexusForReference()
+    {
+        var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
+        {
+            Profile = "ablation-router-expand-vs-reset",
+            HostDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = AppContext.BaseDirectory,
+        }));
+        var extensions = settings.Recipe.Extend!.Extensions(settings.Recipe.Variants.Keys);
+        Assert.Equal(["linear-expand", "linear-reset", "nexus"], extensions.Select(e => e.Name));
+        Assert.Equal(["linear", "linear", "nexus"], extensions.Select(e => e.From));
+        Assert.Equal(["expand", "reset"], extensions.Where(e => e.From == "linear").Select(e => e.RouterOptions!["ExtendMode"]!.GetValue<string>()));
+        Assert.Equal("perl", settings.Recipe.Extend.Domain);
     }
 }

@@ -143,7 +143,7 @@ public sealed class RunFolderIntegrityTests : IDisposable
     {
         var (code, _, error) = Run("--restart", "trian");
         Assert.Equal(2, code);
-        Assert.Contains("--restart: unknown stage 'trian'; known stages: train, seed, branch, embed, upcycle, finetune, baselines, evaluate, report; did you mean 'train'?", error);
+        Assert.Contains("--restart: unknown stage 'trian'; known stages: train, seed, branch, embed, upcycle, finetune, extend, baselines, evaluate, report; did you mean 'train'?", error);
     }
 
     [Fact]
