@@ -101,7 +101,7 @@ public static class RunCommand
         IReadOnlyList<string> skipped;
         // The stages run inside the generic host: its lifetime turns Ctrl+C / SIGTERM into cancellation, which the
         // train stage honours between steps by saving a checkpoint at the step it stopped at.
-        using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals))
+        using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals, env.Out))
         using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping))
         using (TelemetrySession.Start(run.Path, settings.Telemetry))
         {
