@@ -1,7 +1,12 @@
 // Benchmark harness: runs the registered cases (warmup, repeats, median) and prints one JSON line per case;
 // --reference also runs them in PyTorch (tools/bench/torch_reference.py) and prints ours/torch ratios.
-// Usage: dotnet run -c Release --project bench/PluginMoE.Bench -- [--threads N] [--filter S] [--quick] [--reference] [--reps N] [--device D]
+// Usage: dotnet run -c Release --project bench/PluginMoE.Bench -- [--threads N] [--filter S] [--quick] [--reference] [--reps N]
+//        [--device D[,D...]] [--rounds R] [--profile-kernels]
 // --device torch-cpu runs every case on the LibTorch backend (inputs are created there); the default is cpu.
+// --device cpu,torch-cpu runs each case on both, interleaved (case by case, device after device, R rounds; the
+// reported time is the median over rounds of each round's median), then prints each case's rate on every device
+// over its rate on the first (vs_cpu > 1: faster than cpu).
+// --profile-kernels times every IBackend call of the LibTorch backend and prints, per case, where the time went.
 // --filter matches a substring of a case's key (op, shape, tags), e.g. gemm or [1024,1024,1024],"dtype":"float32","layout":"nn".
 // --reps N times exactly N calls after one warmup call (for perf stat and other profilers).
 using System.Diagnostics;
@@ -13,7 +18,8 @@ using PluginMoE.Tensors.Backends;
 int threads = Environment.ProcessorCount;
 string? filter = null;
 string deviceName = "cpu";
-bool quick = false, reference = false;
+bool quick = false, reference = false, profileKernels = false;
+int rounds = 1;
 int reps = 0;
 string python = "/usr/bin/python3";
 for (int i = 0; i < args.Length; i++)
@@ -27,19 +33,29 @@ for (int i = 0; i < args.Length; i++)
         case "--python": python = args[++i]; break;
         case "--reps": reps = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--device": deviceName = args[++i]; break;
+        case "--rounds": rounds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--profile-kernels": profileKernels = true; break;
         default:
-            Console.Error.WriteLine($"unknown option '{args[i]}'; options: --threads N, --filter S, --quick, --reference, --reps N, --python PATH, --device cpu|torch-cpu");
+            Console.Error.WriteLine($"unknown option '{args[i]}'; options: --threads N, --filter S, --quick, --reference, --reps N, --python PATH, " +
+                "--device cpu|torch-cpu|cpu,torch-cpu, --rounds R, --profile-kernels");
             return 2;
     }
 }
 ParallelFor.Threads = threads;
-var device = Device.Parse(deviceName);
-if (device.type != DeviceType.CPU)
+var devices = deviceName.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Device.Parse).Distinct().ToList();
+if (devices.Count == 0 || rounds < 1)
+{
+    Console.Error.WriteLine("--device needs at least one device (cpu, torch-cpu or a list such as cpu,torch-cpu) and --rounds at least 1");
+    return 2;
+}
+KernelProfiler? profiler = null;
+if (devices.Any(d => d.type != DeviceType.CPU))
 {
     Console.Error.WriteLine($"bench: {PluginMoE.Tensors.Torch.TorchBackend.Register()}");
     TorchSharp.torch.set_num_threads(threads);
-    torch.set_default_device(device);
+    if (profileKernels) profiler = KernelProfiler.Install(devices.First(d => d.type != DeviceType.CPU));
 }
+var device = devices[0];
 var cases = Registry.All().Where(c => filter is null || c.Key.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
 if (cases.Count == 0)
 {
@@ -48,23 +64,60 @@ if (cases.Count == 0)
 }
 
 var ours = new Dictionary<string, (double rate, double best)>();
+var byDevice = new Dictionary<(string Key, Device Device), double>();
 foreach (var c in cases)
 {
-    Action run;
-    try { run = c.Setup(); }
-    catch (Exception e) when (device.type != DeviceType.CPU && e is NotSupportedException or InvalidOperationException)
+    var runs = new List<(Device Device, Action Run)>();
+    foreach (var d in devices)
     {
-        Console.WriteLine($"{{{c.Key},\"device\":\"{device}\",\"skipped\":\"{e.Message.Replace("\"", "'", StringComparison.Ordinal)}\"}}");
-        continue;
+        torch.set_default_device(d);
+        try { runs.Add((d, c.Setup())); }
+        catch (Exception e) when (d.type != DeviceType.CPU && e is NotSupportedException or InvalidOperationException)
+        {
+            Console.WriteLine($"{{{c.Key},\"device\":\"{d}\",\"skipped\":\"{e.Message.Replace("\"", "'", StringComparison.Ordinal)}\"}}");
+        }
     }
-    var (ms, cpuMs, minMs, gc) = Timing.Measure(run, quick, reps);
-    double Rate(double t) => c.Unit == "gflops" ? c.Work / t / 1e6 : c.Work / t * 1e3;
-    double rate = Rate(ms), best = Rate(minMs);
-    ours[c.Key] = (rate, best);
-    string unit = c.Unit == "gflops" ? "gflops" : "elems_per_s";
-    string rateField = $"\"{unit}\":{Json.Num(rate)},\"{unit}_best\":{Json.Num(best)}";
-    Console.WriteLine($"{{{c.Key},\"device\":\"{device}\",\"threads\":{threads},{rateField},\"ms\":{Json.Num(ms)},\"cpu_ms\":{Json.Num(cpuMs)},\"min_ms\":{Json.Num(minMs)},{gc.Json()},\"peak_rss_mb\":{Json.Num(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6)}}}");
+    var measured = runs.ToDictionary(r => r.Device, _ => new List<(double ms, double cpuMs, double minMs, GcStats gc)>());
+    for (int round = 0; round < rounds; round++)
+    {
+        foreach (var (d, run) in runs)
+        {
+            torch.set_default_device(d);
+            profiler?.Reset();
+            measured[d].Add(Timing.Measure(run, quick, reps));
+            if (profiler is not null && d.type != DeviceType.CPU && round == rounds - 1) profiler.Print(c.Key);
+        }
+    }
+    foreach (var (d, _) in runs)
+    {
+        var m = measured[d];
+        double ms = Median(m.Select(x => x.ms)), cpuMs = Median(m.Select(x => x.cpuMs)), minMs = m.Min(x => x.minMs);
+        var gc = m[^1].gc;
+        double Rate(double t) => c.Unit == "gflops" ? c.Work / t / 1e6 : c.Work / t * 1e3;
+        double rate = Rate(ms), best = Rate(minMs);
+        if (d == device) ours[c.Key] = (rate, best);
+        byDevice[(c.Key, d)] = rate;
+        string unit = c.Unit == "gflops" ? "gflops" : "elems_per_s";
+        string rateField = $"\"{unit}\":{Json.Num(rate)},\"{unit}_best\":{Json.Num(best)}";
+        string roundsField = rounds > 1 ? $",\"rounds\":{rounds}" : "";
+        Console.WriteLine($"{{{c.Key},\"device\":\"{d}\",\"threads\":{threads},{rateField},\"ms\":{Json.Num(ms)},\"cpu_ms\":{Json.Num(cpuMs)},\"min_ms\":{Json.Num(minMs)}{roundsField},{gc.Json()},\"peak_rss_mb\":{Json.Num(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6)}}}");
+    }
+    runs.Clear();
+    torch.set_default_device(device);
     GC.Collect();
+    GC.WaitForPendingFinalizers();
+}
+
+// With several devices: each case's rate on every other device over its rate on the first.
+if (devices.Count > 1)
+{
+    foreach (var c in cases)
+    {
+        if (!byDevice.TryGetValue((c.Key, device), out var first)) continue;
+        foreach (var d in devices.Skip(1))
+            if (byDevice.TryGetValue((c.Key, d), out var other))
+                Console.WriteLine($"{{{c.Key},\"device\":\"{d}\",\"vs_{device}\":{Json.Num(other / first)}}}");
+    }
 }
 
 // A case tagged "baseline" names another case of the same op and shape by its "router" tag (RouterCases): print
@@ -73,7 +126,7 @@ foreach (var c in cases)
 {
     if (!c.Tags.TryGetValue("baseline", out var baseline)) continue;
     var b = cases.FirstOrDefault(o => o.Op == c.Op && o.Shape.SequenceEqual(c.Shape) && o.Tags.GetValueOrDefault("router") == baseline);
-    if (b is null) continue;
+    if (b is null || !ours.ContainsKey(b.Key) || !ours.ContainsKey(c.Key)) continue;
     Console.WriteLine($"{{{c.Key},\"vs\":\"{baseline}\",\"time_ratio\":{Json.Num(ours[b.Key].rate / ours[c.Key].rate)},\"time_ratio_best\":{Json.Num(ours[b.Key].best / ours[c.Key].best)}}}");
 }
 
@@ -115,8 +168,8 @@ if (reference)
     if (p.ExitCode != 0) Console.Error.WriteLine($"torch_reference.py exited with {p.ExitCode} (is PyTorch installed? see tools/install-reference.sh)");
     foreach (var c in cases)
     {
-        if (!refs.TryGetValue(c.Key, out var byImpl)) continue;
-        var (our, ourBest) = ours[c.Key];
+        if (!refs.TryGetValue(c.Key, out var byImpl) || !ours.TryGetValue(c.Key, out var mine)) continue;
+        var (our, ourBest) = mine;
         var fields = $"{{{c.Key},\"threads\":{threads},\"ours\":{Json.Num(our)}";
         foreach (var (impl, (rate, best)) in byImpl.OrderBy(x => x.Key, StringComparer.Ordinal))
         {
@@ -127,6 +180,12 @@ if (reference)
     }
 }
 return 0;
+
+static double Median(IEnumerable<double> values)
+{
+    var v = values.Order().ToArray();
+    return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+}
 
 static string FindScript(string relative)
 {

@@ -17,10 +17,11 @@ public static class HostRuntime
     /// Builds and starts a host over <paramref name="settings"/>' configuration. Starting validates every
     /// options section again through the Options pipeline and throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> on failure.
     /// </summary>
-    public static IHost Start(HostSettings settings, bool handleConsoleSignals)
+    public static IHost Start(HostSettings settings, bool handleConsoleSignals, TextWriter? deviceReport = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory);
+        Devices.DeviceActivation.Report(deviceReport,
+            Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory));
         // DisableDefaults: no appsettings/environment/command-line sources of its own (the layered configuration is
         // the only one) and no logging providers.
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -114,11 +114,13 @@ public sealed partial class TorchBackend
         var z = T(logits);
         long c = logits.size(1);
         var (valid, safe) = Targets(T(target), c, ignoreIndex, "cross_entropy");
-        var p = (z - T(logSumExp).unsqueeze(1)).exp();
-        var onehot = TT.zeros_like(z).scatter_(1, safe.unsqueeze(1), TT.ones_like(z).narrow(1, 0, 1));
-        var d = p - (1 - labelSmoothing) * onehot - labelSmoothing / c;
-        var dz = d * T(gradLoss).unsqueeze(1);
-        return Out(TT.where(valid.unsqueeze(1), dz, TT.zeros_like(dz))); // ignored rows: exactly 0
+        // One full-size buffer, updated in place: p = softmax(z); p -= ls / c; p[target] -= 1 - ls; p *= dL; ignored rows = 0.
+        var p = (z - T(logSumExp).unsqueeze(1)).exp_();
+        if (labelSmoothing != 0) p.sub_(S(labelSmoothing / c));
+        var idx = safe.unsqueeze(1);
+        p.scatter_add_(1, idx, TT.full([logits.size(0), 1], S(-(1 - labelSmoothing)), p.dtype, TorchDevice));
+        p.mul_(T(gradLoss).unsqueeze(1));
+        return Out(p.masked_fill_(valid.logical_not().unsqueeze(1), S(0))); // ignored rows: exactly 0
     }
 
     /// <inheritdoc/>

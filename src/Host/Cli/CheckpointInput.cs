@@ -30,7 +30,8 @@ public static class CheckpointInput
             Environment = env.Environment,
             Overrides = overrides ?? [],
         }));
-        Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory); // --Run:Device=torch-cpu
+        Devices.DeviceActivation.Report(env.Error, // --Run:Device=torch-cpu; on stderr, as stdout may be JSON or the generated text
+            Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory));
         var plugins = env.Plugins(settings);
         ModelCheckpoint checkpoint;
         try { checkpoint = CheckpointStore.Load(path); }

@@ -136,7 +136,7 @@ public static class RunCommand
         bool acrossSeeds = false;
         // The stages run inside the generic host: its lifetime turns Ctrl+C / SIGTERM into cancellation, which the
         // train stage honours between steps by saving a checkpoint at the step it stopped at.
-        using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals))
+        using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals, env.Out))
         using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping))
         // A per-domain job's spans and metrics go to its own folder: jobs of one run folder run at the same time.
         using (TelemetrySession.Start(domains.Count > 0 ? run.Job(BranchChildProcesses.JobName(domains)) : run.Path, settings.Telemetry))

@@ -42,6 +42,13 @@ public static class DeviceActivation
         return $"device: {parsed} (LibTorch backend; {loaderStatus})";
     }
 
+    /// <summary>Writes <paramref name="activated"/> (what <see cref="Activate"/> returned) to <paramref name="writer"/> unless the device is the built-in cpu.</summary>
+    public static void Report(TextWriter? writer, string activated)
+    {
+        ArgumentNullException.ThrowIfNull(activated);
+        if (writer is not null && !activated.StartsWith("device: cpu ", StringComparison.Ordinal)) writer.WriteLine(activated);
+    }
+
     /// <summary>Loads PluginMoE.Tensors.Torch from its folder once and registers its devices.</summary>
     private static string LoadTorchBackend(string? backendDirectory, string baseDirectory)
     {

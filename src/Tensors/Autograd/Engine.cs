@@ -36,8 +36,8 @@ internal static class Engine
         var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.GradFn] = gradient };
         if (root.RetainsGrad) root.grad = Keep(gradient);
 
-        // Pooled storages allocated during this backward (gradient buffers and temporaries): only these may be released here.
-        var allocated = new List<ManagedStorage>();
+        // Releasable storages (pooled, or a backend's) allocated during this backward (gradient buffers and temporaries): only these may be released here.
+        var allocated = new List<TensorStorage>();
         var previousRecorder = CachingAllocator.Record(allocated);
         try
         {
@@ -49,9 +49,9 @@ internal static class Engine
         }
     }
 
-    private static void Walk(List<Node> order, Dictionary<Node, Tensor> pending, List<ManagedStorage> allocated, bool retainGraph)
+    private static void Walk(List<Node> order, Dictionary<Node, Tensor> pending, List<TensorStorage> allocated, bool retainGraph)
     {
-        var ours = new HashSet<ManagedStorage>(ReferenceEqualityComparer.Instance);
+        var ours = new HashSet<TensorStorage>(ReferenceEqualityComparer.Instance);
         foreach (var node in order)
         {
             if (!pending.Remove(node, out var gOut)) continue; // nothing flows into this node
@@ -103,9 +103,9 @@ internal static class Engine
     }
 
     /// <summary>Releases a gradient buffer of this pass that no pending gradient, returned gradient or .grad shares.</summary>
-    private static void ReleaseIfDead(Tensor t, HashSet<ManagedStorage> ours, Tensor?[] grads, IEnumerable<Tensor> pending)
+    private static void ReleaseIfDead(Tensor t, HashSet<TensorStorage> ours, Tensor?[] grads, IEnumerable<Tensor> pending)
     {
-        if (t.Storage is ManagedStorage s && ours.Contains(s) && !s.KeptByGrad && !SharedBy(s, grads) && !SharedBy(s, pending))
+        if (t.Storage is { } s && ours.Contains(s) && !s.KeptByGrad && !SharedBy(s, grads) && !SharedBy(s, pending))
         {
             ours.Remove(s);
             s.Release();
@@ -113,7 +113,7 @@ internal static class Engine
     }
 
     /// <summary>True when one of <paramref name="tensors"/> is a view of <paramref name="s"/>.</summary>
-    private static bool SharedBy(ManagedStorage s, IEnumerable<Tensor?> tensors)
+    private static bool SharedBy(TensorStorage s, IEnumerable<Tensor?> tensors)
     {
         foreach (var t in tensors)
             if (t is not null && ReferenceEquals(t.Storage, s)) return true;
@@ -123,7 +123,7 @@ internal static class Engine
     /// <summary>A tensor stored in a .grad: no dispose scope or backward pass may release it.</summary>
     private static Tensor Keep(Tensor t)
     {
-        if (t.Storage is ManagedStorage s) s.KeptByGrad = true;
+        t.Storage.KeptByGrad = true;
         DisposeScope.DetachStorage(t.Storage);
         return t;
     }

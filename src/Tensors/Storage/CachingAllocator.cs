@@ -38,20 +38,26 @@ internal static class CachingAllocator
                 }
             }
             var s = new ManagedStorage(reused ?? NewArray(dtype, length), dtype, pooled: true);
-            DisposeScope.Track(s);
-            t_recorder?.Add(s);
+            Allocated(s);
             return s;
         }
         return new ManagedStorage(NewArray(dtype, length), dtype, pooled: false);
     }
 
-    [ThreadStatic] private static List<ManagedStorage>? t_recorder;
+    [ThreadStatic] private static List<TensorStorage>? t_recorder;
+
+    /// <summary>A releasable storage was just created: the innermost dispose scope owns it, a recording backward pass sees it.</summary>
+    internal static void Allocated(TensorStorage s)
+    {
+        DisposeScope.Track(s);
+        t_recorder?.Add(s);
+    }
 
     /// <summary>
-    /// Starts recording the pooled storages this thread allocates into <paramref name="list"/> (the autograd engine
+    /// Starts recording the releasable storages (pooled, or a backend's) this thread allocates into <paramref name="list"/> (the autograd engine
     /// uses it to tell its own gradient buffers and backward temporaries from everything else); returns the previous list.
     /// </summary>
-    internal static List<ManagedStorage>? Record(List<ManagedStorage>? list)
+    internal static List<TensorStorage>? Record(List<TensorStorage>? list)
     {
         var previous = t_recorder;
         t_recorder = list;

@@ -24,7 +24,7 @@ public sealed class DisposeScope : IDisposable
     [ThreadStatic] private static DisposeScope? t_current;
 
     private readonly DisposeScope? _outer;
-    private readonly HashSet<ManagedStorage> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<TensorStorage> _owned = new(ReferenceEqualityComparer.Instance);
     private bool _disposed;
 
     internal DisposeScope()
@@ -39,8 +39,8 @@ public sealed class DisposeScope : IDisposable
     /// <summary>Number of storages this scope would release now.</summary>
     public int Count => _owned.Count;
 
-    /// <summary>Hands a new pooled storage to the innermost scope, if any.</summary>
-    internal static void Track(ManagedStorage s)
+    /// <summary>Hands a new releasable storage (pooled, or a backend's) to the innermost scope, if any.</summary>
+    internal static void Track(TensorStorage s)
     {
         if (t_current is not { } scope) return;
         scope._owned.Add(s);
@@ -52,7 +52,7 @@ public sealed class DisposeScope : IDisposable
     public Tensor MoveToOuter(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.Storage is ManagedStorage s && ReferenceEquals(s.Scope, this))
+        if (tensor.Storage is { } s && ReferenceEquals(s.Scope, this))
         {
             _owned.Remove(s);
             s.Scope = null;
@@ -76,11 +76,17 @@ public sealed class DisposeScope : IDisposable
 
     internal static void DetachStorage(TensorStorage storage)
     {
-        if (storage is ManagedStorage { Scope: { } scope } s)
+        if (storage is { Scope: { } scope } s)
         {
             scope._owned.Remove(s);
             s.Scope = null;
         }
+    }
+
+    /// <summary>Drops a storage that was released before the scope ended.</summary>
+    internal void Forget(TensorStorage s)
+    {
+        if (!_disposed) _owned.Remove(s);
     }
 
     /// <summary>Releases every storage that still belongs to this scope and makes the outer scope current again.</summary>
@@ -92,8 +98,9 @@ public sealed class DisposeScope : IDisposable
             throw new InvalidOperationException("DisposeScope: scopes must be disposed innermost first, on the thread that created them; an inner scope is still open");
         _disposed = true;
         t_current = _outer;
-        foreach (var s in _owned) s.Release();
+        var owned = _owned.ToArray();
         _owned.Clear();
+        foreach (var s in owned) s.Release();
         if (_outer is null) CachingAllocator.EndOfStep();
     }
 }
@@ -110,7 +117,7 @@ public partial class Tensor
     /// <returns>This tensor.</returns>
     public Tensor MoveToOuterDisposeScope()
     {
-        if (Storage is ManagedStorage { Scope: { } scope }) scope.MoveToOuter(this);
+        if (Storage.Scope is { } scope) scope.MoveToOuter(this);
         return this;
     }
 

@@ -16,17 +16,11 @@ internal sealed class ManagedStorage : TensorStorage
         Pooled = pooled;
     }
 
-    /// <summary>True when the array came from <see cref="CachingAllocator"/> and goes back to it on <see cref="Release"/>.</summary>
+    /// <summary>True when the array came from <see cref="CachingAllocator"/> and goes back to it on <see cref="TensorStorage.Release"/>.</summary>
     internal bool Pooled { get; }
 
-    /// <summary>The dispose scope that releases this storage when it ends, or null.</summary>
-    internal DisposeScope? Scope { get; set; }
-
-    /// <summary>True when a tensor's <c>.grad</c> holds this storage: backward never releases it.</summary>
-    internal bool KeptByGrad { get; set; }
-
-    /// <summary>True once <see cref="Release"/> has returned the array.</summary>
-    internal bool IsReleased => _data is null;
+    /// <inheritdoc/>
+    protected override bool Releasable => Pooled;
 
     /// <summary>A new storage of <paramref name="length"/> elements from the caching allocator (contents unspecified).</summary>
     internal static ManagedStorage Allocate(ScalarType dtype, int length) => CachingAllocator.Allocate(dtype, length);
@@ -42,20 +36,11 @@ internal sealed class ManagedStorage : TensorStorage
     /// <summary>Sets every element to zero.</summary>
     internal void Clear() => Array.Clear(_data ?? throw ReleasedError());
 
-    /// <summary>
-    /// Gives a pooled array back to the allocator; every view of this storage is unusable afterwards. Idempotent;
-    /// storages that wrap a caller's array are never released.
-    /// </summary>
-    internal void Release()
+    /// <summary>Gives the pooled array back to the allocator (storages that wrap a caller's array are never released).</summary>
+    protected override void OnRelease()
     {
-        if (!Pooled || _data is not { } data) return;
+        if (_data is not { } data) return;
         _data = null;
-        Scope = null;
         CachingAllocator.Return(data, dtype);
     }
-
-    private static InvalidOperationException ReleasedError() => new(
-        "this tensor's memory was released: it was created inside a dispose scope that has ended (torch.NewDisposeScope), " +
-        "or it was a gradient buffer that backward() had finished with. Keep a tensor beyond its scope with " +
-        "MoveToOuterDisposeScope() or DetachFromDisposeScope(), or clone() it before the scope ends");
 }

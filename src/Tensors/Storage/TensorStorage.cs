@@ -1,6 +1,7 @@
 // The memory behind tensors: an abstract buffer of typed elements on one device, shared by every view of it.
 // The CPU backend keeps its elements in a managed array (ManagedStorage); other backends (LibTorch) hold
-// their own buffers and subclass this type.
+// their own buffers and subclass this type. Every storage can be released deterministically (a dispose scope ending,
+// or backward() finishing with a buffer); from then on every view of it fails instead of showing freed memory.
 namespace PluginMoE.Tensors;
 
 /// <summary>
@@ -34,4 +35,46 @@ public abstract class TensorStorage
 
     /// <summary>Size in bytes.</summary>
     public long Bytes => Length * dtype.ElementSize();
+
+    /// <summary>True once <see cref="Release"/> has freed the elements.</summary>
+    public bool IsReleased { get; private set; }
+
+    /// <summary>The dispose scope that releases this storage when it ends, or null.</summary>
+    internal DisposeScope? Scope { get; set; }
+
+    /// <summary>True when a tensor's <c>.grad</c> holds this storage: backward never releases it.</summary>
+    internal bool KeptByGrad { get; set; }
+
+    /// <summary>Whether <see cref="Release"/> frees anything (false for storages that wrap a caller's array).</summary>
+    protected virtual bool Releasable => true;
+
+    /// <summary>
+    /// Hands this new storage to the innermost dispose scope of this thread (if any) and to a running backward pass, so
+    /// that it is released deterministically. A backend calls it once for each storage it allocates.
+    /// </summary>
+    protected void TrackForRelease() => CachingAllocator.Allocated(this);
+
+    /// <summary>
+    /// Frees the elements now (a pooled array goes back to the caching allocator, a backend buffer is freed); every
+    /// view of this storage fails from then on. Idempotent; does nothing for storages that are not releasable.
+    /// </summary>
+    public void Release()
+    {
+        if (IsReleased || !Releasable) return;
+        IsReleased = true;
+        if (Scope is { } scope) scope.Forget(this);
+        Scope = null;
+        OnRelease();
+    }
+
+    /// <summary>Frees the elements; called once, by <see cref="Release"/>.</summary>
+    protected virtual void OnRelease()
+    {
+    }
+
+    /// <summary>The error for using a released storage.</summary>
+    protected internal static InvalidOperationException ReleasedError() => new(
+        "this tensor's memory was released: it was created inside a dispose scope that has ended (torch.NewDisposeScope), " +
+        "or it was a gradient buffer that backward() had finished with. Keep a tensor beyond its scope with " +
+        "MoveToOuterDisposeScope() or DetachFromDisposeScope(), or clone() it before the scope ends");
 }
