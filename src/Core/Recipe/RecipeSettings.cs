@@ -54,6 +54,8 @@ public class RecipeSettings : IValidatableObject
                 yield return new ValidationResult($"Variants:{name}:Router: required: a router plugin such as linear or nexus", [nameof(Variants)]);
             if (v.TopK < 1)
                 yield return new ValidationResult($"Variants:{name}:TopK: {v.TopK} is not allowed: at least 1", [nameof(Variants)]);
+            if (v.Experts is < 1)
+                yield return new ValidationResult($"Variants:{name}:Experts: {v.Experts} is not allowed: at least 1", [nameof(Variants)]);
         }
         if (ReferenceVariant is { } r && !Variants.ContainsKey(r))
             yield return new ValidationResult($"ReferenceVariant: '{r}' is not a variant; the variants are {string.Join(", ", Variants.Keys)}", [nameof(ReferenceVariant)]);
@@ -74,4 +76,15 @@ public sealed class VariantSettings
 
     /// <summary>Weight of the load-balancing loss during finetuning.</summary>
     public double LoadBalanceWeight { get; set; } = 0.01;
+
+    /// <summary>The merge strategy's own options (bound by its options type), e.g. <c>{"DropFraction": 0.5}</c> for sparse-upcycle.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public System.Text.Json.Nodes.JsonObject? MergeOptions { get; set; }
+
+    /// <summary>
+    /// Routed experts of a strategy that builds from the seed alone (sparse-upcycle: copies of the seed's FFN); null for one
+    /// per domain, the size of the other variants. Strategies that merge the domain experts have one expert per domain.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Experts { get; set; }
 }

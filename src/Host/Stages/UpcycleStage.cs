@@ -33,8 +33,15 @@ public sealed class UpcycleStage : RecipeStage
             // Empty names are reported by the section's own validation.
             if (!string.IsNullOrWhiteSpace(v.Merge))
             {
-                try { plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, v.Merge); }
+                try
+                {
+                    var strategy = plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, v.Merge);
+                    Cli.MergeSupport.Bind(plugins.Catalog, strategy, v.MergeOptions, $"Recipe:Variants:{name}:MergeOptions");
+                    if (v.Experts is not null && strategy.TakesExperts)
+                        errors.Add($"Recipe:Variants:{name}:Experts: merge strategy '{v.Merge}' has one expert per domain; Experts applies to strategies that build from the seed alone (sparse-upcycle)");
+                }
                 catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException) { errors.Add($"Recipe:Variants:{name}:Merge: {e.Message}"); }
+                catch (ConfigurationException e) { errors.Add(e.Message); }
             }
             if (!string.IsNullOrWhiteSpace(v.Router))
             {
@@ -58,44 +65,60 @@ public sealed class UpcycleStage : RecipeStage
         var missing = domains.Where(d => !Directory.Exists(Path.Combine(branch, d, ModelFolder))).ToList();
         if (missing.Count > 0)
             throw new ConfigurationException($"upcycle: no expert checkpoint for domain(s) {string.Join(", ", missing)} in {branch}; run the branch stage for them first");
-        var seed = CheckpointStore.Load(Path.Combine(seedDir, ModelFolder));
-        var experts = domains.Select(d =>
+        // Memory-mapped: merges read one input tensor at a time and the result is written tensor by tensor.
+        var opened = new List<MappedCheckpoint>();
+        try
         {
-            try { return (Domain: d, Checkpoint: CheckpointStore.Load(Path.Combine(branch, d, ModelFolder))); }
-            catch (CheckpointFormatException e) { throw new ConfigurationException($"upcycle: expert '{d}' in {Path.Combine(branch, d, ModelFolder)} cannot be read: {e.Message}; rerun it with --restart branch", e); }
-        }).ToList();
-        EmbeddingFile? embeddings = context.Run.IsComplete("embed") ? EmbedStage.Load(Path.Combine(context.Run.Path, "embed")) : null;
-
-        var jobs = settings.Recipe.Variants.Select(kv => (Name: kv.Key, Merge: kv.Value.Merge!, Moe: (MoeConfig?)new MoeConfig
-        {
-            Router = kv.Value.Router!,
-            TopK = kv.Value.TopK,
-            NumExperts = domains.Count,
-            LoadBalanceWeight = kv.Value.LoadBalanceWeight,
-        })).ToList();
-        if (settings.Recipe.Baselines) jobs.Add((Average, Average, null));
-        foreach (var (name, merge, moe) in jobs)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Unit(Path.Combine(dir, name), unit =>
+            var seed = Opened(opened, MappedCheckpoint.Open(Path.Combine(seedDir, ModelFolder))).Checkpoint;
+            var experts = domains.Select(d =>
             {
-                var strategy = context.Plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, merge);
-                var sources = experts.Select(e => new ExpertSource(e.Domain, e.Checkpoint, embeddings?.Row(e.Domain))).ToList();
-                var request = new MergeRequest(seed, sources, moe ?? new MoeConfig { NumExperts = domains.Count })
+                try { return (Domain: d, Checkpoint: Opened(opened, MappedCheckpoint.Open(Path.Combine(branch, d, ModelFolder))).Checkpoint); }
+                catch (CheckpointFormatException e) { throw new ConfigurationException($"upcycle: expert '{d}' in {Path.Combine(branch, d, ModelFolder)} cannot be read: {e.Message}; rerun it with --restart branch", e); }
+            }).ToList();
+            EmbeddingFile? embeddings = context.Run.IsComplete("embed") ? EmbedStage.Load(Path.Combine(context.Run.Path, "embed")) : null;
+
+            var jobs = settings.Recipe.Variants.Select(kv => (Name: kv.Key, Merge: kv.Value.Merge!, Options: kv.Value.MergeOptions, Moe: (MoeConfig?)new MoeConfig
+            {
+                Router = kv.Value.Router!,
+                TopK = kv.Value.TopK,
+                NumExperts = kv.Value.Experts ?? domains.Count,
+                LoadBalanceWeight = kv.Value.LoadBalanceWeight,
+            })).ToList();
+            if (settings.Recipe.Baselines) jobs.Add((Average, Average, null, null));
+            foreach (var (name, merge, mergeOptions, moe) in jobs)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Unit(Path.Combine(dir, name), unit =>
                 {
-                    Options = Cli.MergeSupport.Bind(context.Plugins.Catalog, strategy, null, $"Recipe:Variants:{name}:Merge"),
-                };
-                ModelCheckpoint merged;
-                try { merged = strategy.Merge(request); }
-                catch (Exception e) when (e is ArgumentException or NotSupportedException)
-                {
-                    throw new ConfigurationException($"upcycle: variant '{name}' (merge '{merge}'): {e.Message}{(embeddings is null ? " (the embed stage has not run: add it before upcycle)" : "")}", e);
-                }
-                if (merged.Config.Moe is not null)
-                    (merged, _) = Cli.MergeSupport.AttachRouters(merged, context.Plugins.Catalog, settings.Run.Seed);
-                SaveCheckpoint(unit, merged, data);
-                context.Progress.Info($"upcycle: '{name}': {(merged.Config.Moe is { } m ? $"MoE of {m.NumExperts} experts, top-{m.TopK}, router '{m.Router}'" : "dense")} with '{merge}'");
-            });
+                    var strategy = context.Plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, merge);
+                    // A strategy that builds from the seed alone (sparse-upcycle) gets no experts: its MoE has copies of the seed's FFN.
+                    var sources = strategy.TakesExperts ? experts.Select(e => new ExpertSource(e.Domain, e.Checkpoint, embeddings?.Row(e.Domain))).ToList() : [];
+                    var request = new MergeRequest(seed, sources, moe ?? new MoeConfig { NumExperts = domains.Count })
+                    {
+                        Options = Cli.MergeSupport.Bind(context.Plugins.Catalog, strategy, mergeOptions, $"Recipe:Variants:{name}:MergeOptions"),
+                    };
+                    ModelCheckpoint merged;
+                    try { merged = strategy.Merge(request); }
+                    catch (Exception e) when (e is ArgumentException or NotSupportedException)
+                    {
+                        throw new ConfigurationException($"upcycle: variant '{name}' (merge '{merge}'): {e.Message}{(embeddings is null ? " (the embed stage has not run: add it before upcycle)" : "")}", e);
+                    }
+                    if (merged.Config.Moe is not null)
+                        (merged, _) = Cli.MergeSupport.AttachRouters(merged, context.Plugins.Catalog, settings.Run.Seed);
+                    SaveCheckpoint(unit, merged, data);
+                    context.Progress.Info($"upcycle: '{name}': {(merged.Config.Moe is { } m ? $"MoE of {m.NumExperts} experts, top-{m.TopK}, router '{m.Router}'" : "dense")} with '{merge}'");
+                });
+            }
         }
+        finally
+        {
+            foreach (var o in opened) o.Dispose();
+        }
+    }
+
+    private static MappedCheckpoint Opened(List<MappedCheckpoint> opened, MappedCheckpoint c)
+    {
+        opened.Add(c);
+        return c;
     }
 }
