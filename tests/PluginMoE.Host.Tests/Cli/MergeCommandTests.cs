@@ -167,9 +167,10 @@ public sealed class MergeCommandTests : IDisposable
     [Fact]
     public async Task Merge_KilledWhileWriting_LeavesNoOutputFolder_AndARerunSucceeds()
     {
-        // Inputs large enough (4 x 30 MB, a 105 MB result) that writing takes a while: the child is killed (SIGKILL) as soon as
-        // its hidden staging folder appears, i.e. while the result is being written.
-        var big = Tiny with { VocabSize = 256, HiddenSize = 256, IntermediateSize = 2048, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 4 };
+        // Inputs large enough (4 x 17 MB, a 54 MB result) that writing takes a while: the child is killed (SIGKILL) as soon as
+        // a hidden staging folder of the output appears (.moe.*.merge, or the checkpoint writer's ..moe.*.tmp inside which the
+        // weights are being written).
+        var big = Tiny with { VocabSize = 256, HiddenSize = 256, IntermediateSize = 1024, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 4 };
         Dense("seed", 1, big);
         for (int j = 0; j < 4; j++) Dense($"e{j}", 2 + j, big);
         string[] args = ["merge", "--strategy", "btx", "--seed", "seed", "--experts", "e0,e1,e2,e3", "--out", "moe"];
@@ -184,7 +185,7 @@ public sealed class MergeCommandTests : IDisposable
             var clock = Stopwatch.StartNew();
             while (!child.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
             {
-                if (Directory.EnumerateFileSystemEntries(_cli.WorkingDirectory, ".moe.*").Any()) { staged = true; break; }
+                if (Directory.EnumerateFileSystemEntries(_cli.WorkingDirectory, ".*moe.*").Any()) { staged = true; break; }
                 Thread.Sleep(1);
             }
             if (!child.HasExited) child.Kill(entireProcessTree: true);
