@@ -167,10 +167,10 @@ public sealed class MergeCommandTests : IDisposable
     [Fact]
     public async Task Merge_KilledWhileWriting_LeavesNoOutputFolder_AndARerunSucceeds()
     {
-        // Inputs large enough (4 x 17 MB, a 54 MB result) that writing takes a while: the child is killed (SIGKILL) as soon as
+        // Inputs large enough (4 x 7.5 MB, a 26 MB result) that writing takes a while: the child is killed (SIGKILL) as soon as
         // a hidden staging folder of the output appears (.moe.*.merge, or the checkpoint writer's ..moe.*.tmp inside which the
         // weights are being written).
-        var big = Tiny with { VocabSize = 256, HiddenSize = 256, IntermediateSize = 1024, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 4 };
+        var big = Tiny with { VocabSize = 256, HiddenSize = 128, IntermediateSize = 1024, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 4 };
         Dense("seed", 1, big);
         for (int j = 0; j < 4; j++) Dense($"e{j}", 2 + j, big);
         string[] args = ["merge", "--strategy", "btx", "--seed", "seed", "--experts", "e0,e1,e2,e3", "--out", "moe"];
