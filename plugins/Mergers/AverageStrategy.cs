@@ -4,7 +4,6 @@ using System.Globalization;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Merging;
-using PluginMoE.Tensors;
 
 namespace PluginMoE.Plugins.Mergers;
 
@@ -48,9 +47,10 @@ public sealed class AverageStrategy : IMergeStrategy
         InputChecks.ThrowIfAny(problems, Name);
 
         var weights = Averaging.Normalise(options.Weights, models.Count);
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        // Computed when read: a writer streams the average one tensor at a time.
+        var tensors = new ComputedTensors($"average of {string.Join(", ", models.Select(m => m.Role))}");
         foreach (var name in seed.Names.Where(n => !n.StartsWith(FfnNames.ExtraPrefix, StringComparison.Ordinal)))
-            tensors[name] = Averaging.Average(models, weights, name);
+            tensors.Add(name, seed.ShapeOf(name), models[0].DTypeOf(name), () => Averaging.Average(models, weights, name));
         return new ModelCheckpoint(seed.Config with { Moe = null }, tensors) { HuggingFace = seed.Checkpoint.HuggingFace };
     }
 

@@ -62,7 +62,8 @@ internal static class Extension
             foreach (var rel in FfnNames.DenseFfn(added, i))
                 tensors[CanonicalNames.Expert(i, n) + rel] = added.Read(mlp + rel);    // the new FFN, unchanged, as expert n
         }
-        var config = moe.Config with { Moe = m with { NumExperts = n + 1, Domains = domains ?? m.Domains } };
+        var grown = moe.Config.WithMoreExperts(1);
+        var config = grown with { Moe = grown.Moe! with { Domains = domains ?? m.Domains } };
         return new ModelCheckpoint(config, tensors) { HuggingFace = moe.Checkpoint.HuggingFace }; // routers are passed through
     }
 
@@ -75,17 +76,24 @@ internal static class Extension
             int layer = FfnNames.FfnLayer(name);
             return layer >= 0 && !m.IsMoeLayer(layer);
         });
+        // The new FFN must match the routed experts of the model's own expert plugin (with expert groups, expert 0 may be another kind).
+        int reference = Enumerable.Range(0, m.NumExperts).FirstOrDefault(j => moe.Config.RoutedExpert(j).Expert == moe.Config.ExpertType, -1);
+        if (reference < 0)
+        {
+            problems.Add($"{moe.Display}: none of its routed experts is a '{moe.Config.ExpertType}' expert, so a dense FFN has no counterpart to join");
+            return;
+        }
         for (int i = 0; i < moe.Config.NumHiddenLayers; i++)
         {
             if (!m.IsMoeLayer(i)) continue;
-            var expert0 = CanonicalNames.Expert(i, 0);
+            var expert0 = CanonicalNames.Expert(i, reference);
             var want = moe.Names.Where(x => x.StartsWith(expert0, StringComparison.Ordinal)).Select(x => x[expert0.Length..]).ToHashSet(StringComparer.Ordinal);
             var mlp = CanonicalNames.Mlp(i);
             foreach (var rel in FfnNames.DenseFfn(added, i))
             {
                 if (!want.Remove(rel))
                 {
-                    problems.Add($"{added.Display}: tensor '{mlp + rel}' has no counterpart in the MoE's experts (routed expert 0 of layer {i} has {string.Join(", ", moe.Names.Where(x => x.StartsWith(expert0, StringComparison.Ordinal)))})");
+                    problems.Add($"{added.Display}: tensor '{mlp + rel}' has no counterpart in the MoE's experts (routed expert {reference} of layer {i} has {string.Join(", ", moe.Names.Where(x => x.StartsWith(expert0, StringComparison.Ordinal)))})");
                     continue;
                 }
                 var a = moe.ShapeOf(expert0 + rel);

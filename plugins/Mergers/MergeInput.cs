@@ -11,7 +11,7 @@ namespace PluginMoE.Plugins.Mergers;
 internal sealed record MergeInput(string Role, ModelCheckpoint Checkpoint)
 {
     /// <summary>The role with the weights file when known: <c>expert 'code' (/x/model.safetensors)</c>.</summary>
-    public string Display => Checkpoint.Tensors is ILazyTensorMap m ? $"{Role} ({m.Source})" : Role;
+    public string Display => Checkpoint.Tensors is ILazyTensorMap m and not ComputedTensors ? $"{Role} ({m.Source})" : Role;
 
     /// <summary>The config.</summary>
     public ModelConfig Config => Checkpoint.Config;

@@ -15,7 +15,7 @@ public sealed class SparseUpcycleOptions
     [Range(0.0, 1.0)]
     public double DropFraction { get; set; }
 
-    /// <summary>Seed of the random unit choice and re-initialisation (one counter-based stream, the same on any machine).</summary>
+    /// <summary>Seed of the random unit choice and re-initialisation (one counter-based Philox stream, a disjoint range per layer, expert and matrix: the same on any machine and in any order).</summary>
     [Range(0, long.MaxValue)]
     public long Seed { get; set; }
 }

@@ -18,6 +18,9 @@ public sealed class SparseUpcycleStrategy : IMergeStrategy
     /// <inheritdoc/>
     public Type? OptionsType => typeof(SparseUpcycleOptions);
 
+    /// <summary>False: the experts are copies of the seed's FFN; <see cref="MoeConfig.NumExperts"/> says how many.</summary>
+    public bool TakesExperts => false;
+
     /// <inheritdoc/>
     public ModelCheckpoint Merge(MergeRequest request)
     {
@@ -41,11 +44,14 @@ public sealed class SparseUpcycleStrategy : IMergeStrategy
         return options.DropFraction > 0 ? Drop(merged, seed, options) : merged;
     }
 
-    /// <summary>Re-initialises DropFraction of every copy's inner units, expert by expert and layer by layer from one generator.</summary>
+    /// <summary>
+    /// Re-initialises DropFraction of every copy's inner units. Each layer and expert draws its unit choice, and each of its
+    /// matrices its fresh values, from its own range of one Philox stream seeded with <see cref="SparseUpcycleOptions.Seed"/>,
+    /// so every tensor is computed on its own, in any order, when the writer reaches it.
+    /// </summary>
     private static ModelCheckpoint Drop(ModelCheckpoint merged, MergeInput seed, SparseUpcycleOptions options)
     {
-        var tensors = new Dictionary<string, Tensor>(merged.Tensors, StringComparer.Ordinal);
-        var generator = new Generator(options.Seed);
+        var tensors = (ComputedTensors)merged.Tensors;
         var moe = merged.Config.Moe!;
         long inner = merged.Config.ExpertIntermediateSize;
         for (int i = 0; i < merged.Config.NumHiddenLayers; i++)
@@ -54,13 +60,26 @@ public sealed class SparseUpcycleStrategy : IMergeStrategy
             var ffn = FfnNames.DenseFfn(seed, i);
             for (int j = 0; j < moe.NumExperts; j++)
             {
-                var mask = DropUpcycling.UnitMask(inner, options.DropFraction, generator);
+                long stream = ((long)i * moe.NumExperts + j) * (ffn.Count + 1);
                 var prefix = CanonicalNames.Expert(i, j);
-                foreach (var rel in ffn)
-                    tensors[prefix + rel] = DropUpcycling.Reinitialise(rel, tensors[prefix + rel], mask, generator);
+                for (int k = 0; k < ffn.Count; k++)
+                {
+                    var rel = ffn[k];
+                    long matrix = stream + 1 + k;
+                    tensors.Transform(prefix + rel, w => DropUpcycling.Reinitialise(rel, w,
+                        DropUpcycling.UnitMask(inner, options.DropFraction, Stream(options.Seed, stream)), Stream(options.Seed, matrix)));
+                }
             }
         }
-        return merged with { Tensors = tensors };
+        return merged;
+    }
+
+    /// <summary>Stream <paramref name="index"/> of the seed: the Philox range starting at block index * 2^40 (disjoint for any model size).</summary>
+    private static Generator Stream(long seed, long index)
+    {
+        var g = new Generator(seed);
+        g.set_state([seed, index << 40]);
+        return g;
     }
 
     /// <inheritdoc/>

@@ -1,7 +1,7 @@
 // Builds an MoE checkpoint from dense models (BTX, Nexus, sparse upcycling): in every MoE layer the FFN of
 // model j becomes routed expert j (tensors copied unchanged), optionally the seed's FFN becomes the shared
 // expert, and every other parameter is the average of the given models. Router tensors are not produced:
-// the host builds the router from its plugin. Tensors are read one at a time from the (mapped) inputs.
+// the host builds the router from its plugin. Tensors are computed when read, one at a time from the (mapped) inputs.
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Merging;
 using PluginMoE.Tensors;
@@ -21,32 +21,36 @@ internal static class Upcycling
     public sealed record Plan(MergeInput Reference, IReadOnlyList<MergeInput> Experts, IReadOnlyList<MergeInput> Averaged,
         MergeInput? Shared, MoeConfig Moe, Tensor? DomainEmbeddings);
 
-    /// <summary>Assembles the MoE checkpoint of <paramref name="plan"/>.</summary>
+    /// <summary>
+    /// Assembles the MoE checkpoint of <paramref name="plan"/>. Its tensors are computed when read (an <see cref="ILazyTensorMap"/>
+    /// over the inputs), so a writer streams the result one tensor at a time.
+    /// </summary>
     public static ModelCheckpoint Build(Plan plan)
     {
         var reference = plan.Reference;
         var config = reference.Config with { Moe = plan.Moe };
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var tensors = new ComputedTensors($"merge of {string.Join(", ", plan.Averaged.Concat(plan.Experts).Distinct().Select(m => m.Role))}");
         var weights = Averaging.Normalise(null, plan.Averaged.Count);
-        Tensor Averaged(string name) => plan.Averaged.Count == 1 ? plan.Averaged[0].Read(name) : Averaging.Average(plan.Averaged, weights, name);
+        void Averaged(string name) => tensors.Add(name, reference.ShapeOf(name), plan.Averaged[0].DTypeOf(name),
+            () => plan.Averaged.Count == 1 ? plan.Averaged[0].Read(name) : Averaging.Average(plan.Averaged, weights, name));
+        void Copied(string name, MergeInput from, string fromName) => tensors.Add(name, from.ShapeOf(fromName), from.DTypeOf(fromName), () => from.Read(fromName));
 
-        foreach (var name in reference.Names.Where(FfnNames.IsShared))
-            tensors[name] = Averaged(name);
+        foreach (var name in reference.Names.Where(FfnNames.IsShared)) Averaged(name);
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
             var ffn = FfnNames.DenseFfn(reference, i);
             var mlp = CanonicalNames.Mlp(i);
             if (!plan.Moe.IsMoeLayer(i))
             {
-                foreach (var rel in ffn) tensors[mlp + rel] = Averaged(mlp + rel); // a dense layer stays dense: averaged
+                foreach (var rel in ffn) Averaged(mlp + rel); // a dense layer stays dense: averaged
                 continue;
             }
             for (int j = 0; j < plan.Experts.Count; j++)
-                foreach (var rel in ffn) tensors[CanonicalNames.Expert(i, j) + rel] = plan.Experts[j].Read(mlp + rel);
+                foreach (var rel in ffn) Copied(CanonicalNames.Expert(i, j) + rel, plan.Experts[j], mlp + rel);
             if (plan.Shared is { } shared)
-                foreach (var rel in ffn) tensors[CanonicalNames.SharedExpert(i) + rel] = shared.Read(mlp + rel);
+                foreach (var rel in ffn) Copied(CanonicalNames.SharedExpert(i) + rel, shared, mlp + rel);
         }
-        if (plan.DomainEmbeddings is { } e) tensors[CanonicalNames.DomainEmbeddings] = e;
+        if (plan.DomainEmbeddings is { } e) tensors.Add(CanonicalNames.DomainEmbeddings, e);
         // Every FFN is one of the inputs' FFNs at its width, so the seed's FFN form carries over; the router part is
         // left for whoever builds the routers.
         var form = reference.Checkpoint.HuggingFace is { } f ? f with { RenormalizeTopK = null, RouterObstacle = null, RouterJitterNoise = 0 } : null;

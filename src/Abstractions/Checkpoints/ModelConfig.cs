@@ -46,6 +46,41 @@ public sealed record ModelConfig
     /// <summary>MoE settings; null for a dense model.</summary>
     public MoeConfig? Moe { get; init; }
 
+    /// <summary>
+    /// The expert plugin and options of routed expert <paramref name="expert"/>: from <see cref="MoeConfig.ExpertGroups"/> when set (a group
+    /// without options of this model's <see cref="ExpertType"/> takes <see cref="ExpertOptions"/>), else <see cref="ExpertType"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No such expert.</exception>
+    public (string Expert, JsonObject? Options) RoutedExpert(int expert)
+    {
+        if (Moe?.ExpertGroups is not { } groups) return (ExpertType, ExpertOptions);
+        int first = 0;
+        foreach (var g in groups)
+        {
+            if (expert >= first && expert < first + g.Count)
+                return (g.Expert, g.Options ?? (string.Equals(g.Expert, ExpertType, StringComparison.Ordinal) ? ExpertOptions : null));
+            first += g.Count;
+        }
+        throw new ArgumentOutOfRangeException(nameof(expert), expert, $"the expert groups hold {first} experts");
+    }
+
+    /// <summary>
+    /// This configuration with <paramref name="count"/> more routed experts of the model's <see cref="ExpertType"/> (ids
+    /// <see cref="MoeConfig.NumExperts"/> on), as extension appends them; with <see cref="MoeConfig.ExpertGroups"/> they form a
+    /// last group (or join the last one when it is that plugin with the model's options).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is dense.</exception>
+    public ModelConfig WithMoreExperts(int count)
+    {
+        var m = Moe ?? throw new InvalidOperationException("a dense model has no routed experts to add to");
+        if (m.ExpertGroups is not { Count: > 0 } groups) return this with { Moe = m with { NumExperts = m.NumExperts + count } };
+        var last = groups[^1];
+        IReadOnlyList<ExpertGroup> grown = string.Equals(last.Expert, ExpertType, StringComparison.Ordinal) && last.Options is null
+            ? [.. groups.Take(groups.Count - 1), last with { Count = last.Count + count }]
+            : [.. groups, new ExpertGroup(ExpertType, count)];
+        return this with { Moe = m with { NumExperts = m.NumExperts + count, ExpertGroups = grown } };
+    }
+
     /// <summary>Inner width of each routed expert: <see cref="MoeConfig.ExpertIntermediateSize"/>, or <see cref="IntermediateSize"/> when that is unset.</summary>
     public int ExpertIntermediateSize => Moe?.ExpertIntermediateSize ?? IntermediateSize;
 
@@ -68,6 +103,15 @@ public sealed record MoeConfig
     /// <summary>Router plugin options (JSON), or null.</summary>
     public JsonObject? RouterOptions { get; init; }
 
+    /// <summary>
+    /// The routed experts as groups of one expert plugin each, in expert order (expert ids run through the groups), so that
+    /// one layer mixes kinds: e.g. 8 <c>swiglu</c> experts and 4 <c>null</c> experts (MoE++/AdaMoE zero-computation experts)
+    /// behind one router over 12. The counts must sum to <see cref="NumExperts"/>. Null (default): all
+    /// <see cref="NumExperts"/> experts are the model's <see cref="ModelConfig.ExpertType"/>. Hugging Face layouts cannot
+    /// hold groups (checkpoints with groups are saved in the PluginMoE layout).
+    /// </summary>
+    public IReadOnlyList<ExpertGroup>? ExpertGroups { get; init; }
+
     /// <summary>Inner width of each routed expert (DeepSeek-MoE <c>moe_intermediate_size</c>); null for the dense <see cref="ModelConfig.IntermediateSize"/>.</summary>
     public int? ExpertIntermediateSize { get; init; }
 
@@ -88,4 +132,13 @@ public sealed record MoeConfig
 
     /// <summary>True when layer <paramref name="layer"/> has an MoE block.</summary>
     public bool IsMoeLayer(int layer) => MoeLayers is null || MoeLayers.Contains(layer);
+}
+
+/// <summary>A run of routed experts of one plugin (see <see cref="MoeConfig.ExpertGroups"/>).</summary>
+/// <param name="Expert">Expert plugin name (e.g. <c>swiglu</c>, <c>null</c>).</param>
+/// <param name="Count">Number of experts in the group (at least 1).</param>
+public sealed record ExpertGroup(string Expert, int Count)
+{
+    /// <summary>The plugin's options (JSON); null takes <see cref="ModelConfig.ExpertOptions"/> when the plugin is the model's <see cref="ModelConfig.ExpertType"/>, else none.</summary>
+    public JsonObject? Options { get; init; }
 }

@@ -35,6 +35,12 @@ public sealed record ExtendRequest(ModelCheckpoint Moe, ExpertSource NewExpert)
 public interface IMergeStrategy : Composition.IPluginFactory
 {
     /// <summary>
+    /// True (default) when <see cref="Merge"/> combines expert models; false when it builds the MoE from the seed alone
+    /// (sparse upcycling): callers then pass no experts and set the number of experts in <see cref="MergeRequest.Moe"/>.
+    /// </summary>
+    bool TakesExperts => true;
+
+    /// <summary>
     /// Upcycles: returns the MoE checkpoint (config with <see cref="ModelConfig.Moe"/> set; all tensors
     /// except the router's, plus <see cref="CanonicalNames.DomainEmbeddings"/> when domain embeddings are given).
     /// </summary>

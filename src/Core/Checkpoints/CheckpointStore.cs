@@ -43,7 +43,11 @@ public static class CheckpointStore
         var c = checkpoint.Config;
         var chosen = LayoutSelector.Choose(c, checkpoint.Tensors.Keys, layout, checkpoint.HuggingFace);
         var form = chosen == CheckpointLayout.PluginMoE ? null : checkpoint.HuggingFace;
-        var problems = TensorValidator.Check(TensorSchema.For(c, chosen, form), checkpoint.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape), n => n);
+        // A lazily produced map (a merge over memory-mapped inputs) is checked from its declared shapes and written tensor by
+        // tensor, each produced when the writer reaches it: the model is never whole in memory.
+        var lazy = checkpoint.Tensors as ILazyTensorMap;
+        var shapes = checkpoint.Tensors.Keys.ToDictionary(n => n, n => lazy?.ShapeOf(n) ?? checkpoint.Tensors[n].shape, StringComparer.Ordinal);
+        var problems = TensorValidator.Check(TensorSchema.For(c, chosen, form), shapes, n => n);
         if (problems is not null)
             throw new ArgumentException($"cannot save checkpoint to '{directory}': its tensors do not match its config: {problems}", nameof(checkpoint));
 
@@ -55,8 +59,10 @@ public static class CheckpointStore
         try
         {
             var weights = Path.Combine(temp, WeightsFile);
-            SafeTensors.Save(weights, checkpoint.Tensors.Select(kv => KeyValuePair.Create(LayoutNames.ToFile(kv.Key, chosen), kv.Value)),
-                new Dictionary<string, string> { ["format"] = "pt" }); // "pt": what HF loaders expect
+            var tensors = checkpoint.Tensors;
+            var deferred = shapes.Select(kv => new DeferredTensor(LayoutNames.ToFile(kv.Key, chosen), kv.Value,
+                lazy?.DTypeOf(kv.Key) ?? tensors[kv.Key].dtype, () => tensors[kv.Key]));
+            SafeTensors.Save(weights, deferred, new Dictionary<string, string> { ["format"] = "pt" }); // "pt": what HF loaders expect
             var json = HfConfigWriter.Write(c, chosen, TorchDType(checkpoint), Sha256(weights), form);
             using (var fs = new FileStream(Path.Combine(temp, ConfigFile), FileMode.CreateNew))
             {
@@ -171,5 +177,6 @@ public static class CheckpointStore
     }
 
     private static string TorchDType(ModelCheckpoint checkpoint) =>
-        checkpoint.Tensors.Values.Select(t => t.dtype).FirstOrDefault(t => t.IsFloatingPoint(), ScalarType.Float32).TorchName();
+        (checkpoint.Tensors is ILazyTensorMap lazy ? checkpoint.Tensors.Keys.Select(lazy.DTypeOf) : checkpoint.Tensors.Values.Select(t => t.dtype))
+            .FirstOrDefault(t => t.IsFloatingPoint(), ScalarType.Float32).TorchName();
 }

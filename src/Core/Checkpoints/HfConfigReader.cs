@@ -126,9 +126,25 @@ internal static class HfConfigReader
             r.InRange(Section + "moe_layers", layer, 0, c.NumHiddenLayers - 1, "layer indices of the model");
         if (m.MoeLayers is { } layers && layers.Distinct().Count() != layers.Length)
             throw r.Error(Section + "moe_layers", $"lists a layer twice ({string.Join(", ", layers)}); list each MoE layer once");
+        if (m.ExpertGroups is { } groups)
+        {
+            if (layout != CheckpointLayout.PluginMoE)
+                throw r.Error(Section + "expert_groups",
+                    $"mixes expert kinds ({Model.TransformerLM.Groups(groups)}) but model_type is '{LayoutModelType(layout)}': Hugging Face layouts have one kind of expert; a checkpoint with expert groups is saved with model_type \"pluginmoe\"");
+            if (groups.Sum(g => g.Count) != m.NumExperts)
+                throw r.Error(Section + "expert_groups", $"holds {groups.Sum(g => g.Count)} experts ({Model.TransformerLM.Groups(groups)}) but {experts} is {m.NumExperts}; they must be equal");
+        }
         if (m.Domains.Count > 0 && m.Domains.Count != m.NumExperts)
             throw r.Error(Section + "domains", $"names {m.Domains.Count} domains for {m.NumExperts} experts ({experts}); give one per expert or none");
     }
+
+    private static string LayoutModelType(CheckpointLayout layout) => ModelTypes[layout switch
+    {
+        CheckpointLayout.Llama => 0,
+        CheckpointLayout.Mixtral => 1,
+        CheckpointLayout.DeepSeekMoe => 2,
+        _ => 3,
+    }];
 
     private static void CheckAttention(JsonObject o, ConfigJsonReader r, ModelConfig c)
     {

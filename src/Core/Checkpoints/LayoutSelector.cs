@@ -39,6 +39,8 @@ internal static class LayoutSelector
             return why;
         }
         if (form.HiddenAct is null) why.Add(form.FfnObstacle ?? "its FFNs are not Hugging Face Llama MLPs");
+        else if (c.Moe?.ExpertGroups is { } groups)
+            why.Add($"its MoE blocks mix expert kinds ({Model.TransformerLM.Groups(groups)}), and Hugging Face layouts have one kind of expert");
         var schema = TensorSchema.For(c, layout, form);
         var extra = names.Where(n => !schema.Exact.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();
         if (extra.Count > 0) why.Add($"it has tensors that layout has no name for: {string.Join(", ", extra)}");

@@ -31,6 +31,13 @@ internal static class PluginMoeSection
             moe["num_experts"] = m.NumExperts;
             moe["top_k"] = m.TopK;
             if (m.RouterOptions is not null && !routerFromForm) moe["router_options"] = m.RouterOptions.DeepClone();
+            if (m.ExpertGroups is { } groups)
+                moe["expert_groups"] = new JsonArray([.. groups.Select(g =>
+                {
+                    var o = new JsonObject { ["expert"] = g.Expert, ["count"] = g.Count };
+                    if (g.Options is not null) o["options"] = g.Options.DeepClone();
+                    return (JsonNode)o;
+                })]);
             if (m.ExpertIntermediateSize is not null) moe["expert_intermediate_size"] = m.ExpertIntermediateSize;
             if (m.SharedExpertIntermediateSize is not null) moe["shared_expert_intermediate_size"] = m.SharedExpertIntermediateSize;
             if (m.MoeLayers is not null) moe["moe_layers"] = new JsonArray([.. m.MoeLayers.Select(i => (JsonNode)i)]);
@@ -66,6 +73,7 @@ internal static class PluginMoeSection
             RouterOptions = q.Object(m, "router_options"),
             NumExperts = q.Int(m, "num_experts", defaults.NumExperts),
             TopK = q.Int(m, "top_k", defaults.TopK),
+            ExpertGroups = ExpertGroups(m, q),
             ExpertIntermediateSize = q.OptionalInt(m, "expert_intermediate_size"),
             SharedExpertIntermediateSize = q.OptionalInt(m, "shared_expert_intermediate_size"),
             MoeLayers = q.IntArray(m, "moe_layers"),
@@ -74,6 +82,26 @@ internal static class PluginMoeSection
             RouterZLossWeight = q.Double(m, "router_z_loss_weight", defaults.RouterZLossWeight),
         };
         return (c, moe, m.ContainsKey("router"));
+    }
+
+    /// <summary>The <c>expert_groups</c> list ({"expert", "count", "options"} objects), or null when absent.</summary>
+    private static List<ExpertGroup>? ExpertGroups(JsonObject moe, ConfigJsonReader q)
+    {
+        if (!moe.TryGetPropertyValue("expert_groups", out var node) || node is null) return null;
+        if (node is not JsonArray items)
+            throw q.Error("expert_groups", "must be a list of {\"expert\": name, \"count\": n} objects");
+        var groups = new List<ExpertGroup>();
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (items[i] is not JsonObject g)
+                throw q.Error("expert_groups", $"item {i} must be an object {{\"expert\": name, \"count\": n}}");
+            var r = q.In($"expert_groups.{i}");
+            var expert = r.OptionalString(g, "expert") ?? throw r.Error("expert", "is missing: the expert plugin of the group");
+            int count = r.Int(g, "count", 0);
+            r.InRange("count", count, 1, 1 << 16);
+            groups.Add(new ExpertGroup(expert, count) { Options = r.Object(g, "options") });
+        }
+        return groups;
     }
 
     /// <summary>The recorded SHA-256 of model.safetensors, or null (files written by other tools have none).</summary>

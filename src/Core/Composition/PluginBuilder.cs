@@ -11,14 +11,27 @@ namespace PluginMoE.Core.Composition;
 /// <summary>Creates plugin modules named by a <see cref="ModelConfig"/>.</summary>
 internal static class PluginBuilder
 {
-    /// <summary>An expert of the config's <see cref="ModelConfig.ExpertType"/> at the given widths.</summary>
+    /// <summary>An expert of the config's <see cref="ModelConfig.ExpertType"/> at the given widths (dense FFNs, shared experts, extension).</summary>
     public static ExpertModule Expert(
-        IComponentCatalog catalog, ModelConfig config, int modelDim, int hiddenDim, Generator generator, ScalarType dtype)
+        IComponentCatalog catalog, ModelConfig config, int modelDim, int hiddenDim, Generator generator, ScalarType dtype) =>
+        Expert(catalog, config.ExpertType, config.ExpertOptions, nameof(ModelConfig.ExpertOptions), modelDim, hiddenDim, generator, dtype);
+
+    /// <summary>Routed expert <paramref name="index"/> of an MoE block: its plugin and options from <see cref="ModelConfig.RoutedExpert"/> (expert groups).</summary>
+    public static ExpertModule RoutedExpert(
+        IComponentCatalog catalog, ModelConfig config, int index, int modelDim, int hiddenDim, Generator generator, ScalarType dtype)
     {
-        var factory = catalog.Expert(config.ExpertType);
-        var options = catalog.BindOptions(factory, config.ExpertOptions, nameof(ModelConfig.ExpertOptions));
+        var (plugin, options) = config.RoutedExpert(index);
+        string key = config.Moe?.ExpertGroups is null ? nameof(ModelConfig.ExpertOptions) : $"{nameof(ModelConfig.Moe)}:{nameof(MoeConfig.ExpertGroups)} (expert {index}, '{plugin}') options";
+        return Expert(catalog, plugin, options, key, modelDim, hiddenDim, generator, dtype);
+    }
+
+    private static ExpertModule Expert(
+        IComponentCatalog catalog, string plugin, JsonObject? json, string keyPath, int modelDim, int hiddenDim, Generator generator, ScalarType dtype)
+    {
+        var factory = catalog.Expert(plugin);
+        var options = catalog.BindOptions(factory, json, keyPath);
         return factory.Create(new ExpertSpec(modelDim, hiddenDim) { Options = options, Generator = generator, DType = dtype })
-            ?? throw new InvalidOperationException($"expert plugin '{config.ExpertType}' returned null from Create");
+            ?? throw new InvalidOperationException($"expert plugin '{plugin}' returned null from Create");
     }
 
     /// <summary>The router of an MoE block, from <see cref="MoeConfig.Router"/> and its options.</summary>

@@ -51,13 +51,10 @@ public static class ModelExtension
         var model = TransformerLM.FromCheckpoint(before, catalog);
         var dtype = model.EmbeddingWeight.dtype;
         var embedding = newExpert.DomainEmbedding?.to(moe.DomainEmbeddings?.dtype ?? dtype).reshape(1, -1); // (1, m)
-        var grown = config with
+        var grown = config.WithMoreExperts(1);
+        grown = grown with
         {
-            Moe = moeConfig with
-            {
-                NumExperts = moeConfig.NumExperts + 1,
-                Domains = moeConfig.Domains.Count > 0 ? [.. moeConfig.Domains, newExpert.Domain] : moeConfig.Domains,
-            },
+            Moe = grown.Moe! with { Domains = moeConfig.Domains.Count > 0 ? [.. moeConfig.Domains, newExpert.Domain] : moeConfig.Domains },
         };
         foreach (var (_, block) in model.MoeLayers)
         {

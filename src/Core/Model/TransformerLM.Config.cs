@@ -32,6 +32,13 @@ public sealed partial class TransformerLM
             if (m.TopK < 1 || m.TopK > m.NumExperts) errors.Add($"Moe.TopK ({m.TopK}) must be between 1 and Moe.NumExperts ({m.NumExperts})");
             foreach (var l in m.MoeLayers ?? [])
                 if (l < 0 || l >= c.NumHiddenLayers) errors.Add($"Moe.MoeLayers lists layer {l}, but the model has layers 0..{c.NumHiddenLayers - 1}");
+            if (m.ExpertGroups is { } groups)
+            {
+                foreach (var g in groups.Where(g => g.Count < 1 || string.IsNullOrWhiteSpace(g.Expert)))
+                    errors.Add($"Moe.ExpertGroups: group '{g.Expert}' x {g.Count} needs an expert plugin name and a count of at least 1");
+                if (groups.Sum(g => g.Count) != m.NumExperts)
+                    errors.Add($"Moe.ExpertGroups hold {string.Join(" + ", groups.Select(g => $"{g.Count} '{g.Expert}'"))} = {groups.Sum(g => g.Count)} experts but Moe.NumExperts is {m.NumExperts}; they must be equal");
+            }
             if (m.Domains.Count > 0 && m.Domains.Count != m.NumExperts)
                 errors.Add($"Moe.Domains names {m.Domains.Count} domains for {m.NumExperts} experts; give one per expert or none");
         }

@@ -21,7 +21,8 @@ public sealed class MoeLayer : nn.Module
     private readonly MoeConfig _moe;
 
     /// <summary>
-    /// Builds the router, then the routed experts in order (at <see cref="ModelConfig.ExpertIntermediateSize"/>), then
+    /// Builds the router, then the routed experts in order (at <see cref="ModelConfig.ExpertIntermediateSize"/>; each of its
+    /// group's plugin when <see cref="MoeConfig.ExpertGroups"/> mixes kinds, e.g. FFN and null experts), then
     /// the shared expert, each drawing its init from <paramref name="generator"/>. Experts take width
     /// <see cref="ITokenSplittingRouter.SubTokenDim"/> when the router splits tokens; the shared expert always works on the full width.
     /// </summary>
@@ -42,7 +43,7 @@ public sealed class MoeLayer : nn.Module
         ExpertDim = _gate is ITokenSplittingRouter split ? split.SubTokenDim : config.HiddenSize;
         _experts = new nn.ModuleList<ExpertModule>();
         for (int j = 0; j < _moe.NumExperts; j++)
-            _experts.Add(PluginBuilder.Expert(catalog, config, ExpertDim, config.ExpertIntermediateSize, generator, dtype));
+            _experts.Add(PluginBuilder.RoutedExpert(catalog, config, j, ExpertDim, config.ExpertIntermediateSize, generator, dtype));
         if (_moe.SharedExpertIntermediateSize is int shared and > 0)
             _shared_expert = PluginBuilder.Expert(catalog, config, config.HiddenSize, shared, generator, dtype);
         RegisterComponents(); // gate, experts, shared_expert

@@ -120,6 +120,10 @@ public sealed class VariantSettings
     /// <summary>Weight of the router z-loss; default <c>Model:Moe:RouterZLossWeight</c>.</summary>
     public double? RouterZLossWeight { get; set; }
 
+    /// <summary>The merge strategy's own options (bound by its options type), e.g. <c>{"DropFraction": 0.5}</c> for sparse-upcycle.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public JsonObject? MergeOptions { get; set; }
+
     /// <summary>Routed experts: from scratch, default <c>Model:Moe:Experts</c>; upcycled, default one per domain (only <c>sparse-upcycle</c> takes another count).</summary>
     public int? Experts { get; set; }
 
@@ -164,6 +168,8 @@ public sealed class VariantSettings
         {
             if (!string.IsNullOrWhiteSpace(Merge))
                 yield return (nameof(Merge), $"a from-scratch variant (From={Scratch}) merges nothing; remove Merge, or set From={Upcycle}");
+            if (MergeOptions is not null)
+                yield return (nameof(MergeOptions), $"a from-scratch variant (From={Scratch}) merges nothing; remove MergeOptions, or set From={Upcycle}");
             if (!string.IsNullOrWhiteSpace(Embedder))
                 yield return (nameof(Embedder), $"domain embeddings feed the merge of an upcycled variant, not one with From={Scratch}; give a from-scratch nexus router its embeddings in RouterOptions");
         }

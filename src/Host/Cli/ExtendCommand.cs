@@ -21,7 +21,7 @@ public static class ExtendCommand
         /// <summary>Merge strategy plugin that extends (default <c>extend</c>).</summary>
         public string Strategy { get; init; } = "extend";
 
-        /// <summary>Domain name of the new expert (default: its folder name).</summary>
+        /// <summary>Domain name of the new expert (default: its folder name; a folder named 'model' takes its parent's name).</summary>
         public string? Domain { get; init; }
 
         /// <summary>Safetensors file with the new expert's domain embedding.</summary>
@@ -44,7 +44,7 @@ public static class ExtendCommand
         var moe = new Option<string>("--moe") { Description = "The MoE checkpoint folder to extend", Required = true };
         var expert = new Option<string>("--expert") { Description = "The new dense expert checkpoint folder (same architecture, branched from the seed)", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for the extended checkpoint (must not exist unless --overwrite)", Required = true };
-        var domain = new Option<string?>("--domain") { Description = "Domain name of the new expert (default: its folder name)" };
+        var domain = new Option<string?>("--domain") { Description = "Domain name of the new expert (default: its folder name; a folder named 'model' takes its parent's name)" };
         var embedding = new Option<string?>("--embedding") { Description = "Safetensors file with the new expert's domain embedding (m), named by domain or the file's only tensor (nexus)" };
         var strategy = new Option<string>("--strategy") { Description = "Merge strategy that extends (default: extend)", DefaultValueFactory = _ => "extend" };
         var initSeed = new Option<long>("--init-seed") { Description = "Seed of new router parameters (default 0)" };
@@ -72,7 +72,7 @@ public static class ExtendCommand
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(args);
-        var domain = args.Domain ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(args.Expert, env.WorkingDirectory)));
+        var domain = args.Domain ?? MergeSupport.DomainFromFolder(env, args.Expert);
         var target = MergeSupport.CheckOut(env, args.Out, args.Overwrite, [args.Moe, args.Expert]);
         var plugins = MergeSupport.Plugins(env);
         var strategy = MergeSupport.Strategy(plugins, args.Strategy, "--strategy");

@@ -28,7 +28,7 @@ public static class MergeCommand
         /// <summary>Routed experts of sparse-upcycle.</summary>
         public int? NumExperts { get; init; }
 
-        /// <summary>Comma-separated domain names (default: the expert folder names).</summary>
+        /// <summary>Comma-separated domain names (default: the expert folder names; a folder named 'model' takes its parent's name).</summary>
         public string? Domains { get; init; }
 
         /// <summary>Safetensors file with one domain embedding per domain.</summary>
@@ -55,7 +55,7 @@ public static class MergeCommand
         var router = new Option<string?>("--router") { Description = "Router plugin of the MoE (default: nexus for the nexus strategy, linear otherwise); its options as --RouterOptions:<Option>=<value>" };
         var topK = new Option<int?>("--top-k") { Description = "Experts per token (default: 1 for nexus, 2 otherwise)" };
         var numExperts = new Option<int?>("--num-experts") { Description = "Number of expert copies (sparse-upcycle)" };
-        var domains = new Option<string?>("--domains") { Description = "Comma-separated domain names of the experts (default: the expert folder names)" };
+        var domains = new Option<string?>("--domains") { Description = "Comma-separated domain names of the experts (default: the expert folder names; a folder named 'model' takes its parent's name)" };
         var embeddings = new Option<string?>("--embeddings") { Description = "Safetensors file with one domain embedding (m) per domain, named by domain (nexus)" };
         var initSeed = new Option<long>("--init-seed") { Description = "Seed of the router initialisation (default 0)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output folder if it exists" };
@@ -90,16 +90,16 @@ public static class MergeCommand
             throw new ConfigurationException("--seed: required: the dense seed checkpoint folder (only 'average' can do without, taking the first expert as the architecture reference)");
         var domainNames = args.Domains is { } d
             ? d.Split(',', StringSplitOptions.TrimEntries)
-            : expertDirs.Select(x => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(x, env.WorkingDirectory)))).ToArray();
+            : expertDirs.Select(x => MergeSupport.DomainFromFolder(env, x)).ToArray();
         if (domainNames.Length != expertDirs.Length)
             throw new ConfigurationException($"--domains: {domainNames.Length} names for {expertDirs.Length} experts; give one domain name per expert folder, in the same order");
-        if (string.Equals(args.Strategy, "sparse-upcycle", StringComparison.OrdinalIgnoreCase) && args.NumExperts is null)
-            throw new ConfigurationException("--num-experts: required by sparse-upcycle (how many copies of the seed's FFN become experts), e.g. --num-experts 8");
         var target = MergeSupport.CheckOut(env, args.Out, args.Overwrite, [.. expertDirs, .. args.Seed is null ? Array.Empty<string>() : [args.Seed]]);
 
         // Plugins and options first: every usage error is reported before any checkpoint is read.
         var plugins = MergeSupport.Plugins(env);
         var strategy = MergeSupport.Strategy(plugins, args.Strategy, "--strategy");
+        if (!strategy.TakesExperts && args.NumExperts is null)
+            throw new ConfigurationException($"--num-experts: required by {args.Strategy} (how many copies of the seed's FFN become experts), e.g. --num-experts 8");
         var (mergeJson, routerJson) = MergeSupport.Overrides(args.Overrides);
         var options = MergeSupport.Bind(plugins.Catalog, strategy, mergeJson, "Merge");
         bool nexus = string.Equals(args.Strategy, "nexus", StringComparison.OrdinalIgnoreCase);

@@ -37,6 +37,18 @@ public static class MergeSupport
         catch (CheckpointFormatException e) { throw new ConfigurationException($"{option}: cannot use '{path}': {e.Message}", e); }
     }
 
+    /// <summary>
+    /// The default domain name of an expert checkpoint folder: the folder's name, or its parent's when the folder is
+    /// named <c>model</c> (the recipe's run folders keep each expert in <c>branch/&lt;domain&gt;/model</c>).
+    /// </summary>
+    public static string DomainFromFolder(CliEnvironment env, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory, env.WorkingDirectory));
+        var name = Path.GetFileName(full);
+        return name == Stages.RecipeStage.ModelFolder && Path.GetFileName(Path.GetDirectoryName(full)) is { Length: > 0 } parent ? parent : name;
+    }
+
     /// <summary>The plugins of the default settings (plugins/ beside the host, then Plugins:Directories).</summary>
     public static IPluginProvider Plugins(CliEnvironment env)
     {
@@ -115,7 +127,8 @@ public static class MergeSupport
 
     /// <summary>
     /// Adds a freshly initialised router (from its plugin, one generator drawn in layer order) to every MoE layer of
-    /// <paramref name="merged"/>; returns the checkpoint with the <c>gate.*</c> tensors and the routers.
+    /// <paramref name="merged"/>; returns the checkpoint with the <c>gate.*</c> tensors and the routers. The merged tensors
+    /// are not read: the routers' tensors lie over them (<see cref="TensorOverlay"/>), so a lazily computed merge stays lazy.
     /// </summary>
     public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed)
     {
@@ -124,39 +137,18 @@ public static class MergeSupport
         var moe = c.Moe ?? throw new ArgumentException("a dense checkpoint has no routers", nameof(merged));
         merged.Tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var domains);
         var generator = new Generator(seed);
-        var tensors = new Dictionary<string, Tensor>(merged.Tensors, StringComparer.Ordinal);
-        var routers = new List<RouterModule>();
+        var gates = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var routers = new List<(string Where, RouterModule Router)>();
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             if (!moe.IsMoeLayer(i)) continue;
             var router = CreateRouter(catalog, moe, c.HiddenSize, moe.NumExperts, domains, generator);
             using (no_grad())
-                foreach (var (name, t) in router.state_dict()) tensors[CanonicalNames.Router(i) + name] = t.detach().clone();
-            routers.Add(router);
+                foreach (var (name, t) in router.state_dict()) gates[CanonicalNames.Router(i) + name] = t.detach().clone();
+            routers.Add(($"layer {i}", router));
         }
-        return (merged with { Tensors = tensors, HuggingFace = WithRouterForm(merged.HuggingFace, routers, moe.Router) }, routers);
-    }
-
-    /// <summary>The checkpoint's Hugging Face form with its router part asked of the routers (<see cref="IHuggingFaceRouter"/>), as Core's model does.</summary>
-    private static HuggingFaceForm WithRouterForm(HuggingFaceForm? ffn, IReadOnlyList<RouterModule> routers, string plugin)
-    {
-        bool? renormalize = null;
-        string? obstacle = null;
-        double jitter = 0;
-        for (int r = 0; r < routers.Count; r++)
-        {
-            var gate = (routers[r] as IHuggingFaceRouter)?.ToHuggingFace();
-            var names = routers[r].state_dict().Keys.ToList();
-            obstacle = gate is null ? $"router {r} ('{plugin}') is not a Hugging Face linear gate"
-                : renormalize is { } x && x != gate.RenormalizeTopK ? $"router {r} renormalises the top-k weights differently from router 0"
-                : names is not ["weight"] ? $"router {r} holds [{string.Join(", ", names)}], not just the gate weight"
-                : null;
-            if (obstacle is not null) { renormalize = null; break; }
-            renormalize = gate!.RenormalizeTopK;
-            jitter = gate.JitterNoise;
-        }
-        var form = ffn ?? new HuggingFaceForm { FfnObstacle = "the inputs do not record how their FFNs map onto Hugging Face MLPs" };
-        return form with { RenormalizeTopK = renormalize, RouterObstacle = obstacle, RouterJitterNoise = jitter };
+        var form = HuggingFaceRouters.Describe(merged.HuggingFace, routers, moe.Router);
+        return (merged with { Tensors = new TensorOverlay(merged.Tensors, gates), HuggingFace = form }, [.. routers.Select(r => r.Router)]);
     }
 
     /// <summary>

@@ -142,7 +142,8 @@ public sealed class HostSettings
         {
             var parts = path.Split(':');
             JsonNode? node = json;
-            foreach (var p in parts[..^1]) node = node?[p];
+            foreach (var p in parts[..^1]) // list items (Model:Moe:ExpertGroups:1:Options) by index
+                node = node is JsonArray list ? (int.TryParse(p, out var i) && i >= 0 && i < list.Count ? list[i] : null) : node is JsonObject o ? o[p] : null;
             if (node is JsonObject parent && value is not null) parent[parts[^1]] = JsonSerializer.SerializeToNode(value, value.GetType(), Json);
         }
         return json;

@@ -2,6 +2,7 @@
 // the expert plugin and, when Moe:Experts > 0, the MoE blocks and their router plugin.
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using PluginMoE.Abstractions.Checkpoints;
 
 namespace PluginMoE.Host.Configuration;
@@ -62,7 +63,7 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
     public MoeOptions Moe { get; set; } = new();
 
     /// <summary>True when the model has MoE blocks.</summary>
-    public bool IsMoe => Moe.Experts > 0;
+    public bool IsMoe => Moe.Experts > 0 || Moe.ExpertGroups is { Length: > 0 };
 
     /// <summary>The checkpoint configuration of this architecture; <paramref name="defaultTopK"/> is used when <see cref="MoeOptions.TopK"/> is not set (the router's default).</summary>
     public ModelConfig ToModelConfig(int defaultTopK = Abstractions.Routing.IRouterFactory.FallbackTopK) => new()
@@ -92,8 +93,24 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
             yield return new ValidationResult($"HiddenSize / Heads (the head width, {HiddenSize / Heads}) must be even for rotary embeddings", [nameof(HiddenSize)]);
         if (KeyValueHeads >= 1 && Heads % KeyValueHeads != 0)
             yield return new ValidationResult($"must divide Heads ({Heads})", [nameof(KeyValueHeads)]);
-        if (Moe.Experts > 0 && Moe.TopK > Moe.Experts)
-            yield return new ValidationResult($"must be at most Moe:Experts ({Moe.Experts})", [$"{nameof(Moe)}:{nameof(MoeOptions.TopK)}"]);
+        if (Moe.ExpertGroups is { Length: > 0 } groups)
+        {
+            for (int g = 0; g < groups.Length; g++)
+            {
+                string key = $"{nameof(Moe)}:{nameof(MoeOptions.ExpertGroups)}:{g}";
+                if (string.IsNullOrWhiteSpace(groups[g].Expert))
+                    yield return new ValidationResult("required: the expert plugin of the group, e.g. swiglu or null", [$"{key}:{nameof(ExpertGroupOptions.Expert)}"]);
+                if (groups[g].Count < 1)
+                    yield return new ValidationResult($"a group has at least 1 expert (Count is {groups[g].Count})", [$"{key}:{nameof(ExpertGroupOptions.Count)}"]);
+            }
+            int sum = groups.Sum(g => Math.Max(g.Count, 0));
+            if (Moe.Experts > 0 && Moe.Experts != sum)
+                yield return new ValidationResult(
+                    $"Moe:ExpertGroups hold {string.Join(" + ", groups.Select(g => $"{g.Count} '{g.Expert}'"))} = {sum} experts; set Experts to {sum} or leave it out (0 takes the groups' sum)",
+                    [$"{nameof(Moe)}:{nameof(MoeOptions.Experts)}"]);
+        }
+        if (IsMoe && Moe.TopK is int k && k > Moe.RoutedExperts)
+            yield return new ValidationResult($"must be at most Moe:Experts ({Moe.RoutedExperts})", [$"{nameof(Moe)}:{nameof(MoeOptions.TopK)}"]);
         foreach (var layer in Moe.Layers ?? [])
             if (layer < 0 || layer >= Layers)
                 yield return new ValidationResult($"layer {layer} does not exist; layers are 0 to {Layers - 1}", [$"{nameof(Moe)}:{nameof(MoeOptions.Layers)}"]);
@@ -118,6 +135,18 @@ public sealed class MoeOptions
     /// <summary>The router plugin's own options section.</summary>
     public JsonObject? RouterOptions { get; set; }
 
+    /// <summary>
+    /// The routed experts as groups of one expert plugin each, to mix kinds in one layer: e.g. <c>[{"Expert": "swiglu", "Count": 8},
+    /// {"Expert": "null", "Count": 4}]</c> (MoE++/AdaMoE: null experts beside the FFN experts, one router over all 12). Null: every
+    /// routed expert is <see cref="ModelOptions.Expert"/>. With groups, <see cref="Experts"/> is their sum (0 takes it).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] // absent from recorded settings unless used (older run folders stay resumable)
+    public ExpertGroupOptions[]? ExpertGroups { get; set; }
+
+    /// <summary>Routed experts: <see cref="Experts"/>, or the sum of the <see cref="ExpertGroups"/> when that is 0.</summary>
+    [JsonIgnore]
+    public int RoutedExperts => Experts > 0 ? Experts : ExpertGroups?.Sum(g => g.Count) ?? 0;
+
     /// <summary>Inner width of each routed expert (DeepSeek's moe_intermediate_size); 0 for the dense IntermediateSize.</summary>
     [Range(0, 1 << 20)]
     public int ExpertIntermediateSize { get; set; }
@@ -140,8 +169,9 @@ public sealed class MoeOptions
     /// <summary>The checkpoint's MoE configuration; <paramref name="defaultTopK"/> (capped at <see cref="Experts"/>) when <see cref="TopK"/> is not set.</summary>
     public MoeConfig ToMoeConfig(int defaultTopK = Abstractions.Routing.IRouterFactory.FallbackTopK) => new()
     {
-        NumExperts = Experts,
-        TopK = TopK ?? Math.Max(1, Math.Min(defaultTopK, Experts)),
+        NumExperts = RoutedExperts,
+        ExpertGroups = ExpertGroups is { Length: > 0 } g ? [.. g.Select(x => new ExpertGroup(x.Expert, x.Count) { Options = x.Options })] : null,
+        TopK = TopK ?? Math.Max(1, Math.Min(defaultTopK, RoutedExperts)),
         Router = Router,
         RouterOptions = RouterOptions,
         ExpertIntermediateSize = ExpertIntermediateSize > 0 ? ExpertIntermediateSize : null,
@@ -150,4 +180,18 @@ public sealed class MoeOptions
         LoadBalanceWeight = LoadBalanceWeight,
         RouterZLossWeight = RouterZLossWeight,
     };
+}
+
+/// <summary>One group of <see cref="MoeOptions.ExpertGroups"/> (see <see cref="ExpertGroup"/>).</summary>
+public sealed class ExpertGroupOptions
+{
+    /// <summary>Expert plugin of the group (e.g. <c>swiglu</c>, <c>gelu</c>, <c>null</c>).</summary>
+    public string Expert { get; set; } = "";
+
+    /// <summary>Experts in the group.</summary>
+    public int Count { get; set; }
+
+    /// <summary>The plugin's options; when absent, a group of <see cref="ModelOptions.Expert"/> takes <see cref="ModelOptions.ExpertOptions"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonObject? Options { get; set; }
 }

@@ -70,6 +70,20 @@ public static class SectionBinder
     private static Array BindArray(Type element, IConfigurationSection section, List<string> errors)
     {
         var items = new List<object?>();
+        if (!IsScalar(element) && !element.IsArray)
+        {
+            // A list of sections (e.g. Model:Moe:ExpertGroups:0:Expert): each item bound as an object.
+            foreach (var c in section.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue))
+            {
+                var nested = Activator.CreateInstance(element)!;
+                if (c.Value is { Length: > 0 } v) errors.Add($"{c.Path}: value '{v}' is not allowed: expected a section with keys, e.g. {c.Path}:{element.GetProperties()[0].Name}=...");
+                else BindObject(nested, c, errors);
+                items.Add(nested);
+            }
+            var list = Array.CreateInstance(element, items.Count);
+            for (int i = 0; i < items.Count; i++) list.SetValue(items[i], i);
+            return list;
+        }
         // "a,b" on the command line or in an environment variable is a two-element list.
         if (section.Value is { Length: > 0 } csv && !section.GetChildren().Any())
         {

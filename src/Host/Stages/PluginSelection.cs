@@ -56,6 +56,19 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         var expert = Find(() => catalog.Expert(settings.Model.Expert), "Model:Expert", errors);
         if (expert is not null)
             model = model with { ExpertOptions = AsJson(Bind(expert, settings.Model.ExpertOptions, "Model:ExpertOptions", catalog, bound, errors)) };
+        if (model.Moe is { ExpertGroups: { } groups } grouped)
+        {
+            // Each group's plugin looked up and its options bound once; the config then records them typed.
+            var boundGroups = new List<PluginMoE.Abstractions.Checkpoints.ExpertGroup>();
+            for (int g = 0; g < groups.Count; g++)
+            {
+                var factory = Find(() => catalog.Expert(groups[g].Expert), $"Model:Moe:ExpertGroups:{g}:Expert", errors);
+                bool inherits = groups[g].Options is null && string.Equals(groups[g].Expert, settings.Model.Expert, StringComparison.Ordinal);
+                var options = factory is null || inherits ? null : AsJson(Bind(factory, groups[g].Options, $"Model:Moe:ExpertGroups:{g}:Options", catalog, bound, errors));
+                boundGroups.Add(groups[g] with { Options = options });
+            }
+            model = model with { Moe = grouped with { ExpertGroups = boundGroups } };
+        }
         if (model.Moe is { } moe && router is not null)
         {
             model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };

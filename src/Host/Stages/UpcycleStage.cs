@@ -38,8 +38,15 @@ public sealed class UpcycleStage : RecipeStage
             // Empty names and other problems of the settings are reported by the section's own validation.
             if (v.IsUpcycled && !string.IsNullOrWhiteSpace(v.Merge))
             {
-                try { plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, v.Merge); }
+                try
+                {
+                    var strategy = plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, v.Merge);
+                    Cli.MergeSupport.Bind(plugins.Catalog, strategy, v.MergeOptions, $"Recipe:Variants:{name}:MergeOptions");
+                    if (v.Experts is not null && strategy.TakesExperts)
+                        errors.Add($"Recipe:Variants:{name}:Experts: merge strategy '{v.Merge}' has one expert per domain; Experts applies to strategies that build from the seed alone (sparse-upcycle)");
+                }
                 catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException) { errors.Add($"Recipe:Variants:{name}:Merge: {e.Message}"); }
+                catch (ConfigurationException e) { errors.Add(e.Message); }
             }
         }
         VariantModels.Resolve(settings, plugins, domains: null, errors);
@@ -83,7 +90,13 @@ public sealed class UpcycleStage : RecipeStage
         var variants = VariantModels.Resolve(settings, context.Plugins, domains.Count, errors);
         if (errors.Count > 0) throw new ConfigurationException($"upcycle: {string.Join("; ", errors)}");
 
-        // The seed and the experts, loaded only when an upcycled variant or the average baseline needs them.
+        // The seed and the experts, opened only when an upcycled variant or the average baseline needs them.
+        var opened = new List<MappedCheckpoint>();
+        MappedCheckpoint Opened(MappedCheckpoint c)
+        {
+            opened.Add(c);
+            return c;
+        }
         ModelCheckpoint? seed = null;
         List<(string Domain, ModelCheckpoint Checkpoint)>? experts = null;
         void LoadInputs()
@@ -94,52 +107,61 @@ public sealed class UpcycleStage : RecipeStage
             var missing = domains.Where(d => !Directory.Exists(Path.Combine(branch, d, ModelFolder))).ToList();
             if (missing.Count > 0)
                 throw new ConfigurationException($"upcycle: no expert checkpoint for domain(s) {string.Join(", ", missing)} in {branch}; run the branch stage for them first");
-            seed = CheckpointStore.Load(Path.Combine(seedDir, ModelFolder));
+            // Memory-mapped: merges read one input tensor at a time and the result is written tensor by tensor.
+            seed = Opened(MappedCheckpoint.Open(Path.Combine(seedDir, ModelFolder))).Checkpoint;
             experts = [.. domains.Select(d =>
             {
-                try { return (Domain: d, Checkpoint: CheckpointStore.Load(Path.Combine(branch, d, ModelFolder))); }
+                try { return (Domain: d, Checkpoint: Opened(MappedCheckpoint.Open(Path.Combine(branch, d, ModelFolder))).Checkpoint); }
                 catch (CheckpointFormatException e) { throw new ConfigurationException($"upcycle: expert '{d}' in {Path.Combine(branch, d, ModelFolder)} cannot be read: {e.Message}; rerun it with --restart branch", e); }
             })];
         }
 
         var jobs = variants.Select(v => (v.Name, Merge: v.Settings.Merge, Variant: (VariantModel?)v)).ToList();
         if (settings.Recipe.Baselines) jobs.Add((Average, Average, null));
-        foreach (var (name, merge, variant) in jobs)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            Unit(Path.Combine(dir, name), unit =>
+            foreach (var (name, merge, variant) in jobs)
             {
-                if (variant is { IsUpcycled: false })
+                cancellationToken.ThrowIfCancellationRequested();
+                Unit(Path.Combine(dir, name), unit =>
                 {
-                    var model = new TransformerLM(variant.Config, context.Plugins.Catalog, new Generator(settings.Run.Seed));
-                    SaveModel(unit, model, data);
-                    var counts = model.CountParameters();
-                    context.Progress.Info(FormattableString.Invariant(
-                        $"upcycle: '{name}': from scratch, MoE of {variant.Moe.NumExperts} experts, top-{variant.Moe.TopK}, router '{variant.Moe.Router}'; {counts.Total:N0} parameters ({counts.ActiveTraining:N0} active)"));
-                    return;
-                }
-                LoadInputs();
-                EmbeddingFile? embeddings = variant?.Embedder is { } embedder && context.Run.IsComplete("embed")
-                    ? EmbedStage.Load(Path.Combine(context.Run.Path, "embed"), embedder, settings.Recipe.Embedder)
-                    : null;
-                var strategy = context.Plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, merge!);
-                var sources = experts!.Select(e => new ExpertSource(e.Domain, e.Checkpoint, embeddings?.Row(e.Domain))).ToList();
-                var request = new MergeRequest(seed!, sources, variant?.Moe ?? new MoeConfig { NumExperts = domains.Count })
-                {
-                    Options = Cli.MergeSupport.Bind(context.Plugins.Catalog, strategy, null, $"Recipe:Variants:{name}:Merge"),
-                };
-                ModelCheckpoint merged;
-                try { merged = strategy.Merge(request); }
-                catch (Exception e) when (e is ArgumentException or NotSupportedException)
-                {
-                    throw new ConfigurationException($"upcycle: variant '{name}' (merge '{merge}'): {e.Message}{(embeddings is null && variant is not null ? " (the embed stage has not run: add it before upcycle)" : "")}", e);
-                }
-                if (merged.Config.Moe is not null)
-                    (merged, _) = Cli.MergeSupport.AttachRouters(merged, context.Plugins.Catalog, settings.Run.Seed);
-                SaveCheckpoint(unit, merged, data);
-                context.Progress.Info($"upcycle: '{name}': {(merged.Config.Moe is { } m ? $"MoE of {m.NumExperts} experts, top-{m.TopK}, router '{m.Router}'" : "dense")} with '{merge}'" +
-                    (embeddings is not null && variant is not null ? $" and '{variant.Embedder}' domain embeddings" : ""));
-            });
+                    if (variant is { IsUpcycled: false })
+                    {
+                        var model = new TransformerLM(variant.Config, context.Plugins.Catalog, new Generator(settings.Run.Seed));
+                        SaveModel(unit, model, data);
+                        var counts = model.CountParameters();
+                        context.Progress.Info(FormattableString.Invariant(
+                            $"upcycle: '{name}': from scratch, MoE of {variant.Moe.NumExperts} experts, top-{variant.Moe.TopK}, router '{variant.Moe.Router}'; {counts.Total:N0} parameters ({counts.ActiveTraining:N0} active)"));
+                        return;
+                    }
+                    LoadInputs();
+                    EmbeddingFile? embeddings = variant?.Embedder is { } embedder && context.Run.IsComplete("embed")
+                        ? EmbedStage.Load(Path.Combine(context.Run.Path, "embed"), embedder, settings.Recipe.Embedder)
+                        : null;
+                    var strategy = context.Plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, merge!);
+                    // A strategy that builds from the seed alone (sparse-upcycle) gets no experts: its MoE has copies of the seed's FFN.
+                    var sources = strategy.TakesExperts ? experts!.Select(e => new ExpertSource(e.Domain, e.Checkpoint, embeddings?.Row(e.Domain))).ToList() : [];
+                    var request = new MergeRequest(seed!, sources, variant?.Moe ?? new MoeConfig { NumExperts = domains.Count })
+                    {
+                        Options = Cli.MergeSupport.Bind(context.Plugins.Catalog, strategy, variant?.Settings.MergeOptions, $"Recipe:Variants:{name}:MergeOptions"),
+                    };
+                    ModelCheckpoint merged;
+                    try { merged = strategy.Merge(request); }
+                    catch (Exception e) when (e is ArgumentException or NotSupportedException)
+                    {
+                        throw new ConfigurationException($"upcycle: variant '{name}' (merge '{merge}'): {e.Message}{(embeddings is null && variant is not null ? " (the embed stage has not run: add it before upcycle)" : "")}", e);
+                    }
+                    if (merged.Config.Moe is not null)
+                        (merged, _) = Cli.MergeSupport.AttachRouters(merged, context.Plugins.Catalog, settings.Run.Seed);
+                    SaveCheckpoint(unit, merged, data);
+                    context.Progress.Info($"upcycle: '{name}': {(merged.Config.Moe is { } m ? $"MoE of {m.NumExperts} experts, top-{m.TopK}, router '{m.Router}'" : "dense")} with '{merge}'" +
+                        (embeddings is not null && variant is not null ? $" and '{variant.Embedder}' domain embeddings" : ""));
+                });
+            }
+        }
+        finally
+        {
+            foreach (var o in opened) o.Dispose();
         }
     }
 }

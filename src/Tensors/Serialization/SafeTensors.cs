@@ -42,7 +42,27 @@ public static class SafeTensors
         AtomicFile.Write(path, s => WritePlan(s, plan, metadata));
     }
 
-    /// <summary>Writes tensors in safetensors format to a stream (not atomic; see <see cref="Save"/> for files).</summary>
+    /// <summary>
+    /// Writes tensors produced on demand to <paramref name="path"/> atomically (as the other overload): the header is
+    /// written from the declared shapes and types, then each tensor is produced, written and released before the next
+    /// one, so the writer holds one tensor at a time (plus whatever <see cref="DeferredTensor.Produce"/> keeps).
+    /// </summary>
+    /// <param name="path">Target file; replaced if it exists.</param>
+    /// <param name="tensors">The tensors with their shapes and types. Names must be unique and not <c>__metadata__</c>.</param>
+    /// <param name="metadata">Optional string map stored as the header's <c>__metadata__</c>.</param>
+    /// <param name="floatDType">Store every floating tensor as this floating type; null keeps each tensor's type.</param>
+    /// <exception cref="ArgumentException">Duplicate or reserved names, or a non-floating <paramref name="floatDType"/>.</exception>
+    /// <exception cref="InvalidOperationException">A producer returned a tensor of another shape or type than declared (no file is left behind).</exception>
+    public static void Save(string path, IEnumerable<DeferredTensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null, ScalarType? floatDType = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var plan = Plan(tensors, floatDType);
+        AtomicFile.Write(path, s => WritePlan(s, plan, metadata));
+    }
+
+    /// <summary>Writes tensors in safetensors format to a stream (not atomic; see <see cref="Save(string, IEnumerable{KeyValuePair{string, Tensor}}, IReadOnlyDictionary{string, string}?, ScalarType?)"/> for files).</summary>
     /// <param name="stream">Destination, written from its current position.</param>
     /// <param name="tensors">Named tensors (any layout); names must be unique and not <c>__metadata__</c>.</param>
     /// <param name="metadata">Optional string map stored as the header's <c>__metadata__</c>.</param>
@@ -95,38 +115,49 @@ public static class SafeTensors
 
     // ------------------------------------------------------------------ writing
 
-    private sealed record Entry(string Name, Tensor Tensor, ScalarType Stored, long Begin, long End);
+    private sealed record Entry(DeferredTensor Source, ScalarType Stored, long Begin, long End)
+    {
+        public string Name => Source.Name;
+    }
 
     /// <summary>Validates names and types, decides the stored type and order, and assigns byte ranges.</summary>
     private static List<Entry> Plan(IEnumerable<KeyValuePair<string, Tensor>> tensors, ScalarType? floatDType)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        return Plan(tensors.Select(kv => kv.Value is { } t
+            ? new DeferredTensor(kv.Key, t.shape, t.dtype, () => t)
+            : throw new ArgumentException($"SafeTensors.Save: tensor '{kv.Key}' is null", nameof(tensors))), floatDType);
+    }
+
+    private static List<Entry> Plan(IEnumerable<DeferredTensor> tensors, ScalarType? floatDType)
+    {
         if (floatDType is { } f && !f.IsFloatingPoint())
             throw new ArgumentException($"SafeTensors.Save: floatDType must be a floating type (float16, bfloat16, float32, float64), got {f.TorchName()}", nameof(floatDType));
-        var items = new List<(string Name, Tensor T, ScalarType Stored)>();
+        var items = new List<(DeferredTensor T, ScalarType Stored)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, t) in tensors)
+        foreach (var t in tensors)
         {
+            ArgumentNullException.ThrowIfNull(t, nameof(tensors));
+            var name = t.Name;
             ArgumentNullException.ThrowIfNull(name, nameof(tensors));
-            if (t is null) throw new ArgumentException($"SafeTensors.Save: tensor '{name}' is null", nameof(tensors));
             if (name == "__metadata__")
                 throw new ArgumentException("SafeTensors.Save: '__metadata__' is reserved for the metadata map and cannot name a tensor; pass metadata through the metadata argument", nameof(tensors));
             if (!seen.Add(name))
                 throw new ArgumentException($"SafeTensors.Save: tensor name '{name}' is given twice; names must be unique", nameof(tensors));
-            var stored = floatDType is { } fd && t.dtype.IsFloatingPoint() ? fd : t.dtype;
-            items.Add((name, t, stored));
+            var stored = floatDType is { } fd && t.DType.IsFloatingPoint() ? fd : t.DType;
+            items.Add((t, stored));
         }
         items.Sort((a, b) =>
         {
             int c = Rank(b.Stored).CompareTo(Rank(a.Stored));
-            return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
+            return c != 0 ? c : string.CompareOrdinal(a.T.Name, b.T.Name);
         });
         var plan = new List<Entry>(items.Count);
         long pos = 0;
-        foreach (var (name, t, stored) in items)
+        foreach (var (t, stored) in items)
         {
-            long bytes = t.numel() * stored.ElementSize();
-            plan.Add(new Entry(name, t, stored, pos, pos + bytes));
+            long bytes = t.Shape.Aggregate(1L, (a, d) => checked(a * d)) * stored.ElementSize();
+            plan.Add(new Entry(t, stored, pos, pos + bytes));
             pos += bytes;
         }
         return plan;
@@ -156,8 +187,14 @@ public static class SafeTensors
         foreach (var e in plan)
         {
             if (e.Begin == e.End) continue; // empty tensors have no bytes
-            // One tensor converted at a time, so F16/BF16 saving never holds a second copy of the model.
-            var t = e.Tensor.detach().to(e.Stored).contiguous();
+            // One tensor produced and converted at a time, so saving never holds a second copy of the model; the scope
+            // releases what producing and converting allocated (storage created before it is untouched).
+            using var scope = torch.NewDisposeScope();
+            var produced = e.Source.Produce() ?? throw new InvalidOperationException($"SafeTensors.Save: the producer of tensor '{e.Name}' returned null");
+            if (!produced.shape.SequenceEqual(e.Source.Shape) || produced.dtype != e.Source.DType)
+                throw new InvalidOperationException(
+                    $"SafeTensors.Save: tensor '{e.Name}' was declared ({string.Join(", ", e.Source.Shape)}) {e.Source.DType.TorchName()} but produced ({string.Join(", ", produced.shape)}) {produced.dtype.TorchName()}");
+            var t = produced.detach().to(e.Stored).contiguous();
             switch (e.Stored)
             {
                 case ScalarType.Float32: WriteElements<float>(s, t); break;
@@ -203,7 +240,7 @@ public static class SafeTensors
                 w.WriteStartObject(e.Name);
                 w.WriteString("dtype", e.Stored.ToSafeTensors().SpecName());
                 w.WriteStartArray("shape");
-                foreach (var d in e.Tensor.shape) w.WriteNumberValue(d);
+                foreach (var d in e.Source.Shape) w.WriteNumberValue(d);
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(e.Begin);

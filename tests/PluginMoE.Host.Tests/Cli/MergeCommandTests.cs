@@ -1,6 +1,7 @@
 // pluginmoe merge / extend end to end: a btx MoE in the Mixtral layout with provenance and parameter counts,
 // extension n -> n + 1 through the router plugin, usage errors for mismatched and corrupt inputs, and no
 // output folder when the merge fails between writes.
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Checkpoints;
@@ -150,6 +151,54 @@ public sealed class MergeCommandTests : IDisposable
         (rc, _, error) = _cli.Run("merge", "--strategy", "sparse-upcycle", "--seed", "seed", "--num-experts", "4", "--Merge:DropFraction=0.5", "--out", "up");
         Assert.True(rc == 0, error);
         Assert.Equal(4, CheckpointStore.Load(Path.Combine(_cli.WorkingDirectory, "up")).Config.Moe!.NumExperts);
+    }
+
+    [Fact]
+    public void Merge_DefaultDomainNames_TakeTheParentOfAFolderNamedModel()
+    {
+        Dense("seed", 1);
+        Dense(Path.Combine("branch", "code", "model"), 2);
+        Dense(Path.Combine("branch", "law", "model"), 3);
+        var (rc, _, error) = _cli.Run("merge", "--strategy", "btx", "--seed", "seed", "--experts", "branch/code/model,branch/law/model/", "--out", "moe");
+        Assert.True(rc == 0, error);
+        Assert.Equal(["code", "law"], CheckpointStore.Load(Path.Combine(_cli.WorkingDirectory, "moe")).Config.Moe!.Domains);
+    }
+
+    [Fact]
+    public async Task Merge_KilledWhileWriting_LeavesNoOutputFolder_AndARerunSucceeds()
+    {
+        // Inputs large enough (4 x 7.5 MB, a 26 MB result) that writing takes a while: the child is killed (SIGKILL) as soon as
+        // a hidden staging folder of the output appears (.moe.*.merge, or the checkpoint writer's ..moe.*.tmp inside which the
+        // weights are being written).
+        var big = Tiny with { VocabSize = 256, HiddenSize = 128, IntermediateSize = 1024, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 4 };
+        Dense("seed", 1, big);
+        for (int j = 0; j < 4; j++) Dense($"e{j}", 2 + j, big);
+        string[] args = ["merge", "--strategy", "btx", "--seed", "seed", "--experts", "e0,e1,e2,e3", "--out", "moe"];
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _cli.WorkingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "pluginmoe.dll"), .. args]) info.ArgumentList.Add(a);
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("PLUGINMOE", StringComparison.OrdinalIgnoreCase)).ToList()) info.Environment.Remove(key);
+        bool staged = false;
+        using (var child = Process.Start(info)!)
+        {
+            var stdout = child.StandardOutput.ReadToEndAsync();
+            var stderr = child.StandardError.ReadToEndAsync();
+            var clock = Stopwatch.StartNew();
+            while (!child.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                if (Directory.EnumerateFileSystemEntries(_cli.WorkingDirectory, ".*moe.*").Any()) { staged = true; break; }
+                Thread.Sleep(1);
+            }
+            if (!child.HasExited) child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+            var output = await stdout + await stderr;
+            Assert.True(staged, $"the merge finished before its staging folder was seen: {output}");
+        }
+        Assert.False(Directory.Exists(Path.Combine(_cli.WorkingDirectory, "moe")));
+
+        var (rc, _, error) = _cli.Run(args);
+        Assert.True(rc == 0, error);
+        var merged = CheckpointStore.Load(Path.Combine(_cli.WorkingDirectory, "moe"));
+        Assert.Equal(4, merged.Config.Moe!.NumExperts);
     }
 
     public void Dispose() => _cli.Dispose();

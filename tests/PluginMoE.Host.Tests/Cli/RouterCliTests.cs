@@ -46,4 +46,43 @@ public sealed class RouterCliTests : IDisposable
         Assert.True(generated.Code == 0, generated.Error);
         Assert.StartsWith("def ", generated.Out);
     }
+
+    [Fact]
+    public void NullExpertsBesideFfnExperts_TrainFromAProfile_SaveInThePluginMoeLayout_AndTheModelScores()
+    {
+        var profile = JsonNode.Parse(File.ReadAllText(Path.Combine(_cli.WorkingDirectory, "profiles", "tiny.json")))!;
+        var moe = profile["Model"]!["Moe"]!.AsObject();
+        moe.Remove("Experts"); // taken from the groups: 2 + 2
+        moe["TopK"] = 2;
+        moe["ExpertGroups"] = JsonNode.Parse("""[ { "Expert": "swiglu", "Count": 2 }, { "Expert": "null", "Count": 2 } ]""");
+        _cli.Write("profiles/groups.json", profile.ToJsonString());
+
+        var (code, _, error) = _cli.Run("run", "--profile", "groups", "--run-dir", "run1");
+        Assert.True(code == 0, error);
+        var model = Path.Combine(_cli.WorkingDirectory, "run1", "train", "model");
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!;
+        Assert.Equal("pluginmoe", config["model_type"]!.GetValue<string>());
+        Assert.Equal(4, config["pluginmoe"]!["moe"]!["num_experts"]!.GetValue<int>());
+        Assert.Equal("""[{"expert":"swiglu","count":2},{"expert":"null","count":2}]""", config["pluginmoe"]!["moe"]!["expert_groups"]!.ToJsonString());
+
+        var text = _cli.Write("score.txt", "def f(x):\n    return x * 2 + 1\n");
+        var score = _cli.Run("score", "--checkpoint", model, "--text", text, "--context", "16", "--json");
+        Assert.True(score.Code == 0, score.Error);
+        Assert.InRange(JsonNode.Parse(score.Out)!["perplexity"]!.GetValue<double>(), 1, 256);
+
+        var export = _cli.Run("export", "--checkpoint", model, "--out", "mixtral", "--layout", "mixtral");
+        Assert.Equal(2, export.Code);
+        Assert.Contains("its MoE blocks mix expert kinds (2 'swiglu' + 2 'null'), and Hugging Face layouts have one kind of expert", export.Error);
+    }
+
+    [Fact]
+    public void ExpertGroups_ThatDoNotAddUpOrNameNoPlugin_AreConfigurationErrors()
+    {
+        var (code, _, error) = _cli.Run("run", "--profile", "tiny", "--run-dir", "bad", "--Model:Moe:Experts=3",
+            "--Model:Moe:ExpertGroups:0:Expert=swiglu", "--Model:Moe:ExpertGroups:0:Count=2", "--Model:Moe:ExpertGroups:1:Expert=nul", "--Model:Moe:ExpertGroups:1:Count=2");
+        Assert.Equal(2, code);
+        Assert.Contains("Model:Moe:Experts: value 3 is not allowed: Moe:ExpertGroups hold 2 'swiglu' + 2 'nul' = 4 experts; set Experts to 4 or leave it out (0 takes the groups' sum)", error);
+        Assert.Contains("Model:Moe:ExpertGroups:1:Expert: ", error);
+        Assert.Contains("'null'", error);
+    }
 }

@@ -4,6 +4,8 @@
 // same results as an uninterrupted run.
 using System.Diagnostics;
 using System.Xml.Linq;
+using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Recipe;
 using PluginMoE.Host.Tests.Cli;
 using PluginMoE.Host.Tests.Support;
@@ -70,6 +72,36 @@ public sealed class RecipeRunTests : IDisposable
             "--Recipe:Variants:nexus:Merge=", "--Recipe:Variants:nexus:Router=");
         Assert.NotEqual(0, code);
         Assert.Contains("Recipe:Variants:nexus:Merge: value (empty) is not allowed: a merge strategy plugin is required", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SparseUpcycleVariant_BuildsFromTheSeedAlone_WithDropUpcycling()
+    {
+        TinyRecipe.Write(_cli);
+        var (code, output, error) = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "sparse", "--stages", "seed,branch,embed,upcycle",
+            "--Recipe:Baselines=false",
+            "--Recipe:Variants:sparse:Merge=sparse-upcycle", "--Recipe:Variants:sparse:Router=linear", "--Recipe:Variants:sparse:MergeOptions:DropFraction=0.5",
+            "--Recipe:Variants:copies:Merge=sparse-upcycle", "--Recipe:Variants:copies:Router=linear", "--Recipe:Variants:copies:Experts=4");
+        Assert.True(code == 0, output + error);
+        var seed = CheckpointStore.Load(Path.Combine(Dir("sparse"), "seed", "dense", "model"));
+        var seedUp = seed.Tensors[CanonicalNames.Mlp(0) + "up_proj.weight"];
+
+        var sparse = CheckpointStore.Load(Path.Combine(Dir("sparse"), "upcycle", "sparse", "model"));
+        Assert.Equal(3, sparse.Config.Moe!.NumExperts); // one per domain, like the other variants
+        for (int j = 0; j < 3; j++)
+        {
+            var rows = sparse.Tensors[CanonicalNames.Expert(0, j) + "up_proj.weight"];
+            int same = Enumerable.Range(0, (int)rows.size(0)).Count(r => (rows.narrow(0, r, 1) - seedUp.narrow(0, r, 1)).abs().max().ToDouble() == 0);
+            Assert.Equal(12, same); // Drop-Upcycling redrew exactly half of the 24 inner units
+        }
+        var copies = CheckpointStore.Load(Path.Combine(Dir("sparse"), "upcycle", "copies", "model"));
+        Assert.Equal(4, copies.Config.Moe!.NumExperts);
+        Assert.Equal(0, (copies.Tensors[CanonicalNames.Expert(0, 3) + "up_proj.weight"] - seedUp).abs().max().ToDouble());
+
+        (code, output, error) = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "bad", "--stages", "seed,branch,embed,upcycle",
+            "--Recipe:Variants:linear:Experts=4");
+        Assert.Equal(2, code);
+        Assert.Contains("Recipe:Variants:linear:Experts: merge strategy 'btx' has one expert per domain", output + error);
     }
 
     [Fact]
