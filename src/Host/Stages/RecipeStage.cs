@@ -40,7 +40,7 @@ public abstract class RecipeStage : IStage
 
     /// <summary>The data of the profile (loaded, split and tokenized; deterministic).</summary>
     protected static TrainingData LoadData(StageContext context, CancellationToken cancellationToken) =>
-        TrainingData.Load(context.Settings, PluginSelection.Resolve(context.Settings, context.Plugins), context.Progress, cancellationToken);
+        TrainingData.Load(context.Settings, PluginSelection.Resolve(context.Settings, context.Plugins), context.Progress, cancellationToken, context.Run.Path);
 
     /// <summary>Folder of another stage's output, which must be complete.</summary>
     /// <exception cref="ConfigurationException">That stage has not completed in this run folder.</exception>
