@@ -23,10 +23,9 @@ public static class DocumentSplitter
     /// (<see cref="DatasetSplit.HashFraction"/>) is below <paramref name="validationFraction"/>, in test when it is
     /// below <paramref name="validationFraction"/> + <paramref name="testFraction"/>, and in training otherwise.
     /// With <paramref name="everyDomainInEachPart"/>, a domain that the hashes leave without a part gets one
-    /// document moved there, so every domain can be trained on and evaluated: with at least two documents, the
-    /// training document with the lowest hash goes to validation when validation has none of the domain, and the
-    /// highest-hash document to training when training has none; with at least three, the lowest-hash training
-    /// document goes to test when test has none (each only when that part's fraction is above 0).
+    /// document moved there, so every domain can be trained on and evaluated: a domain of at least two documents gets
+    /// a training and (when its fraction is above 0) a validation document, one of at least three also a test
+    /// document; each is the lowest-hash document of the fullest other part that has more than one.
     /// </summary>
     public static DocumentSplits Split(IEnumerable<Document> documents, double validationFraction, double testFraction = 0, bool deduplicate = true,
         bool everyDomainInEachPart = false)
@@ -63,12 +62,18 @@ public static class DocumentSplitter
             foreach (var group in Enumerable.Range(0, docs.Count).Where(i => keep[i]).GroupBy(i => docs[i].Domain, StringComparer.Ordinal))
             {
                 var idx = group.ToArray();
+                int Count(int p) => idx.Count(i => part[i] == p);
+                // A part the domain lacks takes the lowest-hash document of the fullest other part that can spare one.
+                void Ensure(int p)
+                {
+                    if (Count(p) > 0) return;
+                    var donors = new[] { 0, 1, 2 }.Where(q => q != p && Count(q) > 1).OrderByDescending(Count).ThenBy(q => q).ToList();
+                    if (donors.Count > 0) part[idx.Where(i => part[i] == donors[0]).MinBy(i => fraction[i])] = p;
+                }
                 if (idx.Length < 2) continue;
-                if (!idx.Any(i => part[i] == 0)) part[idx.MaxBy(i => fraction[i])] = 0;
-                if (validationFraction > 0 && !idx.Any(i => part[i] == 1) && idx.Count(i => part[i] == 0) > 1)
-                    part[idx.Where(i => part[i] == 0).MinBy(i => fraction[i])] = 1;
-                if (testFraction > 0 && idx.Length >= 3 && !idx.Any(i => part[i] == 2) && idx.Count(i => part[i] == 0) > 1)
-                    part[idx.Where(i => part[i] == 0).MinBy(i => fraction[i])] = 2;
+                Ensure(0);
+                if (validationFraction > 0) Ensure(1);
+                if (testFraction > 0 && idx.Length >= 3) Ensure(2);
             }
         }
         var train = new List<Document>();

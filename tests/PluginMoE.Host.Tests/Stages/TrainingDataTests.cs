@@ -130,7 +130,7 @@ public sealed class TrainingDataTests : IDisposable
     [Fact]
     public void Tokenizers_AreLookedUpAsPlugins_WithTheirOptionsBound()
     {
-        var settings = Settings("--Data:Tokenizer=bpe", "--Data:TokenizerOptions:VocabSize=300");
+        var settings = Settings("--Data:Tokenizer=bpe", "--Data:TokenizerOptions:VocabSize=300", "--Model:VocabSize=300");
         var selection = PluginSelection.Resolve(settings, TestPlugins.Instance);
         Assert.Equal(300, selection.Tokenizer.VocabSize);
         Assert.Contains("Data:TokenizerOptions", selection.BoundOptions.Keys);
