@@ -111,9 +111,7 @@ public sealed partial class KmeansBalancedClusterer : IDocumentClusterer
         return [.. sparse.Select(v => Normalised(projection.Project(v.ToDictionary(kv => kv.Key, kv => (double)kv.Value))))];
     }
 
-    // Words over-represented in a cluster: p(w|c) x log(p(w|c) / p(w)), its term of the KL divergence between the
-    // cluster's word distribution and the whole corpus's, so words as common everywhere as in the cluster ("the")
-    // score about 0 and words the cluster has more of than the rest rank first.
+    // Words that are frequent in a cluster and rare elsewhere: share within the cluster x log(1 + k / clusters using it).
     private static List<IReadOnlyList<string>> TopTerms(IReadOnlyList<Document> docs, int[] assign, int k, KmeansBalancedOptions o)
     {
         var counts = Enumerable.Range(0, k).Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToArray();
@@ -123,14 +121,13 @@ public sealed partial class KmeansBalancedClusterer : IDocumentClusterer
             foreach (Match w in Word().Matches(text.ToLowerInvariant()))
                 counts[assign[i]][w.Value] = counts[assign[i]].GetValueOrDefault(w.Value) + 1;
         }
-        var overall = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var c in counts) foreach (var (w, n) in c) overall[w] = overall.GetValueOrDefault(w) + n;
-        double all = Math.Max(1, overall.Values.Sum());
+        var clustersUsing = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var c in counts) foreach (var w in c.Keys) clustersUsing[w] = clustersUsing.GetValueOrDefault(w) + 1;
         return [.. counts.Select(c =>
         {
             double total = Math.Max(1, c.Values.Sum());
-            return (IReadOnlyList<string>)[.. c.Select(kv => (Word: kv.Key, Score: kv.Value / total * Math.Log(kv.Value / total / (overall[kv.Key] / all))))
-                .Where(x => x.Score > 0).OrderByDescending(x => x.Score).ThenBy(x => x.Word, StringComparer.Ordinal).Take(o.TopTerms).Select(x => x.Word)];
+            return (IReadOnlyList<string>)[.. c.OrderByDescending(kv => kv.Value / total * Math.Log(1 + (double)k / clustersUsing[kv.Key]))
+                .ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(o.TopTerms).Select(kv => kv.Key)];
         })];
     }
 

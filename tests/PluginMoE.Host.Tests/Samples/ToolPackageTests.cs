@@ -61,7 +61,7 @@ public class ToolPackageTests
             var list = Tool(Path.Combine(tools, "pluginmoe"), empty, ["plugins", "list", "--profile", "quickstart"]);
             Assert.Contains("no load failures", list);
             var missing = Assert.Throws<Xunit.Sdk.TrueException>(() => Tool(Path.Combine(tools, "pluginmoe"), empty, ["plugins", "list", "--profile", "nosuch"]));
-            Assert.Contains("available profiles: nexus-vs-btx, quickstart, quickstart-recipe", missing.Message);
+            Assert.Contains("available profiles: ablation-noisy-domains, ablation-unsupervised-domains, nexus-vs-btx, quickstart, quickstart-recipe", missing.Message);
         }
         finally
         {
