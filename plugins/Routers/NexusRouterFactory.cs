@@ -14,6 +14,9 @@ public sealed class NexusRouterFactory : IRouterFactory
     /// <inheritdoc/>
     public Type? OptionsType => typeof(NexusRouterOptions);
 
+    /// <summary>1: the paper routes each token to its top-1 domain expert beside the always-on shared expert.</summary>
+    public int DefaultTopK => 1;
+
     /// <inheritdoc/>
     public RouterModule Create(RouterSpec spec)
     {

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace PluginMoE.Plugins.Routers;
 
-/// <summary>Options of the <c>nexus</c> router. k comes from the router spec (<c>Model:Moe:TopK</c>; the paper uses 1).</summary>
+/// <summary>Options of the <c>nexus</c> router. k comes from the router spec (<c>Model:Moe:TopK</c>; when that is left out, the factory's default 1, as in the paper).</summary>
 public sealed class NexusRouterOptions
 {
     /// <summary>Hidden width h of the hypernetwork <c>W2 SwiGLU(W1 d_i)</c>; 0 uses the model width d.</summary>

@@ -1,7 +1,9 @@
 // The recipe's settings (profile section "Recipe"): the budgets of each stage, the embedder, and the variants a
-// profile compares (the same experts upcycled with different merge strategies and routers). One schema: the host
-// binds the profile section onto this type and validates it once.
+// profile compares (the same experts upcycled with different merge strategies and routers, or MoEs trained from
+// scratch, each overriding the profile's Model/Moe settings). One schema: the host binds the profile section onto
+// this type and validates it once.
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Nodes;
 
 namespace PluginMoE.Core.Recipe;
 
@@ -27,7 +29,7 @@ public class RecipeSettings : IValidatableObject
     [Required]
     public string Embedder { get; set; } = "tfidf";
 
-    /// <summary>The variants compared, by name; each names its merge strategy, router and top-k.</summary>
+    /// <summary>The variants compared, by name; each says how its MoE is made and what it changes of the Model section.</summary>
     public Dictionary<string, VariantSettings> Variants { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Also build the baselines: the dense seed continued for the same total tokens, and the <c>average</c> merge finetuned like the variants.</summary>
@@ -43,35 +45,127 @@ public class RecipeSettings : IValidatableObject
     public string? Reference() =>
         ReferenceVariant ?? Variants.FirstOrDefault(v => string.Equals(v.Value.Router, "linear", StringComparison.OrdinalIgnoreCase)).Key ?? Variants.Keys.FirstOrDefault();
 
+    /// <summary>True when some variant is upcycled from the seed and the domain experts (so the seed and branch stages are needed).</summary>
+    public bool HasUpcycledVariants => Variants.Values.Any(v => v.IsUpcycled);
+
+    /// <summary>True when the seed and branch stages produce something this recipe uses: an upcycled variant, or the baselines.</summary>
+    public bool NeedsSeedAndExperts => HasUpcycledVariants || Baselines;
+
+    /// <summary>Every embedder the recipe uses: <see cref="Embedder"/> first, then the upcycled variants' own ones, without repeats.</summary>
+    public IReadOnlyList<string> Embedders() =>
+        [.. new[] { Embedder }.Concat(Variants.Values.Where(v => v.IsUpcycled && !string.IsNullOrWhiteSpace(v.Embedder)).Select(v => v.Embedder!))
+            .Distinct(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>The embedder whose domain embeddings a variant's merge and router get: its own, else <see cref="Embedder"/>.</summary>
+    public string EmbedderOf(VariantSettings variant)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        return string.IsNullOrWhiteSpace(variant.Embedder) ? Embedder : variant.Embedder;
+    }
+
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (name, v) in Variants)
-        {
-            if (string.IsNullOrWhiteSpace(v.Merge))
-                yield return new ValidationResult($"Variants:{name}:Merge: required: a merge strategy plugin such as btx, nexus or sparse-upcycle", [nameof(Variants)]);
-            if (string.IsNullOrWhiteSpace(v.Router))
-                yield return new ValidationResult($"Variants:{name}:Router: required: a router plugin such as linear or nexus", [nameof(Variants)]);
-            if (v.TopK < 1)
-                yield return new ValidationResult($"Variants:{name}:TopK: {v.TopK} is not allowed: at least 1", [nameof(Variants)]);
-        }
+            foreach (var (key, why) in v.Problems())
+                yield return new ValidationResult(why, [$"{nameof(Variants)}:{name}:{key}"]);
         if (ReferenceVariant is { } r && !Variants.ContainsKey(r))
-            yield return new ValidationResult($"ReferenceVariant: '{r}' is not a variant; the variants are {string.Join(", ", Variants.Keys)}", [nameof(ReferenceVariant)]);
+            yield return new ValidationResult($"it is not a variant; the variants are {string.Join(", ", Variants.Keys)}", [nameof(ReferenceVariant)]);
+        if (Variants.Count > 0 && !HasUpcycledVariants && Baselines)
+            yield return new ValidationResult(
+                "the baselines (the dense seed continued, the average merge of the domain experts) need the seed and branch stages, " +
+                $"but every variant is From={VariantSettings.Scratch}; set Recipe:Baselines=false (a from-scratch profile runs upcycle, finetune, evaluate, report)", [nameof(Baselines)]);
     }
 }
 
-/// <summary>One compared variant: how the experts become an MoE.</summary>
+/// <summary>
+/// One compared variant: how its MoE is made (upcycled from the seed and the domain experts with a merge strategy, or
+/// initialised from scratch) and what it changes of the profile's <c>Model</c> / <c>Model:Moe</c> settings. Every
+/// setting left out inherits from there (<see cref="RouterOptions"/> and <see cref="ExpertOptions"/> merge key by key
+/// over the Model section's when the plugin is the same one).
+/// </summary>
 public sealed class VariantSettings
 {
-    /// <summary>Merge strategy plugin (<c>btx</c>, <c>nexus</c>, <c>sparse-upcycle</c>).</summary>
+    /// <summary><see cref="From"/>: merged from the seed and the domain experts (Nexus, BTX).</summary>
+    public const string Upcycle = "upcycle";
+
+    /// <summary><see cref="From"/>: a freshly initialised MoE trained on the mixture (MH-MoE vs sparse MoE).</summary>
+    public const string Scratch = "scratch";
+
+    /// <summary>How the MoE is made: <see cref="Upcycle"/> (default) or <see cref="Scratch"/>.</summary>
+    public string From { get; set; } = Upcycle;
+
+    /// <summary>Merge strategy plugin (<c>btx</c>, <c>nexus</c>, <c>sparse-upcycle</c>); required for an upcycled variant, not allowed from scratch.</summary>
     public string? Merge { get; set; }
 
-    /// <summary>Router plugin of the MoE layers.</summary>
+    /// <summary>Router plugin of the MoE layers; default <c>Model:Moe:Router</c>.</summary>
     public string? Router { get; set; }
 
-    /// <summary>Experts per token.</summary>
-    public int TopK { get; set; } = 2;
+    /// <summary>The router plugin's options; merged over <c>Model:Moe:RouterOptions</c> when the router is the Model section's.</summary>
+    public JsonObject? RouterOptions { get; set; }
 
-    /// <summary>Weight of the load-balancing loss during finetuning.</summary>
-    public double LoadBalanceWeight { get; set; } = 0.01;
+    /// <summary>Experts per token; default <c>Model:Moe:TopK</c>, else the router's own default (nexus 1, the others 2).</summary>
+    public int? TopK { get; set; }
+
+    /// <summary>Weight of the load-balancing loss; default <c>Model:Moe:LoadBalanceWeight</c>.</summary>
+    public double? LoadBalanceWeight { get; set; }
+
+    /// <summary>Weight of the router z-loss; default <c>Model:Moe:RouterZLossWeight</c>.</summary>
+    public double? RouterZLossWeight { get; set; }
+
+    /// <summary>Routed experts: from scratch, default <c>Model:Moe:Experts</c>; upcycled, default one per domain (only <c>sparse-upcycle</c> takes another count).</summary>
+    public int? Experts { get; set; }
+
+    /// <summary>Expert plugin of a from-scratch variant; default <c>Model:Expert</c> (an upcycled variant's experts are the dense models' FFNs).</summary>
+    public string? Expert { get; set; }
+
+    /// <summary>The expert plugin's options (e.g. <c>WidthMultiplier</c>); merged over <c>Model:ExpertOptions</c> when the plugin is the Model section's.</summary>
+    public JsonObject? ExpertOptions { get; set; }
+
+    /// <summary>Inner width of each routed expert of a from-scratch variant; default <c>Model:Moe:ExpertIntermediateSize</c>, else <c>Model:IntermediateSize</c>.</summary>
+    public int? ExpertIntermediateSize { get; set; }
+
+    /// <summary>Inner width of an always-on shared expert of a from-scratch variant; default <c>Model:Moe:SharedExpertIntermediateSize</c> (0: none).</summary>
+    public int? SharedExpertIntermediateSize { get; set; }
+
+    /// <summary>Domain embedder whose embeddings this upcycled variant's merge and router get; default <c>Recipe:Embedder</c>.</summary>
+    public string? Embedder { get; set; }
+
+    /// <summary>True unless the variant is trained from scratch.</summary>
+    public bool IsUpcycled => !string.Equals(From, Scratch, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What is wrong with these settings: each problem's key (relative to the variant) and why the value is not allowed.</summary>
+    public IEnumerable<(string Key, string Why)> Problems()
+    {
+        if (!string.Equals(From, Upcycle, StringComparison.OrdinalIgnoreCase) && !string.Equals(From, Scratch, StringComparison.OrdinalIgnoreCase))
+        {
+            yield return (nameof(From), $"'{Upcycle}' (merge the seed and the domain experts) or '{Scratch}' (a freshly initialised MoE)");
+            yield break;
+        }
+        if (IsUpcycled)
+        {
+            if (string.IsNullOrWhiteSpace(Merge))
+                yield return (nameof(Merge), $"a merge strategy plugin is required, such as btx, nexus or sparse-upcycle (or From={Scratch} for an MoE trained from scratch)");
+            const string experts = "the experts of an upcycled variant are the dense domain experts' FFNs; set From=scratch to choose them";
+            if (Expert is not null) yield return (nameof(Expert), experts);
+            if (ExpertOptions is not null) yield return (nameof(ExpertOptions), experts);
+            if (ExpertIntermediateSize is not null) yield return (nameof(ExpertIntermediateSize), experts);
+            if (SharedExpertIntermediateSize is not null)
+                yield return (nameof(SharedExpertIntermediateSize), "the merge strategy decides the shared expert of an upcycled variant (nexus: the seed's FFN); set From=scratch to choose it");
+        }
+        else
+        {
+            if (!string.IsNullOrWhiteSpace(Merge))
+                yield return (nameof(Merge), $"a from-scratch variant (From={Scratch}) merges nothing; remove Merge, or set From={Upcycle}");
+            if (!string.IsNullOrWhiteSpace(Embedder))
+                yield return (nameof(Embedder), $"domain embeddings feed the merge of an upcycled variant, not one with From={Scratch}; give a from-scratch nexus router its embeddings in RouterOptions");
+        }
+        if (TopK is < 1) yield return (nameof(TopK), "at least 1");
+        if (Experts is < 1) yield return (nameof(Experts), "at least 1");
+        if (ExpertIntermediateSize is < 1) yield return (nameof(ExpertIntermediateSize), "at least 1");
+        if (SharedExpertIntermediateSize is < 0) yield return (nameof(SharedExpertIntermediateSize), "0 (none) or more");
+        if (LoadBalanceWeight is < 0 or > 10) yield return (nameof(LoadBalanceWeight), "allowed values are 0 to 10");
+        if (RouterZLossWeight is < 0 or > 10) yield return (nameof(RouterZLossWeight), "allowed values are 0 to 10");
+        if (TopK is int k && Experts is int n && k > n) yield return (nameof(TopK), $"at most Experts ({n})");
+    }
 }

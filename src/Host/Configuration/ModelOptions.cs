@@ -64,8 +64,8 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
     /// <summary>True when the model has MoE blocks.</summary>
     public bool IsMoe => Moe.Experts > 0;
 
-    /// <summary>The checkpoint configuration of this architecture.</summary>
-    public ModelConfig ToModelConfig() => new()
+    /// <summary>The checkpoint configuration of this architecture; <paramref name="defaultTopK"/> is used when <see cref="MoeOptions.TopK"/> is not set (the router's default).</summary>
+    public ModelConfig ToModelConfig(int defaultTopK = Abstractions.Routing.IRouterFactory.FallbackTopK) => new()
     {
         VocabSize = VocabSize,
         HiddenSize = HiddenSize,
@@ -79,7 +79,7 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
         TieWordEmbeddings = TieEmbeddings,
         ExpertType = Expert,
         ExpertOptions = ExpertOptions,
-        Moe = IsMoe ? Moe.ToMoeConfig() : null,
+        Moe = IsMoe ? Moe.ToMoeConfig(defaultTopK) : null,
     };
 
     /// <inheritdoc/>
@@ -107,9 +107,9 @@ public sealed class MoeOptions
     [Range(0, 4096)]
     public int Experts { get; set; }
 
-    /// <summary>Experts per token.</summary>
+    /// <summary>Experts per token; left out (null), the router's own default (<c>IRouterFactory.DefaultTopK</c>: nexus 1, the others 2), at most <see cref="Experts"/>.</summary>
     [Range(1, 4096)]
-    public int TopK { get; set; } = 2;
+    public int? TopK { get; set; }
 
     /// <summary>Router plugin (e.g. <c>linear</c>).</summary>
     [Required]
@@ -137,11 +137,11 @@ public sealed class MoeOptions
     [Range(0.0, 10.0)]
     public double RouterZLossWeight { get; set; }
 
-    /// <summary>The checkpoint's MoE configuration.</summary>
-    public MoeConfig ToMoeConfig() => new()
+    /// <summary>The checkpoint's MoE configuration; <paramref name="defaultTopK"/> (capped at <see cref="Experts"/>) when <see cref="TopK"/> is not set.</summary>
+    public MoeConfig ToMoeConfig(int defaultTopK = Abstractions.Routing.IRouterFactory.FallbackTopK) => new()
     {
         NumExperts = Experts,
-        TopK = TopK,
+        TopK = TopK ?? Math.Max(1, Math.Min(defaultTopK, Experts)),
         Router = Router,
         RouterOptions = RouterOptions,
         ExpertIntermediateSize = ExpertIntermediateSize > 0 ? ExpertIntermediateSize : null,

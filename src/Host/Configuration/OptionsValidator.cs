@@ -59,6 +59,12 @@ public static class OptionsValidator
         foreach (var part in member.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             if (target is null) break;
+            if (target is System.Collections.IDictionary entries)
+            {
+                // A dictionary of sections (Recipe:Variants:<name>:<setting>): the entry by its key.
+                target = entries.Contains(part) ? entries[part] : null;
+                continue;
+            }
             property = target.GetType().GetProperty(part);
             target = property?.GetValue(target);
         }

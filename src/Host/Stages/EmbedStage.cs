@@ -1,9 +1,12 @@
 // Recipe stage "embed": one embedding per domain from the training documents with the Recipe:Embedder plugin
-// (Nexus's router input), and their cosine matrix; written to embed/embeddings.json.
+// (Nexus's router input), and their cosine matrix, written to embed/embeddings.json; every other embedder a variant
+// names (Recipe:Variants:<name>:Embedder) gets its own set in embed/embeddings-<embedder>.json. Embedders that read a
+// model's hidden states (hidden-mean) get the seed model.
 using System.Text.Json;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Data;
 using PluginMoE.Core.Data;
+using PluginMoE.Core.Model;
 using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Stages;
@@ -23,10 +26,15 @@ public sealed class EmbedStage : RecipeStage
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(plugins);
         ArgumentNullException.ThrowIfNull(errors);
-        try { plugins.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, settings.Recipe.Embedder); }
-        catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException)
+        foreach (var name in settings.Recipe.Embedders())
         {
-            errors.Add($"Recipe:Embedder: {e.Message}");
+            try { plugins.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, name); }
+            catch (Exception e) when (e is KeyNotFoundException or Plugins.PluginLoadException)
+            {
+                string key = string.Equals(name, settings.Recipe.Embedder, StringComparison.OrdinalIgnoreCase) ? "Recipe:Embedder"
+                    : $"Recipe:Variants:{settings.Recipe.Variants.First(v => string.Equals(v.Value.Embedder, name, StringComparison.OrdinalIgnoreCase)).Key}:Embedder";
+                errors.Add($"{key}: {e.Message}");
+            }
         }
         return base.Validate(settings, plugins, errors);
     }
@@ -36,31 +44,66 @@ public sealed class EmbedStage : RecipeStage
     {
         ArgumentNullException.ThrowIfNull(context);
         string dir = context.Run.Stage(Name);
-        string file = Path.Combine(dir, FileName);
-        if (File.Exists(file)) return;
+        var recipe = context.Settings.Recipe;
+        var pending = recipe.Embedders().Where(e => !File.Exists(Path.Combine(dir, FileFor(e, recipe.Embedder)))).ToList();
+        if (pending.Count == 0) return;
         var data = LoadData(context, cancellationToken);
-        string name = context.Settings.Recipe.Embedder;
-        var embedder = context.Plugins.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, name);
         var domains = data.Train.Domains.ToDictionary(d => d, d => (IReadOnlyList<Document>)data.TrainDocuments.Where(x => x.Domain == d).ToList(), StringComparer.Ordinal);
-        var request = new DomainEmbeddingRequest(domains)
+        // The seed model, for embedders that read hidden states; none when the seed stage has not run (tfidf needs none).
+        string seed = Path.Combine(context.Run.Path, "seed", "dense");
+        var model = context.Run.IsComplete("seed") ? new ModelHiddenStates(LoadModel(context, seed), data.Tokenizer) : null;
+        foreach (var name in pending)
         {
-            Options = Cli.MergeSupport.Bind(context.Plugins.Catalog, embedder, null, "Recipe:Embedder"),
-            Tokenizer = data.Tokenizer,
-        };
-        var set = DomainEmbeddings.Embed(embedder, name, request, cacheDirectory: null);
-        var values = set.Embeddings.to(Tensors.ScalarType.Float32).contiguous().data<float>().ToArray();
-        int dim = (int)set.Embeddings.size(1);
-        var saved = new EmbeddingFile([.. set.Domains], dim, values,
-            [.. Enumerable.Range(0, set.Domains.Count).Select(i => Enumerable.Range(0, set.Domains.Count).Select(j => set.Cosine[i, j]).ToArray())]);
-        string temp = file + ".partial";
-        File.WriteAllText(temp, JsonSerializer.Serialize(saved));
-        File.Move(temp, file, overwrite: true);
-        context.Progress.Info(FormattableString.Invariant($"embed: {set.Domains.Count} domains embedded with '{name}' ({dim} dims); largest cosine between two domains {set.MaxOffDiagonal():F3}"));
+            cancellationToken.ThrowIfCancellationRequested();
+            var embedder = context.Plugins.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, name);
+            var request = new DomainEmbeddingRequest(domains)
+            {
+                Options = Cli.MergeSupport.Bind(context.Plugins.Catalog, embedder, null, "Recipe:Embedder"),
+                Tokenizer = data.Tokenizer,
+                Model = model,
+            };
+            DomainEmbeddingSet set;
+            try { set = DomainEmbeddings.Embed(embedder, name, request, cacheDirectory: null); }
+            catch (ArgumentException e) when (model is null)
+            {
+                throw new ConfigurationException($"embed: embedder '{name}' failed without a seed model ({e.Message}); run the seed stage before embed", e);
+            }
+            var values = set.Embeddings.to(Tensors.ScalarType.Float32).contiguous().data<float>().ToArray();
+            int dim = (int)set.Embeddings.size(1);
+            var saved = new EmbeddingFile([.. set.Domains], dim, values,
+                [.. Enumerable.Range(0, set.Domains.Count).Select(i => Enumerable.Range(0, set.Domains.Count).Select(j => set.Cosine[i, j]).ToArray())])
+            { Embedder = name };
+            string file = Path.Combine(dir, FileFor(name, recipe.Embedder));
+            string temp = file + ".partial";
+            File.WriteAllText(temp, JsonSerializer.Serialize(saved));
+            File.Move(temp, file, overwrite: true);
+            context.Progress.Info(FormattableString.Invariant($"embed: {set.Domains.Count} domains embedded with '{name}' ({dim} dims); largest cosine between two domains {set.MaxOffDiagonal():F3}"));
+        }
     }
 
-    /// <summary>Reads the embed stage's output in <paramref name="dir"/>.</summary>
-    public static EmbeddingFile Load(string dir) =>
-        JsonSerializer.Deserialize<EmbeddingFile>(File.ReadAllText(Path.Combine(dir, FileName))) ?? throw new InvalidDataException($"{Path.Combine(dir, FileName)} is empty");
+    /// <summary>The file of <paramref name="embedder"/>'s set: <see cref="FileName"/> for the recipe's own embedder, else <c>embeddings-&lt;embedder&gt;.json</c>.</summary>
+    public static string FileFor(string embedder, string recipeEmbedder)
+    {
+        ArgumentNullException.ThrowIfNull(embedder);
+        return string.Equals(embedder, recipeEmbedder, StringComparison.OrdinalIgnoreCase) ? FileName
+            : $"embeddings-{new string(embedder.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray())}.json";
+    }
+
+    /// <summary>Reads the embed stage's output in <paramref name="dir"/> (the recipe embedder's set).</summary>
+    public static EmbeddingFile Load(string dir) => Read(Path.Combine(dir, FileName));
+
+    /// <summary>Reads <paramref name="embedder"/>'s set from the embed stage's output in <paramref name="dir"/>.</summary>
+    /// <exception cref="ConfigurationException">That embedder's set was not written (the embed stage ran with other settings).</exception>
+    public static EmbeddingFile Load(string dir, string embedder, string recipeEmbedder)
+    {
+        string path = Path.Combine(dir, FileFor(embedder, recipeEmbedder));
+        if (!File.Exists(path))
+            throw new ConfigurationException($"embed: no domain embeddings of embedder '{embedder}' in {dir}; rerun the embed stage with --restart embed");
+        return Read(path);
+    }
+
+    private static EmbeddingFile Read(string path) =>
+        JsonSerializer.Deserialize<EmbeddingFile>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");
 }
 
 /// <summary>Domain embeddings as saved by the embed stage.</summary>
@@ -70,6 +113,9 @@ public sealed class EmbedStage : RecipeStage
 /// <param name="Cosine">Cosine similarity between domains.</param>
 public sealed record EmbeddingFile(string[] Domains, int Dim, float[] Values, double[][] Cosine)
 {
+    /// <summary>The embedder that made them (null in files written before several embedders were possible).</summary>
+    public string? Embedder { get; init; }
+
     /// <summary>The embedding of <paramref name="domain"/> as a (dim) tensor.</summary>
     public Tensors.Tensor Row(string domain)
     {

@@ -24,7 +24,10 @@ public sealed class EvaluateStage : RecipeStage
         var data = LoadData(context, cancellationToken);
         if (data.Validation is null)
             throw new ConfigurationException("evaluate: no validation data; set Data:ValidationFraction above 0");
-        var models = new List<(string Name, string Kind, string Unit)> { ("seed", "seed", Path.Combine(Input(context, "seed"), "dense")) };
+        var models = new List<(string Name, string Kind, string Unit)>();
+        // The seed, when the recipe has one (a profile of from-scratch variants has none).
+        if (settings.Recipe.NeedsSeedAndExperts || context.Run.IsComplete("seed"))
+            models.Add(("seed", "seed", Path.Combine(Input(context, "seed"), "dense")));
         string finetuned = Input(context, "finetune");
         foreach (var v in settings.Recipe.Variants.Keys) models.Add((v, "variant", Path.Combine(finetuned, v)));
         if (settings.Recipe.Baselines)

@@ -1,5 +1,6 @@
-// Recipe stage "finetune": every upcycled model (each variant, and the average baseline) trained on the mixture
-// of all domains for the same Recipe:FinetuneSteps (compute-matched, as BTX and Nexus compare them).
+// Recipe stage "finetune": every model the upcycle stage built (each variant, and the average baseline) trained on the
+// mixture of all domains for the same Recipe:FinetuneSteps (compute-matched, as BTX and Nexus compare them); for a
+// From=scratch variant this is its whole training, from its fresh initialisation.
 namespace PluginMoE.Host.Stages;
 
 /// <summary>Writes finetune/&lt;model&gt;/model with its loss curve for every upcycled model.</summary>

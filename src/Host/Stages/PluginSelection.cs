@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Data;
+using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Data;
 using PluginMoE.Host.Configuration;
 
@@ -61,15 +62,15 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         if (tokenizer is not null && tokenizer.VocabSize > settings.Model.VocabSize)
             errors.Add($"Model:VocabSize: value {settings.Model.VocabSize} is not allowed: tokenizer '{settings.Data.Tokenizer}' has {tokenizer.VocabSize} ids, so it must be at least {tokenizer.VocabSize}");
 
-        var model = settings.Model.ToModelConfig();
+        var router = settings.Model.IsMoe ? Find(() => catalog.Router(settings.Model.Moe.Router), "Model:Moe:Router", errors) : null;
+        var model = settings.Model.ToModelConfig(router?.DefaultTopK ?? IRouterFactory.FallbackTopK);
         var expert = Find(() => catalog.Expert(settings.Model.Expert), "Model:Expert", errors);
         if (expert is not null)
             model = model with { ExpertOptions = AsJson(Bind(expert, settings.Model.ExpertOptions, "Model:ExpertOptions", catalog, bound, errors)) };
-        if (model.Moe is { } moe)
+        if (model.Moe is { } moe && router is not null)
         {
-            var router = Find(() => catalog.Router(moe.Router), "Model:Moe:Router", errors);
-            if (router is not null)
-                model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
+            model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
+            if (errors.Count == before) RouterCheck.Build(catalog, model, "Model:Moe", upcycled: false, errors);
         }
         return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound) { Clustering = clustering };
     }
