@@ -1,5 +1,4 @@
 // Measurement: how well tfidf and hidden-mean separate the local-corpus domains (and the quickstart pair).
-using System.Reflection;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Data;
 using PluginMoE.Core.Composition;
@@ -44,29 +43,5 @@ var trainer = new Trainer(lm, corpus, new TrainerOptions { MaxSteps = steps, Bat
 var sw = System.Diagnostics.Stopwatch.StartNew();
 trainer.Train();
 Console.WriteLine($"seed model: {steps} steps of 16x128 bytes in {sw.Elapsed.TotalSeconds:F0} s");
-Report("hidden-mean", new HiddenMeanEmbedder(), new HiddenMeanOptions { MaxDocumentsPerDomain = 32, MaxCharsPerDocument = 1024 }, new Provider(lm));
-
-sealed class Provider(TransformerLM lm) : IHiddenStateProvider
-{
-    // Measurement only: the final hidden state (after the final norm) through the model's body, reached by reflection
-    // because TransformerLM exposes logits only (the contracts engineer's Core implementation replaces this).
-    private readonly object _body = typeof(TransformerLM).GetField("_model", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(lm)!;
-    public int Dim => 64;
-    public int Layers => 2;
-    public Tensor MeanHiddenState(string text, int layer = -1) => MeanHiddenState(text);
-    public Tensor MeanHiddenState(string text)
-    {
-        var ids = ByteTokenizer.Instance.Encode(text);
-        var sum = new double[64]; int n = 0;
-        using var _ = torch.no_grad();
-        for (int s = 0; s < ids.Length; s += 128)
-        {
-            var w = ids.Skip(s).Take(128).Select(i => (long)i).ToArray();
-            var r = _body.GetType().GetMethod("forward", [typeof(Tensor), typeof(Tensor)])!.Invoke(_body, [torch.tensor(w, [1, w.Length]), null])!;
-            var h = ((Tensor)r.GetType().GetField("Item1")!.GetValue(r)!).contiguous().data<float>();
-            for (int t = 0; t < w.Length; t++) for (int k = 0; k < 64; k++) sum[k] += h[t * 64 + k];
-            n += w.Length;
-        }
-        return torch.tensor(sum.Select(x => (float)(x / n)).ToArray(), [64]);
-    }
-}
+// Core's hidden-state reader: the final hidden state (after the final norm), mean-pooled over 128-token windows.
+Report("hidden-mean", new HiddenMeanEmbedder(), new HiddenMeanOptions { MaxDocumentsPerDomain = 32, MaxCharsPerDocument = 1024 }, new ModelHiddenStates(lm, ByteTokenizer.Instance));

@@ -22,8 +22,13 @@ public static class DocumentSplitter
     /// whatever the input order), then puts a document in validation when the hash fraction of its id
     /// (<see cref="DatasetSplit.HashFraction"/>) is below <paramref name="validationFraction"/>, in test when it is
     /// below <paramref name="validationFraction"/> + <paramref name="testFraction"/>, and in training otherwise.
+    /// With <paramref name="everyDomainInEachPart"/>, a domain that the hashes leave without a part gets one
+    /// document moved there, so every domain can be trained on and evaluated: a domain of at least two documents gets
+    /// a training and (when its fraction is above 0) a validation document, one of at least three also a test
+    /// document; each is the lowest-hash document of the fullest other part that has more than one.
     /// </summary>
-    public static DocumentSplits Split(IEnumerable<Document> documents, double validationFraction, double testFraction = 0, bool deduplicate = true)
+    public static DocumentSplits Split(IEnumerable<Document> documents, double validationFraction, double testFraction = 0, bool deduplicate = true,
+        bool everyDomainInEachPart = false)
     {
         ArgumentNullException.ThrowIfNull(documents);
         if (validationFraction < 0 || testFraction < 0 || !(validationFraction + testFraction < 1))
@@ -45,15 +50,37 @@ public static class DocumentSplitter
                 else keep[i] = false;
             }
         }
+        var fraction = new double[docs.Count];
+        var part = new int[docs.Count];                                        // 0 train, 1 validation, 2 test
+        for (int i = 0; i < docs.Count; i++)
+        {
+            fraction[i] = DatasetSplit.HashFraction(docs[i].Id);
+            part[i] = fraction[i] < validationFraction ? 1 : fraction[i] < validationFraction + testFraction ? 2 : 0;
+        }
+        if (everyDomainInEachPart)
+        {
+            foreach (var group in Enumerable.Range(0, docs.Count).Where(i => keep[i]).GroupBy(i => docs[i].Domain, StringComparer.Ordinal))
+            {
+                var idx = group.ToArray();
+                int Count(int p) => idx.Count(i => part[i] == p);
+                // A part the domain lacks takes the lowest-hash document of the fullest other part that can spare one.
+                void Ensure(int p)
+                {
+                    if (Count(p) > 0) return;
+                    var donors = new[] { 0, 1, 2 }.Where(q => q != p && Count(q) > 1).OrderByDescending(Count).ThenBy(q => q).ToList();
+                    if (donors.Count > 0) part[idx.Where(i => part[i] == donors[0]).MinBy(i => fraction[i])] = p;
+                }
+                if (idx.Length < 2) continue;
+                Ensure(0);
+                if (validationFraction > 0) Ensure(1);
+                if (testFraction > 0 && idx.Length >= 3) Ensure(2);
+            }
+        }
         var train = new List<Document>();
         var validation = new List<Document>();
         var test = new List<Document>();
         for (int i = 0; i < docs.Count; i++)
-        {
-            if (!keep[i]) continue;
-            double f = DatasetSplit.HashFraction(docs[i].Id);
-            (f < validationFraction ? validation : f < validationFraction + testFraction ? test : train).Add(docs[i]);
-        }
+            if (keep[i]) (part[i] == 1 ? validation : part[i] == 2 ? test : train).Add(docs[i]);
         return new DocumentSplits(train, validation, test, removed);
     }
 

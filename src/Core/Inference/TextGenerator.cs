@@ -36,7 +36,8 @@ public static class TextGenerator
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        int[] ids = tokenizer.Encode(prompt);
+        // A tokenizer.json's post-processor prefix (e.g. Llama-3's BOS) goes first; its suffix (EOS, SEP) would end the text.
+        int[] ids = tokenizer is Text.BpeTokenizer { PostProcessor: { } post } bpe ? [.. post.Prefix, .. bpe.Encode(prompt)] : tokenizer.Encode(prompt);
         if (ids.Length == 0)
             throw new ArgumentException("generation: the prompt is empty (it encodes to no tokens); give at least one character to continue", nameof(prompt));
         int vocab = model.Config.VocabSize;

@@ -5,7 +5,7 @@ using System.ComponentModel.DataAnnotations;
 namespace PluginMoE.Core.Text;
 
 /// <summary>Options of the <c>bpe</c> tokenizer.</summary>
-public sealed class BpeOptions
+public sealed class BpeOptions : Composition.IRelativePathOptions
 {
     /// <summary>Vocabulary size to train (256 single bytes + merges).</summary>
     [Range(256, 1 << 20)]
@@ -21,4 +21,13 @@ public sealed class BpeOptions
 
     /// <summary>An existing tokenizer.json to use instead of training (absolute, or relative to the profile's folder).</summary>
     public string? Path { get; set; }
+
+    /// <inheritdoc/>
+    public object WithBaseDirectory(string baseDirectory) => new BpeOptions
+    {
+        VocabSize = VocabSize,
+        SampleBytes = SampleBytes,
+        MinFrequency = MinFrequency,
+        Path = Path is { Length: > 0 } p ? System.IO.Path.GetFullPath(p, baseDirectory) : Path,
+    };
 }

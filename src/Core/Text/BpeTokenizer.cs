@@ -1,6 +1,7 @@
 // Byte-level BPE (Sennrich et al. 2016; GPT-2's byte-level variant): text -> UTF-8 bytes per pre-token ->
 // the lowest-ranked merge applied repeatedly -> ids. Decoding maps ids back to bytes, so any byte sequence
-// round-trips exactly through EncodeBytes/DecodeBytes.
+// round-trips exactly through EncodeBytes/DecodeBytes (when the tokenizer has no normalizer). A tokenizer.json's
+// normalizer is applied before pre-tokenization, and its post-processor's special tokens by EncodeWithSpecialTokens.
 using System.Text;
 using PluginMoE.Abstractions.Data;
 
@@ -26,8 +27,10 @@ public sealed class BpeTokenizer : ITokenizer
     /// </summary>
     /// <exception cref="ArgumentException">A byte or a merge part or result is missing from the vocabulary (the message names it).</exception>
     public BpeTokenizer(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, BpePreTokenizer preTokenizer,
-        IReadOnlyDictionary<string, int>? addedTokens = null, bool ignoreMerges = false)
+        IReadOnlyDictionary<string, int>? addedTokens = null, bool ignoreMerges = false, TextNormalizer? normalizer = null, TokenPostProcessor? postProcessor = null)
     {
+        Normalizer = normalizer;
+        PostProcessor = postProcessor;
         ArgumentNullException.ThrowIfNull(vocab);
         ArgumentNullException.ThrowIfNull(merges);
         ArgumentNullException.ThrowIfNull(preTokenizer);
@@ -82,6 +85,24 @@ public sealed class BpeTokenizer : ITokenizer
     /// <summary>When set, a pre-token that is itself in the vocabulary is emitted whole (Llama-3's <c>ignore_merges</c>).</summary>
     public bool IgnoreMerges { get; }
 
+    /// <summary>The normalizer applied to text before pre-tokenization (between added tokens), or null.</summary>
+    public TextNormalizer? Normalizer { get; }
+
+    /// <summary>The special tokens put around a sequence by <see cref="EncodeWithSpecialTokens"/>, or null.</summary>
+    public TokenPostProcessor? PostProcessor { get; }
+
+    /// <summary>
+    /// <see cref="Encode"/> with the post-processor's special tokens around the ids (for example Llama-3's
+    /// <c>&lt;|begin_of_text|&gt;</c> first), as the tool that wrote the tokenizer.json feeds its model.
+    /// </summary>
+    public int[] EncodeWithSpecialTokens(string text)
+    {
+        var ids = Encode(text);
+        return PostProcessor?.Apply(ids) ?? ids;
+    }
+
+    private string Normalize(string text) => Normalizer?.Apply(text) ?? text;
+
     /// <inheritdoc/>
     public int[] Encode(string text)
     {
@@ -91,7 +112,7 @@ public sealed class BpeTokenizer : ITokenizer
         while (at < text.Length)
         {
             var (pos, special) = NextAdded(text, at);
-            if (pos > at) EncodeOrdinary(PreTokenizer.Prepare(text[at..pos]), ids);
+            if (pos > at) EncodeOrdinary(PreTokenizer.Prepare(Normalize(text[at..pos])), ids);
             if (special is null) break;
             ids.Add(_added[special]);
             at = pos + special.Length;
@@ -127,12 +148,12 @@ public sealed class BpeTokenizer : ITokenizer
         {
             var status = System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out int used);
             if (status == System.Buffers.OperationStatus.Done) { i += used; continue; }
-            if (i > runStart) EncodeOrdinary(Encoding.UTF8.GetString(bytes[runStart..i]), ids);
+            if (i > runStart) EncodeOrdinary(Normalize(Encoding.UTF8.GetString(bytes[runStart..i])), ids);
             for (int k = 0; k < Math.Max(1, used); k++) ids.Add(_byteIds[bytes[i + k]]);
             i += Math.Max(1, used);
             runStart = i;
         }
-        if (i > runStart) EncodeOrdinary(Encoding.UTF8.GetString(bytes[runStart..i]), ids);
+        if (i > runStart) EncodeOrdinary(Normalize(Encoding.UTF8.GetString(bytes[runStart..i])), ids);
         return [.. ids];
     }
 

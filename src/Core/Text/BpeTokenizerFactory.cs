@@ -1,5 +1,5 @@
-// Exports the byte-level BPE tokenizer under the name `bpe`: Create loads a tokenizer.json (Options.Path);
-// Train learns one from text.
+// Exports the byte-level BPE tokenizer under the name `bpe`: Create loads a tokenizer.json (Options.Path), or,
+// without a Path, gives the tokenizer to train on the training text (PendingBpeTokenizer); Train learns one.
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Data;
 
@@ -13,12 +13,18 @@ public sealed class BpeTokenizerFactory : ITokenizerFactory
     public Type? OptionsType => typeof(BpeOptions);
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentException">No Path is set: a BPE tokenizer must be trained first (<see cref="Train"/>).</exception>
+    /// <remarks>
+    /// With <see cref="BpeOptions.Path"/> (relative paths against the current folder; the host makes them relative to
+    /// the profile), the tokenizer.json there; without, a <see cref="PendingBpeTokenizer"/> that the data loading trains
+    /// on the training split.
+    /// </remarks>
+    /// <exception cref="FileNotFoundException">Path names no file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a byte-level BPE tokenizer.json PluginMoE can apply (the message names the field).</exception>
     public ITokenizer Create(object? options)
     {
         var o = options as BpeOptions ?? new BpeOptions();
-        if (o.Path is not { Length: > 0 } path)
-            throw new ArgumentException("bpe: Path is not set; set it to a tokenizer.json, or let the train stage train one on the training data (Data:TokenizerOptions:VocabSize)");
+        if (o.Path is not { Length: > 0 } path) return new PendingBpeTokenizer(o);
+        path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"bpe: tokenizer file '{path}' does not exist; point Path at a Hugging Face tokenizer.json", path);
         return HfTokenizerJson.Load(path);
     }

@@ -1,5 +1,6 @@
 // Reads and writes the Hugging Face tokenizers `tokenizer.json` format for byte-level BPE (GPT-2, Llama-3
-// and the like): model.vocab and model.merges, the ByteLevel / Split / Sequence pre-tokenizers, added tokens.
+// and the like): model.vocab and model.merges, the ByteLevel / Split / Sequence pre-tokenizers, added tokens,
+// the common normalizers (TextNormalizer) and post-processors (TokenPostProcessor).
 // PluginMoE's own tokenizers are written in the same format, so other tools can load them too.
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -37,7 +38,8 @@ public static class HfTokenizerJson
         if (model["byte_fallback"]?.GetValue<bool>() == true) Fail("model.byte_fallback is true (SentencePiece-style BPE); only byte-level BPE is supported");
         foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
             if (model[key] is JsonValue v && v.GetValue<string>() is { Length: > 0 } s) Fail($"model.{key} is '{s}'; byte-level BPE files leave it null");
-        if (root["normalizer"] is JsonObject normalizer) Fail($"normalizer '{normalizer["type"]}' is not supported; byte-level BPE files (GPT-2, Llama-3) have none");
+        var normalizer = TextNormalizer.FromJson(root["normalizer"], source);
+        var postProcessor = TokenPostProcessor.FromJson(root["post_processor"], source);
 
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (token, id) in model["vocab"] as JsonObject ?? throw new InvalidDataException($"{source}: missing model.vocab"))
@@ -54,7 +56,7 @@ public static class HfTokenizerJson
             if (t is JsonObject o && o["content"]?.GetValue<string>() is { } content && o["id"]?.GetValue<int>() is { } id)
                 added[content] = id;
         var pre = PreTokenizer(root["pre_tokenizer"], source);
-        try { return new BpeTokenizer(vocab, merges, pre, added, model["ignore_merges"]?.GetValue<bool>() ?? false); }
+        try { return new BpeTokenizer(vocab, merges, pre, added, model["ignore_merges"]?.GetValue<bool>() ?? false, normalizer, postProcessor); }
         catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
     }
 
@@ -119,9 +121,9 @@ public static class HfTokenizerJson
             {
                 ["id"] = kv.Value, ["content"] = kv.Key, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
             })]),
-            ["normalizer"] = null,
+            ["normalizer"] = tokenizer.Normalizer?.Json.DeepClone(),
             ["pre_tokenizer"] = preNode,
-            ["post_processor"] = null,
+            ["post_processor"] = tokenizer.PostProcessor?.Json.DeepClone(),
             ["decoder"] = ByteLevel(true, true),
             ["model"] = new JsonObject
             {

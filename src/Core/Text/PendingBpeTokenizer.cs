@@ -19,18 +19,4 @@ public sealed record PendingBpeTokenizer(BpeOptions Options) : ITokenizer
 
     /// <summary>Trains on <paramref name="texts"/> (in their order, until <see cref="BpeOptions.SampleBytes"/>).</summary>
     public BpeTokenizer Train(IEnumerable<string> texts) => BpeTokenizerFactory.Train(texts, Options);
-
-    /// <summary>
-    /// The tokenizer a profile selects: a <see cref="PendingBpeTokenizer"/> to train, or the tokenizer.json at
-    /// <see cref="BpeOptions.Path"/> (relative to <paramref name="baseDirectory"/>).
-    /// </summary>
-    /// <exception cref="InvalidDataException">The file cannot be read as byte-level BPE.</exception>
-    /// <exception cref="FileNotFoundException">Path names no file.</exception>
-    public static ITokenizer Select(BpeOptions options, string baseDirectory)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Path is not { Length: > 0 } path) return new PendingBpeTokenizer(options);
-        string full = Path.GetFullPath(path, baseDirectory);
-        return new BpeTokenizerFactory().Create(new BpeOptions { Path = full });
-    }
 }

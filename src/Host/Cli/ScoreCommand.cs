@@ -36,7 +36,13 @@ public static class ScoreCommand
         string path = Path.GetFullPath(textFile, env.WorkingDirectory);
         var model = CheckpointInput.Load(env, checkpoint, overrides);
         var tokenizer = CheckpointTokenizer.Load(Path.GetFullPath(checkpoint, env.WorkingDirectory)); // tokenizer.json, else bytes
-        var tokens = tokenizer is ByteTokenizer ? ReadTokens(path) : tokenizer.Encode(ReadUtf8(path));
+        // A tokenizer.json's post-processor (e.g. Llama-3's BOS) is applied, as the tool that wrote it feeds its model.
+        var tokens = tokenizer switch
+        {
+            ByteTokenizer => ReadTokens(path),
+            BpeTokenizer bpe => bpe.EncodeWithSpecialTokens(ReadUtf8(path)),
+            _ => tokenizer.Encode(ReadUtf8(path)),
+        };
         ScoreResult result;
         try { result = Scorer.Score(model, tokens, context, cancellationToken: ct); }
         catch (ArgumentException e) { throw new ConfigurationException(e.Message, e); }

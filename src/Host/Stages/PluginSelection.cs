@@ -1,11 +1,12 @@
 // Resolves the plugins a profile names and binds their options sections, turning lookup and binding
-// failures into configuration errors that name the key (Model:Moe:Router, Data:LoaderOptions:...).
+// failures into configuration errors that name the key (Model:Moe:Router, Data:LoaderOptions:...). Every plugin,
+// the built-in tokenizers (byte, bpe) included, is looked up by name and created from its bound options.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Data;
 using PluginMoE.Abstractions.Routing;
-using PluginMoE.Core.Text;
+using PluginMoE.Core.Data;
 using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Stages;
@@ -19,6 +20,9 @@ namespace PluginMoE.Host.Stages;
 public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOptions, ITokenizer Tokenizer,
     PluginMoE.Abstractions.Checkpoints.ModelConfig Model, IReadOnlyDictionary<string, object?> BoundOptions)
 {
+    /// <summary>The clusterer whose clusters replace the loader's domains (Data:Clusterer), or null to keep the labels.</summary>
+    public ClusteringSetup? Clustering { get; init; }
+
     /// <summary>Resolves and binds everything the settings name.</summary>
     /// <exception cref="ConfigurationException">An unknown plugin (with the available names and the closest), or options the plugin rejects.</exception>
     public static PluginSelection Resolve(HostSettings settings, IPluginProvider plugins)
@@ -43,11 +47,18 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         var loader = Find(() => plugins.Get<IDatasetLoader>(PluginKind.DatasetLoader, settings.Data.Loader), "Data:Loader", errors);
         object? loaderOptions = loader is null ? null : Bind(loader, settings.Data.LoaderOptions, "Data:LoaderOptions", catalog, bound, errors);
 
-        ITokenizer? tokenizer = string.Equals(settings.Data.Tokenizer, "byte", StringComparison.OrdinalIgnoreCase)
-            ? ByteTokenizer.Instance
-            : string.Equals(settings.Data.Tokenizer, "bpe", StringComparison.OrdinalIgnoreCase)
-            ? SelectBpe(settings, catalog, bound, errors)
-            : Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors)?.Create(null);
+        ITokenizer? tokenizer = null;
+        if (Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors) is { } factory)
+        {
+            var options = Bind(factory, settings.Data.TokenizerOptions, "Data:TokenizerOptions", catalog, bound, errors);
+            if (options is PluginMoE.Core.Composition.IRelativePathOptions paths) options = paths.WithBaseDirectory(settings.Source.BaseDirectory);
+            try { tokenizer = factory.Create(options); }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException)
+            {
+                errors.Add($"Data:TokenizerOptions: tokenizer '{settings.Data.Tokenizer}': {e.Message}");
+            }
+        }
+        var clustering = SelectClustering(settings, plugins, bound, errors);
         if (tokenizer is not null && tokenizer.VocabSize > settings.Model.VocabSize)
             errors.Add($"Model:VocabSize: value {settings.Model.VocabSize} is not allowed: tokenizer '{settings.Data.Tokenizer}' has {tokenizer.VocabSize} ids, so it must be at least {tokenizer.VocabSize}");
 
@@ -74,19 +85,21 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
             model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
             if (errors.Count == before) RouterCheck.Build(catalog, model, "Model:Moe", upcycled: false, errors);
         }
-        return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound);
+        return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound) { Clustering = clustering };
     }
 
-    // bpe is built in (Core): trained on the training text by the train stage, or loaded from Data:TokenizerOptions:Path.
-    private static ITokenizer? SelectBpe(HostSettings settings, PluginMoE.Core.Composition.IComponentCatalog catalog, Dictionary<string, object?> bound, List<string> errors)
+    // Data:Clusterer with its options, k and the embedder whose per-document vectors it clusters.
+    private static ClusteringSetup? SelectClustering(HostSettings settings, IPluginProvider plugins, Dictionary<string, object?> bound, List<string> errors)
     {
-        if (Bind(new BpeTokenizerFactory(), settings.Data.TokenizerOptions, "Data:TokenizerOptions", catalog, bound, errors) is not BpeOptions options) return null;
-        try { return PendingBpeTokenizer.Select(options, settings.Source.BaseDirectory); }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
-        {
-            errors.Add($"Data:TokenizerOptions:Path: {e.Message}");
-            return null;
-        }
+        var data = settings.Data;
+        if (data.Clusterer is not { Length: > 0 } clustererName || data.ClusterEmbedder is not { Length: > 0 } embedderName) return null;
+        var clusterer = Find(() => plugins.Get<IDocumentClusterer>(PluginKind.DocumentClusterer, clustererName), "Data:Clusterer", errors);
+        var embedder = Find(() => plugins.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, embedderName), "Data:ClusterEmbedder", errors);
+        object? clustererOptions = clusterer is null ? null : Bind(clusterer, data.ClustererOptions, "Data:ClustererOptions", plugins.Catalog, bound, errors);
+        object? embedderOptions = embedder is null ? null : Bind(embedder, data.ClusterEmbedderOptions, "Data:ClusterEmbedderOptions", plugins.Catalog, bound, errors);
+        return clusterer is null || embedder is null ? null
+            : new ClusteringSetup(clusterer, clustererName, clustererOptions, data.Clusters, embedder, embedderName, embedderOptions,
+                settings.Run.Seed, data.ClusterHeldOut == "labels");
     }
 
     private static T? Find<T>(Func<T> lookup, string key, List<string> errors) where T : class

@@ -72,7 +72,7 @@ public abstract class RecipeStage : IStage
     public abstract void Run(StageContext context, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The data of the profile (loaded, split and tokenized; deterministic, and independent of the seed): loaded once
+    /// The data of the profile (loaded, split and tokenized; deterministic for a seed): loaded once
     /// per invocation and shared by its stages and seeds (<see cref="StageContext.Shared"/>); without the extension's
     /// new domain (<c>Recipe:Extend:Domain</c>) unless <paramref name="includeNewDomain"/>.
     /// </summary>
@@ -80,10 +80,11 @@ public abstract class RecipeStage : IStage
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
-        string key = "data\n" + settings.Source.BaseDirectory + "\n" + settings.Training.SequenceLength + "\n" + System.Text.Json.JsonSerializer.Serialize(settings.Data);
+        // The seed and the run folder are part of the key: label noise and clustering are seeded, clusters.json lives in the run folder.
+        string key = "data\n" + settings.Source.BaseDirectory + "\n" + context.Run.Path + "\n" + settings.Run.Seed + "\n" + settings.Training.SequenceLength + "\n" + System.Text.Json.JsonSerializer.Serialize(settings.Data);
         if (!context.Shared.TryGetValue(key, out var loaded))
         {
-            loaded = TrainingData.Load(settings, PluginSelection.Resolve(settings, context.Plugins), context.Progress, cancellationToken);
+            loaded = TrainingData.Load(settings, PluginSelection.Resolve(settings, context.Plugins), context.Progress, cancellationToken, context.Run.Path);
             context.Shared[key] = loaded;
         }
         return HeldOutDomain.Apply((TrainingData)loaded, settings.Recipe.Extend?.Domain, includeNewDomain);

@@ -1,5 +1,7 @@
 // The train stage: trains one dense or MoE model from the profile with Core's Trainer, writing resumable
-// checkpoints, log.jsonl, the final model, and the final per-domain evaluation (eval.json, summary.md).
+// checkpoints (each with the tokenizer, so any of them scores and generates on its own), log.jsonl, the final
+// model, the per-domain validation evaluation during training (eval.json, summary.md) and, at the end, the
+// evaluation on the held-out test split (test.json).
 // Resuming truncates log.jsonl to the checkpoint's step (so the log equals an uninterrupted run's); a
 // cancellation saves a checkpoint at the step where training stopped; a checkpoint that cannot be loaded is
 // named, with the earlier ones --resume-from can choose.
@@ -29,6 +31,9 @@ public sealed class TrainStage : IStage
 
     /// <summary>The stage's event log.</summary>
     public const string LogFile = "log.jsonl";
+
+    /// <summary>The final evaluation on the test split (same fields as eval.json).</summary>
+    public const string TestFile = "test.json";
 
     /// <inheritdoc/>
     public string Name => "train";
@@ -78,7 +83,7 @@ public sealed class TrainStage : IStage
         };
 
         TrainingData data;
-        try { data = TrainingData.Load(settings, selection, context.Progress, cancellationToken); }
+        try { data = TrainingData.Load(settings, selection, context.Progress, cancellationToken, context.Run.Path); }
         catch (OperationCanceledException e) { throw new RunCancelledException(Name, resume?.Step ?? 0, resume?.Step, e); }
 
         var model = resume is null
@@ -121,7 +126,7 @@ public sealed class TrainStage : IStage
                     // The trainer stops between steps, so its state is whole: keep the steps done since the last checkpoint.
                     if (trainer.Step > (checkpointStep ?? 0))
                     {
-                        SaveCheckpoint(dir, trainer, settings.Training.KeepCheckpoints);
+                        SaveCheckpoint(dir, trainer, data.Tokenizer, settings.Training.KeepCheckpoints);
                         checkpointStep = trainer.Step;
                     }
                     throw new RunCancelledException(Name, trainer.Step, checkpointStep, e);
@@ -136,7 +141,7 @@ public sealed class TrainStage : IStage
                 }
                 if (IsBoundary(trainer.Step, options.MaxSteps, settings.Training.CheckpointEvery))
                 {
-                    SaveCheckpoint(dir, trainer, settings.Training.KeepCheckpoints);
+                    SaveCheckpoint(dir, trainer, data.Tokenizer, settings.Training.KeepCheckpoints);
                     checkpointStep = trainer.Step;
                 }
             }
@@ -148,6 +153,13 @@ public sealed class TrainStage : IStage
             last ??= Evaluate(model, data.Validation, options.EvalBatchSize, options.MaxSteps);
             EvaluationReport.Write(dir, last, options.MaxSteps, $"train: {settings.ProfileName}");
         }
+        EvaluationResult? test = null;
+        if (data.Test is not null)
+        {
+            test = Evaluate(model, data.Test, options.EvalBatchSize, options.MaxSteps);
+            AtomicFile.WriteAllText(Path.Combine(dir, TestFile), EvaluationReport.ToJson(test, options.MaxSteps).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            context.Progress.Info($"train: test perplexity (held-out split, {TestFile}) {Perplexities(test)}");
+        }
         using (var span = PluginMoeTelemetry.Source.StartActivity("checkpoint"))
         {
             string path = Path.Combine(dir, ModelFolder);
@@ -156,7 +168,7 @@ public sealed class TrainStage : IStage
             Core.Text.CheckpointTokenizer.Save(path, data.Tokenizer);           // tokenizer.json beside config.json (none for bytes)
         }
         context.Progress.Info($"train: model written to {Path.Combine(dir, ModelFolder)}");
-        context.Summary.Add(Summary(observer!, options.MaxSteps, last));
+        context.Summary.Add(Summary(observer!, options.MaxSteps, last) + (test is null ? "" : $"; test perplexity {Perplexities(test)}"));
     }
 
     private static string Summary(TrainingProgress observer, long maxSteps, EvaluationResult? last)
@@ -244,7 +256,7 @@ public sealed class TrainStage : IStage
         finally { model.train(); }
     }
 
-    private static void SaveCheckpoint(string dir, Trainer trainer, int keep)
+    private static void SaveCheckpoint(string dir, Trainer trainer, Abstractions.Data.ITokenizer tokenizer, int keep)
     {
         using var span = PluginMoeTelemetry.Source.StartActivity("checkpoint");
         string name = $"step-{trainer.Step:D8}";
@@ -255,6 +267,7 @@ public sealed class TrainStage : IStage
         // A folder of that name left by an earlier attempt (e.g. before a --resume-from) is replaced.
         if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
         TrainerState.Save(path, trainer);
+        Core.Text.CheckpointTokenizer.Save(path, tokenizer);                // before the pointer moves: a checkpoint is whole with its tokenizer
         // The pointer moves only after the checkpoint is complete; checkpoints beyond the newest `keep` are then dropped.
         AtomicFile.WriteAllText(Path.Combine(root, LatestFile), name);
         foreach (var old in Directory.GetDirectories(root, "step-*").Order(StringComparer.Ordinal).SkipLast(keep))

@@ -48,4 +48,19 @@ public sealed class DocumentSplitterTests
     public void Split_FractionsSummingToOne_AreRefused() =>
         Assert.Contains("validation (0.5) and test (0.5) fractions must be non-negative and sum to less than 1",
             Assert.Throws<ArgumentOutOfRangeException>(() => DocumentSplitter.Split([], 0.5, 0.5)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Split_EveryDomainInEachPart_GivesSmallDomainsATrainValidationAndTestDocument()
+    {
+        // Three documents per domain at fractions 0.1/0.1: the hashes alone would leave most domains without a held-out document.
+        var docs = Enumerable.Range(0, 30).Select(i => new Document($"d{i}", $"domain-{i / 3}", $"text {i}")).ToList();
+        var s = DocumentSplitter.Split(docs, 0.1, 0.1, everyDomainInEachPart: true);
+        foreach (var part in new[] { s.Train, s.Validation, s.Test })
+            Assert.Equal(10, part.Select(d => d.Domain).Distinct().Count());
+        var twice = DocumentSplitter.Split(Enumerable.Reverse(docs), 0.1, 0.1, everyDomainInEachPart: true);
+        Assert.Equal(PartOf(s).OrderBy(kv => kv.Key), PartOf(twice).OrderBy(kv => kv.Key));
+        // Two documents: one to train, one to validation, none to test (training keeps at least one).
+        var pair = DocumentSplitter.Split([new Document("p", "x", "1"), new Document("q", "x", "2")], 0.1, 0.1, everyDomainInEachPart: true);
+        Assert.Equal((1, 1, 0), (pair.Train.Count, pair.Validation.Count, pair.Test.Count));
+    }
 }

@@ -55,7 +55,7 @@ public sealed class BpeTokenizerTests
     }
 
     // A GPT-2 style file: the 256 byte tokens with their GPT-2 ids (printable bytes first), four merges, an added token.
-    private static JsonObject Gpt2StyleFile(bool mergesAsPairs)
+    internal static JsonObject Gpt2StyleFile(bool mergesAsPairs)
     {
         var vocab = new JsonObject();
         var order = Enumerable.Range(0, 256).OrderBy(b => ByteLevelAlphabet.Char((byte)b) >= 256 ? 1 : 0).ThenBy(b => ByteLevelAlphabet.Char((byte)b));

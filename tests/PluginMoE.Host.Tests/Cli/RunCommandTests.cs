@@ -53,7 +53,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(0, _cli.Run("run", "--profile", "tiny", "--run-dir", "run1").Code);
         var spans = File.ReadAllLines(Path.Combine(RunDir, "traces.jsonl")).Select(l => JsonNode.Parse(l)!["name"]!.GetValue<string>()).ToList();
         Assert.Equal(1, spans.Count(s => s == "stage"));
-        Assert.Equal(2, spans.Count(s => s == "evaluate"));
+        Assert.Equal(3, spans.Count(s => s == "evaluate"));   // validation at steps 2 and 4, then the test split
         Assert.Equal(3, spans.Count(s => s == "checkpoint")); // steps 2 and 4, and the final model
         var metrics = File.ReadAllLines(Path.Combine(RunDir, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!["name"]!.GetValue<string>()).ToHashSet();
         foreach (var name in new[] { "pluginmoe.train.loss", "pluginmoe.train.aux_loss", "pluginmoe.train.tokens_per_second", "pluginmoe.train.step_time",

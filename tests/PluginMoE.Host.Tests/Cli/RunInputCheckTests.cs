@@ -82,7 +82,7 @@ public sealed class RunInputCheckTests : IDisposable
         Assert.Matches(@"train: step 4/4: validation loss \d+\.\d{4}, perplexity code \d+\.\d{3}, prose \d+\.\d{3}", output);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Matches(@"^done: .+run1 in \d+:\d\d:\d\d \(wall time\)$", lines[^2]);
-        Assert.Matches(@"^train: steps 1-4 of 4 in \d\d:\d\d:\d\d, mean [\d,]+ tokens/s; final validation perplexity code \d+\.\d{3}, prose \d+\.\d{3}$", lines[^1]);
+        Assert.Matches(@"^train: steps 1-4 of 4 in \d\d:\d\d:\d\d, mean [\d,]+ tokens/s; final validation perplexity code \d+\.\d{3}, prose \d+\.\d{3}; test perplexity code \d+\.\d{3}, prose \d+\.\d{3}$", lines[^1]);
     }
 
     [Fact]
