@@ -9,7 +9,7 @@ public static class PluginContract
     public const int Major = 2;
 
     /// <summary>Minor version: additions that keep older plugins working.</summary>
-    public const int Minor = 0;
+    public const int Minor = 1;
 
     /// <summary>"Major.Minor".</summary>
     public static string Version => $"{Major}.{Minor}";
