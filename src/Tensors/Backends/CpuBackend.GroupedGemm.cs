@@ -9,7 +9,7 @@ namespace PluginMoE.Tensors.Backends;
 
 public sealed partial class CpuBackend
 {
-    /// <summary>Target multiply-adds per work item of a grouped GEMM (a few tens of microseconds on one core): enough items to balance two or more threads, few enough that packing is not repeated much.</summary>
+    /// <summary>Smallest multiply-adds per work item of a grouped GEMM (a few tens of microseconds on one core).</summary>
     private const long GroupItemFlops = 4L << 20;
 
     /// <inheritdoc/>
@@ -61,6 +61,11 @@ public sealed partial class CpuBackend
         }
         try
         {
+            // Items of at least a 1/(2 threads) share of all the work (and GroupItemFlops): every item packs the operand it
+            // does not split in full, so fewer, larger items pack less; largest-first dynamic scheduling balances them.
+            long total = 0;
+            for (int i = 0; i < count; i++) total += (long)c[i].Sizes[0] * c[i].Sizes[1] * a[i].Sizes[1];
+            long itemFlops = Math.Max(GroupItemFlops, total / (2L * ParallelFor.Threads));
             var args = new GemmArgs<T>[count];
             var items = new List<GroupItem>(count * 2);
             for (int i = 0; i < count; i++)
@@ -83,7 +88,7 @@ public sealed partial class CpuBackend
                 int tile = splitN ? nr : mr, extent = splitN ? n : m;
                 int tiles = (extent + tile - 1) / tile;
                 long flops = (long)m * n * k;
-                int parts = (int)Math.Clamp(flops / GroupItemFlops, 1, tiles);
+                int parts = (int)Math.Clamp(flops / itemFlops, 1, tiles);
                 for (int p = 0; p < parts; p++)
                 {
                     int t0 = (int)((long)tiles * p / parts), t1 = (int)((long)tiles * (p + 1) / parts);
