@@ -67,14 +67,14 @@ foreach (var c in cases)
     GC.Collect();
 }
 
-// A case tagged "baseline" names another case of the same op and shape by its "impl" tag (GroupedCases) or, without
+// A case tagged "baseline" names another case of the same op and shape by its "variant" tag (GroupedCases) or, without
 // one, its "router" tag (RouterCases): print
 // this case's time over the baseline's, e.g. the Nexus training overhead over a linear router.
 foreach (var c in cases)
 {
     if (!c.Tags.TryGetValue("baseline", out var baseline)) continue;
     var b = cases.FirstOrDefault(o => o != c && o.Op == c.Op && o.Shape.SequenceEqual(c.Shape)
-        && (o.Tags.GetValueOrDefault("impl") ?? o.Tags.GetValueOrDefault("router")) == baseline);
+        && (o.Tags.GetValueOrDefault("variant") ?? o.Tags.GetValueOrDefault("router")) == baseline);
     if (b is null) continue;
     Console.WriteLine($"{{{c.Key},\"vs\":\"{baseline}\",\"time_ratio\":{Json.Num(ours[b.Key].rate / ours[c.Key].rate)},\"time_ratio_best\":{Json.Num(ours[b.Key].best / ours[c.Key].best)}}}");
 }

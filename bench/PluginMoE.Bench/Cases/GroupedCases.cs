@@ -3,7 +3,7 @@
 // (F.grouped_linear) and as the per-expert loop of F.linear it replaces, at the tiny and small model shapes;
 // (2) "moe_experts", one MoE layer forward+backward (RouterCases' linear layer: 4096 tokens, d=256, 8 SwiGLU experts
 // of inner 512, top-2) with grouped experts and with the per-expert loop. Each "grouped" case also prints its time
-// over the "loop"/"looped" case of the same run. The PyTorch reference of both is the per-expert loop (Mixtral style).
+// over the "loop"/"looped" variant of the same run. The PyTorch reference of both is the per-expert loop (Mixtral style).
 using PluginMoE.Abstractions.Routing;
 using PluginMoE.Tensors;
 using F = PluginMoE.Tensors.torch.nn.functional;
@@ -22,7 +22,7 @@ internal static class GroupedCases
             {
                 var tags = new Dictionary<string, string>
                 {
-                    ["impl"] = impl, ["dtype"] = "float32", ["counts"] = string.Join(',', counts),
+                    ["variant"] = impl, ["dtype"] = "float32", ["counts"] = string.Join(',', counts),
                 };
                 if (impl == "grouped") tags["baseline"] = "loop";
                 yield return new BenchCase("grouped_gemm", [rows, inF, outF, experts], "gflops", 2.0 * rows * inF * outF, () =>
@@ -52,7 +52,7 @@ internal static class GroupedCases
 
         foreach (var impl in new[] { "grouped", "looped" })
         {
-            var tags = new Dictionary<string, string> { ["router"] = "linear", ["impl"] = impl, ["pass"] = "fwd+bwd", ["dtype"] = "float32" };
+            var tags = new Dictionary<string, string> { ["router"] = "linear", ["variant"] = impl, ["pass"] = "fwd+bwd", ["dtype"] = "float32" };
             if (impl == "grouped") tags["baseline"] = "looped";
             yield return new BenchCase("moe_experts", [RouterCases.Tokens, RouterCases.Width, RouterCases.Experts, RouterCases.TopK], "elems", RouterCases.Tokens, () =>
             {
