@@ -21,6 +21,9 @@ public static class CliExamples
             "pluginmoe run --profile quickstart --run-dir runs/quickstart",
             "pluginmoe run --profile quickstart --Training:Steps=50 --Model:Moe:TopK=1",
             "pluginmoe run --profile quickstart --Model:Moe:Experts=0 --run-dir runs/dense",
+            "pluginmoe run --profile quickstart-recipe --run-dir runs/recipe --stages seed",
+            "pluginmoe run --profile quickstart-recipe --run-dir runs/recipe --stages branch --domain python",
+            "pluginmoe run --profile quickstart-recipe --run-dir runs/recipe --stages branch --parallel 2",
         ],
         ["score"] =
         [

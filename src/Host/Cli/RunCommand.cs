@@ -1,7 +1,8 @@
-// `pluginmoe run --profile <name> [--run-dir DIR] [--stages a,b] [--restart a] [--resume-from step-N] [--Section:Key=value ...]`:
-// loads the layered configuration and checks it, the stages and their plugins (every problem at once), takes the
-// run folder's lock, plans each stage against the settings recorded in the folder, then runs the stages. Ctrl+C
-// or SIGTERM saves a checkpoint and prints the command that resumes.
+// `pluginmoe run --profile <name> [--run-dir DIR] [--stages a,b] [--restart a] [--resume-from step-N]
+// [--domain d[,d...]] [--parallel N] [--Section:Key=value ...]`: loads the layered configuration and checks it, the
+// stages and their plugins (every problem at once), takes the run folder's lock (exclusive, or for a per-domain
+// branch job shared plus the domains' locks), plans each stage against the settings recorded in the folder, then
+// runs the stages. Ctrl+C or SIGTERM saves a checkpoint and prints the command that resumes.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -25,7 +26,14 @@ public static class RunCommand
     /// <param name="Restart">--restart (comma-separated stage names), or null.</param>
     /// <param name="ResumeFrom">--resume-from (<c>step-N</c> or <c>stage/step-N</c>), or null.</param>
     /// <param name="Overrides">The settings overrides (<c>--Section:Key=value</c>).</param>
-    public sealed record Arguments(string? Profile, string? RunDirectory, string? Stages, string? Restart, string? ResumeFrom, IReadOnlyList<string> Overrides);
+    public sealed record Arguments(string? Profile, string? RunDirectory, string? Stages, string? Restart, string? ResumeFrom, IReadOnlyList<string> Overrides)
+    {
+        /// <summary>--domain (repeatable, each a comma-separated list): the branch stage trains only these domains' experts.</summary>
+        public IReadOnlyList<string> Domains { get; init; } = [];
+
+        /// <summary>--parallel: child processes that train the branch stage's experts at once, or null.</summary>
+        public int? Parallel { get; init; }
+    }
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliEnvironment env, Option<bool> verbose, StageRunner runner)
@@ -37,15 +45,25 @@ public static class RunCommand
         var stages = new Option<string?>("--stages") { Description = $"Comma-separated stages to run instead of the profile's Run:Stages (known: {string.Join(", ", runner.Names)})" };
         var restart = new Option<string?>("--restart") { Description = "Comma-separated stages to start afresh: their previous output in the run folder is deleted (needed when changing settings a stage cannot change on resume)" };
         var resumeFrom = new Option<string?>("--resume-from") { Description = "Checkpoint to resume from instead of the latest, e.g. step-00000150 (or train/step-00000150); later checkpoints are dropped" };
+        var domain = new Option<string[]>("--domain")
+        {
+            Description = "With --stages branch: train only this domain's expert (repeatable, or a comma list); jobs for different domains may run at once on one run folder (cluster array tasks)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var parallel = new Option<int?>("--parallel") { Description = "Train the branch stage's experts as N concurrent child processes (each --domain d), with max(1, cores/N) kernel threads each" };
         var command = new Command("run", "Run a profile's stages (settings overrides: --Section:Key=value, e.g. --Training:Steps=50)")
         {
-            profile, runDir, stages, restart, resumeFrom,
+            profile, runDir, stages, restart, resumeFrom, domain, parallel,
         };
         // Unmatched tokens are the settings overrides (--Model:Layers=4); they are checked by the configuration layer.
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, ct) => Task.FromResult(CommandAction.Execute(env, parse.GetValue(verbose), () =>
             Run(env, runner, new Arguments(parse.GetValue(profile), parse.GetValue(runDir), parse.GetValue(stages), parse.GetValue(restart),
-                parse.GetValue(resumeFrom), parse.UnmatchedTokens), ct))));
+                parse.GetValue(resumeFrom), parse.UnmatchedTokens)
+            {
+                Domains = [.. (parse.GetValue(domain) ?? []).SelectMany(SplitList)],
+                Parallel = parse.GetValue(parallel),
+            }, ct))));
         return command;
     }
 
@@ -79,6 +97,7 @@ public static class RunCommand
         foreach (var name in restart.Where(r => !selected.Any(s => s.Name == r)))
             errors.Add($"--restart: stage '{name}' is not among the stages this run runs ({string.Join(", ", selected.Select(s => s.Name))})");
         var resumeFrom = ResumeFrom(arguments.ResumeFrom, selected, restart, errors);
+        CheckBranchJobs(arguments, selected, restart, errors);
         var plugins = env.Plugins(settings);
         var bound = new Dictionary<string, object?>();
         foreach (var stage in selected)
@@ -89,21 +108,34 @@ public static class RunCommand
 
         var run = RunFolder.Open(settings.Run.RunDirectory, settings.Run.RunsRoot, settings.Run.Name ?? settings.ProfileName, env.Now(), env.WorkingDirectory);
         string resume = ResumeCommand(env, arguments, run.Path);
-        using var runLock = RunLock.Acquire(run.Path, resume);
+        var domains = arguments.Domains.Distinct(StringComparer.Ordinal).ToList();
+        using var runLock = domains.Count > 0
+            ? RunLock.AcquireDomains(run.Path, domains, resume, env.Environment.GetValueOrDefault(RunLock.ParentTokenVariable))
+            : RunLock.Acquire(run.Path, resume);
         var resolved = settings.ToResolvedJson(bound);
         resolved[RunOptions.SectionName]!["RunDirectory"] = run.Path;
-        var plans = StageRunner.Plan(selected, run, resolved, restart, resumeFrom);
-        RecordInvocation(run, resolved, plans, resume);
+        IReadOnlyList<StagePlan> plans = [];
+        // Planning and recording happen under the folder's bookkeeping lock: per-domain jobs may start at the same time.
+        run.Bookkeeping(() =>
+        {
+            plans = StageRunner.Plan(selected, run, resolved, restart, resumeFrom);
+            RecordInvocation(run, resolved, plans, resume);
+        });
         env.Out.WriteLine($"run folder: {run.Path}");
 
         var progress = env.CreateProgress();
-        var context = new StageContext(settings, run, plugins, progress) { ResumeFrom = resumeFrom };
+        var context = new StageContext(settings, run, plugins, progress)
+        {
+            ResumeFrom = resumeFrom,
+            Branch = BranchJobs(env, arguments, run.Path, domains, resume, runLock.Token),
+        };
         IReadOnlyList<string> skipped;
         // The stages run inside the generic host: its lifetime turns Ctrl+C / SIGTERM into cancellation, which the
         // train stage honours between steps by saving a checkpoint at the step it stopped at.
         using (var host = HostRuntime.Start(settings, env.HandleConsoleSignals))
         using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping))
-        using (TelemetrySession.Start(run.Path, settings.Telemetry))
+        // A per-domain job's spans and metrics go to its own folder: jobs of one run folder run at the same time.
+        using (TelemetrySession.Start(domains.Count > 0 ? run.Job(BranchChildProcesses.JobName(domains)) : run.Path, settings.Telemetry))
         {
             try
             {
@@ -154,8 +186,77 @@ public static class RunCommand
         if (arguments.Profile is { Length: > 0 } p) words.AddRange(["--profile", ShellQuote.Quote(p)]);
         words.AddRange(["--run-dir", ShellQuote.Quote(runDirectory)]);
         if (arguments.Stages is { Length: > 0 } s) words.AddRange(["--stages", ShellQuote.Quote(s)]);
+        if (arguments.Domains.Count > 0) words.AddRange(["--domain", ShellQuote.Quote(string.Join(",", arguments.Domains))]);
+        if (arguments.Parallel is { } n) words.AddRange(["--parallel", n.ToString(CultureInfo.InvariantCulture)]);
         words.AddRange(arguments.Overrides.Select(ShellQuote.Quote));
         return string.Join(" ", words);
+    }
+
+    /// <summary>
+    /// How to start this CLI again as a child process: the apphost itself, or the <c>dotnet</c> muxer with
+    /// <c>pluginmoe.dll</c> (also when the CLI runs inside another process, such as a test host).
+    /// </summary>
+    public static IReadOnlyList<string> SelfLauncher()
+    {
+        string? process = Environment.ProcessPath;
+        string name = Path.GetFileNameWithoutExtension(process ?? "");
+        if (process is not null && name == "pluginmoe") return [process];
+        string dotnet = name == "dotnet" ? process! : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        return [dotnet, Path.Combine(AppContext.BaseDirectory, "pluginmoe.dll")];
+    }
+
+    // The branch stage's job settings: --domain, --parallel, and how a child (one domain's job) is started and written.
+    private static BranchJobs BranchJobs(CliEnvironment env, Arguments arguments, string runDirectory, IReadOnlyList<string> domains, string command, string? token)
+    {
+        Arguments Child(string domain) => arguments with { Stages = BranchStage.StageName, Restart = null, ResumeFrom = null, Domains = [domain], Parallel = null };
+        return new BranchJobs
+        {
+            Domains = domains,
+            Parallel = arguments.Parallel ?? 1,
+            Command = command,
+            CommandFor = domain => ResumeCommand(env, Child(domain), runDirectory),
+            StartChild = domain =>
+            {
+                var launcher = SelfLauncher();
+                var info = new ProcessStartInfo(launcher[0]) { WorkingDirectory = env.WorkingDirectory };
+                foreach (var word in launcher.Skip(1)) info.ArgumentList.Add(word);
+                var child = Child(domain);
+                info.ArgumentList.Add("run");
+                if (child.Profile is { Length: > 0 } p) { info.ArgumentList.Add("--profile"); info.ArgumentList.Add(p); }
+                foreach (var word in new[] { "--run-dir", runDirectory, "--stages", BranchStage.StageName, "--domain", domain }) info.ArgumentList.Add(word);
+                foreach (var word in child.Overrides) info.ArgumentList.Add(word);
+                // The CLI's own settings variables, not those of the process around it (a test host, say).
+                foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("PLUGINMOE", StringComparison.OrdinalIgnoreCase)).ToList()) info.Environment.Remove(key);
+                foreach (var (key, value) in env.Environment)
+                    if (value is not null && (key.StartsWith(LayeredConfiguration.EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) || key == LayeredConfiguration.ProfileVariable))
+                        info.Environment[key] = value;
+                if (token is not null) info.Environment[RunLock.ParentTokenVariable] = token;
+                return info;
+            },
+        };
+    }
+
+    // --domain trains single experts of the branch stage; --parallel runs a whole branch stage as child processes.
+    private static void CheckBranchJobs(Arguments arguments, IReadOnlyList<IStage> selected, List<string> restart, List<string> errors)
+    {
+        string stages = string.Join(", ", selected.Select(s => s.Name));
+        if (arguments.Domains.Count > 0)
+        {
+            if (selected.Count != 1 || selected[0].Name != BranchStage.StageName)
+                errors.Add($"--domain: trains experts of the branch stage only; run it with --stages branch (this run's stages: {stages}), and the other stages in a job without --domain");
+            if (restart.Count > 0)
+                errors.Add("--domain: cannot be combined with --restart, which deletes the experts other jobs may be training; run --restart branch in one job without --domain, or delete branch/<domain> to train one expert again");
+            foreach (var d in arguments.Domains.Where(d => d.IndexOfAny(['/', '\\']) >= 0 || d is "." or ".."))
+                errors.Add($"--domain: '{d}' is not a domain name");
+            if (arguments.Parallel is not null)
+                errors.Add("--parallel: cannot be combined with --domain; --parallel starts one --domain job per expert itself");
+        }
+        if (arguments.Parallel is { } n)
+        {
+            if (n < 1) errors.Add($"--parallel: value {n} is not allowed: give the number of child processes, 1 or more");
+            if (!selected.Any(s => s.Name == BranchStage.StageName))
+                errors.Add($"--parallel: runs the branch stage's experts as child processes, but this run's stages ({stages}) do not include branch");
+        }
     }
 
     private static ConfigurationException NoProfile(ConfigurationRequest request)

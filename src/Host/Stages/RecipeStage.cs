@@ -49,7 +49,8 @@ public abstract class RecipeStage : IStage
         ArgumentNullException.ThrowIfNull(context);
         string dir = Path.Combine(context.Run.Path, stage);
         if (!context.Run.IsComplete(stage))
-            throw new ConfigurationException($"stage '{Name}' needs the output of stage '{stage}', which is not complete in {context.Run.Path}; run it first (--stages {stage},{Name})");
+            throw new ConfigurationException($"stage '{Name}' needs the output of stage '{stage}', which is not complete in {context.Run.Path}; " +
+                (stage == BranchStage.StageName ? BranchStage.Missing(context, Name) : $"run it first (--stages {stage},{Name})"));
         return dir;
     }
 

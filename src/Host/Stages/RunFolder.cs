@@ -1,6 +1,9 @@
 // The run folder: runs/<profile>-<utc-timestamp>/ (or --run-dir) with config.resolved.json (the settings of
 // the latest invocation that ran a stage), invocations.jsonl (one record per invocation), the telemetry files,
-// the lock, and one folder per stage; a stage's completion marker makes a re-run skip it.
+// the locks, jobs/<job>/ (telemetry and output of per-domain branch jobs), and one folder per stage; a stage's
+// completion marker makes a re-run skip it. Several processes may write here at once (per-domain branch jobs):
+// whole files are replaced atomically, and read-modify-write bookkeeping (invocations.jsonl, a stage's settings)
+// happens under the short-lived `.lock.bookkeeping` file lock, so no line or record is lost.
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -19,6 +22,17 @@ public sealed class RunFolder
 
     /// <summary>Marker a stage folder gets when the stage has finished.</summary>
     public const string CompletedFile = "completed.json";
+
+    /// <summary>The file locked while bookkeeping files are read and rewritten.</summary>
+    public const string BookkeepingLockFile = ".lock.bookkeeping";
+
+    /// <summary>Folder of the per-job files (telemetry, captured output) of jobs that run beside each other.</summary>
+    public const string JobsFolder = "jobs";
+
+    private static readonly TimeSpan BookkeepingTimeout = TimeSpan.FromSeconds(60);
+    private readonly System.Threading.Lock _gate = new();
+    private FileStream? _bookkeeping;
+    private int _depth;
 
     private RunFolder(string path) => Path = path;
 
@@ -90,10 +104,65 @@ public sealed class RunFolder
         AtomicFile.WriteAllText(System.IO.Path.Combine(Path, ResolvedConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Appends one line to <see cref="InvocationsFile"/>.</summary>
+    /// <summary>Appends one line to <see cref="InvocationsFile"/> (under the bookkeeping lock, so concurrent jobs lose no line).</summary>
     public void AppendInvocation(JsonObject record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        File.AppendAllText(System.IO.Path.Combine(Path, InvocationsFile), record.ToJsonString() + "\n");
+        Bookkeeping(() =>
+        {
+            using var file = new FileStream(System.IO.Path.Combine(Path, InvocationsFile), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            file.Write(System.Text.Encoding.UTF8.GetBytes(record.ToJsonString() + "\n"));
+            file.Flush(flushToDisk: true);
+        });
+    }
+
+    /// <summary>The folder of job <paramref name="job"/> under <see cref="JobsFolder"/> (created).</summary>
+    public string Job(string job)
+    {
+        string dir = System.IO.Path.Combine(Path, JobsFolder, job);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> holding the folder's bookkeeping lock, which other processes writing into the folder
+    /// take for their read-modify-write steps too; it waits for a holder (at most a minute). Re-entrant on one thread.
+    /// </summary>
+    /// <exception cref="IOException">The lock stayed held for a minute.</exception>
+    public void Bookkeeping(Action body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        lock (_gate)
+        {
+            if (_depth == 0) _bookkeeping = TakeBookkeepingLock();
+            _depth++;
+            try { body(); }
+            finally
+            {
+                if (--_depth == 0)
+                {
+                    _bookkeeping?.Dispose();
+                    _bookkeeping = null;
+                }
+            }
+        }
+    }
+
+    private FileStream TakeBookkeepingLock()
+    {
+        string path = System.IO.Path.Combine(Path, BookkeepingLockFile);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int attempt = 0; ; attempt++)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (File.Exists(path) && clock.Elapsed < BookkeepingTimeout)
+            {
+                Thread.Sleep(Math.Min(100, 5 << Math.Min(attempt, 4)));
+            }
+            catch (IOException e) when (File.Exists(path))
+            {
+                throw new IOException($"run folder '{Path}': the bookkeeping lock ({BookkeepingLockFile}) stayed held by another process for {BookkeepingTimeout.TotalSeconds:F0} s", e);
+            }
+        }
     }
 }

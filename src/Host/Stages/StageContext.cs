@@ -15,6 +15,9 @@ public sealed record StageContext(HostSettings Settings, RunFolder Run, IPluginP
     /// <summary>Checkpoint name (<c>step-00000150</c>) each stage resumes from instead of its latest, by stage name (<c>--resume-from</c>).</summary>
     public IReadOnlyDictionary<string, string> ResumeFrom { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>How the branch stage runs its experts (<c>--domain</c>, <c>--parallel</c>).</summary>
+    public BranchJobs Branch { get; init; } = new();
+
     /// <summary>Lines printed at the end of the run (throughput, final metrics).</summary>
     public List<string> Summary { get; } = [];
 }

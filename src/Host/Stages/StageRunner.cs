@@ -1,7 +1,9 @@
 // Plans and runs a profile's stages in order, each in a telemetry span. Planning compares each stage's defining
 // settings with those recorded in its folder: a completed stage with the same settings is skipped, an
 // interrupted one resumes, and a change the stage cannot apply on resume refuses the whole invocation (listing
-// every differing key) unless the stage is started afresh with --restart.
+// every differing key) unless the stage is started afresh with --restart. Jobs may share a run folder (per-domain
+// branch jobs): a stage's settings record is compared and written under the folder's bookkeeping lock, and a stage
+// made in parts (IPartialStage) is marked complete only when it says every part is in place.
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using PluginMoE.Core.Composition;
@@ -144,7 +146,7 @@ public sealed class StageRunner(IReadOnlyList<IStage> stages)
                     File.Delete(Path.Combine(dir, RunFolder.CompletedFile));
                     break;
             }
-            settings.Write(context.Run.Stage(stage.Name));
+            WriteSettings(context.Run, stage, settings);
             using var span = PluginMoeTelemetry.Source.StartActivity("stage");
             span?.SetTag("stage", stage.Name);
             span?.SetTag("run_dir", context.Run.Path);
@@ -158,8 +160,24 @@ public sealed class StageRunner(IReadOnlyList<IStage> stages)
                 span?.SetStatus(ActivityStatusCode.Error, e.Message);
                 throw;
             }
-            context.Run.MarkComplete(stage.Name, clock.Elapsed);
+            if (stage is IPartialStage partial && partial.Incomplete(context) is { } missing)
+                context.Progress.Info($"stage '{stage.Name}' is not complete yet: {missing}");
+            else
+                context.Run.MarkComplete(stage.Name, clock.Elapsed);
         }
         return skipped;
     }
+
+    // Records the stage's settings unless another job, since this one planned, started the stage with settings it cannot take.
+    private static void WriteSettings(RunFolder run, IStage stage, StageSettings settings) => run.Bookkeeping(() =>
+    {
+        string dir = run.Stage(stage.Name);
+        var stored = StageSettings.Read(dir);
+        var refused = stored is null ? [] : settings.ChangesFrom(stored).Where(c => !stage.OnResume(c).Allowed).ToList();
+        if (refused.Count > 0)
+            throw new ConfigurationException(
+                $"stage '{stage.Name}' in {run.Path} was started by another job with other settings: {string.Join("; ", refused)}; " +
+                "every job on a run folder must use the same settings");
+        settings.Write(dir);
+    });
 }

@@ -56,6 +56,6 @@ public sealed class ProfileTests
         Assert.Equal(4, settings.Data.LoaderOptions!["Domains"]!.AsObject().Count);
         Assert.Equal(["linear", "nexus"], settings.Recipe.Variants.Keys.Order());
         Assert.Equal(128, settings.Model.HiddenSize);
-        Assert.Equal(2000, settings.Recipe.SeedSteps);
+        Assert.Equal(800, settings.Recipe.SeedSteps);
     }
 }

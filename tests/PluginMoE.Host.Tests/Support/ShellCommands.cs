@@ -12,7 +12,10 @@ namespace PluginMoE.Host.Tests.Support;
 /// <param name="Args">The CLI's arguments.</param>
 public sealed record CliCommand(string Text, IReadOnlyDictionary<string, string?> Environment, IReadOnlyList<string> Args)
 {
-    /// <summary>This command with every training step count set to <paramref name="steps"/> (appended to <c>run</c> when it has none).</summary>
+    /// <summary>The recipe's step counts, which <see cref="WithSteps"/> sets as well.</summary>
+    private static readonly string[] RecipeSteps = ["--Recipe:SeedSteps=", "--Recipe:BranchSteps=", "--Recipe:FinetuneSteps="];
+
+    /// <summary>This command with every training step count (Training:Steps and the recipe's) set to <paramref name="steps"/> (appended to <c>run</c> when it has none).</summary>
     public CliCommand WithSteps(int steps)
     {
         if (Args.Count == 0 || Args[0] != "run") return this;
@@ -25,6 +28,12 @@ public sealed record CliCommand(string Text, IReadOnlyDictionary<string, string?
             else args.Add(a);
         }
         if (!given) args.Add($"--Training:Steps={steps}");
+        foreach (var key in RecipeSteps)
+        {
+            int at = args.FindIndex(a => a.StartsWith(key, StringComparison.Ordinal));
+            if (at >= 0) args[at] = $"{key}{steps}";
+            else args.Add($"{key}{steps}");
+        }
         return this with { Environment = env, Args = args };
     }
 }
