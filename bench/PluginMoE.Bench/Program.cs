@@ -120,12 +120,14 @@ if (devices.Count > 1)
     }
 }
 
-// A case tagged "baseline" names another case of the same op and shape by its "router" tag (RouterCases): print
+// A case tagged "baseline" names another case of the same op and shape by its "variant" tag (GroupedCases) or, without
+// one, its "router" tag (RouterCases): print
 // this case's time over the baseline's, e.g. the Nexus training overhead over a linear router.
 foreach (var c in cases)
 {
     if (!c.Tags.TryGetValue("baseline", out var baseline)) continue;
-    var b = cases.FirstOrDefault(o => o.Op == c.Op && o.Shape.SequenceEqual(c.Shape) && o.Tags.GetValueOrDefault("router") == baseline);
+    var b = cases.FirstOrDefault(o => o != c && o.Op == c.Op && o.Shape.SequenceEqual(c.Shape)
+        && (o.Tags.GetValueOrDefault("variant") ?? o.Tags.GetValueOrDefault("router")) == baseline);
     if (b is null || !ours.ContainsKey(b.Key) || !ours.ContainsKey(c.Key)) continue;
     Console.WriteLine($"{{{c.Key},\"vs\":\"{baseline}\",\"time_ratio\":{Json.Num(ours[b.Key].rate / ours[c.Key].rate)},\"time_ratio_best\":{Json.Num(ours[b.Key].best / ours[c.Key].best)}}}");
 }

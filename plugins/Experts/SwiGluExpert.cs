@@ -6,7 +6,7 @@ using static PluginMoE.Tensors.torch;
 namespace PluginMoE.Plugins.Experts;
 
 /// <summary>The Llama MLP: <c>down_proj(silu(gate_proj(x)) * up_proj(x))</c>; parameter names as in HF's LlamaMLP.</summary>
-public sealed class SwiGluExpert : ExpertModule, IHuggingFaceExpert
+public sealed class SwiGluExpert : ExpertModule, IHuggingFaceExpert, IGroupedFfnExpert
 {
     /// <summary>d -> hidden, the gated branch.</summary>
     public readonly nn.Linear gate_proj;
@@ -31,9 +31,18 @@ public sealed class SwiGluExpert : ExpertModule, IHuggingFaceExpert
     /// <inheritdoc/>
     public override long MacsPerToken { get; }
 
-    /// <summary>(N, d) -> (N, d).</summary>
+    /// <summary>(N, d) -> (N, d); the gate silu(g) * u is one fused kernel (<see cref="nn.functional.swiglu"/>).</summary>
     public override Tensor forward(Tensor x) =>
-        down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)); // (N, hidden) -> (N, d)
+        down_proj.forward(nn.functional.swiglu(gate_proj.forward(x), up_proj.forward(x))); // (N, hidden) -> (N, d)
+
+    /// <summary>
+    /// The three live weights, so a MoE layer computes this expert together with the others of its layer (one grouped
+    /// GEMM per projection); null if a bias has been given to a projection (the grouped form has none).
+    /// </summary>
+    public GroupedFfnWeights? GroupedWeights =>
+        gate_proj.bias is null && up_proj.bias is null && down_proj.bias is null
+            ? new GroupedFfnWeights(GroupedFfnKind.SwiGlu, gate_proj.weight, up_proj.weight, down_proj.weight)
+            : null;
 
     /// <summary>A Llama MLP with <c>hidden_act = silu</c> at this expert's inner width.</summary>
     public HuggingFaceMlp? ToHuggingFace() => new("silu", (int)gate_proj.weight.size(0));

@@ -50,6 +50,23 @@ def gemm_setups(case):
         yield "onednn", lambda: torch._C._nn.mkldnn_linear(am, wm, None)
 
 
+def grouped_gemm_setups(case):
+    """The per-expert loop a PyTorch 1.13 user writes (as HF Mixtral): F.linear on each expert's rows."""
+    rows, k, n, experts = case["shape"]
+    counts = [int(c) for c in case["counts"].split(",")]
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(rows, k, generator=g)
+    w = [torch.randn(n, k, generator=g) for _ in range(experts)]
+
+    def loop():
+        start = 0
+        for e in range(experts):
+            if counts[e]:
+                torch.nn.functional.linear(x[start:start + counts[e]], w[e])
+            start += counts[e]
+    yield "torch", loop
+
+
 def elementwise_setups(case):
     g = torch.Generator().manual_seed(1)
     shape = case["shape"]
@@ -247,7 +264,9 @@ def main():
             setups = gemm_setups(case)
         elif case["op"] in ("add", "add_broadcast", "sum"):
             setups = elementwise_setups(case)
-        elif case["op"] == "moe_layer":
+        elif case["op"] == "grouped_gemm":
+            setups = grouped_gemm_setups(case)
+        elif case["op"] in ("moe_layer", "moe_experts"):
             from moe_reference import moe_setups  # one MoE layer per router (bench Cases/RouterCases.cs)
             setups = moe_setups(case)
         elif case["op"] in ("lm_train_step", "lm_prefill", "lm_decode"):

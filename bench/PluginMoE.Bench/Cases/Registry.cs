@@ -8,5 +8,6 @@ internal static class Registry
             .Concat(ElementwiseCases.Create())
             .Concat(TransformerCases.Create())
             .Concat(ModelCases.Create())
-            .Concat(RouterCases.Create());
+            .Concat(RouterCases.Create())
+            .Concat(GroupedCases.Create());
 }

@@ -50,7 +50,7 @@ internal static class RouterCases
         return rows;
     }
 
-    private static MoeLayer Layer(string router)
+    internal static MoeLayer Layer(string router)
     {
         var g = new Generator(1);
         switch (router)

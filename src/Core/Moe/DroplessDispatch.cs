@@ -1,5 +1,6 @@
-// Dropless top-k dispatch (MegaBlocks-style, without padding): sort the N*k token slots by expert, run each
-// expert once on its contiguous batch (a grouped GEMM as a loop of GEMMs), weight, scatter-add back.
+// Dropless top-k dispatch (MegaBlocks-style, without padding): one counting sort of the N*k token slots by expert
+// (DispatchPlan), experts that expose IGroupedFfnExpert computed together with one grouped GEMM per projection, the
+// others once each on their contiguous rows; weight, scatter-add back.
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -14,9 +15,15 @@ public static class DroplessDispatch
     /// <param name="indices">(N, k) int64 expert ids in [0, experts.Count).</param>
     /// <param name="weights">(N, k) gate weights, dtype of <paramref name="tokens"/>.</param>
     /// <param name="experts">The experts, by id.</param>
+    /// <param name="grouped">Whether experts that offer <see cref="IGroupedFfnExpert"/> run as grouped GEMMs (default); false
+    /// runs every expert through its own forward (the reference the grouped path is tested against).</param>
     /// <returns>(N, d) weighted sum of the chosen experts' outputs.</returns>
     /// <exception cref="ArgumentException">Shapes do not fit, or an expert id is out of range.</exception>
-    public static Tensor forward(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts)
+    public static Tensor forward(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts, bool grouped = true) =>
+        Run(tokens, indices, weights, experts, grouped).Output;
+
+    /// <summary><see cref="forward"/>, also returning the plan (its per-expert counts serve the layer's statistics).</summary>
+    internal static (Tensor Output, DispatchPlan? Plan) Run(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts, bool grouped)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(indices);
@@ -27,27 +34,35 @@ public static class DroplessDispatch
                 $"dispatch: expected tokens (N, d), indices (N, k) and weights (N, k); got [{string.Join(", ", tokens.shape)}], " +
                 $"[{string.Join(", ", indices.shape)}], [{string.Join(", ", weights.shape)}]");
         long n = tokens.size(0), k = indices.size(1);
-        int numExperts = experts.Count;
-        if (n == 0 || k == 0) return zeros_like(tokens);
+        if (n == 0 || k == 0) return (zeros_like(tokens), null);
 
-        var flat = indices.reshape(-1).to(int64);                       // (N*k) expert of each slot
-        var counts = flat.bincount(minlength: numExperts).data<long>(); // slots per expert
-        if (counts.Length > numExperts)
-            throw new ArgumentException($"dispatch: the router chose expert id {counts.Length - 1}, but the layer has {numExperts} experts (ids 0..{numExperts - 1})");
-        var order = flat.argsort(stable: true);                         // (N*k) slots grouped by expert, token order kept within an expert
-        var token = arange(n).repeat_interleave(k).index_select(0, order); // (N*k) token of each sorted slot
-        var xs = tokens.index_select(0, token);                         // (N*k, d) expert-contiguous batches
-        var w = weights.reshape(-1).index_select(0, order);             // (N*k)
-
-        var outs = new List<Tensor>(numExperts);
-        long start = 0;
-        for (int e = 0; e < numExperts; e++)
+        var plan = DispatchPlan.Create(indices, experts, grouped, tokens.device);
+        var xs = tokens.index_select(0, plan.Token);                    // (N*k, d) expert-contiguous rows
+        var w = weights.reshape(-1).index_select(0, plan.Slot);          // (N*k) gate weight of each sorted slot
+        var outs = new List<Tensor>(plan.Segments.Count);
+        foreach (var seg in plan.Segments)
         {
-            if (counts[e] == 0) continue; // an idle expert costs nothing (and gets no gradient)
-            outs.Add(experts[e].forward(xs.narrow(0, start, counts[e]))); // (count_e, d)
-            start += counts[e];
+            var rows = plan.Segments.Count == 1 ? xs : xs.narrow(0, seg.Start, seg.Rows);
+            outs.Add(seg.Weights is { } group ? GroupedFfn(rows, group, seg.Counts) : experts[seg.Experts[0]].forward(rows));
         }
-        var ys = cat([.. outs], 0) * w.unsqueeze(1);                    // (N*k, d) weighted slot outputs
-        return zeros_like(tokens).index_add(0, token, ys);              // (N, d) summed back per token
+        var ys = (outs.Count == 1 ? outs[0] : cat([.. outs], 0)) * w.unsqueeze(1); // (N*k, d) weighted slot outputs
+        return (zeros_like(tokens).index_add(0, plan.Token, ys), plan);    // (N, d) summed back per token
+    }
+
+    /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection.</summary>
+    private static Tensor GroupedFfn(Tensor rows, GroupedFfnWeights[] group, long[] counts)
+    {
+        var kind = group[0].Kind;
+        switch (kind)
+        {
+            case GroupedFfnKind.SwiGlu:
+            {
+                var gate = nn.functional.grouped_linear(rows, [.. group.Select(g => g.Gate!)], counts); // (R, hidden)
+                var up = nn.functional.grouped_linear(rows, [.. group.Select(g => g.Up)], counts);      // (R, hidden)
+                return nn.functional.grouped_linear(nn.functional.swiglu(gate, up), [.. group.Select(g => g.Down)], counts); // (R, d)
+            }
+            default:
+                throw new NotSupportedException($"dispatch: grouped feed-forward kind {kind} is not known to this version of PluginMoE.Core");
+        }
     }
 }

@@ -61,6 +61,13 @@ public sealed class MoeLayer : nn.Module
     /// <summary>Model width of the routed experts (d, or d/h when the router splits tokens).</summary>
     public int ExpertDim { get; }
 
+    /// <summary>
+    /// Whether routed experts that offer <see cref="IGroupedFfnExpert"/> are computed together, one grouped GEMM per
+    /// projection (default), rather than each through its own forward. The results are equal up to rounding; false is
+    /// the reference for tests and benchmarks. Not saved with the model.
+    /// </summary>
+    public bool GroupedExperts { get; set; } = true;
+
     /// <summary>Runs the block on <paramref name="x"/> (N, d), every token real, in this module's train/eval mode without a random source.</summary>
     public MoeOutput forward(Tensor x) => forward(x, new RoutingContext { Training = training });
 
@@ -86,7 +93,7 @@ public sealed class MoeLayer : nn.Module
         var unitMask = mask is null || heads == 1 ? mask : mask.repeat_interleave(heads); // sub-tokens are row-major (t, h)
 
         var r = _gate.Route(tokens, context with { Mask = unitMask, UnitsPerToken = (int)heads }); // indices/weights (N', k)
-        var y = DroplessDispatch.forward(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts); // (N', d')
+        var (y, plan) = DroplessDispatch.Run(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts, GroupedExperts); // (N', d')
         if (splitter is not null) y = splitter.Merge(y, n);      // (N, d)
         if (_shared_expert is not null) y = y + _shared_expert.forward(x); // always on, weight 1
 
@@ -95,7 +102,9 @@ public sealed class MoeLayer : nn.Module
         if (r.Logits is not null) aux = aux + MoeLosses.RouterZ(r.Logits, unitMask, _moe.RouterZLossWeight);
         foreach (var extra in r.AuxiliaryLosses) aux = aux + extra.Value;
 
-        var counts = Counts(r.Indices, unitMask, _gate.NumExperts);
+        var counts = unitMask is null && plan is not null && plan.ExpertCounts.Length == _gate.NumExperts
+            ? tensor(plan.ExpertCounts).to(r.Indices.device) // the dispatch's counting sort already counted every slot
+            : Counts(r.Indices, unitMask, _gate.NumExperts);
         return new MoeOutput(y, aux, r.Indices, counts, r.Weights);
     }
 

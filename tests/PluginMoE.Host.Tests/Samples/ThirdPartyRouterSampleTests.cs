@@ -36,7 +36,7 @@ public class ThirdPartyRouterSampleTests
             var none = new Dictionary<string, string>();
             DotnetCli.Run(repo, none, "pack", "src/Tensors", "-c", Configuration, "--no-build", "-o", feed);
             DotnetCli.Run(repo, none, "pack", "src/Abstractions", "-c", Configuration, "--no-build", "-o", feed);
-            Assert.True(File.Exists(Path.Combine(feed, "PluginMoE.Abstractions.2.1.0.nupkg")));
+            Assert.True(File.Exists(Path.Combine(feed, $"PluginMoE.Abstractions.{PluginMoE.Abstractions.PluginContract.Major}.{PluginMoE.Abstractions.PluginContract.Minor}.0.nupkg")));
 
             // 2. Build a copy of the sample against that feed. A fresh package cache keeps the packed packages from
             //    leaking into (or being served stale from) the user's cache; the user's and the machine's package
@@ -59,7 +59,7 @@ public class ThirdPartyRouterSampleTests
             Assert.Empty(registry.Failures);
             var lsh = registry.Plugins.Single(p => p.Kind == PluginKind.Router && p.Name == "lsh");
             Assert.StartsWith("Parameter-free LSH hash router", lsh.Description);
-            Assert.Equal("2.1", lsh.ContractVersion);
+            Assert.Equal(PluginMoE.Abstractions.PluginContract.Version, lsh.ContractVersion); // built against this contract
             Assert.Equal("1.0.0", lsh.Version);
             Assert.Equal(plugins, lsh.SourceFolder);
             Assert.Equal(["linear", "lsh", "multi-head", "nexus", "xmoe"], registry.Names(PluginKind.Router));

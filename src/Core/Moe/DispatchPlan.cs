@@ -1,0 +1,128 @@
+// One counting sort of the N*k token slots by expert, computed once per MoE forward and used by the gather, the
+// weighting, the scatter-add back (and so by their backward passes, which reuse the same index tensors) and the
+// per-expert counts: no bincount, argsort or repeat_interleave tensors. Experts that expose IGroupedFfnExpert are
+// ordered first, by group (one kind, shape, dtype and device), so each group's rows are contiguous for its grouped GEMMs.
+using PluginMoE.Abstractions.Experts;
+using PluginMoE.Tensors;
+using static PluginMoE.Tensors.torch;
+
+namespace PluginMoE.Core.Moe;
+
+/// <summary>The expert-sorted order of a routing decision and the segments the experts run on.</summary>
+internal sealed class DispatchPlan
+{
+    /// <summary>A run of sorted rows: one grouped FFN over several experts, or one expert through its own forward.</summary>
+    /// <param name="Start">First sorted row.</param>
+    /// <param name="Rows">Number of rows.</param>
+    /// <param name="Experts">The experts of the segment, in row order (one for a looped expert).</param>
+    /// <param name="Counts">Rows per expert of the segment (zeros allowed in a group).</param>
+    /// <param name="Weights">The group's weights, in the order of <paramref name="Experts"/>; null for a looped expert.</param>
+    internal sealed record Segment(long Start, long Rows, int[] Experts, long[] Counts, GroupedFfnWeights[]? Weights);
+
+    private DispatchPlan(Tensor token, Tensor slot, long[] expertCounts, List<Segment> segments)
+    {
+        Token = token;
+        Slot = slot;
+        ExpertCounts = expertCounts;
+        Segments = segments;
+    }
+
+    /// <summary>(N*k) int64: the token of each sorted slot.</summary>
+    public Tensor Token { get; }
+
+    /// <summary>(N*k) int64: the flat (token, choice) slot id of each sorted slot.</summary>
+    public Tensor Slot { get; }
+
+    /// <summary>Slots routed to each expert, by expert id.</summary>
+    public long[] ExpertCounts { get; }
+
+    /// <summary>The segments in sorted-row order.</summary>
+    public IReadOnlyList<Segment> Segments { get; }
+
+    /// <summary>Sorts the slots of <paramref name="indices"/> (N, k) by expert, grouped experts first when <paramref name="grouped"/>.</summary>
+    /// <exception cref="ArgumentException">An expert id is outside [0, experts.Count).</exception>
+    public static DispatchPlan Create(Tensor indices, IReadOnlyList<IExpert> experts, bool grouped, Device device)
+    {
+        int numExperts = experts.Count;
+        long k = indices.size(1);
+        var ids = indices.to(int64).contiguous().data<long>(); // (N*k) row-major: slot s is token s / k
+        var counts = new long[numExperts];
+        foreach (long id in ids)
+        {
+            if (id < 0 || id >= numExperts)
+                throw new ArgumentException($"dispatch: the router chose expert id {id}, but the layer has {numExperts} experts (ids 0..{numExperts - 1})");
+            counts[id]++;
+        }
+
+        // Rank of each expert in the sorted order: grouped experts by group (groups in order of their first expert),
+        // then every other expert by id.
+        var groups = new List<(string key, List<int> members, List<GroupedFfnWeights> weights)>();
+        var looped = new List<int>();
+        for (int e = 0; e < numExperts; e++)
+        {
+            if (grouped && experts[e] is IGroupedFfnExpert g && g.GroupedWeights is { } w && Groupable(w, e, experts[e]))
+            {
+                string key = GroupKey(w);
+                int at = groups.FindIndex(x => x.key == key);
+                if (at < 0) groups.Add((key, [e], [w]));
+                else
+                {
+                    groups[at].members.Add(e);
+                    groups[at].weights.Add(w);
+                }
+            }
+            else looped.Add(e);
+        }
+        var start = new long[numExperts]; // first sorted row of each expert
+        var segments = new List<Segment>();
+        long row = 0;
+        foreach (var (_, members, weights) in groups)
+        {
+            long first = row;
+            var c = new long[members.Count];
+            for (int i = 0; i < members.Count; i++)
+            {
+                start[members[i]] = row;
+                c[i] = counts[members[i]];
+                row += c[i];
+            }
+            if (row > first) segments.Add(new Segment(first, row - first, [.. members], c, [.. weights]));
+        }
+        foreach (int e in looped)
+        {
+            start[e] = row;
+            if (counts[e] > 0) segments.Add(new Segment(row, counts[e], [e], [counts[e]], null)); // an idle expert costs nothing
+            row += counts[e];
+        }
+
+        // Stable counting sort: token order is kept within an expert.
+        var token = new long[ids.Length];
+        var slot = new long[ids.Length];
+        var next = (long[])start.Clone();
+        for (long s = 0; s < ids.Length; s++)
+        {
+            long at = next[ids[s]]++;
+            token[at] = s / k;
+            slot[at] = s;
+        }
+        return new DispatchPlan(tensor(token).to(device), tensor(slot).to(device), counts, segments);
+    }
+
+    /// <summary>Whether this Core knows the form (a kind from a newer contract runs through the expert's forward).</summary>
+    /// <exception cref="ArgumentException">The weights lack a matrix their kind needs.</exception>
+    private static bool Groupable(GroupedFfnWeights w, int id, IExpert expert)
+    {
+        if (w.Kind != GroupedFfnKind.SwiGlu) return false;
+        if (w.Gate is null || w.Up is null || w.Down is null)
+            throw new ArgumentException(
+                $"dispatch: expert {id} ({expert.GetType().Name}) reports {w.Kind} grouped weights without {(w.Gate is null ? "Gate" : w.Up is null ? "Up" : "Down")}; " +
+                "a SwiGlu expert must give Gate, Up and Down (or return null from GroupedWeights to run through its forward)");
+        return true;
+    }
+
+    private static string GroupKey(GroupedFfnWeights w)
+    {
+        static string Describe(Tensor? t) => t is null ? "-" : $"{t.dtype}{string.Join('x', t.shape)}@{t.device}";
+        return $"{w.Kind}|{Describe(w.Gate)}|{Describe(w.Up)}|{Describe(w.Down)}";
+    }
+}
