@@ -48,11 +48,11 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         object? loaderOptions = loader is null ? null : Bind(loader, settings.Data.LoaderOptions, "Data:LoaderOptions", catalog, bound, errors);
 
         ITokenizer? tokenizer = null;
-        if (Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors) is { } factory)
+        if (Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors) is { } tokenizerFactory)
         {
-            var options = Bind(factory, settings.Data.TokenizerOptions, "Data:TokenizerOptions", catalog, bound, errors);
+            var options = Bind(tokenizerFactory, settings.Data.TokenizerOptions, "Data:TokenizerOptions", catalog, bound, errors);
             if (options is PluginMoE.Core.Composition.IRelativePathOptions paths) options = paths.WithBaseDirectory(settings.Source.BaseDirectory);
-            try { tokenizer = factory.Create(options); }
+            try { tokenizer = tokenizerFactory.Create(options); }
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException)
             {
                 errors.Add($"Data:TokenizerOptions: tokenizer '{settings.Data.Tokenizer}': {e.Message}");
