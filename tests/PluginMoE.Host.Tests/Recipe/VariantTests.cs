@@ -126,8 +126,8 @@ public sealed class VariantTests : IDisposable
             "every token is split into h sub-tokens of width d/h, so h must be a divisor of 64 (1, 2, 4, 8, 16, 32, 64)", StringComparison.Ordinal));
 
         // The train stage checks the same before it creates a run folder.
-        _cli.Write("profiles/quickstart.json", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "profiles", "quickstart.json")));
-        _cli.Write("profiles/mh.json", """{ "Extends": "quickstart", "Model": { "Moe": { "Router": "multi-head", "RouterOptions": { "Heads": 3 } } }, "Training": { "Steps": 2 } }""");
+        _cli.Write("profiles/train-small.json", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "profiles", "train-small.json")));
+        _cli.Write("profiles/mh.json", """{ "Extends": "train-small", "Model": { "Moe": { "Router": "multi-head", "RouterOptions": { "Heads": 3 } } }, "Training": { "Steps": 2 } }""");
         var (code, output, error) = _cli.Run("run", "--profile", "profiles/mh.json", "--run-dir", "mh-run");
         Assert.Equal(2, code);
         Assert.Contains("Model:Moe:Router: router 'multi-head': Heads = 3 does not divide the model width 64", error, StringComparison.Ordinal);
@@ -139,14 +139,14 @@ public sealed class VariantTests : IDisposable
     {
         // The plain train stage: Model:Moe:TopK left out.
         var errors = new List<string>();
-        var settings = Settings("quickstart", errors, "--Model:Moe:Router=nexus", "--Model:Moe:RouterOptions:DomainEmbeddings:0:0=1",
+        var settings = Settings("train-small", errors, "--Model:Moe:Router=nexus", "--Model:Moe:RouterOptions:DomainEmbeddings:0:0=1",
             "--Model:Moe:RouterOptions:DomainEmbeddings:1:0=0", "--Model:Moe:RouterOptions:DomainEmbeddings:2:0=1",
             "--Model:Moe:RouterOptions:DomainEmbeddings:3:0=-1", "--Model:Moe:TopK=");
         Assert.Empty(errors);
         Assert.Null(settings.Model.Moe.TopK);
         Assert.Equal(1, PluginSelection.Resolve(settings, TestPlugins.Instance).Model.Moe!.TopK);
         // ... and linear keeps 2.
-        settings = Settings("quickstart", errors, "--Model:Moe:TopK=");
+        settings = Settings("train-small", errors, "--Model:Moe:TopK=");
         Assert.Equal(2, PluginSelection.Resolve(settings, TestPlugins.Instance).Model.Moe!.TopK);
 
         // A recipe variant without TopK.
