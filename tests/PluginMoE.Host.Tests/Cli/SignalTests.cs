@@ -67,7 +67,13 @@ public sealed partial class SignalTests : IDisposable
     private static (int Code, string Error) Stop(Child child, int signal)
     {
         Assert.Equal(0, kill(child.Process.Id, signal));
-        Assert.True(child.Process.WaitForExit(TimeSpan.FromMinutes(2)), "the host did not stop within 2 minutes of the signal");
+        if (!child.Process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            // Say where it stood: its own output up to now (read after killing it, so the pipes end).
+            child.Process.Kill(entireProcessTree: true);
+            child.Process.WaitForExit();
+            Assert.Fail($"the host did not stop within 2 minutes of signal {signal}:\n{child.Out.Result}\n{child.Error.Result}");
+        }
         return (child.Process.ExitCode, child.Error.Result);
     }
 
@@ -93,7 +99,9 @@ public sealed partial class SignalTests : IDisposable
         Assert.Contains($"run --profile tiny --run-dir {RunDir} --Training:Steps=10000000 --Training:EvalEvery=0 --Training:CheckpointEvery=0", resume);
 
         // The printed command, pasted into a shell, resumes after that step; Ctrl+C (SIGINT) stops it with 130.
-        using var second = Start("bash", "-c", "exec " + resume);
+        // env --default-signal=INT: a test run started in the background (or under nohup) inherits SIGINT as ignored,
+        // and .NET keeps an inherited ignore (as a shell's background job should); an interactive shell has it at default.
+        using var second = Start("bash", "-c", "exec env --default-signal=INT " + resume);
         var clock = Stopwatch.StartNew();
         while (Steps(Log).Count <= step)
         {
