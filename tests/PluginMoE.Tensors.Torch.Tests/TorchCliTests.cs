@@ -4,7 +4,6 @@
 // train (with the marker's step count), score (the README's first 2 KB) and generate on torch-cpu from a scratch
 // working directory. The same
 // built host shows the errors for a missing backend folder (naming the build flag) and for cuda without CUDA.
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using PluginMoE.Host.Tests.Support;
 
@@ -109,19 +108,6 @@ public sealed class TorchCliTests
         }
     }
 
-    private static (int Code, string Output) Dotnet(string workingDirectory, IReadOnlyList<string> args)
-    {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        // The test host runs under MSBuild-related variables of the outer `dotnet test`; a nested build must not see them.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-            info.Environment.Remove(key);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
-    }
+    private static (int Code, string Output) Dotnet(string workingDirectory, IReadOnlyList<string> args) =>
+        PluginMoE.Host.Tests.Samples.DotnetCli.Exec(workingDirectory, new Dictionary<string, string>(), args);
 }

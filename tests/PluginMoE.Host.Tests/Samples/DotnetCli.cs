@@ -8,6 +8,15 @@ internal static class DotnetCli
     /// <summary>Runs <c>dotnet {args}</c> in <paramref name="workingDirectory"/>; returns the output, throws with it on a non-zero exit.</summary>
     public static string Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        var (code, output) = Exec(workingDirectory, environment, args);
+        if (code != 0)
+            throw new InvalidOperationException($"`dotnet {string.Join(' ', args)}` in {workingDirectory} exited with {code}:\n{output}");
+        return output;
+    }
+
+    /// <summary>Runs <c>dotnet {args}</c> in <paramref name="workingDirectory"/>; returns its exit code and output (stdout, then stderr).</summary>
+    public static (int Code, string Output) Exec(string workingDirectory, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> args)
+    {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         // The test host runs under MSBuild-related variables of the outer `dotnet test`; a nested build must not see them.
@@ -20,9 +29,6 @@ internal static class DotnetCli
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        var output = stdout + stderr.Result;
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"`dotnet {string.Join(' ', args)}` in {workingDirectory} exited with {process.ExitCode}:\n{output}");
-        return output;
+        return (process.ExitCode, stdout + stderr.Result);
     }
 }
