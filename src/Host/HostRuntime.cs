@@ -1,9 +1,8 @@
-// The generic host (Microsoft.Extensions.Hosting) a run executes in: the layered configuration, the
-// validated options sections as IOptions<T> (ValidateOnStart), the settings as a service, and a lifetime that
-// turns the first SIGINT (Ctrl+C) or SIGTERM into a graceful stop (the stages save a checkpoint and the CLI
-// exits 130 or 143) and lets a second one end the process at once.
+// The generic host (Microsoft.Extensions.Hosting) a run executes in, for its lifetime: the first SIGINT (Ctrl+C) or
+// SIGTERM becomes a graceful stop (the stages save a checkpoint and the CLI exits 130 or 143) and a second one ends
+// the process at once. Settings are not registered with it: HostSettings binds and validates every section once, and
+// the stages take them typed (ProfileSettings), so no IOptions<T> is bound.
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PluginMoE.Host.Configuration;
@@ -13,27 +12,14 @@ namespace PluginMoE.Host;
 /// <summary>Builds and starts the generic host for one invocation.</summary>
 public static class HostRuntime
 {
-    /// <summary>
-    /// Builds and starts a host over <paramref name="settings"/>' configuration. Starting validates every
-    /// options section again through the Options pipeline and throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> on failure.
-    /// </summary>
+    /// <summary>Activates <paramref name="settings"/>' device, then builds and starts a host whose lifetime turns signals into a stop.</summary>
     public static IHost Start(HostSettings settings, bool handleConsoleSignals, TextWriter? deviceReport = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Devices.DeviceActivation.Report(deviceReport,
             Devices.DeviceActivation.Activate(settings.Run.Device, settings.Run.BackendDirectory, AppContext.BaseDirectory));
-        // DisableDefaults: no appsettings/environment/command-line sources of its own (the layered configuration is
-        // the only one) and no logging providers.
+        // DisableDefaults: no configuration sources of its own (the settings were bound before) and no logging providers.
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddConfiguration(settings.Source.Root);
-        builder.Services.AddSingleton(settings);
-        builder.Services
-            .AddSectionOptions<RunOptions>(builder.Configuration)
-            .AddSectionOptions<PluginsOptions>(builder.Configuration)
-            .AddSectionOptions<TelemetryOptions>(builder.Configuration)
-            .AddSectionOptions<ModelOptions>(builder.Configuration)
-            .AddSectionOptions<DataOptions>(builder.Configuration)
-            .AddSectionOptions<TrainingOptions>(builder.Configuration);
         builder.Services.AddSingleton<StopSignal>();
         if (handleConsoleSignals) builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         else builder.Services.AddSingleton<IHostLifetime, InProcessLifetime>();

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Exporter;
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Serve;
 using PluginMoE.Host.Telemetry;

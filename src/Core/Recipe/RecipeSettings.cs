@@ -5,12 +5,16 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using PluginMoE.Core.Recipe.Settings;
 
 namespace PluginMoE.Core.Recipe;
 
 /// <summary>Budgets and variants of the seed -> branch -> upcycle -> finetune recipe (Nexus/BTX).</summary>
-public class RecipeSettings : IValidatableObject
+public sealed class RecipeSettings : ISectionOptions, IValidatableObject
 {
+    /// <inheritdoc/>
+    public static string SectionName => "Recipe";
+
     /// <summary>Optimizer steps of the dense seed on the mixture of all domains.</summary>
     [Range(1, long.MaxValue)]
     public long SeedSteps { get; set; } = 200;

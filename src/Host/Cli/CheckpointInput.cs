@@ -1,5 +1,6 @@
 // Loading the model of `--checkpoint DIR` for score and generate, with usage errors that name the folder.
 using PluginMoE.Core.Checkpoints;
+using PluginMoE.Core.Composition;
 using PluginMoE.Core.Model;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Host.Configuration;

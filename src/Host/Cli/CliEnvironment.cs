@@ -1,9 +1,9 @@
 // What the CLI runs against: its output streams, folders, environment, plugin discovery and clock. The
 // process gets the real ones; tests capture output and pass their own plugins.
+using PluginMoE.Core.Recipe.Services;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Console;
 using PluginMoE.Host.Plugins;
-using PluginMoE.Host.Stages;
 using Spectre.Console;
 
 namespace PluginMoE.Host.Cli;

@@ -1,6 +1,6 @@
 // Runs a command's body and turns exceptions into exit codes and one-paragraph messages on stderr
 // (2: usage or configuration, 1: run failure, 130: cancelled); --verbose adds the stack trace.
-using PluginMoE.Host.Configuration;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Cli;
 

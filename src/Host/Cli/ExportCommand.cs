@@ -4,7 +4,7 @@
 using System.CommandLine;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Core.Checkpoints;
-using PluginMoE.Host.Configuration;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Cli;
 

@@ -6,8 +6,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Merging;
+using PluginMoE.Core.Composition;
 using PluginMoE.Core.Model;
-using PluginMoE.Host.Configuration;
 using PluginMoE.Tensors;
 
 namespace PluginMoE.Host.Cli;

@@ -2,9 +2,9 @@
 // [--Section:Key=value ...]`: sampling with a KV cache, streamed to stdout (prompt first, then the continuation,
 // then a newline). Settings overrides such as --Plugins:Directories:0=DIR choose where plugins are found.
 using System.CommandLine;
+using PluginMoE.Core.Composition;
 using PluginMoE.Core.Inference;
 using PluginMoE.Core.Text;
-using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Cli;
 

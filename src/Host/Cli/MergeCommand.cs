@@ -9,7 +9,7 @@ using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Merging;
 using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Checkpoints;
-using PluginMoE.Host.Configuration;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Cli;
 

@@ -11,11 +11,11 @@ using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Model;
+using PluginMoE.Core.Recipe.Services;
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Configuration;
-using PluginMoE.Host.Stages;
 using PluginMoE.Tensors;
 using PluginMoE.Tensors.Serialization;
-using static PluginMoE.Tensors.torch;
 
 namespace PluginMoE.Host.Cli;
 
@@ -46,7 +46,7 @@ public static class MergeSupport
         ArgumentNullException.ThrowIfNull(env);
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory, env.WorkingDirectory));
         var name = Path.GetFileName(full);
-        return name == Stages.RecipeStage.ModelFolder && Path.GetFileName(Path.GetDirectoryName(full)) is { Length: > 0 } parent ? parent : name;
+        return name == RecipeStage.ModelFolder && Path.GetFileName(Path.GetDirectoryName(full)) is { Length: > 0 } parent ? parent : name;
     }
 
     /// <summary>The plugins of the default settings (plugins/ beside the host, then Plugins:Directories).</summary>
@@ -90,66 +90,16 @@ public static class MergeSupport
         return (SectionJson.ToObject(config.GetSection("Merge")), SectionJson.ToObject(config.GetSection("RouterOptions")));
     }
 
-    /// <summary>Binds and validates options for <paramref name="factory"/>; errors become usage errors naming <paramref name="keyPath"/>.</summary>
-    public static object? Bind(IComponentCatalog catalog, IPluginFactory factory, JsonObject? options, string keyPath)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        try { return catalog.BindOptions(factory, options, keyPath); }
-        catch (ArgumentException e) { throw new ConfigurationException(e.Message, e); }
-    }
+    /// <summary>Binds and validates options for <paramref name="factory"/> (see <see cref="MergeComposition.Bind"/>).</summary>
+    public static object? Bind(IComponentCatalog catalog, IPluginFactory factory, JsonObject? options, string keyPath) =>
+        MergeComposition.Bind(catalog, factory, options, keyPath);
 
-    /// <summary>Checks that router plugin <paramref name="name"/> exists and accepts <paramref name="options"/> (before any merging).</summary>
-    public static void CheckRouter(IComponentCatalog catalog, string name, JsonObject? options)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        IRouterFactory factory;
-        try { factory = catalog.Router(name); }
-        catch (KeyNotFoundException e) { throw new ConfigurationException($"--router: {e.Message}", e); }
-        Bind(catalog, factory, options, "RouterOptions");
-    }
+    /// <summary>Checks a router plugin and its options (see <see cref="MergeComposition.CheckRouter"/>).</summary>
+    public static void CheckRouter(IComponentCatalog catalog, string name, JsonObject? options) => MergeComposition.CheckRouter(catalog, name, options);
 
-    /// <summary>A router built from its plugin for <paramref name="numExperts"/> experts of an MoE block.</summary>
-    public static RouterModule CreateRouter(IComponentCatalog catalog, MoeConfig moe, int modelDim, int numExperts, Tensor? domainEmbeddings, Generator generator)
-    {
-        ArgumentNullException.ThrowIfNull(moe);
-        var resolver = new Resolver(catalog);
-        var router = resolver.Create(moe.Router, new RouterSpec(modelDim, numExperts, moe.TopK)
-        {
-            Options = moe.RouterOptions,
-            DomainEmbeddings = domainEmbeddings,
-            Generator = generator,
-            Routers = resolver,
-        });
-        if (router is ITokenSplittingRouter split)
-            throw new ConfigurationException($"--router: router '{moe.Router}' splits tokens into sub-tokens of width {split.SubTokenDim}, so its experts cannot be the dense models' FFNs of width {modelDim}; merge with a router that routes whole tokens (linear, nexus)");
-        return router;
-    }
-
-    /// <summary>
-    /// Adds a freshly initialised router (from its plugin, one generator drawn in layer order) to every MoE layer of
-    /// <paramref name="merged"/>; returns the checkpoint with the <c>gate.*</c> tensors and the routers. The merged tensors
-    /// are not read: the routers' tensors lie over them (<see cref="TensorOverlay"/>), so a lazily computed merge stays lazy.
-    /// </summary>
-    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed)
-    {
-        ArgumentNullException.ThrowIfNull(merged);
-        var c = merged.Config;
-        var moe = c.Moe ?? throw new ArgumentException("a dense checkpoint has no routers", nameof(merged));
-        merged.Tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var domains);
-        var generator = new Generator(seed);
-        var gates = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var routers = new List<(string Where, RouterModule Router)>();
-        for (int i = 0; i < c.NumHiddenLayers; i++)
-        {
-            if (!moe.IsMoeLayer(i)) continue;
-            var router = CreateRouter(catalog, moe, c.HiddenSize, moe.NumExperts, domains, generator);
-            using (no_grad())
-                foreach (var (name, t) in router.state_dict()) gates[CanonicalNames.Router(i) + name] = t.detach().clone();
-            routers.Add(($"layer {i}", router));
-        }
-        var form = HuggingFaceRouters.Describe(merged.HuggingFace, routers, moe.Router);
-        return (merged with { Tensors = new TensorOverlay(merged.Tensors, gates), HuggingFace = form }, [.. routers.Select(r => r.Router)]);
-    }
+    /// <summary>Adds freshly initialised routers to a merged checkpoint (see <see cref="MergeComposition.AttachRouters"/>).</summary>
+    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed) =>
+        MergeComposition.AttachRouters(merged, catalog, seed);
 
     /// <summary>
     /// Parameter counts of a checkpoint from its tensors: the total, and per token everything outside the routed
@@ -304,19 +254,5 @@ public static class MergeSupport
             fs.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
-    }
-
-    /// <summary>Builds routers by name through the catalog (wrapper routers build their inner routers through it too).</summary>
-    private sealed class Resolver(IComponentCatalog catalog) : IRouterResolver
-    {
-        public RouterModule Create(string name, RouterSpec spec)
-        {
-            ArgumentNullException.ThrowIfNull(spec);
-            IRouterFactory factory;
-            try { factory = catalog.Router(name); }
-            catch (KeyNotFoundException e) { throw new ConfigurationException($"--router: {e.Message}", e); }
-            var options = spec.Options is null or JsonObject ? Bind(catalog, factory, (JsonObject?)spec.Options, "RouterOptions") : spec.Options;
-            return factory.Create(spec with { Options = options });
-        }
     }
 }

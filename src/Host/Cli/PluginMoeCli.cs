@@ -4,7 +4,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
-using PluginMoE.Host.Stages;
+using PluginMoE.Core.Recipe.Stages;
 
 namespace PluginMoE.Host.Cli;
 

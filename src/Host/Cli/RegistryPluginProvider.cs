@@ -1,8 +1,8 @@
 // The stages' plugin view over the discovered plugin registry.
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Core.Composition;
+using PluginMoE.Core.Recipe.Services;
 using PluginMoE.Host.Plugins;
-using PluginMoE.Host.Stages;
 
 namespace PluginMoE.Host.Cli;
 

@@ -10,6 +10,10 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PluginMoE.Core.Composition;
+using PluginMoE.Core.Recipe.Runs;
+using PluginMoE.Core.Recipe.Settings;
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Stages;
 using PluginMoE.Host.Telemetry;
@@ -101,7 +105,7 @@ public static class RunCommand
         var plugins = env.Plugins(settings);
         var bound = new Dictionary<string, object?>();
         foreach (var stage in selected)
-            foreach (var (key, value) in stage.Validate(settings, plugins, errors)) bound[key] = value;
+            foreach (var (key, value) in stage.Validate(settings.Profile, plugins, errors)) bound[key] = value;
         if (errors.Count > 0) throw new ConfigurationException(HostSettings.Describe(layered, errors.Distinct().ToList()));
         foreach (var failure in plugins.LoadFailures)
             env.Error.WriteLine($"pluginmoe: warning: {string.Join(" ", failure.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))}");
@@ -117,7 +121,7 @@ public static class RunCommand
         // Several seeds run one after another, each in its run folder seed-<s>/ (SeedRuns); every seed is planned (and
         // refused) before any runs. Planning and recording happen under the folder's bookkeeping lock: per-domain jobs
         // may start at the same time.
-        var seeds = SeedRuns.Open(run, settings, resolved, env.Now(), env.WorkingDirectory);
+        var seeds = SeedRuns.Open(run, settings.Profile, resolved, env.Now(), env.WorkingDirectory);
         IReadOnlyList<IReadOnlyList<StagePlan>> plans = [];
         run.Bookkeeping(() =>
         {
@@ -159,9 +163,14 @@ public static class RunCommand
             catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
             {
                 var signal = host.Services.GetRequiredService<StopSignal>().Received;
-                string where = e is RunCancelledException c
-                    ? $"cancelled at step {c.Step}; " + (c.CheckpointStep is { } m ? $"checkpoint at step {m}" : "no checkpoint (no step had finished)")
-                    : "cancelled before any step finished";
+                string where = e switch
+                {
+                    RunCancelledException { Unit: { } unit } c =>
+                        $"cancelled in stage '{c.Stage}' at step {c.Step} of {unit}; every finished output is kept, and {unit} is redone from its start on resume",
+                    RunCancelledException c =>
+                        $"cancelled at step {c.Step}; " + (c.CheckpointStep is { } m ? $"checkpoint at step {m}" : "no checkpoint (no step had finished)"),
+                    _ => "cancelled before any step finished",
+                };
                 env.Error.WriteLine($"pluginmoe: {where}; resume with: {resume}");
                 return signal == PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
             }
@@ -238,7 +247,7 @@ public static class RunCommand
             Parallel = arguments.Parallel ?? 1,
             Command = command,
             CommandFor = domain => ResumeCommand(env, Child(domain), runDirectory),
-            StartChild = domain =>
+            Children = new BranchChildProcesses(domain =>
             {
                 var launcher = SelfLauncher();
                 var info = new ProcessStartInfo(launcher[0]) { WorkingDirectory = env.WorkingDirectory };
@@ -255,7 +264,7 @@ public static class RunCommand
                         info.Environment[key] = value;
                 if (token is not null) info.Environment[RunLock.ParentTokenVariable] = token;
                 return info;
-            },
+            }),
         };
     }
 

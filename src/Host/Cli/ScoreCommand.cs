@@ -4,9 +4,9 @@
 // --context tokens. Settings overrides such as --Plugins:Directories:0=DIR choose where plugins are found.
 using System.CommandLine;
 using System.Globalization;
+using PluginMoE.Core.Composition;
 using PluginMoE.Core.Inference;
 using PluginMoE.Core.Text;
-using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Cli;
 

@@ -1,9 +1,12 @@
-// Every options section of a run, bound and validated at start: one ConfigurationException lists all
-// problems (key path, value, what is allowed) before any work begins.
+// Every options section of a run, bound and validated once at start: one ConfigurationException lists all
+// problems (key path, value, what is allowed) before any work begins. The recipe's sections go to Core as one
+// ProfileSettings; Plugins and Telemetry stay with the host, which composes.
 using System.Text.Json.Nodes;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using PluginMoE.Core.Composition;
+using PluginMoE.Core.Recipe;
+using PluginMoE.Core.Recipe.Settings;
 
 namespace PluginMoE.Host.Configuration;
 
@@ -14,15 +17,18 @@ public sealed class HostSettings
 
     /// <summary>Top-level sections the host understands.</summary>
     public static IReadOnlyList<string> KnownSections { get; } =
-        [RunOptions.SectionName, PluginsOptions.SectionName, TelemetryOptions.SectionName, ModelOptions.SectionName, DataOptions.SectionName, TrainingOptions.SectionName, RecipeOptions.SectionName];
+        [RunOptions.SectionName, PluginsOptions.SectionName, TelemetryOptions.SectionName, ModelOptions.SectionName, DataOptions.SectionName, TrainingOptions.SectionName, RecipeSettings.SectionName];
 
     private HostSettings(LayeredConfiguration source) => Source = source;
 
     /// <summary>Where the settings came from.</summary>
     public LayeredConfiguration Source { get; }
 
+    /// <summary>The recipe's sections (Run, Model, Data, Training, Recipe), as the stages read them.</summary>
+    public ProfileSettings Profile { get; private init; } = new();
+
     /// <summary>The Run section.</summary>
-    public RunOptions Run { get; private init; } = new();
+    public RunOptions Run => Profile.Run;
 
     /// <summary>The Plugins section.</summary>
     public PluginsOptions Plugins { get; private init; } = new();
@@ -31,19 +37,19 @@ public sealed class HostSettings
     public TelemetryOptions Telemetry { get; private init; } = new();
 
     /// <summary>The Model section.</summary>
-    public ModelOptions Model { get; private init; } = new();
+    public ModelOptions Model => Profile.Model;
 
     /// <summary>The Data section.</summary>
-    public DataOptions Data { get; private init; } = new();
+    public DataOptions Data => Profile.Data;
 
     /// <summary>The Training section.</summary>
-    public TrainingOptions Training { get; private init; } = new();
+    public TrainingOptions Training => Profile.Training;
 
     /// <summary>The recipe's budgets and variants (section <c>Recipe</c>).</summary>
-    public RecipeOptions Recipe { get; private init; } = new();
+    public RecipeSettings Recipe => Profile.Recipe;
 
     /// <summary>Profile name, or <c>default</c> when none was chosen.</summary>
-    public string ProfileName => Source.ProfileName ?? "default";
+    public string ProfileName => Profile.ProfileName;
 
     /// <summary>Binds and validates every section of <paramref name="source"/>.</summary>
     /// <exception cref="ConfigurationException">Unknown sections or keys, unparsable or disallowed values; the message lists each with its key path.</exception>
@@ -69,41 +75,33 @@ public sealed class HostSettings
         foreach (var section in root.GetChildren())
             if (!KnownSections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
                 errors.Add($"{section.Key}: unknown section; known sections are {string.Join(", ", KnownSections)}{NameSuggestions.Hint(section.Key, KnownSections)}");
+        var run = Section<RunOptions>(root, errors);
         var settings = new HostSettings(source)
         {
-            Run = Section<RunOptions>(root, errors),
             Plugins = Section<PluginsOptions>(root, errors),
             Telemetry = Section<TelemetryOptions>(root, errors),
-            Model = Section<ModelOptions>(root, errors),
-            Data = Section<DataOptions>(root, errors),
-            Training = Section<TrainingOptions>(root, errors),
-            Recipe = Section<RecipeOptions>(root, errors),
+            Profile = new ProfileSettings
+            {
+                Run = run,
+                Model = Section<ModelOptions>(root, errors),
+                Data = Section<DataOptions>(root, errors),
+                Training = Section<TrainingOptions>(root, errors),
+                Recipe = Section<RecipeSettings>(root, errors),
+                ProfileName = source.ProfileName ?? "default",
+                ProfilePath = source.ProfilePath,
+                BaseDirectory = source.BaseDirectory,
+            },
         };
         if (settings.Training.SequenceLength > settings.Model.MaxPositions)
             errors.Add($"Training:SequenceLength: value {settings.Training.SequenceLength} is not allowed: it must be at most Model:MaxPositions ({settings.Model.MaxPositions})");
         return settings;
     }
 
-    /// <summary>These settings for one of the run's seeds: the same sections, with <c>Run:Seed</c> = <paramref name="seed"/> and no <c>Run:Seeds</c>.</summary>
-    public HostSettings ForSeed(long seed) => new(Source)
-    {
-        Run = Run.ForSeed(seed),
-        Plugins = Plugins,
-        Telemetry = Telemetry,
-        Model = Model,
-        Data = Data,
-        Training = Training,
-        Recipe = Recipe,
-    };
-
     /// <summary>"configuration error(s) in profile X (file): a; b".</summary>
     public static string Describe(LayeredConfiguration source, IReadOnlyList<string> errors)
     {
         ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(errors);
-        string where = source.ProfilePath is null ? "the settings" : $"profile '{source.ProfileName}' ({source.ProfilePath}) with its defaults and overrides";
-        string noun = errors.Count == 1 ? "a configuration error" : $"{errors.Count} configuration errors";
-        return $"{noun} in {where}: {string.Join("; ", errors)}";
+        return ProfileSettings.Describe(source.ProfileName, source.ProfilePath, errors);
     }
 
     private static T Section<T>(IConfigurationRoot root, List<string> errors) where T : ISectionOptions, new()
@@ -136,7 +134,7 @@ public sealed class HostSettings
             [ModelOptions.SectionName] = JsonSerializer.SerializeToNode(Model, Json),
             [DataOptions.SectionName] = JsonSerializer.SerializeToNode(Data, Json),
             [TrainingOptions.SectionName] = JsonSerializer.SerializeToNode(Training, Json),
-            [RecipeOptions.SectionName] = JsonSerializer.SerializeToNode(Recipe, Json),
+            [RecipeSettings.SectionName] = JsonSerializer.SerializeToNode(Recipe, Json),
         };
         foreach (var (path, value) in pluginOptions ?? new Dictionary<string, object?>())
         {

@@ -1,6 +1,7 @@
 // Checks a settings file's JSON before the configuration provider reads it, so that a broken profile is
 // reported with its file, line and column (the provider's own error hides both behind "failed to load").
 using System.Text.Json;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Configuration;
 

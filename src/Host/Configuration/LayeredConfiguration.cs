@@ -1,6 +1,7 @@
 // The configuration layers, lowest first: appsettings.json beside the host, the profile (merged over the profiles
 // it extends), PLUGINMOE__* environment variables, then command-line overrides (--Section:Key=value).
 using Microsoft.Extensions.Configuration;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Configuration;
 

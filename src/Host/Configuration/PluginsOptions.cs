@@ -1,4 +1,6 @@
 // The Plugins section: where plugin folders are looked for, and which copy of a name exported twice is used.
+using PluginMoE.Core.Recipe.Settings;
+
 namespace PluginMoE.Host.Configuration;
 
 /// <summary>Plugin discovery settings.</summary>

@@ -4,6 +4,7 @@
 // base's whole value (a list of globs or plugin folders is never half inherited). Chains are allowed; cycles are not.
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Host.Configuration;
 

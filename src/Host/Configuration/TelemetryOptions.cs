@@ -1,5 +1,6 @@
 // The Telemetry section: local JSONL export (always) and an optional OTLP endpoint.
 using System.ComponentModel.DataAnnotations;
+using PluginMoE.Core.Recipe.Settings;
 
 namespace PluginMoE.Host.Configuration;
 

@@ -1,6 +1,7 @@
 // Progress as plain lines (CI logs, redirected output): a line when a task starts, at most one every
 // interval while it runs, and one when it ends.
 using System.Diagnostics;
+using PluginMoE.Core.Recipe.Services;
 
 namespace PluginMoE.Host.Console;
 

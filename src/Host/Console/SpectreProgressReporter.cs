@@ -1,5 +1,6 @@
 // Progress bars on a terminal (Spectre.Console): description, bar, percentage, remaining time and a status
 // column for loss and throughput.
+using PluginMoE.Core.Recipe.Services;
 using Spectre.Console;
 
 namespace PluginMoE.Host.Console;

@@ -2,7 +2,7 @@
 // 'cuda:N' load the LibTorch backend (PluginMoE.Tensors.Torch) from its own folder, like a plugin folder, so
 // that a default build of the host neither references nor carries TorchSharp and LibTorch.
 using System.Reflection;
-using PluginMoE.Host.Configuration;
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Plugins;
 using PluginMoE.Tensors;
 

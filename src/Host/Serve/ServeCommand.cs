@@ -2,6 +2,7 @@
 // HTTP API and routing explorer for one checkpoint, until Ctrl+C (or the command's cancellation); --check stops after
 // answering one /healthz.
 using System.CommandLine;
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Cli;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Telemetry;

@@ -3,7 +3,7 @@
 using System.Text.Json.Nodes;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Model;
-using PluginMoE.Host.Stages;
+using PluginMoE.Core.Recipe.Stages;
 
 namespace PluginMoE.Host.Serve;
 

@@ -5,14 +5,17 @@
 // max(1, cores / N) kernel threads (DOTNET_PROCESSOR_COUNT): on 2 cores, `--parallel 2` runs two single-threaded
 // children. Kernels partition work by thread count, so a child's expert equals, bit for bit, the one a sequential
 // run with that thread count trains. Ctrl+C / SIGTERM is passed on to the children (SIGTERM), which stop between steps.
+// The stage itself lives in Core (BranchStage); this is the host's side of it: only the host knows its own command line.
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using PluginMoE.Core.Recipe.Stages;
 
 namespace PluginMoE.Host.Stages;
 
 /// <summary>Runs per-domain branch jobs as child processes.</summary>
-internal static partial class BranchChildProcesses
+/// <param name="startChild">The child process that trains one domain's expert, without its output redirection.</param>
+internal sealed partial class BranchChildProcesses(Func<string, ProcessStartInfo> startChild) : IBranchJobRunner
 {
     /// <summary>The name of the folder (under the run folder's jobs/) of the per-domain job that trains <paramref name="domains"/>.</summary>
     public static string JobName(IEnumerable<string> domains) => "branch-" + string.Join("+", domains);
@@ -23,8 +26,10 @@ internal static partial class BranchChildProcesses
     /// <summary>Trains <paramref name="domains"/>' experts as child processes, at most <c>context.Branch.Parallel</c> at once.</summary>
     /// <exception cref="InvalidOperationException">Children failed; the message names each with its exit code and log.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; running children were stopped.</exception>
-    public static void Run(StageContext context, IReadOnlyList<string> domains, CancellationToken cancellationToken)
+    public void Run(StageContext context, IReadOnlyList<string> domains, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(domains);
         var jobs = context.Branch;
         int width = Math.Min(jobs.Parallel, domains.Count);
         int cores = Environment.ProcessorCount;
@@ -43,7 +48,7 @@ internal static partial class BranchChildProcesses
         {
             while (queue.Count > 0 && running.Count < width && !cancellationToken.IsCancellationRequested)
             {
-                var child = Child.Start(context, queue.Dequeue(), threads, console);
+                var child = Child.Start(context, startChild, queue.Dequeue(), threads, console);
                 lock (running) running.Add(child);
                 if (cancellationToken.IsCancellationRequested) child.Terminate();
             }
@@ -84,9 +89,9 @@ internal static partial class BranchChildProcesses
 
         public Task Exited { get; }
 
-        public static Child Start(StageContext context, string domain, int threads, object console)
+        public static Child Start(StageContext context, Func<string, ProcessStartInfo> startChild, string domain, int threads, object console)
         {
-            var info = context.Branch.StartChild!(domain);
+            var info = startChild(domain);
             info.RedirectStandardOutput = true;
             info.RedirectStandardError = true;
             info.UseShellExecute = false;

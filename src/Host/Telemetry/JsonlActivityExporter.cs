@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using OpenTelemetry;
+using PluginMoE.Core.Recipe.Runs;
 
 namespace PluginMoE.Host.Telemetry;
 

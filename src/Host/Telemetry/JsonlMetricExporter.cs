@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using PluginMoE.Core.Recipe.Runs;
 
 namespace PluginMoE.Host.Telemetry;
 

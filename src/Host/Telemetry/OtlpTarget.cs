@@ -1,6 +1,7 @@
 // Where OTLP exports go: with grpc the endpoint as given; with http/protobuf the endpoint plus the signal path
 // (/v1/traces, /v1/metrics), which the exporter does not append when the endpoint is set in code.
 using OpenTelemetry.Exporter;
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Telemetry;

@@ -1,8 +1,9 @@
-// The generic host a run executes in: options sections are available as IOptions<T>, bound and validated
-// at start with the same binder and messages as HostSettings.
-using Microsoft.Extensions.Configuration;
+// The generic host a run executes in: it serves only the lifetime (signals become a graceful stop); the settings are
+// bound and validated once by HostSettings and are not registered again as IOptions<T>.
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using PluginMoE.Core.Recipe.Settings;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
 
@@ -26,21 +27,15 @@ public sealed class HostRuntimeTests : IDisposable
     }
 
     [Fact]
-    public void Start_ExposesEverySectionAsValidatedOptions_EqualToHostSettings()
+    public void Start_RegistersTheLifetimeOnly_NoSecondFormOfTheSettings()
     {
         var settings = HostSettings.Load(Build("--Training:Steps=170", "--Model:Layers=3"));
         using var host = HostRuntime.Start(settings, handleConsoleSignals: false);
-        Assert.Equal(170, host.Services.GetRequiredService<IOptions<TrainingOptions>>().Value.Steps);
-        Assert.Equal(3, host.Services.GetRequiredService<IOptions<ModelOptions>>().Value.Layers);
-        Assert.Same(settings, host.Services.GetRequiredService<HostSettings>());
-    }
-
-    [Fact]
-    public void AddSectionOptions_InvalidValue_FailsValidateOnStartWithTheKeyPath()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Model:Heads"] = "0" }).Build();
-        using var services = new ServiceCollection().AddSectionOptions<ModelOptions>(configuration).BuildServiceProvider();
-        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ModelOptions>>().Value);
-        Assert.Contains("Model:Heads: value 0 is not allowed: allowed values are 1 to 1024", ex.Message);
+        Assert.NotNull(host.Services.GetRequiredService<IHostApplicationLifetime>());
+        Assert.NotNull(host.Services.GetRequiredService<StopSignal>());
+        Assert.Null(host.Services.GetService<HostSettings>());
+        Assert.Null(host.Services.GetService<IConfigureOptions<TrainingOptions>>());
+        Assert.Equal(170, settings.Profile.Training.Steps);
+        Assert.Equal(3, settings.Profile.Model.Layers);
     }
 }

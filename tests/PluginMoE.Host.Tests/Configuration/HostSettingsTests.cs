@@ -1,4 +1,5 @@
 // Validation at start: each kind of bad setting gives a message with the full key path, the value and what is allowed.
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
 

@@ -1,5 +1,6 @@
 // Configuration layers: appsettings.json < profile < PLUGINMOE__ environment < command-line overrides, and
 // how profiles are found and broken files reported.
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
 

@@ -1,5 +1,6 @@
 // Warmup that follows the run length (a fraction of Steps, or WarmupSteps clamped with a notice), and profiles
 // that extend another profile ("Extends": "train-small").
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
 

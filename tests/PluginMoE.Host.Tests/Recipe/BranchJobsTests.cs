@@ -5,7 +5,7 @@
 // that name the holder; a failing `--parallel` child is named with its exit code and log.
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using PluginMoE.Host.Stages;
+using PluginMoE.Core.Recipe.Runs;
 using PluginMoE.Host.Tests.Cli;
 using PluginMoE.Host.Tests.Support;
 using PluginMoE.Tensors.Backends;

@@ -1,7 +1,7 @@
 // Every profile shipped in profiles/ loads (with the profiles it extends), binds, validates, names only known
 // stages, and passes every stage's own checks against the real plugins.
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Configuration;
-using PluginMoE.Host.Stages;
 using PluginMoE.Host.Tests.Support;
 
 namespace PluginMoE.Host.Tests.Recipe;
@@ -24,7 +24,7 @@ public sealed class ProfileTests
         }), errors);
         Assert.Empty(errors);
         var stages = StageRunner.Default.Resolve(settings.Run.Stages, errors, "Run:Stages");
-        foreach (var stage in stages) stage.Validate(settings, TestPlugins.Instance, errors);
+        foreach (var stage in stages) stage.Validate(settings.Profile, TestPlugins.Instance, errors);
         Assert.Empty(errors);
     }
 
@@ -37,7 +37,7 @@ public sealed class ProfileTests
             HostDirectory = AppContext.BaseDirectory,
             WorkingDirectory = AppContext.BaseDirectory,
         }));
-        Assert.Null(PluginSelection.Resolve(settings, TestPlugins.Instance).Model.Moe);   // the seed is dense; the variants make the MoEs
+        Assert.Null(PluginSelection.Resolve(settings.Profile, TestPlugins.Instance).Model.Moe);   // the seed is dense; the variants make the MoEs
         Assert.Equal(["seed", "branch", "embed", "upcycle", "finetune", "baselines", "evaluate", "report"], settings.Run.Stages);
         Assert.Equal("nexus", settings.Recipe.Variants["nexus"].Router);
         Assert.Equal("btx", settings.Recipe.Variants["linear"].Merge);

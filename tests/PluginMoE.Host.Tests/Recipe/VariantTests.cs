@@ -4,8 +4,8 @@
 // when no TopK is set; multi-head routing over upcycled experts, or with heads that do not divide d, fails at start.
 using PluginMoE.Core.Model;
 using PluginMoE.Core.Recipe;
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Configuration;
-using PluginMoE.Host.Stages;
 using PluginMoE.Host.Tests.Cli;
 using PluginMoE.Host.Tests.Support;
 using PluginMoE.Tensors;
@@ -33,7 +33,7 @@ public sealed class VariantTests : IDisposable
     {
         var errors = new List<string>();
         var settings = Settings("quickstart", errors, overrides);
-        new UpcycleStage().Validate(settings, TestPlugins.Instance, errors);
+        new UpcycleStage().Validate(settings.Profile, TestPlugins.Instance, errors);
         return errors;
     }
 
@@ -47,7 +47,7 @@ public sealed class VariantTests : IDisposable
             "--Recipe:Variants:scratch:From=scratch", "--Recipe:Variants:scratch:RouterOptions:Form=code", "--Recipe:Variants:scratch:ExpertIntermediateSize=40",
             "--Recipe:Variants:scratch:ExpertOptions:WidthMultiplier=0.5");
         Assert.Empty(errors);
-        var variants = VariantModels.Resolve(settings, TestPlugins.Instance, domains: 3, errors);
+        var variants = VariantModels.Resolve(settings.Profile, TestPlugins.Instance, domains: 3, errors);
         Assert.Empty(errors);
 
         var scratch = variants.Single(v => v.Name == "scratch");
@@ -144,15 +144,15 @@ public sealed class VariantTests : IDisposable
             "--Model:Moe:RouterOptions:DomainEmbeddings:3:0=-1", "--Model:Moe:TopK=");
         Assert.Empty(errors);
         Assert.Null(settings.Model.Moe.TopK);
-        Assert.Equal(1, PluginSelection.Resolve(settings, TestPlugins.Instance).Model.Moe!.TopK);
+        Assert.Equal(1, PluginSelection.Resolve(settings.Profile, TestPlugins.Instance).Model.Moe!.TopK);
         // ... and linear keeps 2.
         settings = Settings("train-small", errors, "--Model:Moe:TopK=");
-        Assert.Equal(2, PluginSelection.Resolve(settings, TestPlugins.Instance).Model.Moe!.TopK);
+        Assert.Equal(2, PluginSelection.Resolve(settings.Profile, TestPlugins.Instance).Model.Moe!.TopK);
 
         // A recipe variant without TopK.
         settings = Settings("quickstart", errors, "--Recipe:Variants:nexus:TopK=");
         Assert.Empty(errors);
-        var nexus = VariantModels.Resolve(settings, TestPlugins.Instance, domains: 3, errors).Single(v => v.Name == "nexus");
+        var nexus = VariantModels.Resolve(settings.Profile, TestPlugins.Instance, domains: 3, errors).Single(v => v.Name == "nexus");
         Assert.Equal(1, nexus.Moe.TopK);
     }
 
@@ -162,7 +162,7 @@ public sealed class VariantTests : IDisposable
         var errors = new List<string>();
         var settings = Settings("mhmoe-vs-smoe", errors);
         Assert.Empty(errors);
-        var variants = VariantModels.Resolve(settings, TestPlugins.Instance, domains: 3, errors);
+        var variants = VariantModels.Resolve(settings.Profile, TestPlugins.Instance, domains: 3, errors);
         Assert.Empty(errors);
         Assert.Equal(["linear", "mh1", "mh2", "mh4", "mh8", "xmoe"], variants.Select(v => v.Name).Order());
         Assert.All(variants, v => Assert.False(v.IsUpcycled));

@@ -1,7 +1,8 @@
 // Plugins named by a profile: unknown names list the available ones with the closest, plugin options are
 // validated by the plugin's options type with the full key path, and bound options are typed in the model config.
+using PluginMoE.Core.Composition;
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Configuration;
-using PluginMoE.Host.Stages;
 using PluginMoE.Host.Tests.Support;
 
 namespace PluginMoE.Host.Tests.Stages;
@@ -24,7 +25,7 @@ public sealed class PluginSelectionTests : IDisposable
     }
 
     private string Error(params string[] overrides) =>
-        Assert.Throws<ConfigurationException>(() => PluginSelection.Resolve(Settings(overrides), TestPlugins.Instance)).Message;
+        Assert.Throws<ConfigurationException>(() => PluginSelection.Resolve(Settings(overrides).Profile, TestPlugins.Instance)).Message;
 
     [Fact]
     public void Resolve_UnknownRouter_ListsTheAvailableRoutersAndTheClosest() =>
@@ -52,7 +53,7 @@ public sealed class PluginSelectionTests : IDisposable
     [Fact]
     public void Resolve_ValidSettings_PutsTypedPluginOptionsIntoTheModelConfig()
     {
-        var selection = PluginSelection.Resolve(Settings("--Model:Moe:Experts=4", "--Model:Moe:RouterOptions:JitterNoise=0.1"), TestPlugins.Instance);
+        var selection = PluginSelection.Resolve(Settings("--Model:Moe:Experts=4", "--Model:Moe:RouterOptions:JitterNoise=0.1").Profile, TestPlugins.Instance);
         var router = selection.Model.Moe!.RouterOptions!;
         Assert.Equal(0.1, router["JitterNoise"]!.GetValue<double>());
         Assert.Contains("Model:Moe:RouterOptions", selection.BoundOptions.Keys);

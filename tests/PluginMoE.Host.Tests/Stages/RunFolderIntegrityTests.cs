@@ -3,7 +3,8 @@
 // a resumed log equals an uninterrupted one, --run-dir must be a run folder or empty, a cancelled run saves a
 // checkpoint at its stop step and says how to resume, and a corrupt checkpoint is named with the way around it.
 using System.Text.Json.Nodes;
-using PluginMoE.Host.Stages;
+using PluginMoE.Core.Recipe.Runs;
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Tests.Cli;
 using PluginMoE.Host.Tests.Support;
 

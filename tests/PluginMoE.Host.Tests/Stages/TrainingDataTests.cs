@@ -1,10 +1,11 @@
 // The stages' data from a profile: domains from a clusterer (Data:Clusterer) for an unlabeled corpus, seeded
 // label noise (Data:LabelNoise), the three-way split, and the tokenizers as plugins like any other.
 using System.Text.Json;
+using PluginMoE.Core.Composition;
 using PluginMoE.Core.Data;
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Console;
-using PluginMoE.Host.Stages;
 using PluginMoE.Host.Tests.Support;
 
 namespace PluginMoE.Host.Tests.Stages;
@@ -34,7 +35,7 @@ public sealed class TrainingDataTests : IDisposable
     {
         var settings = Settings(overrides);
         var output = new StringWriter();
-        var data = TrainingData.Load(settings, PluginSelection.Resolve(settings, TestPlugins.Instance),
+        var data = TrainingData.Load(settings.Profile, PluginSelection.Resolve(settings.Profile, TestPlugins.Instance),
             new PlainProgressReporter(output, TimeSpan.FromHours(1)), CancellationToken.None, runDirectory);
         return (data, output.ToString());
     }
@@ -131,10 +132,10 @@ public sealed class TrainingDataTests : IDisposable
     public void Tokenizers_AreLookedUpAsPlugins_WithTheirOptionsBound()
     {
         var settings = Settings("--Data:Tokenizer=bpe", "--Data:TokenizerOptions:VocabSize=300", "--Model:VocabSize=300");
-        var selection = PluginSelection.Resolve(settings, TestPlugins.Instance);
+        var selection = PluginSelection.Resolve(settings.Profile, TestPlugins.Instance);
         Assert.Equal(300, selection.Tokenizer.VocabSize);
         Assert.Contains("Data:TokenizerOptions", selection.BoundOptions.Keys);
         Assert.Contains("Data:Tokenizer: unknown tokenizer plugin 'bytes' (available: bpe, byte); did you mean 'byte'?",
-            Assert.Throws<ConfigurationException>(() => PluginSelection.Resolve(Settings("--Data:Tokenizer=bytes"), TestPlugins.Instance)).Message);
+            Assert.Throws<ConfigurationException>(() => PluginSelection.Resolve(Settings("--Data:Tokenizer=bytes").Profile, TestPlugins.Instance)).Message);
     }
 }

@@ -1,0 +1,136 @@
+// Resolves the plugins a profile names and binds their options sections, turning lookup and binding
+// failures into configuration errors that name the key (Model:Moe:Router, Data:LoaderOptions:...). Every plugin,
+// the built-in tokenizers (byte, bpe) included, is looked up by name and created from its bound options.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PluginMoE.Abstractions.Composition;
+using PluginMoE.Abstractions.Data;
+using PluginMoE.Abstractions.Routing;
+using PluginMoE.Core.Data;
+using PluginMoE.Core.Composition;
+using PluginMoE.Core.Recipe.Settings;
+using PluginMoE.Core.Recipe.Services;
+
+namespace PluginMoE.Core.Recipe.Stages;
+
+/// <summary>The plugins of one run with their bound options.</summary>
+/// <param name="Loader">The dataset loader.</param>
+/// <param name="LoaderOptions">Its bound options.</param>
+/// <param name="Tokenizer">The tokenizer.</param>
+/// <param name="Model">The model configuration with the expert and router options replaced by their bound, typed form.</param>
+/// <param name="BoundOptions">Bound plugin options by key path (for config.resolved.json).</param>
+public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOptions, ITokenizer Tokenizer,
+    PluginMoE.Abstractions.Checkpoints.ModelConfig Model, IReadOnlyDictionary<string, object?> BoundOptions)
+{
+    /// <summary>The clusterer whose clusters replace the loader's domains (Data:Clusterer), or null to keep the labels.</summary>
+    public ClusteringSetup? Clustering { get; init; }
+
+    /// <summary>Resolves and binds everything the settings name.</summary>
+    /// <exception cref="ConfigurationException">An unknown plugin (with the available names and the closest), or options the plugin rejects.</exception>
+    public static PluginSelection Resolve(ProfileSettings settings, IPluginProvider plugins)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var errors = new List<string>();
+        var selection = Resolve(settings, plugins, errors);
+        if (errors.Count > 0) throw new ConfigurationException(settings.Describe(errors));
+        return selection!;
+    }
+
+    /// <summary>Resolves and binds everything the settings name; each problem is appended to <paramref name="errors"/> (then the result is null).</summary>
+    public static PluginSelection? Resolve(ProfileSettings settings, IPluginProvider plugins, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(plugins);
+        ArgumentNullException.ThrowIfNull(errors);
+        int before = errors.Count;
+        var bound = new Dictionary<string, object?>();
+        var catalog = plugins.Catalog;
+
+        var loader = Find(() => plugins.Get<IDatasetLoader>(PluginKind.DatasetLoader, settings.Data.Loader), "Data:Loader", errors);
+        object? loaderOptions = loader is null ? null : Bind(loader, settings.Data.LoaderOptions, "Data:LoaderOptions", catalog, bound, errors);
+
+        ITokenizer? tokenizer = null;
+        if (Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors) is { } tokenizerFactory)
+        {
+            var options = Bind(tokenizerFactory, settings.Data.TokenizerOptions, "Data:TokenizerOptions", catalog, bound, errors);
+            if (options is PluginMoE.Core.Composition.IRelativePathOptions paths) options = paths.WithBaseDirectory(settings.BaseDirectory);
+            try { tokenizer = tokenizerFactory.Create(options); }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException)
+            {
+                errors.Add($"Data:TokenizerOptions: tokenizer '{settings.Data.Tokenizer}': {e.Message}");
+            }
+        }
+        var clustering = SelectClustering(settings, plugins, bound, errors);
+        if (tokenizer is not null && tokenizer.VocabSize > settings.Model.VocabSize)
+            errors.Add($"Model:VocabSize: value {settings.Model.VocabSize} is not allowed: tokenizer '{settings.Data.Tokenizer}' has {tokenizer.VocabSize} ids, so it must be at least {tokenizer.VocabSize}");
+
+        var router = settings.Model.IsMoe ? Find(() => catalog.Router(settings.Model.Moe.Router), "Model:Moe:Router", errors) : null;
+        var model = settings.Model.ToModelConfig(router?.DefaultTopK ?? IRouterFactory.FallbackTopK);
+        var expert = Find(() => catalog.Expert(settings.Model.Expert), "Model:Expert", errors);
+        if (expert is not null)
+            model = model with { ExpertOptions = AsJson(Bind(expert, settings.Model.ExpertOptions, "Model:ExpertOptions", catalog, bound, errors)) };
+        if (model.Moe is { ExpertGroups: { } groups } grouped)
+        {
+            // Each group's plugin looked up and its options bound once; the config then records them typed.
+            var boundGroups = new List<PluginMoE.Abstractions.Checkpoints.ExpertGroup>();
+            for (int g = 0; g < groups.Count; g++)
+            {
+                var factory = Find(() => catalog.Expert(groups[g].Expert), $"Model:Moe:ExpertGroups:{g}:Expert", errors);
+                bool inherits = groups[g].Options is null && string.Equals(groups[g].Expert, settings.Model.Expert, StringComparison.Ordinal);
+                var options = factory is null || inherits ? null : AsJson(Bind(factory, groups[g].Options, $"Model:Moe:ExpertGroups:{g}:Options", catalog, bound, errors));
+                boundGroups.Add(groups[g] with { Options = options });
+            }
+            model = model with { Moe = grouped with { ExpertGroups = boundGroups } };
+        }
+        if (model.Moe is { } moe && router is not null)
+        {
+            model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
+            if (errors.Count == before) RouterCheck.Build(catalog, model, "Model:Moe", upcycled: false, errors);
+        }
+        return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound) { Clustering = clustering };
+    }
+
+    // Data:Clusterer with its options, k and the embedder whose per-document vectors it clusters.
+    private static ClusteringSetup? SelectClustering(ProfileSettings settings, IPluginProvider plugins, Dictionary<string, object?> bound, List<string> errors)
+    {
+        var data = settings.Data;
+        if (data.Clusterer is not { Length: > 0 } clustererName || data.ClusterEmbedder is not { Length: > 0 } embedderName) return null;
+        var clusterer = Find(() => plugins.Get<IDocumentClusterer>(PluginKind.DocumentClusterer, clustererName), "Data:Clusterer", errors);
+        var embedder = Find(() => plugins.Get<IDomainEmbedder>(PluginKind.DomainEmbedder, embedderName), "Data:ClusterEmbedder", errors);
+        object? clustererOptions = clusterer is null ? null : Bind(clusterer, data.ClustererOptions, "Data:ClustererOptions", plugins.Catalog, bound, errors);
+        object? embedderOptions = embedder is null ? null : Bind(embedder, data.ClusterEmbedderOptions, "Data:ClusterEmbedderOptions", plugins.Catalog, bound, errors);
+        return clusterer is null || embedder is null ? null
+            : new ClusteringSetup(clusterer, clustererName, clustererOptions, data.Clusters, embedder, embedderName, embedderOptions,
+                settings.Run.Seed, data.ClusterHeldOut == "labels");
+    }
+
+    private static T? Find<T>(Func<T> lookup, string key, List<string> errors) where T : class
+    {
+        try { return lookup(); }
+        catch (Exception e) when (e is KeyNotFoundException or PluginUnavailableException)
+        {
+            errors.Add($"{key}: {e.Message.Trim('\'', '"')}");
+            return null;
+        }
+    }
+
+    private static object? Bind(IPluginFactory factory, JsonObject? options, string key, PluginMoE.Core.Composition.IComponentCatalog catalog,
+        Dictionary<string, object?> bound, List<string> errors)
+    {
+        try
+        {
+            var value = catalog.BindOptions(factory, options, key);
+            bound[key] = value;
+            return value;
+        }
+        catch (ArgumentException e)
+        {
+            // One problem per line (every unknown key, wrong type and rejected value of the plugin's options).
+            errors.AddRange(e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            return null;
+        }
+    }
+
+    // Typed options (numbers as numbers) are what the checkpoint's config.json records.
+    private static JsonObject? AsJson(object? options) => options is null ? null : JsonSerializer.SerializeToNode(options, options.GetType()) as JsonObject;
+}
