@@ -46,10 +46,14 @@ public static class OptionsValidator
             errors.Add($"{path}:{member}: value {value} is not allowed: {why}");
         }
         foreach (var p in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
-            if (p.PropertyType.IsClass && p.PropertyType != typeof(string) && p.PropertyType.Namespace == typeof(OptionsValidator).Namespace
+            if (p.PropertyType.IsClass && p.PropertyType != typeof(string) && IsOptionsNamespace(p.PropertyType.Namespace)
                 && p.GetIndexParameters().Length == 0 && p.GetValue(options) is { } nested)
                 Validate(nested, $"{path}:{p.Name}", errors);
     }
+
+    // Nested options classes (Model:Moe, Model:Moe:ExpertGroups) are validated too: the host's sections and the recipe's (Core).
+    private static bool IsOptionsNamespace(string? ns) =>
+        ns == typeof(OptionsValidator).Namespace || ns == typeof(PluginMoE.Core.Recipe.Settings.ModelOptions).Namespace;
 
     // The value shown in the message and the attribute that failed (null for IValidatableObject results).
     private static (string Value, ValidationAttribute? Attribute) Lookup(object options, string member, ValidationResult r)
