@@ -158,7 +158,7 @@ public static class RunCommand
             }
             catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
             {
-                var signal = host.Services.GetRequiredService<StopSignal>().Received;
+                var signal = host.Services.GetRequiredService<StopSignal>().Received ?? env.Stop.Received;
                 string where = e is RunCancelledException c
                     ? $"cancelled at step {c.Step}; " + (c.CheckpointStep is { } m ? $"checkpoint at step {m}" : "no checkpoint (no step had finished)")
                     : "cancelled before any step finished";

@@ -103,7 +103,7 @@ public sealed class HostSettings
         ArgumentNullException.ThrowIfNull(errors);
         string where = source.ProfilePath is null ? "the settings" : $"profile '{source.ProfileName}' ({source.ProfilePath}) with its defaults and overrides";
         string noun = errors.Count == 1 ? "a configuration error" : $"{errors.Count} configuration errors";
-        return $"{noun} in {where}: {string.Join("; ", errors)}";
+        return $"{noun} in {where}: {string.Join("; ", errors)}{source.RemovalNote()}";
     }
 
     private static T Section<T>(IConfigurationRoot root, List<string> errors) where T : ISectionOptions, new()
