@@ -164,7 +164,7 @@ public class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
     [InlineData("/v1/completions", "{\"prompt\": \"hi\", \"top_p\": 0}", "'top_p' must be between")]
     [InlineData("/v1/completions", "{\"prompt\": \"hi\", \"stream\": \"yes\"}", "'stream' must be true or false, got the string \"yes\"")]
     [InlineData("/v1/completions", "{\"prompt\": \"\"}", "'prompt' is empty")]
-    [InlineData("/v1/score", "{\"text\": \"a\"}", "'text' has 1 token(s); at least 2 are needed")]
+    [InlineData("/v1/score", "{\"text\": \"a\"}", "'text' has 1 token(s) under the model's tokenizer (byte); at least 2 are needed to score")]
     [InlineData("/v1/score", "{\"text\": \"abc\", \"context\": 1}", "'context' must be between 2 and 64, got 1")]
     [InlineData("/v1/route", "{\"text\": null}", "'text' is required: a string")]
     [InlineData("/v1/route", "{\"text\": \"\"}", "'text' is empty")]

@@ -64,6 +64,9 @@ public sealed record CliEnvironment
     /// <summary>Whether Ctrl+C / SIGTERM stop a run through the generic host's console lifetime (false for in-process callers such as tests).</summary>
     public bool HandleConsoleSignals { get; init; } = true;
 
+    /// <summary>The signal that stopped the command, recorded by the CLI's own listener (when <see cref="HandleConsoleSignals"/>).</summary>
+    public StopSignal Stop { get; init; } = new();
+
     /// <summary>How a user runs this CLI again from a shell (for the "resume with:" line): <c>pluginmoe</c>, a path, or <c>dotnet path/pluginmoe.dll</c>.</summary>
     public string CommandName { get; init; } = "pluginmoe";
 

@@ -50,6 +50,11 @@ public static class CliExamples
         [
             "pluginmoe serve --checkpoint runs/quickstart/finetune/nexus/model --urls http://127.0.0.1:0 --check",
         ],
+        ["config"] =
+        [
+            "pluginmoe config --profile quickstart",
+            "pluginmoe config --profile quickstart --Run:Seeds=3 --Recipe:Variants:nexus:TopK=2",
+        ],
         ["plugins list"] =
         [
             "pluginmoe plugins list --profile quickstart",

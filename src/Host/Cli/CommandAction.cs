@@ -1,6 +1,7 @@
 // Runs a command's body and turns exceptions into exit codes and one-paragraph messages on stderr
-// (2: usage or configuration, 1: run failure, 130: cancelled); --verbose adds the stack trace.
+// (2: usage or configuration, 1: run failure, 130: cancelled or Ctrl+C, 143: SIGTERM); --verbose adds the stack trace.
 using PluginMoE.Core.Composition;
+using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Cli;
 
@@ -23,8 +24,9 @@ public static class CommandAction
         }
         catch (OperationCanceledException e)
         {
-            Report(env, verbose, "cancelled", e);
-            return ExitCodes.Interrupted;
+            var signal = env.Stop.Received;
+            Report(env, verbose, signal is { } s ? $"stopped by {s}" : "cancelled", e);
+            return signal == System.Runtime.InteropServices.PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
         }
         catch (Exception e)
         {
@@ -54,6 +56,6 @@ public static class CommandAction
         string message = OneParagraph(e.Message);
         env.Error.WriteLine($"pluginmoe: {what}: {message}");
         if (verbose) env.Error.WriteLine(e.ToString());
-        else if (e is not ConfigurationException) env.Error.WriteLine("(run with --verbose for the stack trace)");
+        else if (e is not (ConfigurationException or OperationCanceledException)) env.Error.WriteLine("(run with --verbose for the stack trace)");
     }
 }

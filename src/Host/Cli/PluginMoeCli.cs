@@ -31,6 +31,7 @@ public sealed class PluginMoeCli
             GenerateCommand.Create(env, verbose),
             ExportCommand.Create(env, verbose),
             PluginsCommand.Create(env, verbose),
+            ConfigCommand.Create(env, verbose),
             MergeCommand.Create(env, verbose),
             ExtendCommand.Create(env, verbose),
             Serve.ServeCommand.Create(env, verbose),
@@ -56,7 +57,13 @@ public sealed class PluginMoeCli
             _env.Error.WriteLine($"pluginmoe: usage error: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see pluginmoe --help)");
             return ExitCodes.UsageError;
         }
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = _env.Out, Error = _env.Error }, cancellationToken).ConfigureAwait(false);
+        // Signals are handled here (StopSignal), not by System.CommandLine: its handler returned a forced exit code two
+        // seconds after a signal, while a run was still saving its checkpoint, and threw from the signal handler on a
+        // second one ("transition a task to a final state"), as happens under `dotnet run`.
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var listening = _env.HandleConsoleSignals ? _env.Stop.Listen(cancellation) : null;
+        var configuration = new InvocationConfiguration { Output = _env.Out, Error = _env.Error, ProcessTerminationTimeout = null };
+        return await parse.InvokeAsync(configuration, cancellation.Token).ConfigureAwait(false);
     }
 
     /// <summary>The standard help, then the command's examples (<see cref="CliExamples"/>).</summary>

@@ -162,7 +162,7 @@ public static class RunCommand
             }
             catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
             {
-                var signal = host.Services.GetRequiredService<StopSignal>().Received;
+                var signal = host.Services.GetRequiredService<StopSignal>().Received ?? env.Stop.Received;
                 string where = e switch
                 {
                     RunCancelledException { Unit: { } unit } c =>

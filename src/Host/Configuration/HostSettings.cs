@@ -101,7 +101,7 @@ public sealed class HostSettings
     public static string Describe(LayeredConfiguration source, IReadOnlyList<string> errors)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return ProfileSettings.Describe(source.ProfileName, source.ProfilePath, errors);
+        return ProfileSettings.Describe(source.ProfileName, source.ProfilePath, errors) + source.RemovalNote();
     }
 
     private static T Section<T>(IConfigurationRoot root, List<string> errors) where T : ISectionOptions, new()

@@ -1,5 +1,9 @@
 // The configuration layers, lowest first: appsettings.json beside the host, the profile (merged over the profiles
-// it extends), PLUGINMOE__* environment variables, then command-line overrides (--Section:Key=value).
+// it extends), PLUGINMOE__* environment variables, then command-line overrides (--Section:Key=value). The layers
+// are merged as one settings tree (SettingsTree), where a list given by a layer replaces the lower layers' list
+// whole and a profile's null removes an inherited key; the tree is the configuration the options binders read.
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using PluginMoE.Core.Composition;
 
@@ -18,6 +22,17 @@ public sealed record LayeredConfiguration(IConfigurationRoot Root, string? Profi
     /// <summary>The profile's file and the files of the profiles it extends, base first (empty without a profile).</summary>
     public IReadOnlyList<string> ProfileFiles { get; init; } = [];
 
+    /// <summary>Key paths that a profile's null removed (<c>Recipe:Variants:nexus</c>), with the profile file that removed each.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> RemovedKeys { get; init; } = [];
+
+    /// <summary>
+    /// What the profiles removed with null, for error messages ("; removed with null: Recipe:Variants:linear (in
+    /// 'child.json')"), or an empty string when nothing was removed.
+    /// </summary>
+    public string RemovalNote() => RemovedKeys.Count == 0
+        ? ""
+        : $"; removed with null: {string.Join(", ", RemovedKeys.Select(kv => $"{kv.Key} (in '{kv.Value}')"))}";
+
     /// <summary>Environment variable that chooses a profile when <c>--profile</c> is not given.</summary>
     public const string ProfileVariable = "PLUGINMOE_PROFILE";
 
@@ -26,35 +41,38 @@ public sealed record LayeredConfiguration(IConfigurationRoot Root, string? Profi
     public static LayeredConfiguration Build(ConfigurationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var builder = new ConfigurationBuilder();
+        var tree = new JsonObject();
         string defaults = Path.Combine(request.HostDirectory, "appsettings.json");
         if (File.Exists(defaults))
         {
             JsonFileCheck.EnsureValid(defaults, "settings file");
-            builder.AddJsonFile(defaults, optional: false, reloadOnChange: false);
+            tree = SettingsTree.WithoutNulls(JsonNode.Parse(File.ReadAllText(defaults),
+                documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject());
         }
 
         string? profile = request.Profile ?? request.Environment.GetValueOrDefault(ProfileVariable);
         string? profilePath = string.IsNullOrWhiteSpace(profile) ? null : ProfileLocator.Locate(profile, request);
-        IReadOnlyList<string> profileFiles = [];
+        ProfileChain? chain = null;
         if (profilePath is not null)
         {
-            // The profile with the profiles it extends ("Extends": "quickstart"), merged into one layer.
-            var (settings, files) = ProfileInheritance.Load(profilePath, request);
-            profileFiles = files;
-            builder.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(settings.ToJsonString())));
+            // The profile with the profiles it extends ("Extends": "quickstart"), merged over the defaults.
+            chain = ProfileInheritance.Load(profilePath, request, tree);
+            tree = chain.Settings;
         }
 
-        builder.AddInMemoryCollection(request.Environment
+        SettingsTree.Apply(tree, request.Environment
             .Where(kv => kv.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => new KeyValuePair<string, string?>(kv.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), kv.Value)));
-        builder.AddInMemoryCollection(ParseOverrides(request.Overrides));
+        SettingsTree.Apply(tree, ParseOverrides(request.Overrides));
 
-        return new LayeredConfiguration(builder.Build(),
+        var root = new ConfigurationBuilder().AddInMemoryCollection(SettingsTree.Flatten(tree)).Build();
+        return new LayeredConfiguration(root,
             profilePath is null ? null : Path.GetFileNameWithoutExtension(profilePath), profilePath,
             profilePath is null ? request.WorkingDirectory : Path.GetDirectoryName(profilePath)!)
         {
-            ProfileFiles = profileFiles,
+            ProfileFiles = chain?.Files ?? [],
+            RemovedKeys = chain?.Removed ?? [],
         };
     }
 

@@ -1,8 +1,7 @@
-// /v1/route: the text's byte tokens, and for each MoE layer the experts each token went to with their gates, from
+// /v1/route: the text's tokens under the model's tokenizer (as a prompt is encoded), and for each MoE layer the experts each token went to with their gates, from
 // the model's own forward pass (ModelOutput.Routing), window by window of max_position_embeddings tokens.
 using System.Text.Json.Nodes;
 using PluginMoE.Core.Inference;
-using PluginMoE.Core.Text;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
 
@@ -17,7 +16,7 @@ public static class RoutingTrace
     {
         ArgumentNullException.ThrowIfNull(served);
         ArgumentNullException.ThrowIfNull(text);
-        int[] ids = ByteTokenizer.Instance.Encode(text);
+        int[] ids = served.EncodePrompt(text);
         if (ids.Length == 0) throw new ApiException(400, "'text' is empty; give at least one character", "text");
         var model = served.Model;
         int window = model.Config.MaxPositionEmbeddings;
@@ -48,7 +47,7 @@ public static class RoutingTrace
             }
         }
 
-        var detok = new StreamingDetokenizer(ByteTokenizer.Instance);
+        var detok = new StreamingDetokenizer(served.Tokenizer);
         var tokens = new JsonArray();
         for (int i = 0; i < ids.Length; i++)
         {
@@ -70,6 +69,7 @@ public static class RoutingTrace
             ["model"] = served.Name,
             ["num_experts"] = model.Config.Moe?.NumExperts ?? 0,
             ["top_k"] = model.Config.Moe?.TopK ?? 0,
+            ["tokenizer"] = served.TokenizerName,
             ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode?)l)]),
             ["domains"] = new JsonArray([.. served.Domains().Select(d => (JsonNode?)d)]),
             ["tokens"] = tokens,

@@ -12,7 +12,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using PluginMoE.Core.Inference;
-using PluginMoE.Core.Text;
 
 namespace PluginMoE.Host.Serve;
 
@@ -73,7 +72,7 @@ public sealed class ServeApp : IAsyncDisposable
     {
         _app.Use(Guard);
         _app.UseRouting();
-        _app.MapGet("/healthz", (RequestDelegate)(ctx => Json(ctx, 200, new JsonObject { ["status"] = "ok", ["model"] = _model.Name, ["in_flight"] = _gate.InFlight })));
+        _app.MapGet("/healthz", (RequestDelegate)(ctx => Json(ctx, 200, new JsonObject { ["status"] = "ok", ["model"] = _model.Name, ["tokenizer"] = _model.TokenizerName, ["in_flight"] = _gate.InFlight })));
         _app.MapGet("/v1/model", (RequestDelegate)(ctx => Json(ctx, 200, _model.Describe())));
         _app.MapGet("/", (RequestDelegate)Page);
         _app.MapGet("/index.html", (RequestDelegate)Page);
@@ -149,8 +148,9 @@ public sealed class ServeApp : IAsyncDisposable
         string text = req.RequiredString("text", _gate.Limits.MaxTextChars);
         int max = _model.Model.Config.MaxPositionEmbeddings;
         int? context = (int?)req.Integer("context", max, 2, max);
-        int[] tokens = ByteTokenizer.Instance.Encode(text);
-        if (tokens.Length < 2) throw new ApiException(400, $"'text' has {tokens.Length} token(s); at least 2 are needed to score (byte tokenizer: one token per UTF-8 byte)", "text");
+        int[] tokens = _model.EncodeForScoring(text);
+        if (tokens.Length < 2)
+            throw new ApiException(400, $"'text' has {tokens.Length} token(s) under the model's tokenizer ({_model.TokenizerName}); at least 2 are needed to score", "text");
         var ct = ctx.RequestAborted;
         using var lease = await _gate.EnterAsync(ct).ConfigureAwait(false);
         var result = await Task.Run(() => Scorer.Score(_model.Model, tokens, context, cancellationToken: ct), ct).ConfigureAwait(false);
@@ -181,7 +181,7 @@ public sealed class ServeApp : IAsyncDisposable
             Seed = req.Integer("seed", 0, long.MinValue, long.MaxValue),
         };
         bool stream = req.Boolean("stream", false);
-        int promptTokens = ByteTokenizer.Instance.Encode(prompt).Length;
+        int promptTokens = _model.EncodePrompt(prompt).Length;
         var ct = ctx.RequestAborted;
         using var lease = await _gate.EnterAsync(ct).ConfigureAwait(false);
         string id = "cmpl-" + Guid.NewGuid().ToString("N")[..24];
@@ -193,7 +193,7 @@ public sealed class ServeApp : IAsyncDisposable
         {
             try
             {
-                foreach (var token in TextGenerator.Stream(_model.Model, ByteTokenizer.Instance, prompt, options, ct))
+                foreach (var token in TextGenerator.Stream(_model.Model, _model.Tokenizer, prompt, options, ct))
                     while (!channel.Writer.TryWrite(token))
                         channel.Writer.WaitToWriteAsync(ct).AsTask().GetAwaiter().GetResult();
                 channel.Writer.Complete();

@@ -47,7 +47,9 @@ public static class ServeCommand
                 if (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
                     throw new ConfigurationException($"--urls: '{u}' is not an http:// URL; use e.g. {DefaultUrl}");
             string dir = Path.GetFullPath(parse.GetValue(checkpoint)!, env.WorkingDirectory);
-            var model = new ServedModel(CheckpointInput.Load(env, dir), dir);
+            ServedModel model;
+            try { model = new ServedModel(CheckpointInput.Load(env, dir), dir); }
+            catch (InvalidDataException e) { throw new ConfigurationException($"--checkpoint: cannot serve '{dir}': {e.Message}", e); }
             var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
             {
                 HostDirectory = env.HostDirectory,
@@ -71,7 +73,7 @@ public static class ServeCommand
         {
             throw new ConfigurationException($"--urls: cannot listen on {string.Join(", ", urls)}: {e.Message}", e);
         }
-        env.Out.WriteLine($"pluginmoe serve: {model.Name} on {string.Join(", ", app.Addresses)} (routing explorer at /, API under /v1; Ctrl+C stops)");
+        env.Out.WriteLine($"pluginmoe serve: {model.Name} (tokenizer: {model.TokenizerName}{(model.TokenizerFile is { } f ? $", {f}" : "")}) on {string.Join(", ", app.Addresses)} (routing explorer at /, API under /v1; Ctrl+C stops)");
         if (check)
         {
             using var client = new HttpClient { BaseAddress = new Uri(app.Addresses[0]), Timeout = TimeSpan.FromSeconds(30) };

@@ -1,22 +1,37 @@
-// The one model `pluginmoe serve` shares between requests (in eval mode, read-only), with what /v1/model and
-// /v1/route report about it: config, parameter counts, plugins, domains and the run's last evaluation (eval.json).
+// The one model `pluginmoe serve` shares between requests (in eval mode, read-only), with its tokenizer (the
+// checkpoint's tokenizer.json, normalizer and post-processor included, as `score` and `generate` use it; the byte
+// tokenizer when there is none) and what /v1/model and /v1/route report about it: config, parameter counts,
+// plugins, tokenizer, domains and the run's last evaluation (eval.json).
 using System.Text.Json.Nodes;
+using PluginMoE.Abstractions.Data;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Model;
 using PluginMoE.Core.Recipe.Stages;
+using PluginMoE.Core.Text;
 
 namespace PluginMoE.Host.Serve;
 
 /// <summary>A loaded checkpoint and its description.</summary>
 public sealed class ServedModel
 {
-    /// <summary>Wraps <paramref name="model"/> loaded from <paramref name="directory"/>; switches it to eval mode.</summary>
+    /// <summary>
+    /// Wraps <paramref name="model"/> loaded from <paramref name="directory"/> with the checkpoint's tokenizer (its
+    /// tokenizer.json, else bytes); switches the model to eval mode.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The tokenizer.json cannot be read, or has ids the model has no embedding for.</exception>
     public ServedModel(TransformerLM model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(directory);
         Model = model;
         Directory = directory;
+        TokenizerFile = Path.Combine(directory, HfTokenizerJson.FileName);
+        if (!File.Exists(TokenizerFile)) TokenizerFile = null;
+        Tokenizer = CheckpointTokenizer.Load(directory);
+        if (Tokenizer.VocabSize > model.Config.VocabSize)
+            throw new InvalidDataException(
+                $"the tokenizer ({TokenizerFile}) has {Tokenizer.VocabSize} ids but the model's vocab_size is {model.Config.VocabSize}; " +
+                "the checkpoint's tokenizer.json belongs to another model");
         model.eval();
         Name = ModelName(directory);
         EvalFile = FindEvaluation(directory);
@@ -26,6 +41,45 @@ public sealed class ServedModel
 
     /// <summary>The model (eval mode; never trained or mutated by the server).</summary>
     public TransformerLM Model { get; }
+
+    /// <summary>The checkpoint's tokenizer: its tokenizer.json, or the byte tokenizer when it has none.</summary>
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>The checkpoint's tokenizer.json, or null (byte tokenizer).</summary>
+    public string? TokenizerFile { get; }
+
+    /// <summary>The tokenizer's name as the API reports it: <c>bpe</c> or <c>byte</c> (else the type's name).</summary>
+    public string TokenizerName => Tokenizer switch
+    {
+        ByteTokenizer => "byte",
+        BpeTokenizer => "bpe",
+        var t => t.GetType().Name,
+    };
+
+    /// <summary>
+    /// The ids a prompt is generated from, as <see cref="Core.Inference.TextGenerator"/> encodes it: the post-processor's
+    /// prefix (e.g. a BOS token) and the text's ids, without a suffix that would end the text.
+    /// </summary>
+    public int[] EncodePrompt(string text) =>
+        Tokenizer is BpeTokenizer { PostProcessor: { } post } bpe ? [.. post.Prefix, .. bpe.Encode(text)] : Tokenizer.Encode(text);
+
+    /// <summary>The ids a text is scored on, as <c>pluginmoe score</c> encodes it: with the post-processor's special tokens around it.</summary>
+    public int[] EncodeForScoring(string text) => Tokenizer is BpeTokenizer bpe ? bpe.EncodeWithSpecialTokens(text) : Tokenizer.Encode(text);
+
+    /// <summary>The <c>tokenizer</c> entry of <c>GET /v1/model</c>: type, vocabulary size, file, normalizer and post-processor.</summary>
+    public JsonObject DescribeTokenizer()
+    {
+        var bpe = Tokenizer as BpeTokenizer;
+        return new JsonObject
+        {
+            ["type"] = TokenizerName,
+            ["vocab_size"] = Tokenizer.VocabSize,
+            ["file"] = TokenizerFile,
+            ["normalizer"] = bpe?.Normalizer?.Json.DeepClone(),
+            ["post_processor"] = bpe?.PostProcessor?.Json.DeepClone(),
+            ["added_tokens"] = bpe is null ? 0 : bpe.AddedTokens.Count,
+        };
+    }
 
     /// <summary>The checkpoint folder.</summary>
     public string Directory { get; }
@@ -87,7 +141,7 @@ public sealed class ServedModel
                 ["expert"] = c.ExpertType,
             },
             ["domains"] = new JsonArray([.. Domains().Select(d => (JsonNode?)d)]),
-            ["tokenizer"] = "byte",
+            ["tokenizer"] = DescribeTokenizer(),
             ["evaluation"] = Evaluation?.DeepClone(),
         };
     }

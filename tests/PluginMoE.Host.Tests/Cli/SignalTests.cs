@@ -117,6 +117,32 @@ public sealed partial class SignalTests : IDisposable
         Assert.Equal(Enumerable.Range(1, steps.Count), steps);
     }
 
+    // Steps long enough that the run is still stopping when the second SIGTERM comes: System.CommandLine's handler then
+    // threw from the signal thread ("An attempt was made to transition a task to a final state when it had already
+    // completed") and the process aborted (exit 134) without a checkpoint.
+    private static readonly string[] SlowSteps =
+        ["--Model:HiddenSize=64", "--Model:IntermediateSize=128", "--Model:Layers=2", "--Model:MaxPositions=64", "--Training:SequenceLength=64", "--Training:BatchSize=8"];
+
+    [Fact]
+    public void SigtermTwice_AsDotnetRunDeliversIt_StopsWithACheckpointAtTheStopStep_Exit143_AndOneCleanMessage()
+    {
+        // `dotnet run` forwards the SIGTERM it gets to the host, which gets its own copy too when the process group is signalled.
+        using var child = StartHost(["run", "--profile", "tiny", "--run-dir", "run1", .. Endless, .. SlowSteps]);
+        WaitForAStep(child);
+        Assert.Equal(0, kill(child.Process.Id, SIGTERM));
+        var (code, error) = Stop(child, SIGTERM);
+        Assert.True(code == 143, $"exit {code}: {error}");
+        var match = Cancelled().Match(error);
+        Assert.True(match.Success, error);
+        Assert.Equal(match.Groups[1].Value, match.Groups[2].Value);
+        long step = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal($"step-{step:D8}", File.ReadAllText(Path.Combine(RunDir, "train", "checkpoints", "latest")));
+        Assert.DoesNotContain("final state", error);
+        Assert.DoesNotContain("Unhandled exception", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Single(error.Split('\n'), l => l.StartsWith("pluginmoe: cancelled", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Kill9_LeavesAStaleLockThatTheNextRunTakesOver_AndItsLogLinesAfterTheCheckpointAreDropped()
     {

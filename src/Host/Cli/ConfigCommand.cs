@@ -1,0 +1,43 @@
+// `pluginmoe config [--profile P] [--Section:Key=value ...]`: prints the settings a run with the same profile,
+// PLUGINMOE__ variables and overrides would use, as JSON (every section with its defaults filled in, the form of
+// a run folder's config.resolved.json), after checking them; the profile files it was built from go to stderr.
+using System.CommandLine;
+using System.Text.Json;
+using PluginMoE.Host.Configuration;
+
+namespace PluginMoE.Host.Cli;
+
+/// <summary>The <c>config</c> command.</summary>
+public static class ConfigCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliEnvironment env, Option<bool> verbose)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var profile = new Option<string?>("--profile", "-p") { Description = $"Profile name (profiles/<name>.json) or path to a .json file; default: ${LayeredConfiguration.ProfileVariable}, else the defaults alone" };
+        var command = new Command("config", "Print the resolved settings of a profile with its defaults, PLUGINMOE__ variables and --Section:Key=value overrides (as config.resolved.json records them)")
+        {
+            profile,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction((parse, _) => Task.FromResult(CommandAction.Execute(env, parse.GetValue(verbose), () =>
+        {
+            var layered = LayeredConfiguration.Build(new ConfigurationRequest
+            {
+                Profile = parse.GetValue(profile),
+                HostDirectory = env.HostDirectory,
+                WorkingDirectory = env.WorkingDirectory,
+                Environment = env.Environment,
+                Overrides = parse.UnmatchedTokens,
+            });
+            var settings = HostSettings.Load(layered);
+            foreach (var file in layered.ProfileFiles) env.Error.WriteLine($"profile file: {file}");
+            foreach (var (key, file) in layered.RemovedKeys) env.Error.WriteLine($"removed with null: {key} (in {file})");
+            env.Out.WriteLine(settings.ToResolvedJson().ToJsonString(Indented));
+            return ExitCodes.Success;
+        })));
+        return command;
+    }
+}
