@@ -1,7 +1,6 @@
 // Runs a command's body and turns exceptions into exit codes and one-paragraph messages on stderr
 // (2: usage or configuration, 1: run failure, 130: cancelled or Ctrl+C, 143: SIGTERM); --verbose adds the stack trace.
 using PluginMoE.Core.Composition;
-using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Cli;
 

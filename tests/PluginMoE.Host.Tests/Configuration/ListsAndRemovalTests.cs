@@ -3,6 +3,7 @@
 // form (JSON array, "a,b", Key:0 items); a child profile's null removes an inherited key (a variant, a list), the
 // resolved settings (`pluginmoe config`) show it gone, and a null that removes nothing, or a removal that leaves
 // the settings inconsistent, is reported naming the profile file and the key.
+using PluginMoE.Core.Composition;
 using System.Text.Json.Nodes;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
