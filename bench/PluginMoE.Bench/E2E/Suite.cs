@@ -46,7 +46,12 @@ internal static class Suite
                     return 2;
             }
         }
-        foreach (var m in models) E2eConfig.Find(m);
+        var badModel = models.FirstOrDefault(m => E2eConfig.All.All(c => c.Name != m));
+        if (badModel is not null)
+        {
+            Console.Error.WriteLine($"unknown model '{badModel}'; models: {string.Join(", ", E2eConfig.All.Select(c => c.Name))}");
+            return 2;
+        }
         var badRouter = routers.FirstOrDefault(r => !E2eConfig.Routers.Contains(r));
         var badFramework = frameworks.FirstOrDefault(f => f is not (SuiteReport.Ours or SuiteReport.PyTorch or SuiteReport.TorchSharp));
         if (badRouter is not null || badFramework is not null || rounds < 1 || threads.Count == 0 || threads.Any(t => t < 1))
@@ -141,7 +146,7 @@ internal static class Suite
         var tail = string.Join(" | ", stderr.Concat(stdout).Where(l => !string.IsNullOrWhiteSpace(l)).TakeLast(3));
         if (framework == SuiteReport.PyTorch && tail.Contains("No module named 'torch'", StringComparison.Ordinal))
             tail += " (install the reference: sh tools/install-reference.sh)";
-        return failed with { Error = $"{why}: {tail}" };
+        return failed with { Error = tail.Length > 0 ? $"{why}: {tail}" : $"{why} (no output)" };
     }
 
     /// <summary>The micro-benchmarks with their PyTorch reference in a child process (every case but the lm_ ones, which the
