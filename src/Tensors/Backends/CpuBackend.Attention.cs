@@ -1,5 +1,6 @@
-// CPU fused attention (FlashAttention-2 style): forward = online softmax over key blocks (scores for one row of
-// one key block live at a time); backward = two deterministic passes that recompute P from the saved logsumexp.
+// CPU fused attention (FlashAttention-2 style, Dao 2023): forward = online softmax over key blocks, each (query block x
+// key block) tile done with blocked GEMMs (CpuBackend.AttentionTiles.cs); backward = the same tiles recomputing P from the
+// saved logsumexp, one pass per (batch, kv head) (or two deterministic passes when there are few such pairs).
 using System.Numerics;
 using System.Numerics.Tensors;
 
