@@ -185,10 +185,7 @@ public sealed partial class CpuBackend
         var R = r.StorageAs<T>();
         if (inner == 1)
         {
-            ParallelFor.Run(outer, Math.Max(1, ElementwiseGrain / Math.Max(len, 1)), (o0, o1) =>
-            {
-                for (int o = o0; o < o1; o++) R[o] = TensorPrimitives.Sum<T>(S.AsSpan(so + o * len, len));
-            });
+            RowSums(S, so, outer, len, R);
         }
         else
         {
