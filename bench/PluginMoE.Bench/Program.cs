@@ -8,15 +8,21 @@
 // over its rate on the first (vs_cpu > 1: faster than cpu).
 // --profile-kernels times every IBackend call of the LibTorch backend and prints, per case, where the time went.
 // --filter matches a substring of a case's key (op, shape, tags), e.g. gemm or [1024,1024,1024],"dtype":"float32","layout":"nn".
+// --exclude S leaves out the cases whose key contains S; --filter-any A,B,C keeps those whose key contains any of them.
 // --reps N times exactly N calls after one warmup call (for perf stat and other profilers).
+// --suite runs the whole suite (end-to-end models in PluginMoE, PyTorch and TorchSharp, then these cases): see E2E/Suite.cs.
 using System.Diagnostics;
 using PluginMoE.Bench;
 using PluginMoE.Bench.Cases;
 using PluginMoE.Tensors;
 using PluginMoE.Tensors.Backends;
 
+if (args.Length > 0 && args[0] == "--e2e-worker") return PluginMoE.Bench.E2E.Worker.Run(args[1..]);
+if (args.Contains("--suite")) return PluginMoE.Bench.E2E.Suite.Run(args);
+
 int threads = Environment.ProcessorCount;
-string? filter = null;
+string? filter = null, exclude = null;
+string[]? filterAny = null;
 string deviceName = "cpu";
 bool quick = false, reference = false, profileKernels = false;
 int rounds = 1;
@@ -28,6 +34,8 @@ for (int i = 0; i < args.Length; i++)
     {
         case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--filter": filter = args[++i]; break;
+        case "--exclude": exclude = args[++i]; break;
+        case "--filter-any": filterAny = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
         case "--quick": quick = true; break;
         case "--reference": reference = true; break;
         case "--python": python = args[++i]; break;
@@ -36,7 +44,7 @@ for (int i = 0; i < args.Length; i++)
         case "--rounds": rounds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--profile-kernels": profileKernels = true; break;
         default:
-            Console.Error.WriteLine($"unknown option '{args[i]}'; options: --threads N, --filter S, --quick, --reference, --reps N, --python PATH, " +
+            Console.Error.WriteLine($"unknown option '{args[i]}'; options: --suite (see README), --threads N, --filter S, --exclude S, --filter-any A,B, --quick, --reference, --reps N, --python PATH, " +
                 "--device cpu|torch-cpu|cpu,torch-cpu, --rounds R, --profile-kernels");
             return 2;
     }
@@ -56,7 +64,9 @@ if (devices.Any(d => d.type != DeviceType.CPU))
     if (profileKernels) profiler = KernelProfiler.Install(devices.First(d => d.type != DeviceType.CPU));
 }
 var device = devices[0];
-var cases = Registry.All().Where(c => filter is null || c.Key.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+var cases = Registry.All().Where(c => (filter is null || c.Key.Contains(filter, StringComparison.OrdinalIgnoreCase))
+    && (exclude is null || !c.Key.Contains(exclude, StringComparison.OrdinalIgnoreCase))
+    && (filterAny is null || filterAny.Any(f => c.Key.Contains(f, StringComparison.OrdinalIgnoreCase)))).ToList();
 if (cases.Count == 0)
 {
     Console.Error.WriteLine($"no case matches --filter {filter}; ops: {string.Join(", ", Registry.All().Select(c => c.Op).Distinct())}");

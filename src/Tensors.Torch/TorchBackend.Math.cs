@@ -40,6 +40,17 @@ public sealed partial class TorchBackend
     }
 
     /// <inheritdoc/>
+    public (Tensor sum, Tensor y, Tensor rstd) AddRmsNormForward(Tensor x, Tensor residual, Tensor? weight, int cols, double eps)
+    {
+        using var _ = TT.NewDisposeScope();
+        var s = Rows(T(x), cols) + Rows(T(residual), cols);
+        var rstd = ((s * s).mean([1L], keepdim: true) + eps).rsqrt();
+        var y = s * rstd;
+        if (weight is not null) y = y * T(weight);
+        return (Out(s.reshape(x.shape)), Out(y.reshape(x.shape)), Out(rstd.squeeze(1)));
+    }
+
+    /// <inheritdoc/>
     public (Tensor dx, Tensor? dweight) RmsNormBackward(Tensor dy, Tensor x, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad)
     {
         using var _ = TT.NewDisposeScope();

@@ -212,6 +212,8 @@ public class KernelParityTests
         Close(y, dyv, t, "rmsnorm y"); Close(rstd, drstd, t, "rmsnorm rstd");
         var (gx, gw) = Cpu.RmsNormBackward(gy, x, w, rstd, 8, true); var (dgx, dgw) = Tb.RmsNormBackward(dgy, dx, dw, drstd, 8, true);
         Close(gx, dgx, t, "rmsnorm dx"); Close(gw!, dgw!, t, "rmsnorm dw");
+        var (sa, ya, ra) = Cpu.AddRmsNormForward(x, gy, w, 8, 1e-5); var (dsa, dya, dra) = Tb.AddRmsNormForward(dx, dgy, dw, 8, 1e-5);
+        Close(sa, dsa, t, "add_rms_norm sum"); Close(ya, dya, t, "add_rms_norm y"); Close(ra, dra, t, "add_rms_norm rstd");
         var (ly, mean, lr) = Cpu.LayerNormForward(x, w, bias, 8, 1e-5); var (dly, dmean, dlr) = Tb.LayerNormForward(dx, dw, dbias, 8, 1e-5);
         Close(ly, dly, t, "layernorm y"); Close(mean, dmean, t, "mean"); Close(lr, dlr, t, "rstd");
         var (lgx, lgw, lgb) = Cpu.LayerNormBackward(gy, x, w, mean, lr, 8, true, true);

@@ -2,6 +2,8 @@
 # PyTorch reference timings for bench/PluginMoE.Bench: reads the harness's case lines (JSON) on stdin and
 # prints one JSON line per case and implementation ("impl": "torch" = torch.matmul/ops as shipped; for float32
 # GEMMs also "onednn" = torch's oneDNN linear, timed on pre-converted operands). Run with /usr/bin/python3.
+# With --e2e (the suite's workers) it instead builds one end-to-end model (--model tiny|small, --router linear|nexus|
+# multi-head), times training steps, prefill and KV-cache decode, and prints one JSON result line.
 import argparse
 import json
 import math
@@ -124,24 +126,50 @@ def transformer_setups(case):
             yield "torch", attn
 
 
-class MoeLM(torch.nn.Module):
-    """The bench's MoE LM in PyTorch: byte vocabulary, RMSNorm, RoPE attention, a linear top-2 router over SwiGLU
-    experts run one by one over their tokens (as Hugging Face Mixtral does), load-balancing loss, untied head."""
+SIZES = {"tiny": (128, 2, 4, 4, 128, 8), "small": (256, 4, 8, 8, 256, 8)}  # d, layers, heads, experts, T, B
+TOP_K, MH_HEADS, XMOE_DIM, DOMAIN_DIM = 2, 4, 16, 256
+PROMPT, DECODE = 32, 32
 
-    def __init__(self, d, layers, heads, experts, max_t):
+
+class MoeLM(torch.nn.Module):
+    """The bench's MoE LM in PyTorch: byte vocabulary, RMSNorm, RoPE attention, a top-2 router over SwiGLU experts of
+    inner 4d run one by one over their tokens (as Hugging Face Mixtral does), load-balancing loss, untied head.
+    Routers, as PluginMoE computes them (bench/PluginMoE.Bench/E2E/E2eConfig.cs):
+    - linear: softmax over all logits, top-2, renormalised (the same numbers as softmax over the kept logits);
+    - nexus: E = W2 (silu(a) * b), (a, b) = W1 d_i from fixed (n, 256) domain embeddings, recomputed at every training
+      forward (frozen once for inference); probs = softmax(x E^T), gates = the top-2 probabilities, not renormalised;
+      plus an always-on shared SwiGLU expert of inner 4d;
+    - multi-head: x' = W_head x + b split into 4 sub-tokens of width d/4, routed by X-MoE (paper form: cosine of the
+      L2-normalised W_red u (r = 16) and the normalised expert embeddings over a learned temperature, gates = softmax of
+      the top-2 scores) to experts of width d/4 and inner 4d, merged back and projected by W_merge (with bias)."""
+
+    def __init__(self, d, layers, heads, experts, max_t, router="linear"):
         super().__init__()
         nn = torch.nn
-        self.heads, self.experts, self.d = heads, experts, d
+        self.heads, self.experts, self.d, self.router_kind = heads, experts, d, router
+        width = d // MH_HEADS if router == "multi-head" else d
+        self.width = width
         self.embed = nn.Embedding(256, d)
         self.blocks = nn.ModuleList()
         for _ in range(layers):
             b = nn.Module()
             b.n1, b.n2 = nn.Parameter(torch.ones(d)), nn.Parameter(torch.ones(d))
             b.qkv, b.o = nn.Linear(d, 3 * d, bias=False), nn.Linear(d, d, bias=False)
-            b.router = nn.Linear(d, experts, bias=False)
-            b.gate = nn.ModuleList(nn.Linear(d, 4 * d, bias=False) for _ in range(experts))
-            b.up = nn.ModuleList(nn.Linear(d, 4 * d, bias=False) for _ in range(experts))
-            b.down = nn.ModuleList(nn.Linear(4 * d, d, bias=False) for _ in range(experts))
+            if router == "linear":
+                b.router = nn.Linear(d, experts, bias=False)
+            elif router == "nexus":
+                b.register_buffer("domains", torch.randn(experts, DOMAIN_DIM))
+                b.w1, b.w2 = nn.Linear(DOMAIN_DIM, 2 * d, bias=False), nn.Linear(d, d, bias=False)
+                b.s_gate, b.s_up, b.s_down = nn.Linear(d, 4 * d, bias=False), nn.Linear(d, 4 * d, bias=False), nn.Linear(4 * d, d, bias=False)
+                b.frozen_e = None
+            else:
+                b.head_proj, b.merge_proj = nn.Linear(d, d), nn.Linear(d, d)
+                b.wred = nn.Linear(width, XMOE_DIM, bias=False)
+                b.wg = nn.Parameter(torch.randn(experts, XMOE_DIM) * 0.1)
+                b.tau = nn.Parameter(torch.full((1,), 0.3))
+            b.gate = nn.ModuleList(nn.Linear(width, 4 * d, bias=False) for _ in range(experts))
+            b.up = nn.ModuleList(nn.Linear(width, 4 * d, bias=False) for _ in range(experts))
+            b.down = nn.ModuleList(nn.Linear(4 * d, width, bias=False) for _ in range(experts))
             self.blocks.append(b)
         self.norm = nn.Parameter(torch.ones(d))
         self.head = nn.Linear(d, 256, bias=False)
@@ -153,7 +181,7 @@ class MoeLM(torch.nn.Module):
 
     @staticmethod
     def rms(x, w):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * w
 
     def rope(self, x, start):
         t = x.shape[-2]
@@ -172,6 +200,54 @@ class MoeLM(torch.nn.Module):
             scores = scores.masked_fill(mask, float("-inf"))
         return scores.softmax(-1) @ v
 
+    def freeze(self):
+        """The inference form: Nexus's E computed once (a plain linear router from then on)."""
+        self.eval()
+        if self.router_kind == "nexus":
+            with torch.no_grad():
+                for blk in self.blocks:
+                    blk.frozen_e = self.expert_embeddings(blk)
+
+    def expert_embeddings(self, blk):
+        a, b = blk.w1(blk.domains).chunk(2, -1)
+        return blk.w2(torch.nn.functional.silu(a) * b)
+
+    def route(self, blk, u):
+        """(gates (N, k), chosen experts (N, k), probabilities (N, n)) of the units u."""
+        F = torch.nn.functional
+        if self.router_kind == "linear":
+            probs = blk.router(u).softmax(-1)
+            w, sel = probs.topk(TOP_K, -1)
+            return w / w.sum(-1, keepdim=True), sel, probs
+        if self.router_kind == "nexus":
+            e = blk.frozen_e if (blk.frozen_e is not None and not self.training) else self.expert_embeddings(blk)
+            probs = F.linear(u, e).softmax(-1)
+            w, sel = probs.topk(TOP_K, -1)
+            return w, sel, probs
+        logits = F.linear(F.normalize(blk.wred(u), dim=-1, eps=1e-4), F.normalize(blk.wg, dim=-1, eps=1e-4)) / blk.tau
+        top, sel = logits.topk(TOP_K, -1)
+        return top.softmax(-1), sel, logits.softmax(-1)
+
+    def moe(self, blk, h):
+        F = torch.nn.functional
+        u = blk.head_proj(h).reshape(-1, self.width) if self.router_kind == "multi-head" else h
+        w, sel, probs = self.route(blk, u)
+        out = torch.zeros_like(u)
+        for e in range(self.experts):
+            rows, slot = torch.where(sel == e)
+            if rows.numel() == 0:
+                continue
+            xe = u[rows]
+            ye = blk.down[e](F.silu(blk.gate[e](xe)) * blk.up[e](xe))
+            out.index_add_(0, rows, ye * w[rows, slot, None])
+        frac = F.one_hot(sel, self.experts).float().sum(1).mean(0) / TOP_K
+        aux = self.experts * (frac * probs.mean(0)).sum() * 0.01
+        if self.router_kind == "multi-head":
+            out = blk.merge_proj(out.reshape(-1, self.d))
+        if self.router_kind == "nexus":
+            out = out + blk.s_down(F.silu(blk.s_gate(h)) * blk.s_up(h))
+        return out, aux
+
     def forward(self, ids, cache=None):
         b_, t = ids.shape
         start = 0 if cache is None else cache["len"]
@@ -188,32 +264,83 @@ class MoeLM(torch.nn.Module):
                 cache[i] = (k, v)
             a = self.attend(q, k, v)
             x = x + blk.o(a.transpose(1, 2).reshape(b_, t, self.d))
-            h = self.rms(x, blk.n2).reshape(-1, self.d)
-            probs = blk.router(h).softmax(-1)
-            w, sel = probs.topk(2, -1)
-            w = w / w.sum(-1, keepdim=True)
-            out = torch.zeros_like(h)
-            for e in range(self.experts):
-                rows, slot = torch.where(sel == e)
-                if rows.numel() == 0:
-                    continue
-                xe = h[rows]
-                ye = blk.down[e](torch.nn.functional.silu(blk.gate[e](xe)) * blk.up[e](xe))
-                out.index_add_(0, rows, ye * w[rows, slot, None])
-            frac = torch.nn.functional.one_hot(sel, self.experts).float().sum(1).mean(0)
-            aux = aux + self.experts * (frac * probs.mean(0)).sum() * 0.01
+            out, a_loss = self.moe(blk, self.rms(x, blk.n2).reshape(-1, self.d))
+            aux = aux + a_loss
             x = x + out.view(b_, t, self.d)
         if cache is not None:
             cache["len"] = start + t
         return self.head(self.rms(x, self.norm)), aux
 
 
+def lm_calls(model_name, router):
+    """(train_step, enter_inference, prefill, decode) closures of one suite model, and its (tokens per step, decode tokens)."""
+    d, layers, heads, experts, t, b_ = SIZES[model_name]
+    torch.manual_seed(1)
+    model = MoeLM(d, layers, heads, experts, t, router)
+    data = torch.randint(0, 256, (b_, t + 1))
+    x, y = data[:, :t], data[:, 1:].reshape(-1)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        logits, aux = model(x)
+        (torch.nn.functional.cross_entropy(logits.reshape(-1, 256), y) + aux).backward()
+        opt.step()
+
+    def prefill():
+        with torch.no_grad():
+            model(x)
+
+    def decode():
+        with torch.no_grad():
+            cache = {"len": 0}
+            model(x[:1, :PROMPT], cache)
+            for i in range(DECODE):
+                model(x[:1, PROMPT + i:PROMPT + i + 1], cache)
+    return step, model.freeze, prefill, decode, b_ * t
+
+
+def e2e_main(argv):
+    """One end-to-end measurement of the suite (bench/PluginMoE.Bench/E2E/Suite.cs): one JSON result line."""
+    import resource
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--e2e", action="store_true")
+    ap.add_argument("--model", default="tiny")
+    ap.add_argument("--router", default="linear")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=3)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    step, freeze, prefill, decode, tokens = lm_calls(a.model, a.router)
+
+    def times(fn):
+        for _ in range(a.warmup):
+            fn()
+        out = []
+        for _ in range(a.steps):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1e3)
+        return out
+    cpu0 = time.process_time()
+    train = times(step)
+    cpu_ms = (time.process_time() - cpu0) * 1e3 / (a.warmup + a.steps)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux: the training peak
+    freeze()
+    pre = times(prefill)
+    dec = times(decode)
+    out = {"e2e": "result", "framework": "pytorch", "model": a.model, "router": a.router, "threads": a.threads,
+           "train_tok_s": tokens / (statistics.median(train) / 1e3), "prefill_tok_s": tokens / (statistics.median(pre) / 1e3),
+           "decode_tok_s": DECODE / (statistics.median(dec) / 1e3), "train_cpu_ms": cpu_ms, "peak_rss_mb": peak_mb}
+    print(json.dumps(out, separators=(",", ":")), flush=True)
+
+
 def model_setups(case):
     """Yields (impl, fn) for the lm_train_step / lm_prefill / lm_decode cases of the tiny and small models."""
-    sizes = {"tiny": (128, 2, 4, 4, 128, 8), "small": (256, 4, 8, 8, 256, 8)}
-    if case.get("model") not in sizes:
+    if case.get("model") not in SIZES:
         return
-    d, layers, heads, experts, t, b_ = sizes[case["model"]]
+    d, layers, heads, experts, t, b_ = SIZES[case["model"]]
     torch.manual_seed(1)
     model = MoeLM(d, layers, heads, experts, t)
     data = torch.randint(0, 256, (b_, t + 1))
@@ -248,6 +375,9 @@ def model_setups(case):
 
 
 def main():
+    if "--e2e" in sys.argv[1:]:
+        e2e_main(sys.argv[1:])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true")

@@ -44,8 +44,11 @@ internal sealed class DecoderLayer : nn.Module
     public (Tensor X, MoeOutput? Moe) forward(Tensor x, Tensor cos, Tensor sin, RoutingContext routing, KvCache? cache, int layer)
     {
         long b = x.size(0), t = x.size(1), c = x.size(2);
-        x = x + _self_attn.forward(_input_layernorm.forward(x), cos, sin, cache, layer); // (B, T, C)
-        var h = _post_attention_layernorm.forward(x).reshape(b * t, c);            // (B*T, C) tokens
+        var attn = _self_attn.forward(_input_layernorm.forward(x), cos, sin, cache, layer); // (B, T, C)
+        // x + attn and its post-attention RMSNorm in one fused pass (F.add_rms_norm).
+        var norm = _post_attention_layernorm;
+        (x, var normed) = nn.functional.add_rms_norm(x, attn, norm.normalized_shape, norm.weight, norm.eps);
+        var h = normed.reshape(b * t, c);                                                   // (B*T, C) tokens
         if (Moe is null) return (x + Dense!.forward(h).view(b, t, c), null);
         var moe = Moe.forward(h, routing);
         return (x + moe.Output.view(b, t, c), moe);

@@ -1,5 +1,6 @@
-// CPU fused attention (FlashAttention-2 style): forward = online softmax over key blocks (scores for one row of
-// one key block live at a time); backward = two deterministic passes that recompute P from the saved logsumexp.
+// CPU fused attention (FlashAttention-2 style, Dao 2023): forward = online softmax over key blocks, each (query block x
+// key block) tile done with blocked GEMMs (CpuBackend.AttentionTiles.cs); backward = the same tiles recomputing P from the
+// saved logsumexp, one pass per (batch, kv head) (or two deterministic passes when there are few such pairs).
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -14,6 +15,18 @@ public sealed partial class CpuBackend
         private readonly int _offset = t.Offset, _s0 = t.Strides[0], _s1 = t.Strides[1], _s2 = t.Strides[2], _dim = t.Sizes[3];
 
         public ReadOnlySpan<T> Row(int b, int h, int i) => new(_data, _offset + b * _s0 + h * _s1 + i * _s2, _dim);
+
+        /// <summary>The storage array (rows are read through <see cref="RowOffset"/> and <see cref="RowStride"/>).</summary>
+        public T[] Data => _data;
+
+        /// <summary>Index of element 0 of row (b, h, i) in <see cref="Data"/>.</summary>
+        public int RowOffset(int b, int h, int i) => _offset + b * _s0 + h * _s1 + i * _s2;
+
+        /// <summary>Distance between consecutive rows of one (b, h) slice.</summary>
+        public int RowStride => _s2;
+
+        /// <summary>Row length (last dim).</summary>
+        public int Dim => _dim;
     }
 
     private static void CheckAttentionOperands(Tensor q, Tensor k, Tensor v)
@@ -36,12 +49,14 @@ public sealed partial class CpuBackend
     }
 
     // q: (B, Hq, T, D), k: (B, Hkv, S, D), v: (B, Hkv, S, Dv) -> o: (B, Hq, T, Dv), lse: (B, Hq, T).
-    // Work unit = (b, h, query block); per unit: m, l (bs) and one score row (bs); o rows are the accumulators.
+    // Work unit = (b, h, query block); per key block: S = Q K^T as one blocked GEMM tile, the online-softmax update
+    // row by row (running max m and sum l, rescaling the output rows), then O += P V as one tile; o rows are the accumulators.
     private static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, bool causal, T scale, int bs, Tensor o, Tensor lse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int nb = q.Sizes[0], hq = q.Sizes[1], tq = q.Sizes[2], hkv = k.Sizes[1], s = k.Sizes[2], dv = v.Sizes[3];
+        int nb = q.Sizes[0], hq = q.Sizes[1], tq = q.Sizes[2], d = q.Sizes[3], hkv = k.Sizes[1], s = k.Sizes[2], dv = v.Sizes[3];
         int group = hq / hkv, shift = s - tq, nqb = (tq + bs - 1) / bs;
+        int w = TileWidth<T>(), ld = (bs + w - 1) / w * w;
         var Q = new RowView<T>(q);
         var K = new RowView<T>(k);
         var V = new RowView<T>(v);
@@ -49,47 +64,53 @@ public sealed partial class CpuBackend
         var L = lse.StorageAs<T>();
         ParallelFor.Run(nb * hq * nqb, 1, (u0, u1) =>
         {
-            var m = new T[bs];     // running row max of the scaled scores
-            var l = new T[bs];     // running row sum of exp(score - m)
-            var row = new T[bs];   // one row of one key block: scores, then probabilities
+            var m = new T[bs];       // running row max of the scaled scores
+            var l = new T[bs];       // running row sum of exp(score - m)
+            var p = new T[bs * ld];  // scores, then probabilities, of one tile
+            var kt = new T[d * ld];  // K^T of the key block
             for (int u = u0; u < u1; u++)
             {
                 int b = u / (hq * nqb), h = u / nqb % hq, qb = u % nqb, g = h / group;
-                int i0 = qb * bs, i1 = Math.Min(tq, i0 + bs);
-                int bh = b * hq + h;
+                int i0 = qb * bs, i1 = Math.Min(tq, i0 + bs), nq = i1 - i0;
+                int row = (b * hq + h) * tq + i0;
                 Array.Fill(m, T.NegativeInfinity);
                 Array.Clear(l);
-                O.AsSpan(bh * tq * dv + i0 * dv, (i1 - i0) * dv).Clear();
+                O.AsSpan(row * dv, nq * dv).Clear();
                 int jEnd = causal ? Math.Min(s, i1 + shift) : s; // keys visible to the block's last row
                 for (int j0 = 0; j0 < jEnd; j0 += bs)
                 {
-                    int j1 = Math.Min(jEnd, j0 + bs);
-                    for (int i = i0; i < i1; i++)
+                    int nk = Math.Min(s, j0 + bs) - j0, nkv = (nk + w - 1) / w * w;
+                    PackTransposed(K, b, g, j0, nk, kt, ld);
+                    TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, 0, ld, p, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
+                    for (int r = 0; r < nq; r++)
                     {
-                        int cnt = (causal ? Math.Min(j1, i + shift + 1) : j1) - j0;
-                        if (cnt <= 0) continue;
-                        var qi = Q.Row(b, h, i);
-                        var sc = row.AsSpan(0, cnt);
-                        DotRows(qi, K, b, g, j0, sc);
-                        TensorPrimitives.Multiply(sc, scale, sc);
-                        int r = i - i0;
-                        T mNew = T.Max(m[r], TensorPrimitives.Max<T>(sc));
-                        T corr = T.Exp(m[r] - mNew); // 0 on the first block (m = -inf)
-                        TensorPrimitives.Subtract(sc, mNew, sc);
-                        TensorPrimitives.Exp<T>(sc, sc);
-                        l[r] = l[r] * corr + TensorPrimitives.Sum<T>(sc);
-                        m[r] = mNew;
-                        var acc = O.AsSpan((bh * tq + i) * dv, dv);
-                        if (corr != T.One) TensorPrimitives.Multiply(acc, corr, acc);
-                        AxpyRows(acc, sc, V, b, g, j0);
+                        int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
+                        var pr = p.AsSpan(r * ld, nk);
+                        if (cnt > 0)
+                        {
+                            var sc = pr[..cnt];
+                            TensorPrimitives.Multiply(sc, scale, sc);
+                            T mNew = T.Max(m[r], TensorPrimitives.Max<T>(sc));
+                            T corr = T.Exp(m[r] - mNew); // 0 on the first block (m = -inf)
+                            TensorPrimitives.Subtract(sc, mNew, sc);
+                            TensorPrimitives.Exp<T>(sc, sc);
+                            l[r] = l[r] * corr + TensorPrimitives.Sum<T>(sc);
+                            m[r] = mNew;
+                            if (corr != T.One)
+                            {
+                                var acc = O.AsSpan((row + r) * dv, dv);
+                                TensorPrimitives.Multiply(acc, corr, acc);
+                            }
+                        }
+                        pr[cnt..].Clear();
                     }
+                    TileGemm(p, 0, ld, 1, V.Data, V.RowOffset(b, g, j0), V.RowStride, O, row * dv, dv, nq, dv, nk, accumulate: true); // O += P V
                 }
-                for (int i = i0; i < i1; i++)
+                for (int r = 0; r < nq; r++)
                 {
-                    int r = i - i0;
-                    var acc = O.AsSpan((bh * tq + i) * dv, dv);
+                    var acc = O.AsSpan((row + r) * dv, dv);
                     TensorPrimitives.Multiply(acc, T.One / l[r], acc);
-                    L[bh * tq + i] = m[r] + T.Log(l[r]);
+                    L[row + r] = m[r] + T.Log(l[r]);
                 }
             }
         });
@@ -110,13 +131,20 @@ public sealed partial class CpuBackend
     }
 
     // dout, output: (B, Hq, T, Dv); lse: (B, Hq, T) -> dq: (B, Hq, T, D), dk: (B, Hkv, S, D), dv: (B, Hkv, S, Dv).
-    // delta (B, Hq, T) = rowsum(dout * output). Pass 1 owns (b, kv head, key block) and writes dK, dV;
-    // pass 2 owns (b, head, query block) and writes dQ. Both recompute P = exp(scale * q.k - lse).
+    // delta (B, Hq, T) = rowsum(dout * output). Every (query block, key block) tile is one call of BackwardTile, which
+    // recomputes P = exp(scale * Q K^T - lse) and dS = P * (dO V^T - delta) with blocked GEMMs and adds its terms to
+    // dV, dK (rows of the key block) and dQ (rows of the query block). Each dK/dV row receives its tiles in the order
+    // (query head of the group, query block) and each dQ row in key-block order, whichever schedule runs:
+    //  - one pass: a worker owns (b, kv head) and runs its tiles key block by key block (no recomputation);
+    //  - two passes, when there are too few (b, kv head) pairs to keep the threads busy: pass 1 owns (b, kv head,
+    //    key block) and adds dK/dV, pass 2 owns (b, head, query block) and adds dQ (recomputing P and dS).
+    // Both give bitwise the same gradients, so the result never depends on the thread count.
     private static void AttentionBackward<T>(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, bool causal, T scale, int bs,
         Tensor dq, Tensor dk, Tensor dv) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nb = q.Sizes[0], hq = q.Sizes[1], tq = q.Sizes[2], d = q.Sizes[3], hkv = k.Sizes[1], s = k.Sizes[2], dvDim = v.Sizes[3];
         int group = hq / hkv, shift = s - tq, nqb = (tq + bs - 1) / bs, nkb = (s + bs - 1) / bs;
+        int w = TileWidth<T>(), ld = (bs + w - 1) / w * w; // tile row length, padded to whole vectors
         var Q = new RowView<T>(q);
         var K = new RowView<T>(k);
         var V = new RowView<T>(v);
@@ -134,84 +162,99 @@ public sealed partial class CpuBackend
                 delta[r] = TensorPrimitives.Dot(DO.Row(r / (hq * tq), r / tq % hq, r % tq), new ReadOnlySpan<T>(O, oo + r * dvDim, dvDim));
         });
 
-        // P and dS for query row i against keys j0 .. j0 + cnt - 1 (p: probabilities, ds: scale * dS).
-        void Recompute(int b, int h, int g, int i, int j0, Span<T> p, Span<T> ds)
+        // Per-worker scratch: P and dS tiles (bs x ld), K^T and V^T of the current key block (dim x ld).
+        T[][] Scratch() => [new T[bs * ld], new T[bs * ld], new T[d * ld], new T[dvDim * ld]];
+        int FirstQueryBlock(int j0) => causal ? Math.Max(0, j0 - shift) / bs : 0; // first block with a row that sees key j0
+        int KeyEnd(int i1) => causal ? Math.Min(s, i1 + shift) : s;               // keys visible to a block ending at row i1
+
+        // The tile (b, h, query block qb) x (key block kb); kt/vt hold K^T, V^T of the key block.
+        void BackwardTile(T[][] sc, int b, int h, int qb, int kb, bool addKV, bool addQ)
         {
-            var qi = Q.Row(b, h, i);
-            var doi = DO.Row(b, h, i);
-            int r = (b * hq + h) * tq + i;
-            DotRows(qi, K, b, g, j0, p);
-            DotRows(doi, V, b, g, j0, ds);
-            TensorPrimitives.Multiply(p, scale, p);
-            TensorPrimitives.Subtract(p, L[lo + r], p);
-            TensorPrimitives.Exp<T>(p, p);
-            TensorPrimitives.Subtract(ds, delta[r], ds);
-            TensorPrimitives.Multiply(ds, p, ds);
-            TensorPrimitives.Multiply(ds, scale, ds);
+            var (p, ds, kt, vt) = (sc[0], sc[1], sc[2], sc[3]);
+            int g = h / group, i0 = qb * bs, nq = Math.Min(tq, i0 + bs) - i0, j0 = kb * bs, nk = Math.Min(s, j0 + bs) - j0;
+            int nkv = (nk + w - 1) / w * w;
+            int qOff = Q.RowOffset(b, h, i0), doOff = DO.RowOffset(b, h, i0), row = (b * hq + h) * tq + i0;
+            TileGemm(Q.Data, qOff, Q.RowStride, 1, kt, 0, ld, p, 0, ld, nq, nkv, d, accumulate: false);        // S = Q K^T
+            TileGemm(DO.Data, doOff, DO.RowStride, 1, vt, 0, ld, ds, 0, ld, nq, nkv, dvDim, accumulate: false); // dP = dO V^T
+            for (int r = 0; r < nq; r++)
+            {
+                int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
+                var pr = p.AsSpan(r * ld, nk);
+                var dr = ds.AsSpan(r * ld, nk);
+                if (cnt > 0)
+                {
+                    var pv = pr[..cnt];
+                    var dv1 = dr[..cnt];
+                    TensorPrimitives.Multiply(pv, scale, pv);
+                    TensorPrimitives.Subtract(pv, L[lo + row + r], pv);
+                    TensorPrimitives.Exp<T>(pv, pv);                                 // P
+                    TensorPrimitives.AddMultiply(dv1, -delta[row + r], pv, dv1);     // (dP - delta) * P
+                    TensorPrimitives.Multiply(dv1, scale, dv1);                      // scale * dS
+                }
+                pr[cnt..].Clear();
+                dr[cnt..].Clear();
+            }
+            if (addKV)
+            {
+                int kvRow = (b * hkv + g) * s + j0;
+                TileGemm(p, 0, 1, ld, DO.Data, doOff, DO.RowStride, DV, kvRow * dvDim, dvDim, nk, dvDim, nq, accumulate: true); // dV += P^T dO
+                TileGemm(ds, 0, 1, ld, Q.Data, qOff, Q.RowStride, DK, kvRow * d, d, nk, d, nq, accumulate: true);               // dK += dS^T Q
+            }
+            if (addQ)
+                TileGemm(ds, 0, ld, 1, K.Data, K.RowOffset(b, g, j0), K.RowStride, DQ, row * d, d, nq, d, nk, accumulate: true); // dQ += dS K
         }
 
-        // Pass 1: dK_j = sum_h sum_i dS_ij q_i, dV_j = sum_h sum_i P_ij dO_i (heads, then rows, in increasing order).
-        // Per (query block, key block) tile, P^T and dS^T (bs x bs) are stored so that each key row is updated
-        // with one blocked axpy over the tile's query rows.
-        ParallelFor.Run(nb * hkv * nkb, 1, (u0, u1) =>
+        void PackKeyBlock(T[][] sc, int b, int g, int kb)
         {
-            var p = new T[bs];
-            var ds = new T[bs];
-            var pT = new T[bs * bs];  // (keys, queries) tile of P
-            var dsT = new T[bs * bs]; // (keys, queries) tile of scale * dS
+            int j0 = kb * bs, nk = Math.Min(s, j0 + bs) - j0;
+            PackTransposed(K, b, g, j0, nk, sc[2], ld);
+            PackTransposed(V, b, g, j0, nk, sc[3], ld);
+        }
+
+        int units = nb * hkv, threads = ParallelFor.Threads;
+        if (threads == 1 || units >= 2 * threads)
+        {
+            ParallelFor.Run(units, 1, (u0, u1) =>
+            {
+                var sc = Scratch();
+                for (int u = u0; u < u1; u++)
+                {
+                    int b = u / hkv, g = u % hkv;
+                    for (int kb = 0; kb < nkb; kb++)
+                    {
+                        PackKeyBlock(sc, b, g, kb);
+                        for (int h = g * group; h < (g + 1) * group; h++)
+                            for (int qb = FirstQueryBlock(kb * bs); qb < nqb; qb++)
+                                BackwardTile(sc, b, h, qb, kb, addKV: true, addQ: true);
+                    }
+                }
+            });
+            return;
+        }
+
+        ParallelFor.Run(units * nkb, 1, (u0, u1) =>
+        {
+            var sc = Scratch();
             for (int u = u0; u < u1; u++)
             {
                 int b = u / (hkv * nkb), g = u / nkb % hkv, kb = u % nkb;
-                int j0 = kb * bs, j1 = Math.Min(s, j0 + bs), nk = j1 - j0;
-                int kvRow = (b * hkv + g) * s;
-                int iStart = causal ? Math.Max(0, j0 - shift) : 0;
+                PackKeyBlock(sc, b, g, kb);
                 for (int h = g * group; h < (g + 1) * group; h++)
-                {
-                    for (int i0 = iStart; i0 < tq; i0 += bs)
-                    {
-                        int nq = Math.Min(tq, i0 + bs) - i0;
-                        for (int r = 0; r < nq; r++)
-                        {
-                            int i = i0 + r;
-                            int cnt = Math.Max(0, (causal ? Math.Min(j1, i + shift + 1) : j1) - j0);
-                            if (cnt > 0) Recompute(b, h, g, i, j0, p.AsSpan(0, cnt), ds.AsSpan(0, cnt));
-                            for (int c = 0; c < nk; c++)
-                            {
-                                pT[c * bs + r] = c < cnt ? p[c] : T.Zero;
-                                dsT[c * bs + r] = c < cnt ? ds[c] : T.Zero;
-                            }
-                        }
-                        for (int c = 0; c < nk; c++)
-                        {
-                            AxpyRows(DV.AsSpan((kvRow + j0 + c) * dvDim, dvDim), pT.AsSpan(c * bs, nq), DO, b, h, i0);
-                            AxpyRows(DK.AsSpan((kvRow + j0 + c) * d, d), dsT.AsSpan(c * bs, nq), Q, b, h, i0);
-                        }
-                    }
-                }
+                    for (int qb = FirstQueryBlock(kb * bs); qb < nqb; qb++)
+                        BackwardTile(sc, b, h, qb, kb, addKV: true, addQ: false);
             }
         });
-
-        // Pass 2: dQ_i = sum_j dS_ij k_j (key blocks, then keys, in increasing order).
         ParallelFor.Run(nb * hq * nqb, 1, (u0, u1) =>
         {
-            var p = new T[bs];
-            var ds = new T[bs];
+            var sc = Scratch();
             for (int u = u0; u < u1; u++)
             {
-                int b = u / (hq * nqb), h = u / nqb % hq, qb = u % nqb, g = h / group;
-                int i0 = qb * bs, i1 = Math.Min(tq, i0 + bs);
-                int jEnd = causal ? Math.Min(s, i1 + shift) : s;
-                for (int j0 = 0; j0 < jEnd; j0 += bs)
+                int b = u / (hq * nqb), h = u / nqb % hq, qb = u % nqb;
+                int kEnd = KeyEnd(Math.Min(tq, qb * bs + bs));
+                for (int kb = 0; kb * bs < kEnd; kb++)
                 {
-                    int j1 = Math.Min(jEnd, j0 + bs);
-                    for (int i = i0; i < i1; i++)
-                    {
-                        int cnt = (causal ? Math.Min(j1, i + shift + 1) : j1) - j0;
-                        if (cnt <= 0) continue;
-                        Recompute(b, h, g, i, j0, p.AsSpan(0, cnt), ds.AsSpan(0, cnt));
-                        var dqRow = DQ.AsSpan(((b * hq + h) * tq + i) * d, d);
-                        AxpyRows(dqRow, ds.AsSpan(0, cnt), K, b, g, j0);
-                    }
+                    PackKeyBlock(sc, b, h / group, kb);
+                    BackwardTile(sc, b, h, qb, kb, addKV: false, addQ: true);
                 }
             }
         });

@@ -48,6 +48,46 @@ public sealed partial class CpuBackend
             return;
         }
 
+        // One operand a single element (a scalar form such as x.mul(2), or a 0-d tensor) and the other contiguous with
+        // the output's elements: one vectorised pass over all elements, threaded (the row walk below would see one row).
+        if (b.NumelCached == 1 && a.is_contiguous() && a.NumelCached == n)
+        {
+            int ao = a.Offset, bo = b.Offset;
+            ParallelFor.Run(n, ElementwiseGrain, (s, e) =>
+                Row(op, A.AsSpan(ao + s, e - s), 1, B.AsSpan(bo, 1), 0, R.AsSpan(s, e - s)));
+            return;
+        }
+        if (a.NumelCached == 1 && b.is_contiguous() && b.NumelCached == n)
+        {
+            int ao = a.Offset, bo = b.Offset;
+            ParallelFor.Run(n, ElementwiseGrain, (s, e) =>
+                Row(op, A.AsSpan(ao, 1), 0, B.AsSpan(bo + s, e - s), 1, R.AsSpan(s, e - s)));
+            return;
+        }
+
+        // A contiguous row (e.g. a bias of shape (C) or (1, C)) against a contiguous operand of the output's shape:
+        // rows of the output in order, no per-row index arithmetic.
+        if (BroadcastRowLength(b, a, r) is int mb and >= MinBroadcastRow)
+        {
+            int ao = a.Offset, bo = b.Offset;
+            ParallelFor.Run(n / mb, Math.Max(1, ElementwiseGrain / mb), (r0, r1) =>
+            {
+                for (int row = r0; row < r1; row++)
+                    Row(op, A.AsSpan(ao + row * mb, mb), 1, B.AsSpan(bo, mb), 1, R.AsSpan(row * mb, mb));
+            });
+            return;
+        }
+        if (BroadcastRowLength(a, b, r) is int ma and >= MinBroadcastRow)
+        {
+            int ao = a.Offset, bo = b.Offset;
+            ParallelFor.Run(n / ma, Math.Max(1, ElementwiseGrain / ma), (r0, r1) =>
+            {
+                for (int row = r0; row < r1; row++)
+                    Row(op, A.AsSpan(ao, ma), 1, B.AsSpan(bo + row * ma, ma), 1, R.AsSpan(row * ma, ma));
+            });
+            return;
+        }
+
         // General path: merged dims, then TensorPrimitives per row of the innermost dim.
         var p = new BroadcastRows(ElementwiseGrain, r.Sizes, a, b);
         int inner = p.Inner, ias = p.InnerStride(0), ibs = p.InnerStride(1);
@@ -61,6 +101,26 @@ public sealed partial class CpuBackend
                 Row(op, xa, ias, xb, ibs, R.AsSpan(row * inner, inner));
             }
         });
+    }
+
+    /// <summary>Shortest row for the broadcast-row fast path (shorter rows go through the general walk, which merges dims).</summary>
+    private const int MinBroadcastRow = 16;
+
+    /// <summary>
+    /// The length of <paramref name="row"/> when it is a contiguous operand whose sizes, leading ones dropped, equal the
+    /// trailing sizes of the output <paramref name="r"/>, and <paramref name="full"/> is contiguous with all of the
+    /// output's elements; otherwise null.
+    /// </summary>
+    private static int? BroadcastRowLength(Tensor row, Tensor full, Tensor r)
+    {
+        if (!row.is_contiguous() || !full.is_contiguous() || full.NumelCached != r.NumelCached) return null;
+        int lead = 0;
+        while (lead < row.Sizes.Length && row.Sizes[lead] == 1) lead++;
+        int len = row.Sizes.Length - lead;
+        if (len == 0 || len > r.Sizes.Length) return null;
+        for (int i = 0; i < len; i++)
+            if (row.Sizes[lead + i] != r.Sizes[r.Sizes.Length - len + i]) return null;
+        return row.NumelCached;
     }
 
     private static void Row<T>(BinaryOp op, ReadOnlySpan<T> x, int xs, ReadOnlySpan<T> y, int ys, Span<T> d) where T : unmanaged, INumber<T>
@@ -185,10 +245,7 @@ public sealed partial class CpuBackend
         var R = r.StorageAs<T>();
         if (inner == 1)
         {
-            ParallelFor.Run(outer, Math.Max(1, ElementwiseGrain / Math.Max(len, 1)), (o0, o1) =>
-            {
-                for (int o = o0; o < o1; o++) R[o] = TensorPrimitives.Sum<T>(S.AsSpan(so + o * len, len));
-            });
+            RowSums(S, so, outer, len, R);
         }
         else
         {

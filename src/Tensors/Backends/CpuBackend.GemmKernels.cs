@@ -195,6 +195,11 @@ public sealed partial class CpuBackend
     /// </summary>
     private static unsafe void PackA<T>(int mc, int kc, T* a, nint rsa, nint csa, T* dst, int mr) where T : unmanaged
     {
+        if (rsa == 1)
+        {
+            PackATransposed(mc, kc, a, csa, dst, mr);
+            return;
+        }
         for (int i0 = 0; i0 < mc; i0 += mr)
         {
             int rows = Math.Min(mr, mc - i0);
@@ -213,12 +218,6 @@ public sealed partial class CpuBackend
                 for (; p < kc; p++)
                     for (int r = 0; r < mr; r++) d[p * mr + r] = src[r * rsa + p];
             }
-            else if (rsa == 1)
-            {
-                // Column-major A (a transposed view): each k is a contiguous run of rows.
-                for (int p = 0; p < kc; p++, d += mr)
-                    new ReadOnlySpan<T>(src + p * csa, rows).CopyTo(new Span<T>(d, rows));
-            }
             else
             {
                 for (int r = 0; r < rows; r++)
@@ -228,6 +227,38 @@ public sealed partial class CpuBackend
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="PackA"/> for a column-major A (a transposed view, unit row stride): each k is a contiguous run of mc
+    /// rows, read front to back (k outer) and scattered into the panels with vector copies. Walking one panel down k
+    /// instead would read mr elements per column at a stride that is often a multiple of 4 KiB, so every column would
+    /// fall into the same L1 set and be fetched again for each panel.
+    /// </summary>
+    private static unsafe void PackATransposed<T>(int mc, int kc, T* a, nint csa, T* dst, int mr) where T : unmanaged
+    {
+        int full = mc / mr, rest = mc - full * mr;
+        if (rest > 0) new Span<T>(dst + (nint)full * mr * kc, kc * mr).Clear();
+        int bytes = mr * sizeof(T);
+        nint panel = (nint)mr * kc;
+        for (int p = 0; p < kc; p++)
+        {
+            T* s = a + p * csa;
+            T* d = dst + (nint)p * mr;
+            for (int q = 0; q < full; q++, s += mr, d += panel) CopySmall((byte*)s, (byte*)d, bytes);
+            if (rest > 0) CopySmall((byte*)s, (byte*)d, rest * sizeof(T));
+        }
+    }
+
+    /// <summary>Copies a short run of bytes with 32/16/8/4-byte vector moves (packing copies of one register row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopySmall(byte* s, byte* d, int bytes)
+    {
+        int i = 0;
+        for (; i + 32 <= bytes; i += 32) Vector256.Store(Vector256.Load(s + i), d + i);
+        if (i + 16 <= bytes) { Vector128.Store(Vector128.Load(s + i), d + i); i += 16; }
+        if (i + 8 <= bytes) { *(long*)(d + i) = *(long*)(s + i); i += 8; }
+        for (; i < bytes; i++) d[i] = s[i];
     }
 
     /// <summary>
@@ -251,8 +282,18 @@ public sealed partial class CpuBackend
             }
             else
             {
-                // Transposed B (e.g. a linear layer's weight): walk each column along k (4x4 transposes for float).
+                // Transposed B (e.g. a linear layer's weight): walk 8 columns at a time along k (8x8 AVX transposes for
+                // float: each pass writes whole 32-byte runs of the panel rows), then 4 (4x4 SSE transposes), then one.
                 int j = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported && rsb == 1)
+                    for (; j + 8 <= cols; j += 8)
+                    {
+                        int p = 0;
+                        for (; p + 8 <= kc; p += 8)
+                            Transpose8x8((float*)(src + j * csb + p), csb, (float*)(d + p * nr + j), nr);
+                        for (; p < kc; p++)
+                            for (int jj = j; jj < j + 8; jj++) d[p * nr + jj] = src[jj * csb + p];
+                    }
                 if (typeof(T) == typeof(float) && Sse.IsSupported && rsb == 1)
                     for (; j + 4 <= cols; j += 4)
                     {
@@ -269,6 +310,48 @@ public sealed partial class CpuBackend
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the 8x8 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>)
+    /// to <paramref name="dst"/> (row stride <paramref name="dstStride"/>): dst[c, r] = src[r, c].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(float* src, nint srcStride, float* dst, nint dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var r4 = Avx.LoadVector256(src + 4 * srcStride);
+        var r5 = Avx.LoadVector256(src + 5 * srcStride);
+        var r6 = Avx.LoadVector256(src + 6 * srcStride);
+        var r7 = Avx.LoadVector256(src + 7 * srcStride);
+        // Interleave pairs of rows, then pairs of pairs (within 128-bit lanes), then swap lanes.
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>

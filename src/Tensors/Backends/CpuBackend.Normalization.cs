@@ -75,6 +75,43 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    public (Tensor sum, Tensor y, Tensor rstd) AddRmsNormForward(Tensor x, Tensor residual, Tensor? weight, int cols, double eps)
+    {
+        CheckFloat(x, "add_rms_norm");
+        return x.dtype == ScalarType.Float32 ? AddRmsNormForward<float>(x, residual, weight, cols, eps) : AddRmsNormForward<double>(x, residual, weight, cols, eps);
+    }
+
+    // x, residual: (N, C), weight: (C) -> sum = x + residual, y: (N, C), rstd: (N); one pass per row (sum stays in cache for the norm).
+    private static (Tensor, Tensor, Tensor) AddRmsNormForward<T>(Tensor x, Tensor residual, Tensor? weight, int cols, double eps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = cols == 0 ? 0 : x.NumelCached / cols;
+        var sum = Tensor.Empty(x.dtype, (int[])x.Sizes.Clone());
+        var y = Tensor.Empty(x.dtype, (int[])x.Sizes.Clone());
+        var rstd = Tensor.Empty(x.dtype, [rows]);
+        var X = x.StorageAs<T>(); int xo = x.Offset;
+        var Res = residual.StorageAs<T>(); int ro = residual.Offset;
+        var S = sum.StorageAs<T>();
+        var Y = y.StorageAs<T>();
+        var R = rstd.StorageAs<T>();
+        var W = weight?.StorageAs<T>(); int wo = weight?.Offset ?? 0;
+        T e = T.CreateChecked(eps), n = T.CreateChecked(cols);
+        RunRowChunks(rows, cols, (_, r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                var sr = new Span<T>(S, r * cols, cols);
+                TensorPrimitives.Add(new ReadOnlySpan<T>(X, xo + r * cols, cols), new ReadOnlySpan<T>(Res, ro + r * cols, cols), sr);
+                var yr = new Span<T>(Y, r * cols, cols);
+                T rs = T.One / T.Sqrt(TensorPrimitives.SumOfSquares<T>(sr) / n + e);
+                R[r] = rs;
+                TensorPrimitives.Multiply(sr, rs, yr);
+                if (W != null) TensorPrimitives.Multiply(yr, new ReadOnlySpan<T>(W, wo, cols), yr);
+            }
+        });
+        return (sum, y, rstd);
+    }
+
+    /// <inheritdoc/>
     public (Tensor dx, Tensor? dweight) RmsNormBackward(Tensor dy, Tensor x, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad)
     {
         CheckFloat(x, "rms_norm backward");

@@ -1,5 +1,8 @@
-// CPU max/min (values and indices), amax/amin and log-sum-exp kernels. The input is viewed as
+// CPU sum-of-rows, max/min (values and indices), amax/amin and log-sum-exp kernels. The input is viewed as
 // (outer, len, inner) with the reduced dims in the middle; outputs are split deterministically by ParallelFor.
+// Long rows (a full reduction is one row) are cut into blocks of a fixed length that does not depend on the thread
+// count; blocks are reduced in parallel and their partial results combined in a fixed order (a pairwise tree for
+// sums), so 1 and N threads give bitwise-equal results.
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -47,6 +50,90 @@ public sealed partial class CpuBackend
         return Contiguous(x.detach().permute(perm));
     }
 
+    /// <summary>Elements per block when one row is reduced by several threads (fixed: results never depend on the thread count).</summary>
+    internal const int ReduceBlock = 1 << 14;
+
+    /// <summary>
+    /// R[o] = sum of S[so + o * len ..][..len] for every row o. Rows up to <see cref="ReduceBlock"/> are summed whole
+    /// (vectorised); longer rows are summed per block in parallel and the block sums added pairwise in a fixed tree.
+    /// </summary>
+    private static void RowSums<T>(T[] S, int so, int outer, int len, T[] R) where T : unmanaged, INumber<T>
+    {
+        if (len <= ReduceBlock)
+        {
+            ParallelFor.Run(outer, Math.Max(1, ElementwiseGrain / Math.Max(len, 1)), (o0, o1) =>
+            {
+                for (int o = o0; o < o1; o++) R[o] = TensorPrimitives.Sum<T>(S.AsSpan(so + o * len, len));
+            });
+            return;
+        }
+        int nb = (len + ReduceBlock - 1) / ReduceBlock;
+        var partial = new T[outer * nb];
+        ParallelFor.Run(outer * nb, Math.Max(1, ElementwiseGrain / ReduceBlock), (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+            {
+                int o = i / nb, b = i % nb;
+                int start = b * ReduceBlock, count = Math.Min(ReduceBlock, len - start);
+                partial[i] = TensorPrimitives.Sum<T>(S.AsSpan(so + o * len + start, count));
+            }
+        });
+        for (int o = 0; o < outer; o++) R[o] = PairwiseSum<T>(partial.AsSpan(o * nb, nb));
+    }
+
+    /// <summary>Sum of <paramref name="x"/> by recursive halving (error grows with log n, not n).</summary>
+    internal static T PairwiseSum<T>(ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
+    {
+        if (x.Length <= 4)
+        {
+            T s = T.Zero;
+            foreach (var v in x) s += v;
+            return s;
+        }
+        int half = x.Length / 2;
+        return PairwiseSum(x[..half]) + PairwiseSum(x[half..]);
+    }
+
+    /// <summary>
+    /// Max/min (and its first index) of one long row, reduced per block in parallel and combined in block order with
+    /// the rules of TensorPrimitives' IndexOfMax/IndexOfMin (first NaN wins; +0 above -0; first occurrence on ties).
+    /// </summary>
+    private static (T value, int index) BlockedExtreme<T>(T[] S, int offset, int len, bool max, bool wantIndex) where T : unmanaged, INumber<T>
+    {
+        int nb = (len + ReduceBlock - 1) / ReduceBlock;
+        var values = new T[nb];
+        var indices = new int[nb];
+        ParallelFor.Run(nb, Math.Max(1, ElementwiseGrain / ReduceBlock), (b0, b1) =>
+        {
+            for (int b = b0; b < b1; b++)
+            {
+                int start = b * ReduceBlock;
+                var row = new ReadOnlySpan<T>(S, offset + start, Math.Min(ReduceBlock, len - start));
+                if (wantIndex)
+                {
+                    int at = max ? TensorPrimitives.IndexOfMax(row) : TensorPrimitives.IndexOfMin(row);
+                    values[b] = row[at];
+                    indices[b] = start + at;
+                }
+                else values[b] = max ? TensorPrimitives.Max(row) : TensorPrimitives.Min(row);
+            }
+        });
+        T best = values[0];
+        int bestAt = indices[0];
+        for (int b = 1; b < nb && !T.IsNaN(best); b++)
+        {
+            T v = values[b];
+            bool better = T.IsNaN(v) || (max ? v > best : v < best)
+                || (v == best && T.IsZero(v) && (max ? T.IsNegative(best) && !T.IsNegative(v) : !T.IsNegative(best) && T.IsNegative(v)));
+            if (better)
+            {
+                best = v;
+                bestAt = indices[b];
+            }
+        }
+        return (best, bestAt);
+    }
+
     /// <inheritdoc/>
     public (Tensor values, Tensor indices) MaxMinDim(Tensor x, int dim, bool keepdim, bool max)
     {
@@ -87,6 +174,17 @@ public sealed partial class CpuBackend
         int so = src.Offset;
         var V = values.StorageAs<T>();
         var I = indices?.StorageAs<long>();
+        if (inner == 1 && len > ReduceBlock)
+        {
+            // Long rows (a full reduction): blocks of each row in parallel, rows one after another.
+            for (int o = 0; o < outer; o++)
+            {
+                var (v, at) = BlockedExtreme(S, so + o * len, len, max, I is not null);
+                V[o] = v;
+                if (I is not null) I[o] = at;
+            }
+            return;
+        }
         int block = Math.Min(inner, ReduceColumnBlock);
         int nb = (inner + block - 1) / block;
         ParallelFor.Run(outer * nb, Math.Max(1, ElementwiseGrain / Math.Max(1, len * block)), (s, e) =>

@@ -24,6 +24,25 @@ public partial interface IBackend
     (Tensor dx, Tensor? dweight) RmsNormBackward(Tensor dy, Tensor x, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad);
 
     /// <summary>
+    /// Residual add fused with RMSNorm (the pre-norm transformer's <c>h = x + f(x)</c> followed by <c>norm(h)</c>; vLLM's
+    /// <c>fused_add_rms_norm</c>): <c>sum = x + residual</c>, <c>y = sum * rstd * weight</c>, <c>rstd = 1 / sqrt(mean(sum^2) + eps)</c>.
+    /// The default composes <see cref="Binary"/> and <see cref="RmsNormForward"/>; a backend may do it in one pass over the rows.
+    /// Backward needs no kernel of its own: <c>y</c>'s gradient goes through <see cref="RmsNormBackward"/> with <c>sum</c> as the input.
+    /// </summary>
+    /// <param name="x">Input, contiguous, viewed as (N, C) rows.</param>
+    /// <param name="residual">Added to <paramref name="x"/>; contiguous, same shape and dtype.</param>
+    /// <param name="weight">Per-channel scale (C), contiguous, same dtype; null for none.</param>
+    /// <param name="cols">C, the number of elements normalised together.</param>
+    /// <param name="eps">Added to the mean square.</param>
+    /// <returns><c>sum</c> and <c>y</c> (shape of <paramref name="x"/>) and the per-row <c>rstd</c> (N).</returns>
+    (Tensor sum, Tensor y, Tensor rstd) AddRmsNormForward(Tensor x, Tensor residual, Tensor? weight, int cols, double eps)
+    {
+        var sum = Binary(BinaryOp.Add, x, residual);
+        var (y, rstd) = RmsNormForward(sum, weight, cols, eps);
+        return (sum, y, rstd);
+    }
+
+    /// <summary>
     /// LayerNorm forward over rows (biased variance, as PyTorch):
     /// <c>y = (x - mean) * rstd * weight + bias</c> with <c>rstd = 1 / sqrt(var + eps)</c>.
     /// </summary>

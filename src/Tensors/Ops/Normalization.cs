@@ -34,6 +34,43 @@ public static partial class torch
             }
 
             /// <summary>
+            /// Residual add fused with RMS normalisation, the pre-norm transformer's <c>h = x + f(x)</c> followed by
+            /// <c>rms_norm(h)</c> (vLLM's <c>fused_add_rms_norm</c>, without its in-place update): returns
+            /// <c>sum = input + residual</c> and <c>output = sum / sqrt(mean(sum^2) + eps) * weight</c>, computed in one pass
+            /// over each row. Gradients flow to <paramref name="input"/>, <paramref name="residual"/> and
+            /// <paramref name="weight"/> through both results (the norm's backward is the fused RMSNorm kernel, taking
+            /// <c>sum</c> as its input).
+            /// </summary>
+            /// <param name="input">Float32/float64 tensor whose trailing dims equal <paramref name="normalized_shape"/>.</param>
+            /// <param name="residual">Added to <paramref name="input"/>; same shape and dtype (no broadcasting).</param>
+            /// <param name="normalized_shape">The trailing dims to normalise over, e.g. <c>[hidden]</c>.</param>
+            /// <param name="weight">Element-wise scale of shape <paramref name="normalized_shape"/>, or null for none.</param>
+            /// <param name="eps">Added to the mean square for stability.</param>
+            /// <returns>The sum and its normalisation, both of the input's shape.</returns>
+            /// <exception cref="ArgumentException">The shapes or dtypes of input and residual differ, or the trailing dims or weight do not match.</exception>
+            public static (Tensor sum, Tensor output) add_rms_norm(Tensor input, Tensor residual, long[] normalized_shape, Tensor? weight = null, double eps = 1e-6)
+            {
+                ArgumentNullException.ThrowIfNull(residual);
+                int cols = NormCols(input, normalized_shape, "add_rms_norm");
+                if (!Shape.Equal(input.Sizes, residual.Sizes) || input.dtype != residual.dtype)
+                    throw new ArgumentException(
+                        $"add_rms_norm: input {Shape.Format(input.Sizes)} ({input.dtype.TorchName()}) and residual {Shape.Format(residual.Sizes)} " +
+                        $"({residual.dtype.TorchName()}) must have the same shape and dtype; add them with + and call rms_norm to broadcast");
+                var w = NormParam(weight, input, normalized_shape, "add_rms_norm", "weight");
+                var x = input.contiguous();
+                var r = residual.contiguous();
+                var (s, y, rstd) = x.backend.AddRmsNormForward(x, r, w, cols, eps);
+                s = Tensor.Record(s, "AddBackward", [x, r], g => [g, g]);
+                Tensor[] inputs = w is null ? [s] : [s, w];
+                y = Tensor.Record(y, "RmsNormBackward", inputs, g =>
+                {
+                    var (dx, dw) = s.backend.RmsNormBackward(g.contiguous(), s, w, rstd, cols, w is { requires_grad: true });
+                    return w is null ? [dx] : [dx, dw?.view(w.shape)];
+                });
+                return (s, y);
+            }
+
+            /// <summary>
             /// Layer normalisation over the trailing <paramref name="normalized_shape"/> dims (PyTorch's
             /// <c>F.layer_norm</c>, biased variance): <c>y = (x - mean) / sqrt(var + eps) * weight + bias</c>.
             /// One fused kernel; backward gives gradients for input, weight and bias.

@@ -10,8 +10,18 @@ internal sealed class ManagedStorage : TensorStorage
 
     /// <summary>Wraps <paramref name="data"/> (no copy); <paramref name="pooled"/> when the array belongs to the caching allocator.</summary>
     internal ManagedStorage(Array data, ScalarType dtype, bool pooled = false)
-        : base(dtype, data.Length, Device.CPU)
+        : this(data, dtype, data.Length, pooled)
     {
+    }
+
+    /// <summary>
+    /// Wraps the first <paramref name="length"/> elements of <paramref name="data"/> (a pooled array is rounded up to
+    /// its size class, so it may be longer; kernels index it through offsets and sizes, never its full length).
+    /// </summary>
+    internal ManagedStorage(Array data, ScalarType dtype, int length, bool pooled)
+        : base(dtype, length, Device.CPU)
+    {
+        if (length > data.Length) throw new ArgumentOutOfRangeException(nameof(length), length, $"the array holds only {data.Length} elements");
         _data = data;
         Pooled = pooled;
     }
@@ -25,7 +35,7 @@ internal sealed class ManagedStorage : TensorStorage
     /// <summary>A new storage of <paramref name="length"/> elements from the caching allocator (contents unspecified).</summary>
     internal static ManagedStorage Allocate(ScalarType dtype, int length) => CachingAllocator.Allocate(dtype, length);
 
-    /// <summary>The array, typed.</summary>
+    /// <summary>The array, typed (its length may exceed <see cref="TensorStorage.Length"/>: a pooled array has its size class's length).</summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="T"/> is not the element type, or the storage was released.</exception>
     internal T[] As<T>() where T : unmanaged
     {

@@ -98,6 +98,26 @@ public class MatmulTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void Matmul_TransposedOperandPacking_AroundPanelAndTransposeBlockSizes_MatchesNaiveLoops(string path)
+    {
+        // A stored (K, M) and B stored (N, K): M around the 12-row panel and the 480-row A block, N and K around the
+        // 8x8 and 4x4 transpose blocks of the B packing (and a 1024 stride, a multiple of 4 KiB).
+        var g = new Generator(11);
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+            foreach (var (m, k, n) in new[] { (12, 8, 32), (13, 9, 33), (25, 7, 39), (481, 17, 40), (24, 257, 31), (36, 1024, 36) })
+            {
+                var at = Rand(g, type, k, m).mT;
+                var bt = Rand(g, type, n, k).mT;
+                AssertClose(Naive(at, bt), WithPath(path, () => torch.matmul(at, bt)), k, Tol(type));
+                var a = Rand(g, type, m, k);
+                AssertClose(Naive(a, bt), WithPath(path, () => torch.matmul(a, bt)), k, Tol(type));
+                var b = Rand(g, type, k, n);
+                AssertClose(Naive(at, b), WithPath(path, () => torch.matmul(at, b)), k, Tol(type));
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void Matmul_StridedNonContiguousOperands_MatchNaiveLoops(string path)
     {
         var g = new Generator(3);

@@ -1,14 +1,20 @@
-// The caching allocator and deterministic release: reuse by (type, length), dispose scopes, release of gradient
-// buffers by backward, in-place gradient accumulation, and no use-after-release. Each test uses lengths no other
-// test allocates, so that tests running in parallel do not take each other's pooled arrays.
+// The caching allocator and deterministic release: reuse by (type, size class), dispose scopes, release of gradient
+// buffers by backward, in-place gradient accumulation, and no use-after-release. Tests that count pooled arrays use
+// a size class of their own in the 1-4 Mi-element range (Len), which other tests do not allocate, so that tests
+// running in parallel do not take each other's pooled arrays.
 namespace PluginMoE.Tensors.Tests.Storage;
 
 public sealed class CachingAllocatorTests
 {
+    /// <summary>A length in size class <paramref name="slot"/> (0-11) of the pool, distinct for every slot.</summary>
+    private static int Len(int slot, int delta = 0) => slot < 8
+        ? (1 << 20) + slot * (1 << 17) + 1 + delta           // classes 2^20 + (slot + 1) * 2^17
+        : (1 << 21) + (slot - 8) * (1 << 18) + 1 + delta;    // classes 2^21 + (slot - 7) * 2^18
+
     [Fact]
     public void A_released_array_is_handed_to_the_next_request_of_the_same_type_and_length()
     {
-        const int n = 10_007;
+        int n = Len(0);
         float[] first;
         using (torch.NewDisposeScope())
         {
@@ -25,7 +31,7 @@ public sealed class CachingAllocatorTests
     [Fact]
     public void An_array_not_reused_within_the_next_step_leaves_the_pool()
     {
-        const int n = 10_099;
+        int n = Len(1);
         using (torch.NewDisposeScope()) torch.empty([n]);
         Assert.Equal(1, CachingAllocator.FreeCount(ScalarType.Float32, n));
         using (torch.NewDisposeScope()) { } // the next step does not ask for that length: the array goes to the GC
@@ -101,7 +107,7 @@ public sealed class CachingAllocatorTests
     [Fact]
     public void Backward_returns_its_intermediate_gradient_buffers_to_the_pool_and_keeps_the_leaf_gradients()
     {
-        const int n = 10_067;
+        int n = Len(2);
         var x = torch.full([n], 1.0f).requires_grad_();
         int before = CachingAllocator.FreeCount(ScalarType.Float32, n);
         var loss = (x * 2 * 3 * 4).sum();
@@ -162,5 +168,66 @@ public sealed class CachingAllocatorTests
         z.sum().backward();
         Assert.All(y.grad!.data<float>(), v => Assert.Equal(3f, v));
         Assert.All(x.grad!.data<float>(), v => Assert.Equal(6f, v));
+    }
+
+    [Fact]
+    public void Size_classes_round_up_by_at_most_an_eighth_and_leave_small_lengths_alone()
+    {
+        Assert.Equal(1000, CachingAllocator.SizeClass(1000));
+        Assert.Equal(1024, CachingAllocator.SizeClass(1024));
+        Assert.Equal(1152, CachingAllocator.SizeClass(1025));
+        Assert.Equal(1 << 20, CachingAllocator.SizeClass(1 << 20));
+        Assert.Equal((1 << 20) + (1 << 17), CachingAllocator.SizeClass((1 << 20) + 1));
+        for (int n = CachingAllocator.MinPooledLength; n < 1 << 22; n = n * 9 / 8 + 13)
+        {
+            int c = CachingAllocator.SizeClass(n);
+            Assert.InRange(c, n, n + n / 8);
+            Assert.Equal(c, CachingAllocator.SizeClass(c)); // a class is its own class
+        }
+    }
+
+    [Fact]
+    public void A_released_buffer_serves_another_length_of_its_size_class_and_shows_only_that_length()
+    {
+        int a = Len(3), b = Len(3, delta: 1000);
+        Assert.Equal(CachingAllocator.SizeClass(a), CachingAllocator.SizeClass(b));
+        float[] first;
+        using (torch.NewDisposeScope())
+        {
+            var t = torch.full([a], 9.0f);
+            first = t.StorageAs<float>();
+            Assert.Equal(CachingAllocator.SizeClass(a), first.Length); // the array has the class's length
+            Assert.Equal(a, t.Storage.Length);                         // the storage the length asked for
+        }
+        var again = torch.zeros([b]);
+        Assert.Same(first, again.StorageAs<float>());
+        Assert.Equal(b, again.Storage.Length);
+        Assert.Equal(new long[] { b }, again.shape);
+        Assert.All(again.data<float>(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void A_released_storage_is_pooled_under_its_class_with_the_class_length()
+    {
+        int n = Len(4, delta: 77);
+        double[] array;
+        using (torch.NewDisposeScope()) array = torch.empty([n], ScalarType.Float64).StorageAs<double>();
+        Assert.Equal(CachingAllocator.SizeClass(n), array.Length); // the pool holds (and counts) the class's bytes
+        Assert.Equal(1, CachingAllocator.FreeCount(ScalarType.Float64, n));
+        Assert.Equal(1, CachingAllocator.FreeCount(ScalarType.Float64, CachingAllocator.SizeClass(n) - 5)); // same class
+        Assert.Equal(0, CachingAllocator.FreeCount(ScalarType.Float64, CachingAllocator.SizeClass(n) + 1)); // next class
+    }
+
+    [Fact]
+    public void A_released_buffer_of_a_class_is_never_visible_through_a_live_tensor_of_another_length()
+    {
+        int a = Len(5), b = Len(5, delta: 4096);
+        Tensor dead;
+        using (torch.NewDisposeScope()) dead = torch.full([a], 1.0f);
+        var live = torch.full([b], 2.0f); // may take dead's array
+        Assert.Throws<InvalidOperationException>(() => dead.data<float>());
+        Assert.Throws<InvalidOperationException>(() => dead.sum());
+        Assert.All(live.data<float>(), v => Assert.Equal(2f, v));
+        Assert.Equal(2.0 * b, live.sum().ToDouble(), 1e-3 * b);
     }
 }

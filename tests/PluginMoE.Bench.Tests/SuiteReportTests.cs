@@ -1,0 +1,137 @@
+// The benchmark suite's pure logic: medians, interleaving order, result lines, aggregation over rounds, the summary
+// table and the targets of issue #12 (bench/PluginMoE.Bench/E2E; no timing is asserted anywhere).
+using PluginMoE.Bench.E2E;
+
+namespace PluginMoE.Bench.Tests;
+
+public class SuiteReportTests
+{
+    private static E2eResult R(string fw, string model, string router, int threads, double train, double prefill, double decode, double rss, int round = 0) =>
+        new(fw, model, router, threads) { TrainTokS = train, PrefillTokS = prefill, DecodeTokS = decode, PeakRssMb = rss, Round = round };
+
+    [Fact]
+    public void Median_of_odd_and_even_counts_and_empty()
+    {
+        Assert.Equal(3, SuiteMath.Median([5, 1, 3]));
+        Assert.Equal(2.5, SuiteMath.Median([4, 1, 3, 2]));
+        Assert.True(double.IsNaN(SuiteMath.Median([])));
+    }
+
+    [Fact]
+    public void Order_rotates_the_frameworks_per_case_and_round()
+    {
+        string[] fws = ["ours", "pytorch", "torchsharp"];
+        Assert.Equal(fws, SuiteMath.Order(fws, 0, 0));
+        Assert.Equal(["pytorch", "torchsharp", "ours"], SuiteMath.Order(fws, 0, 1));
+        Assert.Equal(["torchsharp", "ours", "pytorch"], SuiteMath.Order(fws, 1, 1));
+        // Over as many cases as frameworks, each framework runs first exactly once.
+        Assert.Equal(fws.Order(), Enumerable.Range(0, 3).Select(c => SuiteMath.Order(fws, 0, c)[0]).Order());
+    }
+
+    [Fact]
+    public void Peak_is_cores_times_clock_times_flops_per_cycle()
+    {
+        Assert.Equal(2 * 3.0 * 64, SuiteMath.PeakGflops(2, 3.0, avx512: true));
+        Assert.Equal(32 * 2.5, SuiteMath.PeakGflops(1, 2.5, avx512: false));
+    }
+
+    [Fact]
+    public void Result_line_round_trips_and_ignores_other_lines()
+    {
+        var r = R("ours", "tiny", "nexus", 2, 1234.5, 5000, 80, 300.25, round: 1) with { AllocMbPerStep = 9.5, TrainCpuMs = 700 };
+        var back = E2eResult.TryParse(r.ToJson());
+        Assert.Equal(r, back);
+        var failed = new E2eResult("pytorch", "small", "linear", 1) { Error = "exit code 1: No module named \"torch\"" };
+        Assert.Equal(failed, E2eResult.TryParse(failed.ToJson()));
+        Assert.Null(E2eResult.TryParse("{\"op\":\"gemm\",\"ratio\":1.1}"));
+        Assert.Null(E2eResult.TryParse("# a comment"));
+        Assert.Null(E2eResult.TryParse("{not json"));
+    }
+
+    [Fact]
+    public void Aggregate_takes_medians_over_rounds_and_skips_failed_rounds()
+    {
+        var rows = new[]
+        {
+            R("ours", "tiny", "linear", 2, 100, 1000, 10, 200, 0),
+            R("ours", "tiny", "linear", 2, 300, 3000, 30, 220, 1),
+            R("ours", "tiny", "linear", 2, 200, 2000, 20, 210, 2),
+            new E2eResult("ours", "tiny", "linear", 2) { Error = "timed out", Round = 3 },
+            new E2eResult("pytorch", "tiny", "linear", 2) { Error = "exit code 1: boom", Round = 0 },
+        };
+        var agg = SuiteReport.Aggregate(rows);
+        var ours = agg.Single(r => r.Framework == "ours");
+        Assert.Equal(200, ours.TrainTokS);
+        Assert.Equal(2000, ours.PrefillTokS);
+        Assert.Equal(210, ours.PeakRssMb);
+        Assert.Equal(3, ours.Round); // rounds behind the medians
+        Assert.Equal("exit code 1: boom", agg.Single(r => r.Framework == "pytorch").Error);
+    }
+
+    [Fact]
+    public void Ratio_lines_and_table_show_both_figures_ratios_and_failures()
+    {
+        var agg = SuiteReport.Aggregate(
+        [
+            R("ours", "tiny", "linear", 2, 3000, 8000, 100, 250) with { AllocMbPerStep = 8.5 },
+            R("pytorch", "tiny", "linear", 2, 2000, 4000, 40, 500),
+            new E2eResult("torchsharp", "tiny", "linear", 2) { Error = "timed out after 600 s: " },
+        ]);
+        var lines = SuiteReport.RatioLines(agg).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("\"vs\":\"pytorch\"", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"train_tok_s\":3000,\"train_tok_s_pytorch\":2000,\"train_ratio\":1.5", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"peak_rss_mb\":250,\"peak_rss_mb_pytorch\":500,\"peak_rss_mb_ratio\":0.5", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"vs\":\"torchsharp\",\"error\":\"timed out after 600 s: \"", lines[1], StringComparison.Ordinal);
+
+        var table = SuiteReport.Table(agg).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, table.Length); // header, rule, one row
+        Assert.Equal("| tiny | linear | 2 | 3.00k / 2.00k / failed | 1.50 | - | 8.00k / 4.00k / failed | 2.00 | - | 100 / 40.0 / failed | 2.50 | - | 250 / 500 / failed | 8.50 |", table[2]);
+    }
+
+    [Fact]
+    public void Targets_are_judged_on_the_worst_case()
+    {
+        var agg = SuiteReport.Aggregate(
+        [
+            R("ours", "tiny", "linear", 2, 3000, 9000, 100, 250),
+            R("pytorch", "tiny", "linear", 2, 2000, 4000, 40, 500),
+            R("torchsharp", "tiny", "linear", 2, 2000, 4000, 40, 500),
+            R("ours", "tiny", "nexus", 2, 2000, 9000, 100, 600),
+            R("pytorch", "tiny", "nexus", 2, 2000, 4000, 40, 500),
+            R("torchsharp", "tiny", "nexus", 2, 1000, 4000, 40, 500),
+        ]);
+        var micro = new MicroFigures([("[1024,256,1024]", 1.1, 300), ("[1000,333,777]", 0.9, 250)], 1.02, 1.2, 400);
+        var t = SuiteReport.Targets(agg, micro).ToDictionary(x => x.Name);
+        Assert.False(t["training tokens/s >= 1.5x PyTorch"].Met);
+        Assert.Equal("1/2 cases; worst tiny nexus 2t 1.00 (ours/pytorch)", t["training tokens/s >= 1.5x PyTorch"].Evidence);
+        Assert.True(t["training tokens/s >= 1.2x TorchSharp"].Met);
+        Assert.True(t["prefill tokens/s >= 2x PyTorch"].Met);
+        Assert.True(t["KV-cache decode tokens/s >= 2x PyTorch"].Met);
+        Assert.False(t["peak RSS <= PyTorch's"].Met);
+        Assert.Equal("1/2 cases; worst tiny nexus 2t 1.20 (ours/pytorch)", t["peak RSS <= PyTorch's"].Evidence);
+        Assert.True(t["Nexus training step <= 1.03x the linear router's"].Met);
+        Assert.Contains("end-to-end step with the shared expert: tiny 2t 1.50", t["Nexus training step <= 1.03x the linear router's"].Evidence, StringComparison.Ordinal);
+        Assert.False(t["frozen Nexus equal to linear within noise (+-10%)"].Met);
+        var gemm = t["GEMM >= 1.0x torch.matmul"];
+        Assert.False(gemm.Met);
+        Assert.Equal("1/2 shapes; worst [1000,333,777] 0.90; best 300 GFLOP/s = 75.0% of the FP32 peak 400 GFLOP/s", gemm.Evidence);
+        Assert.StartsWith("- [NOT met] GEMM", gemm.Markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Targets_without_figures_are_not_measured_and_a_failed_reference_is_not_met()
+    {
+        var agg = SuiteReport.Aggregate(
+        [
+            R("ours", "small", "linear", 1, 3000, 9000, 100, 250),
+            new E2eResult("pytorch", "small", "linear", 1) { Error = "exit code 1" },
+        ]);
+        var t = SuiteReport.Targets(agg, MicroFigures.None).ToDictionary(x => x.Name);
+        Assert.Null(t["training tokens/s >= 1.5x PyTorch"].Met);
+        Assert.Equal("no case measured; 1 case(s) failed", t["training tokens/s >= 1.5x PyTorch"].Evidence);
+        Assert.Null(t["training tokens/s >= 1.2x TorchSharp"].Met);
+        Assert.Null(t["GEMM >= 1.0x torch.matmul"].Met);
+        Assert.StartsWith("- [not measured]", t["GEMM >= 1.0x torch.matmul"].Markdown, StringComparison.Ordinal);
+    }
+}
