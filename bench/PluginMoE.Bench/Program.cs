@@ -155,11 +155,7 @@ if (reference)
     psi.ArgumentList.Add("--threads");
     psi.ArgumentList.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
     if (quick) psi.ArgumentList.Add("--quick");
-    // This workplace pins OpenBLAS to an old core type for safety; the reference should run OpenBLAS's best kernel.
-    psi.Environment.Remove("OPENBLAS_CORETYPE");
-    psi.Environment.Remove("OPENBLAS_L2_SIZE");
-    // On 2 cores PyTorch's idle OpenMP threads spin against its BLAS pool and halve its speed unless they sleep.
-    psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+    PluginMoE.Bench.ReferenceEnvironment.Apply(psi); // OpenBLAS's best kernel for this CPU, sleeping idle OpenMP threads
     using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
     foreach (var c in cases)
         p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\",\"work\":{Json.Num(c.Work)}}}");

@@ -123,11 +123,7 @@ internal static class Suite
             psi = new ProcessStartInfo(python);
             psi.ArgumentList.Add(script);
             psi.ArgumentList.Add("--e2e");
-            // OpenBLAS's best kernel for this CPU (the workplace pins an old core type), and sleeping idle OpenMP threads:
-            // on 2 cores PyTorch's spinning OpenMP threads fight its BLAS pool and halve its speed.
-            psi.Environment.Remove("OPENBLAS_CORETYPE");
-            psi.Environment.Remove("OPENBLAS_L2_SIZE");
-            psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+            ReferenceEnvironment.Apply(psi); // OpenBLAS's best kernel for this CPU, sleeping idle OpenMP threads
         }
         else
         {
