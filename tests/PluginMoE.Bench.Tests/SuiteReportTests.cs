@@ -1,5 +1,5 @@
-// The benchmark suite's pure logic: medians, interleaving order, result lines, aggregation over rounds, the summary
-// table and the targets of issue #12 (bench/PluginMoE.Bench/E2E; no timing is asserted anywhere).
+// The benchmark suite's pure logic: medians, interleaving order, the warm-up rule, result lines, aggregation over rounds,
+// the summary and cold-cost tables and the targets of issue #12 (bench/PluginMoE.Bench/E2E; no timing is asserted anywhere).
 using PluginMoE.Bench.E2E;
 
 namespace PluginMoE.Bench.Tests;
@@ -38,9 +38,22 @@ public class SuiteReportTests
     [Fact]
     public void Result_line_round_trips_and_ignores_other_lines()
     {
-        var r = R("ours", "tiny", "nexus", 2, 1234.5, 5000, 80, 300.25, round: 1) with { AllocMbPerStep = 9.5, TrainCpuMs = 700 };
+        var r = R("ours", "tiny", "nexus", 2, 1234.5, 5000, 80, 300.25, round: 1) with
+        {
+            AllocMbPerStep = 9.5, TrainCpuMs = 700, InitMs = 1500, FirstStepMs = 420, First10Ms = 150, First10CpuMs = 280, WarmupSteps = 31,
+        };
         var back = E2eResult.TryParse(r.ToJson());
         Assert.Equal(r, back);
+        Assert.Contains("\"init_ms\":1500,\"first_step_ms\":420,\"first10_ms\":150,\"first10_cpu_ms\":280,\"warmup_steps\":31", r.ToJson(), StringComparison.Ordinal);
+        // The line tools/bench/torch_reference.py --e2e prints (cold fields in its own order) reads back the same.
+        var py = E2eResult.TryParse("{\"e2e\":\"result\",\"framework\":\"pytorch\",\"model\":\"tiny\",\"router\":\"linear\",\"threads\":1," +
+            "\"train_tok_s\":7000,\"prefill_tok_s\":30000,\"decode_tok_s\":600,\"train_cpu_ms\":140,\"peak_rss_mb\":360,\"first_step_ms\":300," +
+            "\"warmup_steps\":30,\"init_ms\":900,\"first10_ms\":160,\"first10_cpu_ms\":170}");
+        Assert.Equal(new E2eResult("pytorch", "tiny", "linear", 1)
+        {
+            TrainTokS = 7000, PrefillTokS = 30000, DecodeTokS = 600, TrainCpuMs = 140, PeakRssMb = 360, FirstStepMs = 300, WarmupSteps = 30,
+            InitMs = 900, First10Ms = 160, First10CpuMs = 170,
+        }, py);
         var failed = new E2eResult("pytorch", "small", "linear", 1) { Error = "exit code 1: No module named \"torch\"" };
         Assert.Equal(failed, E2eResult.TryParse(failed.ToJson()));
         Assert.Null(E2eResult.TryParse("{\"op\":\"gemm\",\"ratio\":1.1}"));
@@ -65,6 +78,7 @@ public class SuiteReportTests
         Assert.Equal(2000, ours.PrefillTokS);
         Assert.Equal(210, ours.PeakRssMb);
         Assert.Equal(3, ours.Round); // rounds behind the medians
+        Assert.Null(ours.FirstStepMs); // no round reported a cold figure
         Assert.Equal("exit code 1: boom", agg.Single(r => r.Framework == "pytorch").Error);
     }
 
@@ -133,5 +147,57 @@ public class SuiteReportTests
         Assert.Null(t["training tokens/s >= 1.2x TorchSharp"].Met);
         Assert.Null(t["GEMM >= 1.0x torch.matmul"].Met);
         Assert.StartsWith("- [not measured]", t["GEMM >= 1.0x torch.matmul"].Markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cold_table_shows_start_up_first_steps_and_the_steady_step()
+    {
+        var agg = SuiteReport.Aggregate(
+        [
+            R("ours", "tiny", "linear", 2, 10240, 8000, 100, 250) with { InitMs = 1200, FirstStepMs = 800, First10Ms = 300, First10CpuMs = 500 },
+            R("ours", "tiny", "linear", 2, 10240, 8000, 100, 250, round: 1) with { InitMs = 1400, FirstStepMs = 600, First10Ms = 200, First10CpuMs = 300 },
+            R("pytorch", "tiny", "linear", 2, 5120, 4000, 40, 500) with { InitMs = 900, FirstStepMs = 250, First10Ms = 210, First10CpuMs = 400 },
+            new E2eResult("torchsharp", "tiny", "linear", 2) { Error = "timed out after 600 s: " },
+        ]);
+        var ours = agg.Single(r => r.Framework == "ours");
+        Assert.Equal(700, ours.FirstStepMs); // medians over rounds, as every figure
+        Assert.Equal(1300, ours.InitMs);
+        var table = SuiteReport.ColdTable(agg).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, table.Length);
+        Assert.StartsWith("| config | router | threads | start-up ms ours / PT / TS | first step ms", table[0], StringComparison.Ordinal);
+        // tiny: 1024 tokens a step, so 10,240 tok/s is a 100 ms steady step and 5,120 tok/s a 200 ms one.
+        Assert.Equal("| tiny | linear | 2 | 1300 / 900 / failed | 700 / 250 / failed | 250 / 210 / failed | 400 / 400 / failed | 100 / 200 / failed |", table[2]);
+    }
+
+    [Fact]
+    public void Phase_rule_warms_up_to_calls_and_seconds_or_to_the_cpu_cap()
+    {
+        var rule = PhaseRule.Full;
+        Assert.False(rule.WarmedUp(29, 5, 9)); // 30 calls are needed (the JIT's call-count threshold) ...
+        Assert.False(rule.WarmedUp(40, 1.5, 3)); // ... and 2 s
+        Assert.True(rule.WarmedUp(30, 2, 4));
+        Assert.False(rule.WarmedUp(4, 30, 30)); // long calls: at least 5 of them ...
+        Assert.False(rule.WarmedUp(6, 30, 9)); // ... and 10 s of CPU time: a busy machine's wall time does not count
+        Assert.True(rule.WarmedUp(5, 6, 10));
+        Assert.False(rule.TimedEnough(4, 10, 10));
+        Assert.False(rule.TimedEnough(20, 1.9, 4));
+        Assert.True(rule.TimedEnough(5, 2, 0));
+        Assert.True(PhaseRule.Quick.WarmedUp(2, 0, 0));
+        Assert.True(PhaseRule.Quick.TimedEnough(2, 0, 0));
+        Assert.Equal(7, rule.WithTimedCalls(7).TimedCalls);
+    }
+
+    [Fact]
+    public void Phase_rule_round_trips_through_the_worker_options()
+    {
+        var rule = new PhaseRule(12, 1.5, 7.25, 3, 4, 0.5);
+        var args = rule.Args().ToList();
+        Assert.Equal(["--warmup", "12", "--warmup-s", "1.5", "--cap-s", "7.25", "--cap-calls", "3", "--steps", "4", "--timed-s", "0.5"], args);
+        var back = PhaseRule.Quick;
+        for (int i = 0; i < args.Count; i += 2) Assert.True(back.TryApply(args[i], args[i + 1], out back));
+        Assert.Equal(rule, back);
+        Assert.False(rule.TryApply("--model", "tiny", out var same));
+        Assert.Equal(rule, same);
+        Assert.Equal("warm-up >= 30 calls and >= 2 s (or >= 10 CPU s and >= 5 calls), then >= 5 timed calls and >= 2 s, per phase", PhaseRule.Full.Describe());
     }
 }

@@ -300,39 +300,81 @@ def lm_calls(model_name, router):
     return step, model.freeze, prefill, decode, b_ * t
 
 
+def process_age_ms():
+    """Milliseconds since this process started (Linux: /proc/self/stat start time against /proc/uptime); None elsewhere."""
+    try:
+        import os
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime_s = float(f.read().split()[0])
+        return (uptime_s - start_ticks / os.sysconf("SC_CLK_TCK")) * 1e3
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def e2e_main(argv):
-    """One end-to-end measurement of the suite (bench/PluginMoE.Bench/E2E/Suite.cs): one JSON result line."""
+    """One end-to-end measurement of the suite (bench/PluginMoE.Bench/E2E/Suite.cs): one JSON result line. Each phase
+    (training steps, prefills, decode calls) follows the suite's rule (E2E/PhaseRule.cs, passed on the command line):
+    warm-up until >= --warmup calls and >= --warmup-s seconds (or >= --cap-s CPU seconds of this process and >= --cap-calls
+    calls), then
+    timed calls until >= --steps calls and >= --timed-s seconds. The first training step and the first 10 are reported
+    on their own (the cold cost), with the time from process start to the built model."""
     import resource
     ap = argparse.ArgumentParser()
     ap.add_argument("--e2e", action="store_true")
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--router", default="linear")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=30)
+    ap.add_argument("--warmup-s", type=float, default=2.0)
+    ap.add_argument("--cap-s", type=float, default=10.0)
+    ap.add_argument("--cap-calls", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--timed-s", type=float, default=2.0)
+    ap.add_argument("--trace", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     step, freeze, prefill, decode, tokens = lm_calls(a.model, a.router)
+    init_ms = process_age_ms()
 
-    def times(fn):
-        for _ in range(a.warmup):
+    def calls(phase, part, fn, done):
+        out, total, total_cpu = [], 0.0, 0.0
+        while not done(len(out), total / 1e3, total_cpu / 1e3):
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
-        out = []
-        for _ in range(a.steps):
-            t0 = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - t0) * 1e3)
+            wall, cpu = (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3
+            out.append((wall, cpu))
+            total += wall
+            total_cpu += cpu
+            if a.trace:
+                print(json.dumps({"e2e": "call", "phase": phase, "part": part, "i": len(out) - 1, "wall_ms": round(wall, 2),
+                                  "cpu_ms": round(cpu, 2)}), file=sys.stderr, flush=True)
         return out
-    cpu0 = time.process_time()
-    train = times(step)
-    cpu_ms = (time.process_time() - cpu0) * 1e3 / (a.warmup + a.steps)
+
+    def run_phase(phase, fn):
+        warm = calls(phase, "warmup", fn, lambda n, s, cpu: (n >= a.warmup and s >= a.warmup_s) or (n >= a.cap_calls and cpu >= a.cap_s))
+        timed = calls(phase, "timed", fn, lambda n, s, cpu: n >= a.steps and s >= a.timed_s)
+        return warm, timed
+
+    train_warm, train = run_phase("train", step)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux: the training peak
     freeze()
-    pre = times(prefill)
-    dec = times(decode)
+    _, pre = run_phase("prefill", prefill)
+    _, dec = run_phase("decode", decode)
+    first = train_warm + train
+
+    def med(xs):
+        return statistics.median([w for w, _ in xs])
     out = {"e2e": "result", "framework": "pytorch", "model": a.model, "router": a.router, "threads": a.threads,
-           "train_tok_s": tokens / (statistics.median(train) / 1e3), "prefill_tok_s": tokens / (statistics.median(pre) / 1e3),
-           "decode_tok_s": DECODE / (statistics.median(dec) / 1e3), "train_cpu_ms": cpu_ms, "peak_rss_mb": peak_mb}
+           "train_tok_s": tokens / (med(train) / 1e3), "prefill_tok_s": tokens / (med(pre) / 1e3),
+           "decode_tok_s": DECODE / (med(dec) / 1e3), "train_cpu_ms": statistics.mean([c for _, c in train]), "peak_rss_mb": peak_mb,
+           "first_step_ms": first[0][0], "warmup_steps": len(train_warm)}
+    if init_ms is not None:
+        out["init_ms"] = init_ms
+    if len(first) >= 10:
+        out["first10_ms"] = statistics.mean([w for w, _ in first[:10]])
+        out["first10_cpu_ms"] = statistics.mean([c for _, c in first[:10]])
     print(json.dumps(out, separators=(",", ":")), flush=True)
 
 

@@ -9,7 +9,9 @@ namespace PluginMoE.Bench.E2E;
 /// <summary>
 /// Tokens/s of a training step, a prefill and KV-cache decoding (medians over the worker's timed calls), CPU ms per
 /// training step, the process's peak RSS after its training steps, and (PluginMoE only) managed MB and gen0 collections
-/// per step; <see cref="Error"/> instead of figures when the worker failed.
+/// per step; then the cold cost of a fresh process: milliseconds from process start to the built model (runtime start-up,
+/// assembly loading or <c>import torch</c>, model construction), the first training step, the mean of the first 10
+/// (wall and CPU), and how many warm-up steps the rule ran; <see cref="Error"/> instead of figures when the worker failed.
 /// </summary>
 internal sealed record E2eResult(string Framework, string Model, string Router, int Threads)
 {
@@ -20,6 +22,11 @@ internal sealed record E2eResult(string Framework, string Model, string Router, 
     public double? PeakRssMb { get; init; }
     public double? AllocMbPerStep { get; init; }
     public double? GcsPerStep { get; init; }
+    public double? InitMs { get; init; }
+    public double? FirstStepMs { get; init; }
+    public double? First10Ms { get; init; }
+    public double? First10CpuMs { get; init; }
+    public double? WarmupSteps { get; init; }
     public int? Round { get; init; }
     public string? Error { get; init; }
 
@@ -39,6 +46,11 @@ internal sealed record E2eResult(string Framework, string Model, string Router, 
         Field(s, "peak_rss_mb", PeakRssMb);
         Field(s, "alloc_mb_per_step", AllocMbPerStep);
         Field(s, "gcs_per_step", GcsPerStep);
+        Field(s, "init_ms", InitMs);
+        Field(s, "first_step_ms", FirstStepMs);
+        Field(s, "first10_ms", First10Ms);
+        Field(s, "first10_cpu_ms", First10CpuMs);
+        Field(s, "warmup_steps", WarmupSteps);
         if (Error is not null) s.Append(",\"error\":").Append(Str(Error));
         return s.Append('}').ToString();
     }
@@ -58,6 +70,8 @@ internal sealed record E2eResult(string Framework, string Model, string Router, 
             {
                 TrainTokS = Num("train_tok_s"), PrefillTokS = Num("prefill_tok_s"), DecodeTokS = Num("decode_tok_s"), TrainCpuMs = Num("train_cpu_ms"),
                 PeakRssMb = Num("peak_rss_mb"), AllocMbPerStep = Num("alloc_mb_per_step"), GcsPerStep = Num("gcs_per_step"),
+                InitMs = Num("init_ms"), FirstStepMs = Num("first_step_ms"), First10Ms = Num("first10_ms"), First10CpuMs = Num("first10_cpu_ms"),
+                WarmupSteps = Num("warmup_steps"),
                 Round = o.TryGetProperty("round", out var rr) && rr.ValueKind == JsonValueKind.Number ? rr.GetInt32() : null,
                 Error = o.TryGetProperty("error", out var e) ? e.GetString() : null,
             };

@@ -11,7 +11,7 @@ internal static class Suite
 {
     private const string Usage =
         "--suite [--quick] [--rounds R] [--threads-list 1,2] [--models tiny,small] [--routers linear,nexus,multi-head] " +
-        "[--frameworks ours,pytorch,torchsharp] [--steps S] [--no-micro] [--peak-gflops G] [--python PATH] [--timeout SECONDS]";
+        "[--frameworks ours,pytorch,torchsharp] [--steps S (minimum timed calls per phase)] [--no-micro] [--peak-gflops G] [--python PATH] [--timeout SECONDS]";
 
     public static int Run(string[] args)
     {
@@ -64,19 +64,20 @@ internal static class Suite
         var clock = Stopwatch.StartNew();
         var script = FindScript("tools/bench/torch_reference.py");
         var cases = (from m in models from r in routers from t in threads select (Model: m, Router: r, Threads: t)).ToList();
+        var rule = quick ? PhaseRule.Quick : PhaseRule.Full;
+        if (steps is int st) rule = rule.WithTimedCalls(st);
         Console.WriteLine($"# suite: {cases.Count} end-to-end cases x {frameworks.Count} frameworks x {rounds} round(s), each run in its own process" +
             $"{(micro ? ", then the micro-benchmarks" : "")}{(quick ? " (quick)" : "")}");
+        Console.WriteLine($"# each process: {rule.Describe()}; same rule for every framework");
         var results = new List<E2eResult>();
         for (int round = 0; round < rounds; round++)
         {
             for (int ci = 0; ci < cases.Count; ci++)
             {
                 var (model, router, t) = cases[ci];
-                // Timed calls per phase: enough for a median on a quiet 2-core machine within the suite's 10-12 minutes.
-                int warmup = 1, n = steps ?? (quick ? 2 : model == "tiny" ? 5 : 3);
                 foreach (var fw in SuiteMath.Order(frameworks, round, ci))
                 {
-                    var r = RunWorker(fw, model, router, t, warmup, n, timeoutS, python, script) with { Round = round };
+                    var r = RunWorker(fw, model, router, t, rule, timeoutS, python, script) with { Round = round };
                     results.Add(r);
                     Console.WriteLine(r.ToJson());
                 }
@@ -105,6 +106,10 @@ internal static class Suite
         Console.WriteLine();
         Console.Write(SuiteReport.Table(agg));
         Console.WriteLine();
+        Console.WriteLine("Cold cost of a fresh process (training; not in the table above, which is steady state):");
+        Console.WriteLine();
+        Console.Write(SuiteReport.ColdTable(agg));
+        Console.WriteLine();
         Console.WriteLine("Targets of issue #12 (this run):");
         foreach (var target in SuiteReport.Targets(agg, micros)) Console.WriteLine(target.Markdown);
         Console.WriteLine();
@@ -113,7 +118,7 @@ internal static class Suite
     }
 
     /// <summary>Runs one worker process; a failure (exit code, timeout, no result line) becomes a result with the reason.</summary>
-    private static E2eResult RunWorker(string framework, string model, string router, int threads, int warmup, int steps, int timeoutS, string python, string? script)
+    private static E2eResult RunWorker(string framework, string model, string router, int threads, PhaseRule rule, int timeoutS, string python, string? script)
     {
         var failed = new E2eResult(framework, model, router, threads);
         ProcessStartInfo psi;
@@ -132,8 +137,7 @@ internal static class Suite
             psi.ArgumentList.Add(framework);
             psi.Environment.Remove("OMP_WAIT_POLICY"); // TorchSharp: PASSIVE costs LibTorch 13-39% here; ours uses no OpenMP
         }
-        foreach (var a in new[] { "--model", model, "--router", router, "--threads", threads.ToString(CultureInfo.InvariantCulture),
-            "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--steps", steps.ToString(CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { "--model", model, "--router", router, "--threads", threads.ToString(CultureInfo.InvariantCulture) }.Concat(rule.Args()))
             psi.ArgumentList.Add(a);
         var (code, stdout, stderr, timedOut) = Exec(psi, timeoutS);
         var result = stdout.Select(E2eResult.TryParse).LastOrDefault(r => r is not null);

@@ -43,7 +43,8 @@ internal static class SuiteReport
             {
                 TrainTokS = M(r => r.TrainTokS), PrefillTokS = M(r => r.PrefillTokS), DecodeTokS = M(r => r.DecodeTokS),
                 TrainCpuMs = M(r => r.TrainCpuMs), PeakRssMb = M(r => r.PeakRssMb), AllocMbPerStep = M(r => r.AllocMbPerStep),
-                GcsPerStep = M(r => r.GcsPerStep), Round = ok.Count, // here: how many rounds the medians are over
+                GcsPerStep = M(r => r.GcsPerStep), InitMs = M(r => r.InitMs), FirstStepMs = M(r => r.FirstStepMs), First10Ms = M(r => r.First10Ms),
+                First10CpuMs = M(r => r.First10CpuMs), WarmupSteps = M(r => r.WarmupSteps), Round = ok.Count, // here: how many rounds the medians are over
             });
         }
         return list;
@@ -125,6 +126,30 @@ internal static class SuiteReport
                 .Append(Three(r => r.PrefillTokS, Rate)).Append(" | ").Append(R(r => r.PrefillTokS, p)).Append(" | ").Append(R(r => r.PrefillTokS, t)).Append(" | ")
                 .Append(Three(r => r.DecodeTokS, Rate)).Append(" | ").Append(R(r => r.DecodeTokS, p)).Append(" | ").Append(R(r => r.DecodeTokS, t)).Append(" | ")
                 .Append(Three(r => r.PeakRssMb, F)).Append(" | ").Append(o?.Error is null ? F(o?.AllocMbPerStep) : "failed").AppendLine(" |");
+        }
+        return s.ToString();
+    }
+
+    /// <summary>
+    /// The cold-cost table: one row per config x router x threads; for ours / PyTorch / TorchSharp the milliseconds from
+    /// process start to the built model, the first training step, the mean of the first 10 steps (wall, then CPU, which
+    /// a busy machine inflates less), and the steady-state step (the median the train tok/s come from).
+    /// </summary>
+    public static string ColdTable(IReadOnlyList<E2eResult> agg)
+    {
+        var s = new StringBuilder();
+        s.AppendLine("| config | router | threads | start-up ms ours / PT / TS | first step ms ours / PT / TS | first 10 steps, mean ms ours / PT / TS | first 10, CPU ms/step ours / PT / TS | steady step ms ours / PT / TS |");
+        s.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var order = E2eConfig.All.Select(c => c.Name).ToList();
+        foreach (var c in Cases(agg).OrderBy(c => order.IndexOf(c.Model)).ThenBy(c => Array.IndexOf(E2eConfig.Routers, c.Router)).ThenBy(c => c.Threads))
+        {
+            int tokens = E2eConfig.Find(c.Model).Tokens;
+            var rows = new[] { Get(agg, c, Ours), Get(agg, c, PyTorch), Get(agg, c, TorchSharp) };
+            string Three(Func<E2eResult, double?> f) =>
+                string.Join(" / ", rows.Select(r => r is null ? "-" : r.Error is not null ? "failed" : F(f(r))));
+            s.Append(CultureInfo.InvariantCulture, $"| {c.Model} | {c.Router} | {c.Threads} | ")
+                .Append(Three(r => r.InitMs)).Append(" | ").Append(Three(r => r.FirstStepMs)).Append(" | ").Append(Three(r => r.First10Ms)).Append(" | ")
+                .Append(Three(r => r.First10CpuMs)).Append(" | ").Append(Three(r => r.TrainTokS is double v && v > 0 ? tokens / v * 1e3 : null)).AppendLine(" |");
         }
         return s.ToString();
     }

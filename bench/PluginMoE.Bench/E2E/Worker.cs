@@ -1,5 +1,6 @@
 // One end-to-end measurement in its own process: builds one model (config x router) in one framework at a thread count,
-// times training steps, then prefill and decode calls, and prints one JSON line (tokens/s medians, peak RSS, allocation).
+// warms each phase up to steady state and times it (training steps, then prefill and decode calls, PhaseRule), and prints
+// one JSON line (tokens/s medians, peak RSS, allocation, and the cold cost: start-up, first step, first 10 steps).
 using System.Diagnostics;
 using System.Globalization;
 using PluginMoE.Tensors.Torch.Native;
@@ -9,14 +10,19 @@ namespace PluginMoE.Bench.E2E;
 internal static class Worker
 {
     /// <summary>
-    /// Runs <c>--e2e-worker FRAMEWORK --model M --router R --threads N --warmup W --steps S</c>: W untimed and S timed
-    /// training steps (peak RSS is read right after them, so it is the training peak of this process), then the inference
-    /// form, W + S prefills and W + S decode calls. Prints the result line; returns the exit code.
+    /// Runs <c>--e2e-worker FRAMEWORK --model M --router R --threads N</c> with the <see cref="PhaseRule"/> options
+    /// (<c>--warmup --warmup-s --cap-s --cap-calls --steps --timed-s</c>; default <see cref="PhaseRule.Full"/>) and
+    /// <c>--trace</c> (each call's wall and CPU ms on stderr): training steps warmed up and timed by the rule (peak RSS is
+    /// read right after them, so it is the training peak of this process), then the inference form, prefills and decode
+    /// calls by the same rule. The first training step and the first 10 are reported on their own (the cold cost), with
+    /// the time from process start to the built model. Prints the result line; returns the exit code.
     /// </summary>
     public static int Run(string[] args)
     {
         string framework = args[0], model = "tiny", router = "linear";
-        int threads = 2, warmup = 1, steps = 3;
+        int threads = 2;
+        bool trace = false;
+        var rule = PhaseRule.Full;
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -24,9 +30,10 @@ internal static class Worker
                 case "--model": model = args[++i]; break;
                 case "--router": router = args[++i]; break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"--e2e-worker: unknown option '{args[i]}'");
+                case "--trace": trace = true; break;
+                default:
+                    if (i + 1 < args.Length && rule.TryApply(args[i], args[i + 1], out var r)) { rule = r; i++; break; }
+                    throw new ArgumentException($"--e2e-worker: unknown option '{args[i]}'; options: --model, --router, --threads, --warmup, --warmup-s, --cap-s, --cap-calls, --steps, --timed-s, --trace");
             }
         }
         var c = E2eConfig.Find(model);
@@ -45,33 +52,71 @@ internal static class Worker
             default:
                 throw new ArgumentException($"--e2e-worker: unknown framework '{framework}'; use ours or torchsharp");
         }
+        using var self = Process.GetCurrentProcess();
+        double initMs = (DateTime.Now - self.StartTime).TotalMilliseconds;
 
-        for (int i = 0; i < warmup; i++) m.TrainStep();
-        var gc0 = GcStats.Now();
-        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-        var train = Times(m.TrainStep, steps);
-        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / steps;
-        var gc = GcStats.Now().Minus(gc0).PerCall(steps);
-        double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
+        var train = RunPhase("train", m.TrainStep, rule, trace, self);
+        self.Refresh();
+        double peakMb = self.PeakWorkingSet64 / 1e6;
 
         m.EnterInference();
-        for (int i = 0; i < warmup; i++) m.Prefill();
-        var prefill = Times(m.Prefill, steps);
-        for (int i = 0; i < warmup; i++) m.DecodeCall();
-        var decode = Times(m.DecodeCall, steps);
+        var prefill = RunPhase("prefill", m.Prefill, rule, trace, self);
+        var decode = RunPhase("decode", m.DecodeCall, rule, trace, self);
 
+        var all = train.Warmup.Concat(train.Timed).ToList();
         var line = new E2eResult(framework, model, router, threads)
         {
-            TrainTokS = c.Tokens / (SuiteMath.Median(train) / 1e3),
-            PrefillTokS = c.Tokens / (SuiteMath.Median(prefill) / 1e3),
-            DecodeTokS = E2eConfig.Decode / (SuiteMath.Median(decode) / 1e3),
-            TrainCpuMs = cpuMs,
+            TrainTokS = c.Tokens / (SuiteMath.Median(train.Timed.Select(t => t.WallMs)) / 1e3),
+            PrefillTokS = c.Tokens / (SuiteMath.Median(prefill.Timed.Select(t => t.WallMs)) / 1e3),
+            DecodeTokS = E2eConfig.Decode / (SuiteMath.Median(decode.Timed.Select(t => t.WallMs)) / 1e3),
+            TrainCpuMs = train.Timed.Average(t => t.CpuMs),
             PeakRssMb = peakMb,
-            AllocMbPerStep = m.ReportsAllocations ? gc.AllocatedBytes / 1e6 : null,
-            GcsPerStep = m.ReportsAllocations ? gc.Gen0 : null,
+            AllocMbPerStep = m.ReportsAllocations ? train.Gc.AllocatedBytes / 1e6 : null,
+            GcsPerStep = m.ReportsAllocations ? train.Gc.Gen0 : null,
+            InitMs = initMs,
+            FirstStepMs = all[0].WallMs,
+            First10Ms = all.Count >= 10 ? all.Take(10).Average(t => t.WallMs) : null,
+            First10CpuMs = all.Count >= 10 ? all.Take(10).Average(t => t.CpuMs) : null,
+            WarmupSteps = train.Warmup.Count,
         };
         Console.WriteLine(line.ToJson());
         return 0;
+    }
+
+    /// <summary>One phase's calls: the warm-up ones, the timed ones (wall and process CPU ms each), and the managed
+    /// allocation per timed call.</summary>
+    private sealed record Phase(List<(double WallMs, double CpuMs)> Warmup, List<(double WallMs, double CpuMs)> Timed, GcStats Gc);
+
+    private static Phase RunPhase(string name, Action run, PhaseRule rule, bool trace, Process self)
+    {
+        var warm = Calls(name, "warmup", run, rule.WarmedUp, trace, self);
+        var gc0 = GcStats.Now();
+        var timed = Calls(name, "timed", run, rule.TimedEnough, trace, self);
+        return new Phase(warm, timed, GcStats.Now().Minus(gc0).PerCall(timed.Count));
+    }
+
+    /// <summary>Calls <paramref name="run"/> until <paramref name="done"/>(calls, seconds) says so.</summary>
+    private static List<(double WallMs, double CpuMs)> Calls(string phase, string part, Action run, Func<int, double, double, bool> done, bool trace, Process self)
+    {
+        var calls = new List<(double, double)>();
+        double total = 0, totalCpu = 0;
+        while (!done(calls.Count, total / 1e3, totalCpu / 1e3))
+        {
+            self.Refresh();
+            var cpu0 = self.TotalProcessorTime;
+            long t0 = Stopwatch.GetTimestamp();
+            run();
+            double wall = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            self.Refresh();
+            double cpu = (self.TotalProcessorTime - cpu0).TotalMilliseconds;
+            calls.Add((wall, cpu));
+            total += wall;
+            totalCpu += cpu;
+            if (trace)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"e2e\":\"call\",\"phase\":\"{phase}\",\"part\":\"{part}\",\"i\":{calls.Count - 1},\"wall_ms\":{wall:F2},\"cpu_ms\":{cpu:F2}}}"));
+        }
+        return calls;
     }
 
     /// <summary>
@@ -86,17 +131,5 @@ internal static class Worker
             && TorchNativeLoader.FindBridge() is string bridge)
             TorchNativeLoader.PatchBridge(bridge, libstdcxx);
         TorchSharp.torch.InitializeDeviceType(TorchSharp.DeviceType.CPU);
-    }
-
-    private static List<double> Times(Action run, int n)
-    {
-        var times = new List<double>(n);
-        for (int i = 0; i < n; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            run();
-            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-        return times;
     }
 }
