@@ -316,10 +316,9 @@ def process_age_ms():
 def e2e_main(argv):
     """One end-to-end measurement of the suite (bench/PluginMoE.Bench/E2E/Suite.cs): one JSON result line. Each phase
     (training steps, prefills, decode calls) follows the suite's rule (E2E/PhaseRule.cs, passed on the command line):
-    warm-up until >= --warmup calls and >= --warmup-s seconds (or >= --cap-s CPU seconds of this process and >= --cap-calls
-    calls), then
-    timed calls until >= --steps calls and >= --timed-s seconds. The first training step and the first 10 are reported
-    on their own (the cold cost), with the time from process start to the built model."""
+    warm-up until >= --warmup calls and >= --warmup-s seconds (or >= --cap-s CPU seconds of this process and
+    >= --cap-calls calls), then timed calls until >= --steps calls and >= --timed-s seconds. The first training step and
+    the first 10 are reported on their own (the cold cost), with the time from process start to the built model."""
     import resource
     ap = argparse.ArgumentParser()
     ap.add_argument("--e2e", action="store_true")

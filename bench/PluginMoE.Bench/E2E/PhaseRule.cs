@@ -12,15 +12,16 @@ namespace PluginMoE.Bench.E2E;
 /// calls AND <see cref="TimedSeconds"/> seconds.
 /// </summary>
 /// <remarks>
-/// Why these numbers (<see cref="Full"/>): .NET runs a method's first calls as tier-0 code (unoptimised and, with tiered
-/// PGO, instrumented) and recompiles it optimised in the background after 30 calls, counting only once no new method
-/// has been compiled for 100 ms; a loop that runs long is switched over mid-call (on-stack replacement). So a fresh
-/// process needs tens of calls of each phase: 30 calls and 2 s. A training step of the small model takes 0.5-3 s on 2
-/// cores and calls every kernel hundreds of times (per layer, expert, forward and backward), so 5 such steps and 10 CPU
-/// seconds have every kernel at tier 1 (the worker's <c>--trace</c> shows the per-call times flatten); that cap keeps the
-/// suite at about 20 minutes a round. The cap counts CPU time, not wall time, so that a busy machine (where a call's wall
-/// time stretches while the process waits for a core) does not cut the warm-up short. PyTorch and TorchSharp get the same rule (their warm-up is their allocator's caches and
-/// the OpenMP/BLAS thread pools).
+/// Why these numbers (<see cref="Full"/>): .NET runs a method's first calls as tier-0 code (unoptimised and, with
+/// tiered PGO, instrumented) and recompiles it optimised in the background after 30 calls, counting only once no new
+/// method has been compiled for 100 ms; a loop that runs long is switched over mid-call (on-stack replacement). So a
+/// fresh process needs tens of calls of each phase: 30 calls and 2 s. A training step of the small model takes 0.5-3 s
+/// on 2 cores and calls every kernel hundreds of times (per layer, expert, forward and backward), so 5 such steps and
+/// 10 CPU seconds should have every kernel at tier 1 (an expectation: <c>--trace</c> showed the flattening on the tiny
+/// model, where the first steps cost 3-4x the steady one, but was not yet run on the small one); that cap keeps the end-to-end part of a round at about 15 minutes (estimated). The cap counts CPU time, not wall time, so
+/// that a busy machine (where a call's wall time stretches while the process waits for a core) does not cut the warm-up
+/// short. PyTorch and TorchSharp get the same rule (their warm-up is their allocator's caches and the OpenMP/BLAS
+/// thread pools).
 /// </remarks>
 internal sealed record PhaseRule(int WarmupCalls, double WarmupSeconds, double CapSeconds, int CapCalls, int TimedCalls, double TimedSeconds)
 {
