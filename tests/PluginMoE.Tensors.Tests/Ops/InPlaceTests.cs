@@ -1,7 +1,6 @@
 // In-place ops (add_, sub_, mul_, div_, neg_, clamp_, copy_, fill_, zero_) with autograd: golden gradients from
 // PyTorch 1.13 (tools/golden/fusion.py), finite differences through recorded chains, the version counter and the
 // errors PyTorch gives (leaf that requires grad, saved tensor modified, view in the graph, bad shape or type).
-using PluginMoE.Tensors.Autograd;
 using static PluginMoE.Tensors.Tests.Ops.FusedInputs;
 
 namespace PluginMoE.Tensors.Tests.Ops;
