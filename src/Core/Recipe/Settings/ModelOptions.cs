@@ -95,8 +95,17 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
 
     /// <inheritdoc/>
     /// <remarks>The rules are <see cref="ModelRules"/>'s (the same as for a loaded checkpoint), worded with the profile's key names.</remarks>
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
-        ModelRules.Check(ToModelConfig(), KeyNames).Select(p => new ValidationResult(p.Why, [p.Key]));
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var config = ToModelConfig();
+        // A dense model's Moe section is still checked: the recipe's MoE variants build on it.
+        if (!IsMoe)
+        {
+            int topK = Moe.TopK ?? 1;
+            config = config with { Moe = Moe.ToMoeConfig() with { TopK = topK, NumExperts = Math.Clamp(topK, 1, ModelRules.MaxExperts) } };
+        }
+        return ModelRules.Check(config, KeyNames).Select(p => new ValidationResult(p.Why, [p.Key]));
+    }
 }
 
 /// <summary>The MoE blocks of <see cref="ModelOptions"/> (see <see cref="MoeConfig"/>).</summary>
