@@ -80,6 +80,8 @@ public sealed class TrainStage : IStage
         var options = settings.Training with
         {
             Seed = settings.Run.Seed,
+            // The stage evaluates at its own boundaries (beside the checkpoints, so a resumed log has the same lines): not the trainer too.
+            EvalEvery = 0,
             SamplingTemperature = settings.Data.SamplingTemperature,
             WindowOrder = settings.Data.WindowOrder == "sequential" ? Core.Data.WindowOrder.Sequential : Core.Data.WindowOrder.Random,
         };
