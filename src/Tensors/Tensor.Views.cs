@@ -4,7 +4,7 @@ namespace PluginMoE.Tensors;
 
 public partial class Tensor
 {
-    private Tensor View(int[] sizes, int[] strides, int offset) => new(Storage, sizes, strides, offset, dtype);
+    private Tensor View(int[] sizes, int[] strides, int offset) => new(Storage, sizes, strides, offset, dtype) { IsView = true };
 
     private int[] InferShape(long[] shape, string op)
     {
@@ -47,7 +47,7 @@ public partial class Tensor
                 $"view: the tensor of shape {Shape.Format(Sizes)} is not contiguous, so it cannot be viewed as {Shape.Format(sizes)}; use reshape() or contiguous().view()");
         var inSizes = Sizes;
         var r = View(sizes, Shape.ContiguousStrides(sizes), Offset);
-        return Record(r, "ViewBackward", [this], g => [g.reshape(Shape.ToLong(inSizes))]);
+        return Record(r, "ViewBackward", [this], g => [g.reshape(Shape.ToLong(inSizes))], saved: []);
     }
 
     /// <summary>Same data with a new shape, copying only when the layout requires it.</summary>
@@ -75,7 +75,7 @@ public partial class Tensor
         var strides = (int[])Strides.Clone();
         (sizes[a], sizes[b]) = (sizes[b], sizes[a]);
         (strides[a], strides[b]) = (strides[b], strides[a]);
-        return Record(View(sizes, strides, Offset), "TransposeBackward", [this], g => [g.transpose(a, b)]);
+        return Record(View(sizes, strides, Offset), "TransposeBackward", [this], g => [g.transpose(a, b)], saved: []);
     }
 
     /// <summary>Transpose of a 2-D tensor.</summary>
@@ -109,7 +109,7 @@ public partial class Tensor
             strides[i] = Strides[p[i]];
             inv[p[i]] = i;
         }
-        return Record(View(sizes, strides, Offset), "PermuteBackward", [this], g => [g.permute(inv)]);
+        return Record(View(sizes, strides, Offset), "PermuteBackward", [this], g => [g.permute(inv)], saved: []);
     }
 
     /// <summary>Elements <paramref name="start"/>..<paramref name="start"/>+<paramref name="length"/> of a dimension (a view).</summary>
@@ -137,7 +137,7 @@ public partial class Tensor
             var full = Zeros(g.dtype, (int[])inSizes.Clone(), g.device);
             full.slice(d, s0, s0 + (long)g.Sizes[d] * st, st).copy_(g);
             return [full];
-        });
+        }, saved: []);
     }
 
     /// <summary>The sub-tensor at <paramref name="index"/> of a dimension, with that dimension removed (a view).</summary>
@@ -156,7 +156,7 @@ public partial class Tensor
             var full = Zeros(g.dtype, (int[])inSizes.Clone(), g.device);
             full.select(d, idx).copy_(g);
             return [full];
-        });
+        }, saved: []);
     }
 
     /// <summary><c>x[i]</c>: selects along the first dimension.</summary>
@@ -172,7 +172,7 @@ public partial class Tensor
         sizes.Insert(d, 1);
         strides.Insert(d, d < Strides.Length ? Strides[d] * Sizes[d] : 1);
         var inSizes = Shape.ToLong(Sizes);
-        return Record(View([.. sizes], [.. strides], Offset), "UnsqueezeBackward", [this], g => [g.reshape(inSizes)]);
+        return Record(View([.. sizes], [.. strides], Offset), "UnsqueezeBackward", [this], g => [g.reshape(inSizes)], saved: []);
     }
 
     /// <summary>Removes dimension <paramref name="dim"/> if it has size 1 (all size-1 dims when null).</summary>
@@ -185,7 +185,7 @@ public partial class Tensor
         var sizes = keep.Select(i => Sizes[i]).ToArray();
         var strides = keep.Select(i => Strides[i]).ToArray();
         var inSizes = Shape.ToLong(Sizes);
-        return Record(View(sizes, strides, Offset), "SqueezeBackward", [this], g => [g.reshape(inSizes)]);
+        return Record(View(sizes, strides, Offset), "SqueezeBackward", [this], g => [g.reshape(inSizes)], saved: []);
     }
 
     /// <summary>Broadcasts size-1 dimensions to <paramref name="shape"/> without copying (-1 keeps a size).</summary>
@@ -207,7 +207,7 @@ public partial class Tensor
             strides[i] = j >= 0 && cur == want ? Strides[j] : 0;
         }
         var inSizes = Sizes;
-        return Record(View(sizes, strides, Offset), "ExpandBackward", [this], g => [g.sum_to_size(inSizes)]);
+        return Record(View(sizes, strides, Offset), "ExpandBackward", [this], g => [g.sum_to_size(inSizes)], saved: []);
     }
 
     /// <summary>Expands to the shape of <paramref name="other"/>.</summary>
@@ -217,11 +217,11 @@ public partial class Tensor
     public Tensor contiguous()
     {
         if (is_contiguous()) return this;
-        return Record(backend.Contiguous(this), "ContiguousBackward", [this], g => [g]);
+        return Record(backend.Contiguous(this), "ContiguousBackward", [this], g => [g], saved: []);
     }
 
     /// <summary>A contiguous copy with its own storage (gradient passes through).</summary>
-    public Tensor clone() => Record(backend.Contiguous(this), "CloneBackward", [this], g => [g]);
+    public Tensor clone() => Record(backend.Contiguous(this), "CloneBackward", [this], g => [g], saved: []);
 
     /// <summary>Converts to another element type (gradient converts back for float types).</summary>
     public Tensor to(ScalarType type)
@@ -230,7 +230,7 @@ public partial class Tensor
         var inType = dtype;
         var r = backend.Convert(this, type);
         if (!type.IsFloatingPoint()) return r;
-        return Record(r, "ToCopyBackward", [this], g => [g.to(inType)]);
+        return Record(r, "ToCopyBackward", [this], g => [g.to(inType)], saved: []);
     }
 
     /// <summary>
@@ -245,7 +245,7 @@ public partial class Tensor
         // The non-CPU side's backend does the copy (it can read and write CPU memory; the CPU backend cannot read its).
         var copier = device.type != DeviceType.CPU ? device.Backend : backend;
         var copy = copier.CopyToDevice(this, device);
-        return Record(copy, "ToCopyBackward", [this], g => [g.to(from)]);
+        return Record(copy, "ToCopyBackward", [this], g => [g.to(from)], saved: []);
     }
 
     /// <summary>Converts to float32.</summary>
@@ -276,26 +276,4 @@ public partial class Tensor
         long size = (Sizes[d] + chunks - 1) / chunks;
         return split(Math.Max(size, 1), d);
     }
-
-    // ---------------------------------------------------------------- in place (no autograd)
-
-    /// <summary>Copies <paramref name="src"/> (broadcast) into this tensor in place.</summary>
-    public Tensor copy_(Tensor src)
-    {
-        ArgumentNullException.ThrowIfNull(src);
-        CheckInPlace("copy_");
-        backend.CopyInto(this, src);
-        return this;
-    }
-
-    /// <summary>Sets every element to <paramref name="value"/> in place.</summary>
-    public Tensor fill_(double value)
-    {
-        CheckInPlace("fill_");
-        backend.Fill(this, value);
-        return this;
-    }
-
-    /// <summary>Sets every element to zero in place.</summary>
-    public Tensor zero_() => fill_(0);
 }

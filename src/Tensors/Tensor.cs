@@ -154,23 +154,88 @@ public partial class Tensor
     public void backward(Tensor? gradient = null, bool retain_graph = false) => Engine.Backward(this, gradient, retain_graph);
 
     /// <summary>Registers this op's output in the graph when recording is on and an input requires grad.</summary>
-    internal static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    /// <param name="result">The op's output.</param>
+    /// <param name="name">Node name, e.g. <c>MulBackward</c>.</param>
+    /// <param name="inputs">The op's tensor inputs, in the order of the gradients <paramref name="backward"/> returns.</param>
+    /// <param name="backward">Maps dL/d(result) to one gradient per input.</param>
+    /// <param name="saved">Tensors the rule reads (their versions are checked before it runs); null means all inputs.</param>
+    internal static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, Tensor[]? saved = null)
     {
         if (!GradMode.Enabled) return result;
         bool any = false;
         foreach (var t in inputs) any |= t.requires_grad;
         if (!any) return result;
-        result.GradFn = new Node(name, inputs, backward);
+        result.GradFn = new Node(name, inputs, backward, saved);
+        result.OutputIndex = 0;
         return result;
     }
 
-    /// <summary>Throws when an in-place op would corrupt a tensor that autograd depends on.</summary>
-    internal void CheckInPlace(string op)
+    /// <summary>
+    /// Registers an op with several outputs as one node: <paramref name="backward"/> receives the gradients of all
+    /// <paramref name="results"/> in one call (null for an output no gradient reached, meaning zero).
+    /// </summary>
+    internal static void RecordMulti(Tensor[] results, string name, Tensor[] inputs, Func<Tensor?[], Tensor?[]> backward, Tensor[]? saved = null)
     {
-        if (GradMode.Enabled && requires_grad)
+        if (!GradMode.Enabled) return;
+        bool any = false;
+        foreach (var t in inputs) any |= t.requires_grad;
+        if (!any) return;
+        var node = new Node(name, inputs, results.Length, backward, saved);
+        for (int i = 0; i < results.Length; i++)
+        {
+            results[i].GradFn = node;
+            results[i].OutputIndex = i;
+        }
+    }
+
+    /// <summary>Which output of <see cref="GradFn"/> this tensor is.</summary>
+    internal int OutputIndex;
+
+    /// <summary>True for tensors made by a view op (they share their base's storage).</summary>
+    internal bool IsView;
+
+    /// <summary>
+    /// The checks PyTorch makes before an in-place op: a leaf that requires grad cannot be modified while gradients are
+    /// recorded, nor can a view of a tensor in the graph (its base's history would go stale). Returns whether the op
+    /// must record a node (this tensor, or <paramref name="other"/>, takes part in autograd).
+    /// </summary>
+    internal bool CheckInPlace(string op, Tensor? other = null)
+    {
+        if (!GradMode.Enabled) return false;
+        bool self = requires_grad, src = other is { requires_grad: true };
+        if (self && GradFn is null)
             throw new InvalidOperationException(
-                $"{op}: a tensor that requires grad cannot be modified in place while gradients are recorded; " +
-                "wrap the update in 'using (torch.no_grad())' or work on a detached copy");
+                $"{op}: a leaf tensor that requires grad is being used in an in-place operation; wrap the update in " +
+                "'using (torch.no_grad())' (as optimizers do) or work on a clone()");
+        if ((self || src) && IsView)
+            throw new InvalidOperationException(
+                $"{op}: in-place modification of a view while autograd records is not supported (its base would not see the change); " +
+                "clone() the view first, or compute the result out of place");
+        return self || src;
+    }
+
+    /// <summary>For in-place ops without a backward rule: throws when autograd would need one.</summary>
+    internal void CheckInPlaceNoAutograd(string op, Tensor? other = null)
+    {
+        if (CheckInPlace(op, other))
+            throw new InvalidOperationException(
+                $"{op}: this in-place op has no backward rule, and a tensor involved requires grad; use the out-of-place " +
+                $"{op.TrimEnd('_')}() while gradients are recorded, or wrap the update in 'using (torch.no_grad())'");
+    }
+
+    /// <summary>
+    /// After an in-place op has overwritten this tensor: bumps its storage's version and, when <paramref name="record"/>,
+    /// moves this tensor's history behind a new node whose input 0 is the tensor as it was before (PyTorch's rebase).
+    /// </summary>
+    internal Tensor FinishInPlace(string op, bool record, string nodeName, Tensor[] others, Func<Tensor, Tensor?[]> backward, Tensor[] saved)
+    {
+        Storage.BumpVersion(op);
+        if (!record) return this;
+        var before = new Tensor(Storage, Sizes, Strides, Offset, dtype) { GradFn = GradFn, OutputIndex = OutputIndex };
+        Tensor[] inputs = [before, .. others];
+        GradFn = new Node(nodeName, inputs, backward, saved);
+        OutputIndex = 0;
+        return this;
     }
 
     // ---------------------------------------------------------------- typed access

@@ -39,7 +39,7 @@ var catalog = new ComponentCatalog().AddExpert("swiglu", new PluginMoE.Plugins.E
 var config = new ModelConfig { HiddenSize = 64, IntermediateSize = 128, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 4, MaxPositionEmbeddings = 128 };
 var lm = new TransformerLM(config, catalog, new Generator(1));
 var corpus = TokenCorpus.Build(fit.Values.SelectMany(x => x), ByteTokenizer.Instance, '\n');
-var trainer = new Trainer(lm, corpus, new TrainerOptions { MaxSteps = steps, BatchSize = 16, SequenceLength = 128, LearningRate = 0.003, WarmupSteps = 30, Seed = 1 });
+var trainer = new Trainer(lm, corpus, new TrainerOptions { Steps = steps, BatchSize = 16, SequenceLength = 128, LearningRate = 0.003, WarmupSteps = 30, Seed = 1 });
 var sw = System.Diagnostics.Stopwatch.StartNew();
 trainer.Train();
 Console.WriteLine($"seed model: {steps} steps of 16x128 bytes in {sw.Elapsed.TotalSeconds:F0} s");

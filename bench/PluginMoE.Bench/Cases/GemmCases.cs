@@ -1,5 +1,7 @@
 // GEMM cases: the square and MLP-like shapes the targets are stated for, transposed operands (as in linear
-// layers and their gradients), odd sizes, small and batched products, and float64.
+// layers and their gradients), odd sizes, small and batched products, float64, and the products of the tiny and
+// small models' SwiGLU expert MLPs (forward NT, input gradient NN, weight gradient TN) over all tokens and over one
+// expert's rows after top-2 dispatch.
 using PluginMoE.Tensors;
 
 namespace PluginMoE.Bench.Cases;
@@ -20,7 +22,30 @@ internal static class GemmCases
         yield return Gemm(1, 4096, 4096, "nt");
         yield return Gemm(512, 512, 512, dtype: ScalarType.Float64);
         yield return Batched(16, 256, 64, 256);
+        foreach (var c in ModelShapes("tiny", tokens: 1024, d: 128, inner: 512, experts: 4)) yield return c;
+        foreach (var c in ModelShapes("small", tokens: 2048, d: 256, inner: 1024, experts: 8)) yield return c;
     }
+
+    /// <summary>
+    /// The six products of one expert MLP layer pair (up d -> inner, down inner -> d) in training, for all tokens
+    /// ("rows":"all") and for one expert's share after top-2 dispatch ("rows":"expert", tokens * 2 / experts rows):
+    /// forward x @ W^T (NT), input gradient dy @ W (NN), weight gradient dy^T @ x (TN).
+    /// </summary>
+    private static IEnumerable<BenchCase> ModelShapes(string model, long tokens, long d, long inner, long experts)
+    {
+        foreach (var (rows, scope) in new[] { (tokens, "all"), (tokens * 2 / experts, "expert") })
+        {
+            yield return Tagged(Gemm(rows, d, inner, "nt"), model, scope, "up_fwd");
+            yield return Tagged(Gemm(rows, inner, d, "nt"), model, scope, "down_fwd");
+            yield return Tagged(Gemm(rows, inner, d, "nn"), model, scope, "up_dx");
+            yield return Tagged(Gemm(rows, d, inner, "nn"), model, scope, "down_dx");
+            yield return Tagged(Gemm(inner, rows, d, "tn"), model, scope, "up_dw");
+            yield return Tagged(Gemm(d, rows, inner, "tn"), model, scope, "down_dw");
+        }
+    }
+
+    private static BenchCase Tagged(BenchCase c, string model, string rows, string role) =>
+        c with { Tags = new Dictionary<string, string>(c.Tags) { ["model"] = model, ["rows"] = rows, ["role"] = role } };
 
     private static BenchCase Gemm(long m, long k, long n, string layout = "nn", ScalarType dtype = ScalarType.Float32)
     {

@@ -83,7 +83,11 @@ internal static class HfConfigReader
             },
         };
         if (layout != CheckpointLayout.Llama && moe is not null) CheckMoe(r, layout, c, moe, form?.RouterJitterNoise ?? 0);
-        return (layout, c with { Moe = layout == CheckpointLayout.Llama ? null : moe }, form, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
+        var config = c with { Moe = layout == CheckpointLayout.Llama ? null : moe };
+        // The architecture rules are the ones a profile's Model section is checked with (ModelRules), after the format's own checks.
+        if (Model.ModelRules.Check(config, Model.ModelKeyNames.Config) is { Count: > 0 } problems)
+            throw new CheckpointFormatException(file, $"'{file}': {string.Join("; ", problems)}");
+        return (layout, config, form, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
     }
 
     // Largest values read; beyond them sizes overflow or no machine holds the model. The checks run before any

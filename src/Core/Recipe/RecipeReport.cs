@@ -1,7 +1,8 @@
-// The recipe's report: report.md with the comparison tables (per-domain perplexity absolute and relative to the
-// reference variant, as the Nexus and BTX papers report them), the parameter table, the embedding cosine matrix,
-// and the SVG plots (training-loss curves, per-domain perplexity bars, routing heatmaps per variant and layer); over
-// several seeds, every number is the mean ± the sample standard deviation and every plot shows that spread.
+// The recipe's report: report.md with the comparison tables (per-domain validation perplexity absolute and relative
+// to the reference variant, as the Nexus and BTX papers report them; test perplexity in its own table), the
+// parameter table, the embedding cosine matrix, and the SVG plots (training-loss curves, per-domain perplexity bars,
+// routing heatmaps per variant and layer); over several seeds, every number is the mean ± the sample standard
+// deviation and every plot shows that spread.
 using System.Globalization;
 using System.Text;
 
@@ -82,6 +83,30 @@ public static class RecipeReport
             }
             md.Append('\n');
         }
+
+        // The test split: its own table, below the validation tables, which stay the main comparison.
+        var testDomains = first.TestDomains;
+        if (seeds.Any(s => s.Results.TestDomains is null))
+            md.Append("## Test perplexity per domain\n\nNot measured: the evaluate stage of ")
+              .Append(several ? $"seed(s) {string.Join(", ", seeds.Where(s => s.Results.TestDomains is null).Select(s => s.Seed))}" : "this run folder")
+              .Append(" ran before PluginMoE reported the test split; run it again with `--stages evaluate,report --restart evaluate,report` to add the test table.\n\n");
+        else if (testDomains is { Count: > 0 })
+        {
+            md.Append("## Test perplexity per domain\n\nOn the held-out test split (Data:TestFraction; never used for training, checkpoint choice or any setting); ")
+              .Append("the validation tables above are the main comparison.\n\n");
+            md.Append("| model | kind |").AppendJoin("", testDomains.Select(d => $" {d} |")).Append(" mean |\n");
+            md.Append("| --- | --- |").AppendJoin("", testDomains.Select(_ => " ---: |")).Append(" ---: |\n");
+            foreach (var name in names)
+            {
+                md.Append(C, $"| {name} | {kinds[name]} |");
+                foreach (var d in testDomains)
+                    md.Append(Cell(Over(name, (m, _) => m.TestPerplexity.TryGetValue(d, out var p) ? p : null), "F3"));
+                md.Append(Cell(Over(name, (m, _) => m.TestPerplexity.Count == 0 ? null : m.MeanTestPerplexity), "F3")).Append('\n');
+            }
+            md.Append('\n');
+        }
+        else
+            md.Append("## Test perplexity per domain\n\nNot measured: this run holds no test windows (Data:TestFraction is 0, or too few documents per domain).\n\n");
 
         md.Append("## Parameters and throughput\n\n| model | total | active (training) | active (inference) | evaluation tokens/s |\n| --- | ---: | ---: | ---: | ---: |\n");
         foreach (var name in names)

@@ -1,6 +1,7 @@
-// What the evaluate stage measures for every model of a recipe (per-domain perplexity, routing share per domain
-// per layer, parameter counts, tokens/s) and the embed stage's cosine matrix: saved as results.json, read by the report.
+// What the evaluate stage measures for every model of a recipe (per-domain validation and test perplexity, routing
+// share per domain per layer, parameter counts, tokens/s) and the embed stage's cosine matrix: saved as results.json, read by the report.
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using PluginMoE.Core.Evaluation;
 
 namespace PluginMoE.Core.Recipe;
@@ -13,6 +14,12 @@ public sealed class RecipeResults
 
     /// <summary>Validation domains, in order.</summary>
     public List<string> Domains { get; set; } = [];
+
+    /// <summary>
+    /// Test domains, in order: empty when the run holds no test windows (Data:TestFraction 0), null when its evaluate
+    /// stage ran before test perplexity was measured.
+    /// </summary>
+    public List<string>? TestDomains { get; set; }
 
     /// <summary>One entry per evaluated model.</summary>
     public List<ModelResult> Models { get; set; } = [];
@@ -71,6 +78,9 @@ public sealed class ModelResult
     /// <summary>Validation perplexity per domain.</summary>
     public Dictionary<string, double> Perplexity { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Test perplexity per domain (the held-out test split; empty when not measured).</summary>
+    public Dictionary<string, double> TestPerplexity { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Token-weighted validation loss over all domains.</summary>
     public double Loss { get; set; }
 
@@ -91,6 +101,10 @@ public sealed class ModelResult
 
     /// <summary>Geometric mean of the per-domain perplexities (the exp of the mean log-perplexity).</summary>
     public double MeanPerplexity => Perplexity.Count == 0 ? double.NaN : Math.Exp(Perplexity.Values.Average(Math.Log));
+
+    /// <summary>Geometric mean of the per-domain test perplexities (NaN when not measured).</summary>
+    [JsonIgnore]
+    public double MeanTestPerplexity => TestPerplexity.Count == 0 ? double.NaN : Math.Exp(TestPerplexity.Values.Average(Math.Log));
 }
 
 /// <summary>Share of a domain's tokens sent to each expert in one layer.</summary>

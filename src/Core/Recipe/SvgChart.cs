@@ -1,8 +1,8 @@
 // SVG plots written by PluginMoE itself for the recipe's report: line charts (loss curves, extension curves),
 // grouped bar charts (per-domain perplexity) and heatmaps (routing share, domain x expert). Plain SVG 1.1,
 // one <g class="series" data-name="..."> per series so that tests and scripts can find each series; the spread over
-// seeds, when given, is drawn as elements of class "spread" (a band, error bars, a "± s" under each heatmap cell)
-// that carry their half-width in data-spread.
+// seeds, when given, is drawn as elements of class "spread" (a band, or an error bar for a one-point line; error bars
+// on bars; a "± s" under each heatmap cell) that carry their half-width in data-spread.
 using System.Globalization;
 using System.Security;
 using System.Text;
@@ -46,6 +46,13 @@ public static class SvgChart
                 var upper = ser.Points.Select((p, i) => string.Create(C, $"{X(p.X, x0, x1):F1},{Y(p.Y + Spread(ser, i), y0, y1):F1}"));
                 var lower = ser.Points.Select((p, i) => string.Create(C, $"{X(p.X, x0, x1):F1},{Y(p.Y - Spread(ser, i), y0, y1):F1}")).Reverse();
                 sb.Append(C, $"<polygon class=\"spread\" data-spread=\"{string.Join(' ', ser.Points.Select((_, i) => Spread(ser, i).ToString("R", C)))}\" fill=\"{color}\" fill-opacity=\"0.2\" stroke=\"none\" points=\"{string.Join(' ', upper.Concat(lower))}\"/>");
+            }
+            else if (ser.Spread is not null && ser.Points.Count == 1)
+            {
+                // One point: its spread as an error bar (a band needs two).
+                var (px, py) = ser.Points[0];
+                double half = Spread(ser, 0), mid = X(px, x0, x1), top = Y(py + half, y0, y1), bottom = Y(py - half, y0, y1);
+                sb.Append(C, $"<path class=\"spread\" data-spread=\"{half:R}\" stroke=\"{color}\" fill=\"none\" d=\"M{mid:F1},{bottom:F1}V{top:F1}M{mid - 4:F1},{top:F1}H{mid + 4:F1}M{mid - 4:F1},{bottom:F1}H{mid + 4:F1}\"/>");
             }
             var pts = ser.Points.Select(p => string.Create(C, $"{X(p.X, x0, x1):F1},{Y(p.Y, y0, y1):F1}"));
             if (ser.Points.Count == 1)

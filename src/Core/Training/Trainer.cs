@@ -36,8 +36,6 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.WarmupSteps > options.MaxSteps)
-            throw new ArgumentException($"WarmupSteps ({options.WarmupSteps}) must not exceed MaxSteps ({options.MaxSteps})");
         if (options.SequenceLength > model.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"SequenceLength ({options.SequenceLength}) exceeds the model's MaxPositionEmbeddings ({model.Config.MaxPositionEmbeddings})");
         _model = model;
@@ -60,10 +58,11 @@ public sealed class Trainer
         if (noDecay.Count > 0) groups.Add(new optim.ParamGroup(noDecay, weight_decay: 0.0, name: "no_decay"));
         Optimizer = new optim.AdamW(groups, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.Epsilon);
         // Warmup starts at lr / (W + 1) rather than 0 so that the first step is not wasted.
-        Scheduler = new optim.lr_scheduler.CosineWithWarmup(Optimizer, options.WarmupSteps, options.MaxSteps,
-            min_lr_ratio: options.MinLearningRateRatio, warmup_start_factor: 1.0 / (options.WarmupSteps + 1));
+        long warmup = options.EffectiveWarmupSteps();
+        Scheduler = new optim.lr_scheduler.CosineWithWarmup(Optimizer, warmup, options.Steps,
+            min_lr_ratio: options.MinLearningRateRatio, warmup_start_factor: 1.0 / (warmup + 1));
         Sampler = new MixedDomainSampler(train, options.BatchSize, options.SequenceLength, options.Seed,
-            new SamplingOptions { Weights = options.DomainWeights, Temperature = options.SamplingTemperature, Order = options.WindowOrder });
+            new SamplingOptions { Weights = options.DomainWeights is { Count: > 0 } weights ? weights : null, Temperature = options.SamplingTemperature, Order = options.WindowOrder });
         RoutingGenerator = new Generator(RoutingSeed(options.Seed));
     }
 
@@ -95,21 +94,21 @@ public sealed class Trainer
 
     internal void RestoreStep(long step) => Step = step;
 
-    /// <summary>Trains until <see cref="TrainerOptions.MaxSteps"/>.</summary>
+    /// <summary>Trains until <see cref="TrainerOptions.Steps"/>.</summary>
     /// <exception cref="TrainingDivergedException">The loss or gradient norm became non-finite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the trainer stops between steps, so its state can still be saved.</exception>
-    public void Train(CancellationToken cancellationToken = default) => Train(Options.MaxSteps - Step, cancellationToken);
+    public void Train(CancellationToken cancellationToken = default) => Train(Options.Steps - Step, cancellationToken);
 
-    /// <summary>Takes up to <paramref name="steps"/> more optimizer steps (never beyond <see cref="TrainerOptions.MaxSteps"/>).</summary>
+    /// <summary>Takes up to <paramref name="steps"/> more optimizer steps (never beyond <see cref="TrainerOptions.Steps"/>).</summary>
     public void Train(long steps, CancellationToken cancellationToken = default)
     {
-        long end = Math.Min(Options.MaxSteps, Step + steps);
+        long end = Math.Min(Options.Steps, Step + steps);
         _model.train();
         while (Step < end)
         {
             cancellationToken.ThrowIfCancellationRequested();
             TakeStep();
-            if (_validation is not null && Options.EvalEvery > 0 && (Step % Options.EvalEvery == 0 || Step == Options.MaxSteps))
+            if (_validation is not null && Options.EvalEvery > 0 && (Step % Options.EvalEvery == 0 || Step == Options.Steps))
             {
                 var result = Evaluate(cancellationToken);
                 _observer.OnEvaluation(Step, result);
@@ -171,7 +170,7 @@ public sealed class Trainer
         _lastFiniteLoss = lossSum / micro;
         clock.Stop();
         long tokens = (long)micro * Options.BatchSize * Options.SequenceLength;
-        _observer.OnStep(new TrainingStep(step, Options.MaxSteps, lossSum / micro, auxSum / micro, lr, gradNorm, tokens,
+        _observer.OnStep(new TrainingStep(step, Options.Steps, lossSum / micro, auxSum / micro, lr, gradNorm, tokens,
             tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), clock.Elapsed, [.. load.Select(kv => new ExpertLoad(kv.Key, kv.Value))]));
     }
 

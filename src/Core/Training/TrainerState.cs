@@ -41,7 +41,7 @@ public static class TrainerState
         var optimizerState = trainer.Optimizer.state_dict();
         string optimizerPath = Path.Combine(directory, OptimizerFile);
         SafeTensors.Save(optimizerPath, optimizerState.tensors);
-        var record = new StateRecord(Format, trainer.Step, trainer.Options.MaxSteps, trainer.LastFiniteLoss,
+        var record = new StateRecord(Format, trainer.Step, trainer.Options.Steps, trainer.LastFiniteLoss,
             trainer.Scheduler.last_epoch, [.. trainer.Scheduler.base_lrs], trainer.Sampler.State, optimizerState.metadata,
             Sha256(optimizerPath), trainer.TrainedParameters, trainer.RoutingGenerator.get_state());
         string path = Path.Combine(directory, StateFile);

@@ -54,7 +54,7 @@ public static class RunCommand
             Description = "With --stages branch: train only this domain's expert (repeatable, or a comma list); jobs for different domains may run at once on one run folder (cluster array tasks)",
             AllowMultipleArgumentsPerToken = false,
         };
-        var parallel = new Option<int?>("--parallel") { Description = "Train the branch stage's experts as N concurrent child processes (each --domain d), with max(1, cores/N) kernel threads each" };
+        var parallel = new Option<int?>("--parallel") { Description = "Train the branch stage's experts (with --domain: those domains' experts) as N concurrent child processes (each --domain d), with max(1, cores/N) kernel threads each" };
         var command = new Command("run", "Run a profile's stages (settings overrides: --Section:Key=value, e.g. --Training:Steps=50)")
         {
             profile, runDir, stages, restart, resumeFrom, domain, parallel,
@@ -114,7 +114,7 @@ public static class RunCommand
         string resume = ResumeCommand(env, arguments, run.Path);
         var domains = arguments.Domains.Distinct(StringComparer.Ordinal).ToList();
         using var runLock = domains.Count > 0
-            ? RunLock.AcquireDomains(run.Path, domains, resume, env.Environment.GetValueOrDefault(RunLock.ParentTokenVariable))
+            ? RunLock.AcquireDomains(run.Path, domains, resume, env.Environment.GetValueOrDefault(RunLock.ParentTokenVariable), forChildren: arguments.Parallel > 1)
             : RunLock.Acquire(run.Path, resume);
         var resolved = settings.ToResolvedJson(bound);
         resolved[RunOptions.SectionName]!["RunDirectory"] = run.Path;
@@ -268,7 +268,8 @@ public static class RunCommand
         };
     }
 
-    // --domain trains single experts of the branch stage; --parallel runs a whole branch stage as child processes.
+    // --domain trains single experts of the branch stage; --parallel trains the branch stage's experts (or those of
+    // --domain) as child processes.
     private static void CheckBranchJobs(Arguments arguments, IReadOnlyList<IStage> selected, List<string> restart, List<string> errors)
     {
         string stages = string.Join(", ", selected.Select(s => s.Name));
@@ -280,8 +281,6 @@ public static class RunCommand
                 errors.Add("--domain: cannot be combined with --restart, which deletes the experts other jobs may be training; run --restart branch in one job without --domain, or delete branch/<domain> to train one expert again");
             foreach (var d in arguments.Domains.Where(d => d.IndexOfAny(['/', '\\']) >= 0 || d is "." or ".."))
                 errors.Add($"--domain: '{d}' is not a domain name");
-            if (arguments.Parallel is not null)
-                errors.Add("--parallel: cannot be combined with --domain; --parallel starts one --domain job per expert itself");
         }
         if (arguments.Parallel is { } n)
         {

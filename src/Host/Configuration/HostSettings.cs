@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Recipe;
 using PluginMoE.Core.Recipe.Settings;
+using PluginMoE.Core.Training;
 
 namespace PluginMoE.Host.Configuration;
 
@@ -17,7 +18,7 @@ public sealed class HostSettings
 
     /// <summary>Top-level sections the host understands.</summary>
     public static IReadOnlyList<string> KnownSections { get; } =
-        [RunOptions.SectionName, PluginsOptions.SectionName, TelemetryOptions.SectionName, ModelOptions.SectionName, DataOptions.SectionName, TrainingOptions.SectionName, RecipeSettings.SectionName];
+        [RunOptions.SectionName, PluginsOptions.SectionName, TelemetryOptions.SectionName, ModelOptions.SectionName, DataOptions.SectionName, TrainerOptions.SectionName, RecipeSettings.SectionName];
 
     private HostSettings(LayeredConfiguration source) => Source = source;
 
@@ -43,7 +44,7 @@ public sealed class HostSettings
     public DataOptions Data => Profile.Data;
 
     /// <summary>The Training section.</summary>
-    public TrainingOptions Training => Profile.Training;
+    public TrainerOptions Training => Profile.Training;
 
     /// <summary>The recipe's budgets and variants (section <c>Recipe</c>).</summary>
     public RecipeSettings Recipe => Profile.Recipe;
@@ -85,7 +86,7 @@ public sealed class HostSettings
                 Run = run,
                 Model = Section<ModelOptions>(root, errors),
                 Data = Section<DataOptions>(root, errors),
-                Training = Section<TrainingOptions>(root, errors),
+                Training = Section<TrainerOptions>(root, errors),
                 Recipe = Section<RecipeSettings>(root, errors),
                 ProfileName = source.ProfileName ?? "default",
                 ProfilePath = source.ProfilePath,
@@ -133,7 +134,7 @@ public sealed class HostSettings
             [TelemetryOptions.SectionName] = JsonSerializer.SerializeToNode(Telemetry, Json),
             [ModelOptions.SectionName] = JsonSerializer.SerializeToNode(Model, Json),
             [DataOptions.SectionName] = JsonSerializer.SerializeToNode(Data, Json),
-            [TrainingOptions.SectionName] = JsonSerializer.SerializeToNode(Training, Json),
+            [TrainerOptions.SectionName] = JsonSerializer.SerializeToNode(Training, Json),
             [RecipeSettings.SectionName] = JsonSerializer.SerializeToNode(Recipe, Json),
         };
         foreach (var (path, value) in pluginOptions ?? new Dictionary<string, object?>())

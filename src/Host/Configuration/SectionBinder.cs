@@ -4,6 +4,7 @@ using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration;
 using PluginMoE.Core.Composition;
 
@@ -24,8 +25,9 @@ public static class SectionBinder
 
     private static void BindObject(object target, IConfigurationSection section, List<string> errors)
     {
+        // [JsonIgnore] members are filled by the code that uses the options (e.g. Training's Seed from Run:Seed), not by a profile.
         var properties = target.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0).ToList();
+            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<JsonIgnoreAttribute>() is not { Condition: JsonIgnoreCondition.Always }).ToList();
         foreach (var child in section.GetChildren())
         {
             var property = properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
@@ -44,7 +46,8 @@ public static class SectionBinder
             }
             else if (IsScalar(type)) SetScalar(target, property, child, errors);
             else if (type.IsArray) property.SetValue(target, BindArray(type.GetElementType()!, child, errors));
-            else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>)) property.SetValue(target, BindDictionary(type, child, errors));
+            else if (type.IsGenericType && type.GetGenericTypeDefinition() is var g && (g == typeof(Dictionary<,>) || g == typeof(IReadOnlyDictionary<,>)))
+                property.SetValue(target, BindDictionary(typeof(Dictionary<,>).MakeGenericType(type.GetGenericArguments()), child, errors));
             else
             {
                 var nested = property.GetValue(target) ?? Activator.CreateInstance(type)!;

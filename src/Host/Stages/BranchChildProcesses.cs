@@ -1,5 +1,6 @@
-// `--parallel N`: the branch stage's experts trained by N concurrent child processes of the same CLI, each a
-// per-domain job (`--stages branch --domain d`) working under this job's run-folder lock. Every line a child prints
+// `--parallel N`: the branch stage's experts (all of them, or those of this job's `--domain a,b`) trained by N
+// concurrent child processes of the same CLI, each a per-domain job (`--stages branch --domain d`) working under this
+// job's locks (the run folder's exclusive lock, or the domain locks of a `--domain` job; RunLock). Every line a child prints
 // is relayed prefixed with its domain and kept in jobs/branch-<domain>/output.log; the parent waits for all of them
 // and then names each child that failed, with its exit code, its log and its last line. Each child gets
 // max(1, cores / N) kernel threads (DOTNET_PROCESSOR_COUNT): on 2 cores, `--parallel 2` runs two single-threaded

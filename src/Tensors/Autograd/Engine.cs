@@ -2,7 +2,8 @@
 // calls each node's backward rule once and accumulates gradients (micrograd's Backward(), at scale).
 // Memory: the engine returns to the caching allocator what only it can see: the temporaries of a backward
 // rule that are not part of the gradients it returns, and each node's incoming gradient once the node has run
-// (unless another pending gradient or a .grad shares it). Leaf gradients accumulate in place.
+// (unless another pending gradient or a .grad shares it). Leaf gradients accumulate in place, and so do fan-in
+// gradients whose buffer only this pass can see. Nodes may have several outputs (Node.OutputCount).
 namespace PluginMoE.Tensors.Autograd;
 
 /// <summary>Runs backward passes over the recorded graph.</summary>
@@ -33,7 +34,9 @@ internal static class Engine
         }
 
         var order = TopologicalOrder(root.GradFn);
-        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.GradFn] = gradient };
+        var rootSlots = new Tensor?[root.GradFn.OutputCount];
+        rootSlots[root.OutputIndex] = gradient;
+        var pending = new Dictionary<Node, Tensor?[]>(ReferenceEqualityComparer.Instance) { [root.GradFn] = rootSlots };
         if (root.RetainsGrad) root.grad = Keep(gradient);
 
         // Releasable storages (pooled, or a backend's) allocated during this backward (gradient buffers and temporaries): only these may be released here.
@@ -49,7 +52,9 @@ internal static class Engine
         }
     }
 
-    private static void Walk(List<Node> order, Dictionary<Node, Tensor> pending, List<TensorStorage> allocated, bool retainGraph)
+    // Reverse topological order guarantees that every consumer of every output of a node has run (and added its
+    // gradient to the node's slots) before the node itself runs; slots nobody filled reach the rule as null (zero).
+    private static void Walk(List<Node> order, Dictionary<Node, Tensor?[]> pending, List<TensorStorage> allocated, bool retainGraph)
     {
         var ours = new HashSet<TensorStorage>(ReferenceEqualityComparer.Instance);
         foreach (var node in order)
@@ -58,6 +63,7 @@ internal static class Engine
             var rule = node.Backward ?? throw new InvalidOperationException(
                 $"backward(): trying to backward through the graph a second time (at {node.Name}); its saved tensors were freed " +
                 "after the first backward. Pass retain_graph: true to the first backward() if you need a second one.");
+            node.CheckSavedVersions();
             int mark = allocated.Count;
             var grads = rule(gOut);
             // The rule's temporaries: allocated by it and not behind any gradient it returns.
@@ -74,20 +80,28 @@ internal static class Engine
             for (int i = 0; i < grads.Length; i++)
             {
                 var input = node.Inputs[i];
+                var (producer, output, requiresGrad) = node.Edges[i];
                 var g = grads[i];
-                if (g is null || !input.requires_grad) continue;
+                if (g is null || !requiresGrad) continue;
                 if (!Shape.Equal(g.Sizes, input.Sizes))
                     throw new InvalidOperationException(
                         $"{node.Name}: gradient for input {i} has shape {Shape.Format(g.Sizes)} but the input has shape {Shape.Format(input.Sizes)}");
                 if (g.dtype != input.dtype) g = g.to(input.dtype);
 
-                if (input.GradFn is { } producer)
+                if (producer is not null)
                 {
-                    int before = allocated.Count;
-                    bool had = pending.TryGetValue(producer, out var acc);
-                    pending[producer] = had ? acc! + g : g;
-                    for (int k = before; k < allocated.Count; k++) ours.Add(allocated[k]);
-                    if (had) ReleaseIfDead(acc!, ours, grads, pending.Values);
+                    if (!pending.TryGetValue(producer, out var slots)) pending[producer] = slots = new Tensor?[producer.OutputCount];
+                    var acc = slots[output];
+                    if (acc is null) slots[output] = g;
+                    else if (CanAccumulateInPlace(acc, g, ours, grads, pending.Values))
+                        acc.backend.AddInPlace(acc, g); // fan-in: add into the buffer this pass allocated instead of a new one
+                    else
+                    {
+                        int before = allocated.Count;
+                        slots[output] = acc + g;
+                        for (int k = before; k < allocated.Count; k++) ours.Add(allocated[k]);
+                        ReleaseIfDead(acc, ours, grads, pending.Values);
+                    }
                     if (input.RetainsGrad) input.grad = Keep(input.grad is null ? g : input.grad + g);
                 }
                 else
@@ -96,16 +110,36 @@ internal static class Engine
                 }
             }
 
-            // The gradient that flowed into this node is dead now, unless a gradient still pending shares its memory.
-            ReleaseIfDead(gOut, ours, grads, pending.Values);
+            // The gradients that flowed into this node are dead now, unless a gradient still pending shares their memory.
+            foreach (var t in gOut)
+                if (t is not null) ReleaseIfDead(t, ours, grads, pending.Values);
         }
         allocated.Clear();
     }
 
-    /// <summary>Releases a gradient buffer of this pass that no pending gradient, returned gradient or .grad shares.</summary>
-    private static void ReleaseIfDead(Tensor t, HashSet<TensorStorage> ours, Tensor?[] grads, IEnumerable<Tensor> pending)
+    /// <summary>
+    /// True when the pending gradient <paramref name="acc"/> may take <paramref name="g"/> in place: its buffer was
+    /// allocated by this pass, is contiguous float of g's shape, and nothing else (a .grad, another pending gradient, a
+    /// gradient just returned) can see it.
+    /// </summary>
+    private static bool CanAccumulateInPlace(Tensor acc, Tensor g, HashSet<TensorStorage> ours, Tensor?[] grads, IEnumerable<Tensor?[]> pending)
     {
-        if (t.Storage is { } s && ours.Contains(s) && !s.KeptByGrad && !SharedBy(s, grads) && !SharedBy(s, pending))
+        var s = acc.Storage;
+        if (!ours.Contains(s) || s.KeptByGrad || s.IsReleased) return false;
+        if (acc.dtype != g.dtype || acc.dtype is not (ScalarType.Float32 or ScalarType.Float64) || !acc.is_contiguous()) return false;
+        if (acc.Offset != 0 || acc.NumelCached != s.Length || !Shape.Equal(acc.Sizes, g.Sizes)) return false;
+        if (ReferenceEquals(g.Storage, s) || SharedBy(s, grads)) return false;
+        int seen = 0;
+        foreach (var slots in pending)
+            foreach (var t in slots)
+                if (t is not null && ReferenceEquals(t.Storage, s) && ++seen > 1) return false;
+        return true;
+    }
+
+    /// <summary>Releases a gradient buffer of this pass that no pending gradient, returned gradient or .grad shares.</summary>
+    private static void ReleaseIfDead(Tensor t, HashSet<TensorStorage> ours, Tensor?[] grads, IEnumerable<Tensor?[]> pending)
+    {
+        if (t.Storage is { } s && ours.Contains(s) && !s.KeptByGrad && !SharedBy(s, grads) && !SharedByPending(s, pending))
         {
             ours.Remove(s);
             s.Release();
@@ -117,6 +151,13 @@ internal static class Engine
     {
         foreach (var t in tensors)
             if (t is not null && ReferenceEquals(t.Storage, s)) return true;
+        return false;
+    }
+
+    private static bool SharedByPending(TensorStorage s, IEnumerable<Tensor?[]> pending)
+    {
+        foreach (var slots in pending)
+            if (SharedBy(s, slots)) return true;
         return false;
     }
 
@@ -149,10 +190,10 @@ internal static class Engine
         while (stack.Count > 0)
         {
             var (node, next) = stack.Pop();
-            if (next < node.Inputs.Length)
+            if (next < node.Edges.Length)
             {
                 stack.Push((node, next + 1));
-                var child = node.Inputs[next].GradFn;
+                var child = node.Edges[next].producer;
                 if (child != null && visited.Add(child)) stack.Push((child, 0));
             }
             else

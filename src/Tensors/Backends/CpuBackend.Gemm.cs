@@ -154,6 +154,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>One product; the path depends only on the sizes, so the result never depends on the thread count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static void GemmOne<T>(in GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (g.K == 0 || T.IsZero(g.Alpha))
@@ -193,6 +194,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Packed path: splits the larger of M and N over threads in whole register tiles, then runs GotoBLAS loops.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static void GemmPacked<T>(GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mr, nr, _, _, _) = GemmBlocking<T>(path);
@@ -216,6 +218,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>The five GotoBLAS loops around the micro-kernel for one thread's share.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path);

@@ -31,6 +31,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Rows [i0, i1) x columns [j0, j1) of C; each element's arithmetic is independent of the block bounds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static unsafe void DirectBlock<T>(in GemmArgs<T> g, int i0, int i1, int j0, int j1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* A = (T*)g.A, B = (T*)g.B, C = (T*)g.C;

@@ -193,6 +193,7 @@ public sealed partial class CpuBackend
     /// Packs an mc x kc block of A (strides <paramref name="rsa"/>, <paramref name="csa"/>) into micro-panels of
     /// <paramref name="mr"/> rows, each stored k-major (panel[p * mr + r]); rows past mc are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static unsafe void PackA<T>(int mc, int kc, T* a, nint rsa, nint csa, T* dst, int mr) where T : unmanaged
     {
         if (rsa == 1)
@@ -235,6 +236,7 @@ public sealed partial class CpuBackend
     /// instead would read mr elements per column at a stride that is often a multiple of 4 KiB, so every column would
     /// fall into the same L1 set and be fetched again for each panel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static unsafe void PackATransposed<T>(int mc, int kc, T* a, nint csa, T* dst, int mr) where T : unmanaged
     {
         int full = mc / mr, rest = mc - full * mr;
@@ -265,6 +267,7 @@ public sealed partial class CpuBackend
     /// Packs a kc x nc block of B (strides <paramref name="rsb"/>, <paramref name="csb"/>) into micro-panels of
     /// <paramref name="nr"/> columns, each stored k-major (panel[p * nr + j]); columns past nc are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static unsafe void PackB<T>(int kc, int nc, T* b, nint rsb, nint csb, T* dst, int nr) where T : unmanaged
     {
         for (int j0 = 0; j0 < nc; j0 += nr)

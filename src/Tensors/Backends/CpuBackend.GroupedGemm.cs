@@ -121,7 +121,9 @@ public sealed partial class CpuBackend
             // computed by exactly one item, so the order in which items run does not change any result.
             var order = items.OrderByDescending(it => (long)(it.End - it.Start) * (it.SplitN ? args[it.Entry].M : args[it.Entry].N) * args[it.Entry].K).ToArray();
             int next = -1;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+            // One chunk per thread on the worker team; each drains the shared queue (a chunk that starts late finds it
+            // empty).
+            ParallelFor.Run(threads, 1, (_, _) =>
             {
                 int j;
                 while ((j = Interlocked.Increment(ref next)) < order.Length) RunItem(order[j]);

@@ -116,12 +116,24 @@ public sealed partial class CpuBackend
     {
         CheckFloat(x, "rms_norm backward");
         return x.dtype == ScalarType.Float32
-            ? RmsNormBackward<float>(dy, x, weight, rstd, cols, needWeightGrad)
-            : RmsNormBackward<double>(dy, x, weight, rstd, cols, needWeightGrad);
+            ? RmsNormBackward<float>(dy, null, x, weight, rstd, cols, needWeightGrad)
+            : RmsNormBackward<double>(dy, null, x, weight, rstd, cols, needWeightGrad);
     }
 
-    // With g = dy * w and xhat = x * rstd:  dx = rstd * g - rstd^3 / C * (g . x) * x,  dw = sum_rows dy * xhat.
-    private static (Tensor, Tensor?) RmsNormBackward<T>(Tensor dy, Tensor x, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad)
+    /// <inheritdoc/>
+    public (Tensor dx, Tensor? dweight) AddRmsNormBackward(Tensor? dsum, Tensor? dy, Tensor sum, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad)
+    {
+        CheckFloat(sum, "add_rms_norm backward");
+        if (dy is null)
+            return (dsum ?? throw new ArgumentException("add_rms_norm backward: neither result has a gradient (dsum and dy are both null)"), null);
+        return sum.dtype == ScalarType.Float32
+            ? RmsNormBackward<float>(dy, dsum, sum, weight, rstd, cols, needWeightGrad)
+            : RmsNormBackward<double>(dy, dsum, sum, weight, rstd, cols, needWeightGrad);
+    }
+
+    // With g = dy * w and xhat = x * rstd:  dx = rstd * g - rstd^3 / C * (g . x) * x (+ dadd),  dw = sum_rows dy * xhat.
+    // dadd (add_rms_norm's dL/dsum, or null) is added in the same pass over the row, so the fused op's backward is one kernel.
+    private static (Tensor, Tensor?) RmsNormBackward<T>(Tensor dy, Tensor? dadd, Tensor x, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = cols == 0 ? 0 : x.NumelCached / cols;
@@ -129,6 +141,7 @@ public sealed partial class CpuBackend
         var X = x.StorageAs<T>(); int xo = x.Offset;
         var DY = dy.StorageAs<T>(); int dyo = dy.Offset;
         var DX = dx.StorageAs<T>();
+        var DA = dadd?.StorageAs<T>(); int dao = dadd?.Offset ?? 0;
         var R = rstd.StorageAs<T>(); int ro = rstd.Offset;
         var W = weight?.StorageAs<T>(); int wo = weight?.Offset ?? 0;
         bool dw = needWeightGrad && weight != null;
@@ -152,7 +165,8 @@ public sealed partial class CpuBackend
                     gr = g;
                 }
                 T k = rs * rs * rs * TensorPrimitives.Dot(gr, xr) / n;
-                TensorPrimitives.Multiply(gr, rs, dxr);
+                if (DA != null) TensorPrimitives.MultiplyAdd(gr, rs, new ReadOnlySpan<T>(DA, dao + r * cols, cols), dxr);
+                else TensorPrimitives.Multiply(gr, rs, dxr);
                 TensorPrimitives.MultiplyAdd(xr, -k, dxr, dxr);
                 if (xhat != null)
                 {

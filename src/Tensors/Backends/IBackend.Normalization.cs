@@ -27,7 +27,7 @@ public partial interface IBackend
     /// Residual add fused with RMSNorm (the pre-norm transformer's <c>h = x + f(x)</c> followed by <c>norm(h)</c>; vLLM's
     /// <c>fused_add_rms_norm</c>): <c>sum = x + residual</c>, <c>y = sum * rstd * weight</c>, <c>rstd = 1 / sqrt(mean(sum^2) + eps)</c>.
     /// The default composes <see cref="Binary"/> and <see cref="RmsNormForward"/>; a backend may do it in one pass over the rows.
-    /// Backward needs no kernel of its own: <c>y</c>'s gradient goes through <see cref="RmsNormBackward"/> with <c>sum</c> as the input.
+    /// Backward is <see cref="AddRmsNormBackward"/>.
     /// </summary>
     /// <param name="x">Input, contiguous, viewed as (N, C) rows.</param>
     /// <param name="residual">Added to <paramref name="x"/>; contiguous, same shape and dtype.</param>
@@ -40,6 +40,29 @@ public partial interface IBackend
         var sum = Binary(BinaryOp.Add, x, residual);
         var (y, rstd) = RmsNormForward(sum, weight, cols, eps);
         return (sum, y, rstd);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="AddRmsNormForward"/> from the gradients of both of its results:
+    /// <c>d = dsum + rmsnorm_backward(dy)</c> is the gradient of both <c>x</c> and <c>residual</c>, and
+    /// <c>dweight = sum_rows dy * sum * rstd</c>. The default composes <see cref="RmsNormBackward"/> and
+    /// <see cref="Binary"/>; a backend may do it in one pass over the rows.
+    /// </summary>
+    /// <param name="dsum">dL/dsum (contiguous, shape of <paramref name="sum"/>), or null when no gradient reached <c>sum</c> (zero).</param>
+    /// <param name="dy">dL/dy (contiguous, shape of <paramref name="sum"/>), or null when no gradient reached <c>y</c> (zero).</param>
+    /// <param name="sum">The forward's <c>sum</c> (contiguous, N x C).</param>
+    /// <param name="weight">The forward weight (C) or null.</param>
+    /// <param name="rstd">Saved reciprocal RMS (N).</param>
+    /// <param name="cols">C.</param>
+    /// <param name="needWeightGrad">Compute dL/dweight (null when <paramref name="dy"/> is null).</param>
+    /// <returns>The gradient of x and of residual (one tensor), and <c>dweight</c> (C, or null).</returns>
+    /// <exception cref="ArgumentException">Both gradients are null.</exception>
+    (Tensor dx, Tensor? dweight) AddRmsNormBackward(Tensor? dsum, Tensor? dy, Tensor sum, Tensor? weight, Tensor rstd, int cols, bool needWeightGrad)
+    {
+        if (dy is null)
+            return (dsum ?? throw new ArgumentException("add_rms_norm backward: neither result has a gradient (dsum and dy are both null)"), null);
+        var (dx, dw) = RmsNormBackward(dy, sum, weight, rstd, cols, needWeightGrad);
+        return (dsum is null ? dx : Binary(BinaryOp.Add, dx, dsum), dw);
     }
 
     /// <summary>

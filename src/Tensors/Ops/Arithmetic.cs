@@ -54,7 +54,7 @@ public partial class Tensor
         var (a, b) = Promote(this, other);
         var r = backend.Binary(BinaryOp.Add, a, b);
         var sa = a.Sizes; var sb = b.Sizes;
-        return Record(r, "AddBackward", [a, b], g => [g.sum_to_size(sa), g.sum_to_size(sb)]);
+        return Record(r, "AddBackward", [a, b], g => [g.sum_to_size(sa), g.sum_to_size(sb)], saved: []);
     }
 
     /// <summary><c>this + alpha * other</c>.</summary>
@@ -66,7 +66,7 @@ public partial class Tensor
         var (a, b) = Promote(this, other);
         var r = backend.Binary(BinaryOp.Sub, a, b);
         var sa = a.Sizes; var sb = b.Sizes;
-        return Record(r, "SubBackward", [a, b], g => [g.sum_to_size(sa), g.neg().sum_to_size(sb)]);
+        return Record(r, "SubBackward", [a, b], g => [g.sum_to_size(sa), g.neg().sum_to_size(sb)], saved: []);
     }
 
     /// <summary>Element-wise product with broadcasting.</summary>
@@ -77,7 +77,7 @@ public partial class Tensor
         var sa = a.Sizes; var sb = b.Sizes;
         return Record(r, "MulBackward", [a, b], g => [
             a.requires_grad ? g.mul(b.detach()).sum_to_size(sa) : null,
-            b.requires_grad ? g.mul(a.detach()).sum_to_size(sb) : null]);
+            b.requires_grad ? g.mul(a.detach()).sum_to_size(sb) : null], saved: b.requires_grad ? [a, b] : [b]);
     }
 
     /// <summary>Element-wise quotient with broadcasting (integer inputs give float32).</summary>
@@ -93,7 +93,7 @@ public partial class Tensor
         var sa = a.Sizes; var sb = b.Sizes;
         return Record(r, "DivBackward", [a, b], g => [
             a.requires_grad ? g.div(b.detach()).sum_to_size(sa) : null,
-            b.requires_grad ? g.mul(r.detach()).div(b.detach()).neg().sum_to_size(sb) : null]);
+            b.requires_grad ? g.mul(r.detach()).div(b.detach()).neg().sum_to_size(sb) : null], saved: b.requires_grad ? [b, r] : [b]);
     }
 
     /// <summary>Adds a scalar.</summary>

@@ -54,13 +54,7 @@ public partial class Tensor
     }
 
     /// <summary>Rejects in-place indexing updates that autograd would have to see.</summary>
-    private void CheckInPlaceIndexing(string op, Tensor source)
-    {
-        CheckInPlace(op);
-        if (Autograd.GradMode.Enabled && source.requires_grad)
-            throw new InvalidOperationException(
-                $"{op}: the source requires grad, but in-place indexing updates are not recorded; use the out-of-place {op.TrimEnd('_')}() or run under torch.no_grad()");
-    }
+    private void CheckInPlaceIndexing(string op, Tensor source) => CheckInPlaceNoAutograd(op, source);
 
     // ------------------------------------------------------------------ gather / scatter
 
@@ -106,6 +100,7 @@ public partial class Tensor
         var idx = AsIndex(index, "scatter_add_", anyLayout: true);
         int d = CheckGatherShapes("scatter_add_", dim, idx, src);
         backend.ScatterInto(this, d, idx, src, accumulate: true);
+        Storage.BumpVersion("scatter_add_");
         return this;
     }
 
@@ -145,16 +140,18 @@ public partial class Tensor
         var idx = AsIndex(index, "scatter_", anyLayout: true);
         int d = CheckGatherShapes("scatter_", dim, idx, src);
         backend.ScatterInto(this, d, idx, src, accumulate: false);
+        Storage.BumpVersion("scatter_");
         return this;
     }
 
     /// <summary>In-place <see cref="scatter(long, Tensor, double)"/> (not recorded by autograd).</summary>
     public Tensor scatter_(long dim, Tensor index, double value)
     {
-        CheckInPlace("scatter_");
+        CheckInPlaceNoAutograd("scatter_");
         var idx = AsIndex(index, "scatter_", anyLayout: true);
         int d = CheckGatherShapes("scatter_", dim, idx, null);
         backend.ScatterInto(this, d, idx, torch.scalar_tensor(value, dtype).expand(idx.shape), accumulate: false);
+        Storage.BumpVersion("scatter_");
         return this;
     }
 
@@ -242,11 +239,13 @@ public partial class Tensor
         if (is_contiguous())
         {
             backend.IndexAddInto(this, d, idx, source, alpha);
+            Storage.BumpVersion("index_add_");
             return this;
         }
         var tmp = backend.Contiguous(this);
         backend.IndexAddInto(tmp, d, idx, source, alpha);
         backend.CopyInto(this, tmp);
+        Storage.BumpVersion("index_add_");
         return this;
     }
 }

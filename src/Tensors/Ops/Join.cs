@@ -48,7 +48,7 @@ public static partial class torch
                 at += lengths[i];
             }
             return grads;
-        });
+        }, saved: []);
     }
 
     /// <summary>Alias of <see cref="cat"/>.</summary>

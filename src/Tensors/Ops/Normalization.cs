@@ -37,9 +37,9 @@ public static partial class torch
             /// Residual add fused with RMS normalisation, the pre-norm transformer's <c>h = x + f(x)</c> followed by
             /// <c>rms_norm(h)</c> (vLLM's <c>fused_add_rms_norm</c>, without its in-place update): returns
             /// <c>sum = input + residual</c> and <c>output = sum / sqrt(mean(sum^2) + eps) * weight</c>, computed in one pass
-            /// over each row. Gradients flow to <paramref name="input"/>, <paramref name="residual"/> and
-            /// <paramref name="weight"/> through both results (the norm's backward is the fused RMSNorm kernel, taking
-            /// <c>sum</c> as its input).
+            /// over each row. Both results belong to one autograd node: its backward takes the gradients of both at once
+            /// (a missing one counts as zero) and computes the gradients of <paramref name="input"/>, <paramref name="residual"/>
+            /// (the same tensor) and <paramref name="weight"/> in one fused pass.
             /// </summary>
             /// <param name="input">Float32/float64 tensor whose trailing dims equal <paramref name="normalized_shape"/>.</param>
             /// <param name="residual">Added to <paramref name="input"/>; same shape and dtype (no broadcasting).</param>
@@ -60,13 +60,15 @@ public static partial class torch
                 var x = input.contiguous();
                 var r = residual.contiguous();
                 var (s, y, rstd) = x.backend.AddRmsNormForward(x, r, w, cols, eps);
-                s = Tensor.Record(s, "AddBackward", [x, r], g => [g, g]);
-                Tensor[] inputs = w is null ? [s] : [s, w];
-                y = Tensor.Record(y, "RmsNormBackward", inputs, g =>
+                // One node with two outputs: its backward gets dL/dsum and dL/doutput together and one kernel
+                // (IBackend.AddRmsNormBackward) returns the gradient shared by input and residual, and the weight's.
+                Tensor[] inputs = w is null ? [x, r] : [x, r, w];
+                Tensor[] saved = w is null ? [s] : [s, w];
+                Tensor.RecordMulti([s, y], "AddRmsNormBackward", inputs, g =>
                 {
-                    var (dx, dw) = s.backend.RmsNormBackward(g.contiguous(), s, w, rstd, cols, w is { requires_grad: true });
-                    return w is null ? [dx] : [dx, dw?.view(w.shape)];
-                });
+                    var (dx, dw) = s.backend.AddRmsNormBackward(g[0]?.contiguous(), g[1]?.contiguous(), s, w, rstd, cols, w is { requires_grad: true });
+                    return w is null ? [dx, dx] : [dx, dx, dw?.view(w.shape)];
+                }, saved);
                 return (s, y);
             }
 

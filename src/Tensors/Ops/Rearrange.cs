@@ -21,7 +21,7 @@ public partial class Tensor
     {
         if (Sizes.Length < 2) throw new ArgumentException($"{op}: input must have at least 2 dimensions, got shape {Shape.Format(Sizes)}");
         var r = backend.Triangle(this, diagonal, upper);
-        return Record(r, upper ? "TriuBackward" : "TrilBackward", [this], g => [g.Triangle(op, diagonal, upper)]);
+        return Record(r, upper ? "TriuBackward" : "TrilBackward", [this], g => [g.Triangle(op, diagonal, upper)], saved: []);
     }
 
     /// <summary>Reverses the order of elements along each of <paramref name="dims"/> (a copy).</summary>
@@ -31,7 +31,7 @@ public partial class Tensor
         var d = dims.Length == 0 ? [] : NormalizeDims(dims, "flip");
         if (d.Length == 0) return clone();
         var r = backend.Flip(this, d);
-        return Record(r, "FlipBackward", [this], g => [g.flip(dims)]);
+        return Record(r, "FlipBackward", [this], g => [g.flip(dims)], saved: []);
     }
 }
 

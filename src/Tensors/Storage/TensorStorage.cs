@@ -42,6 +42,22 @@ public abstract class TensorStorage
     /// <summary>The dispose scope that releases this storage when it ends, or null.</summary>
     internal DisposeScope? Scope { get; set; }
 
+    /// <summary>
+    /// Number of in-place writes through any view of this storage (PyTorch's version counter): autograd nodes record it
+    /// for the tensors they save and refuse to run backward once it has moved.
+    /// </summary>
+    internal int Version { get; private set; }
+
+    /// <summary>Name of the last in-place op that wrote to this storage (for autograd's error message), or null.</summary>
+    internal string? LastInPlaceOp { get; private set; }
+
+    /// <summary>Records an in-place write by <paramref name="op"/>.</summary>
+    internal void BumpVersion(string op)
+    {
+        Version++;
+        LastInPlaceOp = op;
+    }
+
     /// <summary>True when a tensor's <c>.grad</c> holds this storage: backward never releases it.</summary>
     internal bool KeptByGrad { get; set; }
 

@@ -117,7 +117,7 @@ public class TransformerLMTests
     public void Constructor_HeadsNotDividingWidth_NamesBothConfigValues()
     {
         var e = Assert.Throws<ArgumentException>(() => Build(Tiny with { NumAttentionHeads = 3, NumKeyValueHeads = 3 }));
-        Assert.Contains("HiddenSize (16) must be divisible by NumAttentionHeads (3)", e.Message);
+        Assert.Contains("HiddenSize: value 16 is not allowed: must be a multiple of NumAttentionHeads (3)", e.Message);
     }
 
     [Fact]

@@ -100,7 +100,7 @@ public sealed class ExpertGroupTests : IDisposable
     {
         var bad = Config with { Moe = Config.Moe! with { NumExperts = 4 } };
         var e = Assert.Throws<ArgumentException>(() => new TransformerLM(bad, Catalog(), new Generator(1)));
-        Assert.Contains("Moe.ExpertGroups hold 3 'swiglu' + 2 'null' = 5 experts but Moe.NumExperts is 4", e.Message);
+        Assert.Contains("Moe:NumExperts: value 4 is not allowed: Moe:ExpertGroups hold 3 'swiglu' + 2 'null' = 5 experts; set Moe:NumExperts to 5", e.Message);
 
         var grown = Config.WithMoreExperts(1).Moe!;
         Assert.Equal(6, grown.NumExperts);

@@ -25,7 +25,7 @@ internal static class TrainingFixtures
 
     public static TrainerOptions Options(long steps) => new()
     {
-        MaxSteps = steps, BatchSize = 4, SequenceLength = 32, LearningRate = 3e-3, WarmupSteps = 2,
+        Steps = steps, BatchSize = 4, SequenceLength = 32, LearningRate = 3e-3, WarmupSteps = 2,
         WeightDecay = 0.1, GradientClipNorm = 1.0, Seed = 7, EvalBatchSize = 32,
     };
 

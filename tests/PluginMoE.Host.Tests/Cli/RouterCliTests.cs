@@ -81,7 +81,7 @@ public sealed class RouterCliTests : IDisposable
         var (code, _, error) = _cli.Run("run", "--profile", "tiny", "--run-dir", "bad", "--Model:Moe:Experts=3",
             "--Model:Moe:ExpertGroups:0:Expert=swiglu", "--Model:Moe:ExpertGroups:0:Count=2", "--Model:Moe:ExpertGroups:1:Expert=nul", "--Model:Moe:ExpertGroups:1:Count=2");
         Assert.Equal(2, code);
-        Assert.Contains("Model:Moe:Experts: value 3 is not allowed: Moe:ExpertGroups hold 2 'swiglu' + 2 'nul' = 4 experts; set Experts to 4 or leave it out (0 takes the groups' sum)", error);
+        Assert.Contains("Model:Moe:Experts: value 3 is not allowed: Moe:ExpertGroups hold 2 'swiglu' + 2 'nul' = 4 experts; set Moe:Experts to 4 or leave it out (0 takes the groups' sum)", error);
         Assert.Contains("Model:Moe:ExpertGroups:1:Expert: ", error);
         Assert.Contains("'null'", error);
     }

@@ -3,7 +3,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using PluginMoE.Core.Recipe.Settings;
+using PluginMoE.Core.Training;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
 
@@ -34,7 +34,7 @@ public sealed class HostRuntimeTests : IDisposable
         Assert.NotNull(host.Services.GetRequiredService<IHostApplicationLifetime>());
         Assert.NotNull(host.Services.GetRequiredService<StopSignal>());
         Assert.Null(host.Services.GetService<HostSettings>());
-        Assert.Null(host.Services.GetService<IConfigureOptions<TrainingOptions>>());
+        Assert.Null(host.Services.GetService<IConfigureOptions<TrainerOptions>>());
         Assert.Equal(170, settings.Profile.Training.Steps);
         Assert.Equal(3, settings.Profile.Model.Layers);
     }

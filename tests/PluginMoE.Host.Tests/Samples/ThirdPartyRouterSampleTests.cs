@@ -119,7 +119,7 @@ public class ThirdPartyRouterSampleTests
         var text = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 40));
         var corpus = TokenCorpus.FromStreams(new Dictionary<string, int[]> { ["text"] = [.. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b)] });
         var observer = new Recorder();
-        var options = new TrainerOptions { MaxSteps = 40, BatchSize = 4, SequenceLength = 24, WarmupSteps = 4, LearningRate = 1e-2, Seed = 1 };
+        var options = new TrainerOptions { Steps = 40, BatchSize = 4, SequenceLength = 24, WarmupSteps = 4, LearningRate = 1e-2, Seed = 1 };
         new Trainer(model, corpus, options, observer: observer).Train();
         load = observer.Load;
         return observer.Losses;

@@ -5,7 +5,9 @@
 // Unix, share modes on Windows), released by the OS when the process exits however it exits, so a lock left by a
 // killed process is stale and simply taken over; `<lock file>.owner` names the holder for the error the next process
 // gets. The children of a `--parallel` job work under their parent's exclusive lock: the parent passes them the
-// token recorded in `.lock.owner` (variable PLUGINMOE_RUN_LOCK_TOKEN), and they still take their domain's lock.
+// token recorded in `.lock.owner` (variable PLUGINMOE_RUN_LOCK_TOKEN), and they still take their domain's lock. A
+// per-domain job with `--parallel` (`--domain a,b --parallel 2`) holds its domains' locks with a token recorded in
+// each `.lock.branch.<d>.owner`, and its children work under those locks with that token.
 using System.Globalization;
 using System.Text.Json.Nodes;
 using PluginMoE.Core.Composition;
@@ -59,8 +61,14 @@ public sealed class RunLock : IDisposable
     /// Takes the locks of a per-domain branch job: <see cref="LockFile"/> shared (or, with <paramref name="parentToken"/>
     /// matching the holder's token, under the parent's exclusive lock) and each domain's lock exclusively.
     /// </summary>
+    /// <param name="runDirectory">The run folder.</param>
+    /// <param name="domains">The domains whose experts this job trains.</param>
+    /// <param name="commandLine">This job's command line, recorded for the error another job gets.</param>
+    /// <param name="parentToken">The token of the parent job this one is a child of (<see cref="ParentTokenVariable"/>), or null.</param>
+    /// <param name="forChildren">Whether this job's children (<c>--parallel</c>) train the domains: the locks then carry a
+    /// <see cref="Token"/> under which the children work.</param>
     /// <exception cref="ConfigurationException">A whole-stage job holds the folder, or another job trains one of the domains; the message names it.</exception>
-    public static RunLock AcquireDomains(string runDirectory, IReadOnlyList<string> domains, string commandLine, string? parentToken)
+    public static RunLock AcquireDomains(string runDirectory, IReadOnlyList<string> domains, string commandLine, string? parentToken, bool forChildren = false)
     {
         ArgumentNullException.ThrowIfNull(runDirectory);
         ArgumentNullException.ThrowIfNull(domains);
@@ -73,8 +81,10 @@ public sealed class RunLock : IDisposable
                 throw new ConfigurationException(
                     $"--run-dir: run folder '{runDirectory}' is in use by {Holder(path + OwnerSuffix)}, a job that runs whole stages; --domain jobs run " +
                     "beside each other, not beside it: wait for it to finish or stop it, or pass another --run-dir");
-            foreach (var domain in domains) held.Add(LockDomain(runDirectory, domain, commandLine));
-            return new RunLock(held, null);
+            string? token = forChildren ? Guid.NewGuid().ToString("N") : null;
+            foreach (var domain in domains)
+                if (LockDomain(runDirectory, domain, commandLine, token, parentToken) is { } lockHeld) held.Add(lockHeld);
+            return new RunLock(held, token);
         }
         catch
         {
@@ -86,7 +96,7 @@ public sealed class RunLock : IDisposable
     /// <summary>Takes only the lock of <paramref name="domain"/>'s expert (a whole-stage job training that expert itself).</summary>
     /// <exception cref="ConfigurationException">Another job trains that expert; the message names it.</exception>
     public static RunLock AcquireDomain(string runDirectory, string domain, string commandLine) =>
-        new([LockDomain(runDirectory, domain, commandLine)], null);
+        new([LockDomain(runDirectory, domain, commandLine, null, null)!.Value], null);
 
     /// <summary>Releases the locks.</summary>
     public void Dispose()
@@ -95,13 +105,17 @@ public sealed class RunLock : IDisposable
         _held.Clear();
     }
 
-    private static (FileStream, string) LockDomain(string runDirectory, string domain, string commandLine)
+    // The domain's lock, or null when the parent job (its token given) holds it for this child.
+    private static (FileStream, string)? LockDomain(string runDirectory, string domain, string commandLine, string? token, string? parentToken)
     {
         string path = Path.Combine(runDirectory, DomainLockFile(domain));
-        var stream = TryLock(path, exclusive: true) ?? throw new ConfigurationException(
-            $"--domain: the expert for domain '{domain}' of run folder '{runDirectory}' is already being trained by {Holder(path + OwnerSuffix)}; " +
-            "one job per domain at a time: wait for it to finish or stop it");
-        return (stream, WriteOwner(path, commandLine, null));
+        var stream = TryLock(path, exclusive: true);
+        if (stream is null && parentToken is { Length: > 0 } && Owner(path + OwnerSuffix)?["token"]?.GetValue<string>() == parentToken) return null;
+        if (stream is null)
+            throw new ConfigurationException(
+                $"--domain: the expert for domain '{domain}' of run folder '{runDirectory}' is already being trained by {Holder(path + OwnerSuffix)}; " +
+                "one job per domain at a time: wait for it to finish or stop it");
+        return (stream, WriteOwner(path, commandLine, token));
     }
 
     // The lock, or null when another open file holds a conflicting one. Shared: read access (what NFS needs for a shared lock).

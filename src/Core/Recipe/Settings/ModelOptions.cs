@@ -1,6 +1,9 @@
-// The Model section: the architecture of the model a profile trains (ModelConfig fields with short names),
-// the expert plugin and, when Moe:Experts > 0, the MoE blocks and their router plugin.
+// The Model section: the profile's view of the checkpoint's ModelConfig. Its only jobs are the key names a profile
+// uses (Layers, Heads, Moe:Experts ...: short, and stable in recorded settings) and the profile conveniences (Experts 0
+// for a dense model or the groups' sum, TopK left to the router); defaults are ModelConfig's, and every rule lives in
+// Core's ModelRules, which checkpoint loading uses too (Validate maps the problems back to these key names).
 using System.ComponentModel.DataAnnotations;
+using PluginMoE.Core.Model;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using PluginMoE.Abstractions.Checkpoints;
@@ -13,48 +16,41 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
     /// <inheritdoc/>
     public static string SectionName => "Model";
 
+    // The checkpoint config's defaults are the profile's.
+    private static readonly ModelConfig Defaults = new();
+
     /// <summary>Vocabulary size; 256 for the byte tokenizer.</summary>
-    [Range(2, 1 << 20)]
-    public int VocabSize { get; set; } = 256;
+    public int VocabSize { get; set; } = Defaults.VocabSize;
 
     /// <summary>Model width d.</summary>
-    [Range(8, 65536)]
-    public int HiddenSize { get; set; } = 64;
+    public int HiddenSize { get; set; } = Defaults.HiddenSize;
 
     /// <summary>FFN inner width (per routed expert in an MoE).</summary>
-    [Range(1, 1 << 20)]
-    public int IntermediateSize { get; set; } = 176;
+    public int IntermediateSize { get; set; } = Defaults.IntermediateSize;
 
     /// <summary>Transformer blocks.</summary>
-    [Range(1, 1024)]
-    public int Layers { get; set; } = 2;
+    public int Layers { get; set; } = Defaults.NumHiddenLayers;
 
     /// <summary>Query heads.</summary>
-    [Range(1, 1024)]
-    public int Heads { get; set; } = 4;
+    public int Heads { get; set; } = Defaults.NumAttentionHeads;
 
     /// <summary>Key/value heads (fewer than <see cref="Heads"/> for grouped-query attention).</summary>
-    [Range(1, 1024)]
-    public int KeyValueHeads { get; set; } = 4;
+    public int KeyValueHeads { get; set; } = Defaults.NumKeyValueHeads;
 
     /// <summary>Longest context.</summary>
-    [Range(2, 1 << 20)]
-    public int MaxPositions { get; set; } = 256;
+    public int MaxPositions { get; set; } = Defaults.MaxPositionEmbeddings;
 
     /// <summary>RMSNorm epsilon.</summary>
-    [Range(1e-12, 1e-1)]
-    public double RmsNormEps { get; set; } = 1e-5;
+    public double RmsNormEps { get; set; } = Defaults.RmsNormEps;
 
     /// <summary>RoPE base.</summary>
-    [Range(1.0, 1e9)]
-    public double RopeTheta { get; set; } = 10000.0;
+    public double RopeTheta { get; set; } = Defaults.RopeTheta;
 
     /// <summary>Share the LM head with the token embedding.</summary>
     public bool TieEmbeddings { get; set; }
 
     /// <summary>Expert plugin of every FFN (e.g. <c>swiglu</c>, <c>gelu</c>).</summary>
-    [Required]
-    public string Expert { get; set; } = "swiglu";
+    public string Expert { get; set; } = Defaults.ExpertType;
 
     /// <summary>The expert plugin's own options section (bound by the plugin's options type).</summary>
     public JsonObject? ExpertOptions { get; set; }
@@ -63,7 +59,7 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
     public MoeOptions Moe { get; set; } = new();
 
     /// <summary>True when the model has MoE blocks.</summary>
-    public bool IsMoe => Moe.Experts > 0 || Moe.ExpertGroups is { Length: > 0 };
+    public bool IsMoe => Moe.Experts != 0 || Moe.ExpertGroups is { Length: > 0 };
 
     /// <summary>The checkpoint configuration of this architecture; <paramref name="defaultTopK"/> is used when <see cref="MoeOptions.TopK"/> is not set (the router's default).</summary>
     public ModelConfig ToModelConfig(int defaultTopK = Abstractions.Routing.IRouterFactory.FallbackTopK) => new()
@@ -83,37 +79,32 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
         Moe = IsMoe ? Moe.ToMoeConfig(defaultTopK) : null,
     };
 
+    /// <summary>The profile's key names of <see cref="ModelConfig"/>'s properties (relative to the Model section).</summary>
+    public static ModelKeyNames KeyNames { get; } = new(new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [nameof(ModelConfig.NumHiddenLayers)] = nameof(Layers),
+        [nameof(ModelConfig.NumAttentionHeads)] = nameof(Heads),
+        [nameof(ModelConfig.NumKeyValueHeads)] = nameof(KeyValueHeads),
+        [nameof(ModelConfig.MaxPositionEmbeddings)] = nameof(MaxPositions),
+        [nameof(ModelConfig.TieWordEmbeddings)] = nameof(TieEmbeddings),
+        [nameof(ModelConfig.ExpertType)] = nameof(Expert),
+        [$"{nameof(ModelConfig.Moe)}.{nameof(MoeConfig.NumExperts)}"] = $"{nameof(Moe)}:{nameof(MoeOptions.Experts)}",
+        [$"{nameof(ModelConfig.Moe)}.{nameof(MoeConfig.MoeLayers)}"] = $"{nameof(Moe)}:{nameof(MoeOptions.Layers)}",
+        [$"{nameof(ModelConfig.Moe)}.{nameof(MoeConfig.ExpertGroups)}"] = $"{nameof(Moe)}:{nameof(MoeOptions.ExpertGroups)}",
+    }, GroupsSumHint: " or leave it out (0 takes the groups' sum)");
+
     /// <inheritdoc/>
+    /// <remarks>The rules are <see cref="ModelRules"/>'s (the same as for a loaded checkpoint), worded with the profile's key names.</remarks>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        // Heads and KeyValueHeads below 1 are reported by their ranges; the checks that divide by them are skipped.
-        if (Heads >= 1 && HiddenSize % Heads != 0)
-            yield return new ValidationResult($"must be a multiple of Heads ({Heads})", [nameof(HiddenSize)]);
-        else if (Heads >= 1 && HiddenSize / Heads % 2 != 0)
-            yield return new ValidationResult($"HiddenSize / Heads (the head width, {HiddenSize / Heads}) must be even for rotary embeddings", [nameof(HiddenSize)]);
-        if (KeyValueHeads >= 1 && Heads % KeyValueHeads != 0)
-            yield return new ValidationResult($"must divide Heads ({Heads})", [nameof(KeyValueHeads)]);
-        if (Moe.ExpertGroups is { Length: > 0 } groups)
+        var config = ToModelConfig();
+        // A dense model's Moe section is still checked: the recipe's MoE variants build on it.
+        if (!IsMoe)
         {
-            for (int g = 0; g < groups.Length; g++)
-            {
-                string key = $"{nameof(Moe)}:{nameof(MoeOptions.ExpertGroups)}:{g}";
-                if (string.IsNullOrWhiteSpace(groups[g].Expert))
-                    yield return new ValidationResult("required: the expert plugin of the group, e.g. swiglu or null", [$"{key}:{nameof(ExpertGroupOptions.Expert)}"]);
-                if (groups[g].Count < 1)
-                    yield return new ValidationResult($"a group has at least 1 expert (Count is {groups[g].Count})", [$"{key}:{nameof(ExpertGroupOptions.Count)}"]);
-            }
-            int sum = groups.Sum(g => Math.Max(g.Count, 0));
-            if (Moe.Experts > 0 && Moe.Experts != sum)
-                yield return new ValidationResult(
-                    $"Moe:ExpertGroups hold {string.Join(" + ", groups.Select(g => $"{g.Count} '{g.Expert}'"))} = {sum} experts; set Experts to {sum} or leave it out (0 takes the groups' sum)",
-                    [$"{nameof(Moe)}:{nameof(MoeOptions.Experts)}"]);
+            int topK = Moe.TopK ?? 1;
+            config = config with { Moe = Moe.ToMoeConfig() with { TopK = topK, NumExperts = Math.Clamp(topK, 1, ModelRules.MaxExperts) } };
         }
-        if (IsMoe && Moe.TopK is int k && k > Moe.RoutedExperts)
-            yield return new ValidationResult($"must be at most Moe:Experts ({Moe.RoutedExperts})", [$"{nameof(Moe)}:{nameof(MoeOptions.TopK)}"]);
-        foreach (var layer in Moe.Layers ?? [])
-            if (layer < 0 || layer >= Layers)
-                yield return new ValidationResult($"layer {layer} does not exist; layers are 0 to {Layers - 1}", [$"{nameof(Moe)}:{nameof(MoeOptions.Layers)}"]);
+        return ModelRules.Check(config, KeyNames).Select(p => new ValidationResult(p.Why, [p.Key]));
     }
 }
 
@@ -121,15 +112,12 @@ public sealed class ModelOptions : ISectionOptions, IValidatableObject
 public sealed class MoeOptions
 {
     /// <summary>Routed experts per MoE block; 0 for a dense model.</summary>
-    [Range(0, 4096)]
     public int Experts { get; set; }
 
     /// <summary>Experts per token; left out (null), the router's own default (<c>IRouterFactory.DefaultTopK</c>: nexus 1, the others 2), at most <see cref="Experts"/>.</summary>
-    [Range(1, 4096)]
     public int? TopK { get; set; }
 
     /// <summary>Router plugin (e.g. <c>linear</c>).</summary>
-    [Required]
     public string Router { get; set; } = "linear";
 
     /// <summary>The router plugin's own options section.</summary>
@@ -145,25 +133,21 @@ public sealed class MoeOptions
 
     /// <summary>Routed experts: <see cref="Experts"/>, or the sum of the <see cref="ExpertGroups"/> when that is 0.</summary>
     [JsonIgnore]
-    public int RoutedExperts => Experts > 0 ? Experts : ExpertGroups?.Sum(g => g.Count) ?? 0;
+    public int RoutedExperts => Experts != 0 ? Experts : ExpertGroups?.Sum(g => g.Count) ?? 0;
 
     /// <summary>Inner width of each routed expert (DeepSeek's moe_intermediate_size); 0 for the dense IntermediateSize.</summary>
-    [Range(0, 1 << 20)]
     public int ExpertIntermediateSize { get; set; }
 
     /// <summary>Inner width of an always-on shared expert; 0 for none.</summary>
-    [Range(0, 1 << 20)]
     public int SharedExpertIntermediateSize { get; set; }
 
     /// <summary>Layers with MoE blocks; empty for every layer.</summary>
     public int[]? Layers { get; set; }
 
     /// <summary>Weight of the Switch load-balancing loss.</summary>
-    [Range(0.0, 10.0)]
     public double LoadBalanceWeight { get; set; } = 0.01;
 
     /// <summary>Weight of the router z-loss (0 disables it).</summary>
-    [Range(0.0, 10.0)]
     public double RouterZLossWeight { get; set; }
 
     /// <summary>The checkpoint's MoE configuration; <paramref name="defaultTopK"/> (capped at <see cref="Experts"/>) when <see cref="TopK"/> is not set.</summary>
@@ -174,8 +158,8 @@ public sealed class MoeOptions
         TopK = TopK ?? Math.Max(1, Math.Min(defaultTopK, RoutedExperts)),
         Router = Router,
         RouterOptions = RouterOptions,
-        ExpertIntermediateSize = ExpertIntermediateSize > 0 ? ExpertIntermediateSize : null,
-        SharedExpertIntermediateSize = SharedExpertIntermediateSize > 0 ? SharedExpertIntermediateSize : null,
+        ExpertIntermediateSize = ExpertIntermediateSize != 0 ? ExpertIntermediateSize : null,
+        SharedExpertIntermediateSize = SharedExpertIntermediateSize != 0 ? SharedExpertIntermediateSize : null,
         MoeLayers = Layers is { Length: > 0 } l ? l : null,
         LoadBalanceWeight = LoadBalanceWeight,
         RouterZLossWeight = RouterZLossWeight,

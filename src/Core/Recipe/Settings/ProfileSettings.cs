@@ -1,5 +1,7 @@
 // The settings the recipe's stages read: a profile's Run, Model, Data, Training and Recipe sections, bound and
 // validated once by the host, with where they came from (for error messages and relative data paths).
+using PluginMoE.Core.Training;
+
 namespace PluginMoE.Core.Recipe.Settings;
 
 /// <summary>The validated recipe settings of one invocation (or of one of its seeds).</summary>
@@ -14,8 +16,8 @@ public sealed record ProfileSettings
     /// <summary>The Data section.</summary>
     public DataOptions Data { get; init; } = new();
 
-    /// <summary>The Training section.</summary>
-    public TrainingOptions Training { get; init; } = new();
+    /// <summary>The Training section: bound straight onto the trainer's options (the stages add the seed and their budgets).</summary>
+    public TrainerOptions Training { get; init; } = new();
 
     /// <summary>The recipe's budgets and variants (section <c>Recipe</c>).</summary>
     public RecipeSettings Recipe { get; init; } = new();

@@ -1,7 +1,7 @@
 // Recipe stage "branch": one dense expert per domain, each a copy of the seed trained on its own domain for
 // Recipe:BranchSteps (BTX's branch step). Experts are independent units: a rerun trains only the missing ones, a
-// per-domain job (`--domain d`) trains only its own, and `--parallel N` trains them as N child processes, each such
-// a job. Whoever trains an expert holds its domain lock (RunLock). The stage is complete only when every domain's
+// per-domain job (`--domain d`) trains only its own, and `--parallel N` trains them (or those of `--domain a,b`) as N
+// child processes, each such a job. Whoever trains an expert holds its domain lock (RunLock). The stage is complete only when every domain's
 // expert is present and verified (config.json, recorded SHA-256 and tensor shapes, dense): a job that finds others
 // still missing leaves the stage open and says which domains, with the command that trains each.
 using System.Text.Json;
@@ -44,7 +44,7 @@ public sealed class BranchStage : RecipeStage, IPartialStage
         var mine = perDomainJob ? jobs.Domains : all;
         var todo = mine.Where(d => !Directory.Exists(Path.Combine(dir, d))).ToList();
         foreach (var domain in mine.Except(todo)) context.Progress.Info($"branch: expert '{domain}' already trained");
-        if (!perDomainJob && jobs.Parallel > 1 && todo.Count > 0 && jobs.Children is { } children)
+        if (jobs.Parallel > 1 && todo.Count > 0 && jobs.Children is { } children)
             children.Run(context, todo, cancellationToken);
         else
             foreach (var domain in todo)

@@ -1,7 +1,11 @@
 // Recipe stage "evaluate": per-domain validation perplexity of every model of the run (the seed, the finetuned
-// variants, the baselines), routing share per domain per layer, parameter counts and evaluation tokens/s;
-// written to evaluate/results.json (with the embedding cosine matrix when the embed stage ran).
+// variants, the baselines), per-domain test perplexity (the third part of the split, Data:TestFraction), routing
+// share per domain per layer, parameter counts and evaluation tokens/s; written to evaluate/results.json (with the
+// embedding cosine matrix when the embed stage ran). Each model's measurements are kept in evaluate/models/<name>.json
+// as soon as they are taken, so an interrupted stage measures only the models it had not reached.
 using System.Diagnostics;
+using System.Text.Json;
+using PluginMoE.Core.Recipe.Runs;
 using PluginMoE.Core.Evaluation;
 using PluginMoE.Core.Composition;
 
@@ -10,6 +14,9 @@ namespace PluginMoE.Core.Recipe.Stages;
 /// <summary>Evaluates every model of the recipe into evaluate/results.json.</summary>
 public sealed class EvaluateStage : RecipeStage
 {
+    /// <summary>Folder in the stage's folder with each evaluated model's measurements.</summary>
+    public const string ModelsFolder = "models";
+
     /// <inheritdoc/>
     public override string Name => "evaluate";
 
@@ -45,17 +52,39 @@ public sealed class EvaluateStage : RecipeStage
             models.Add((UpcycleStage.Average, "baseline", Path.Combine(finetuned, UpcycleStage.Average)));
             models.Add((BaselinesStage.DenseContinued, "baseline", Path.Combine(Input(context, "baselines"), BaselinesStage.DenseContinued)));
         }
-        var results = new RecipeResults { Domains = [.. data.Validation.Domains], Reference = settings.Recipe.Reference() };
+        var results = new RecipeResults
+        {
+            Domains = [.. data.Validation.Domains],
+            TestDomains = data.Test is null ? [] : [.. data.Test.Domains],
+            Reference = settings.Recipe.Reference(),
+        };
+        if (data.Test is null) context.Progress.Info("evaluate: no test windows (Data:TestFraction is 0, or too few documents): test perplexity is not measured");
+        string measured = Path.Combine(dir, ModelsFolder);
         foreach (var (name, kind, unit) in models)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            string file = Path.Combine(measured, name + ".json");
+            if (File.Exists(file) && JsonSerializer.Deserialize<ModelResult>(File.ReadAllText(file)) is { } done)
+            {
+                results.Models.Add(done);
+                context.Progress.Info($"evaluate: {name}: already measured");
+                continue;
+            }
             var model = LoadModel(context, unit);
             var clock = Stopwatch.StartNew();
             var evaluation = Evaluator.Evaluate(model, data.Validation, settings.Training.EvalBatchSize, cancellationToken);
             double seconds = clock.Elapsed.TotalSeconds;
             long tokens = evaluation.Domains.Sum(d => d.Tokens);
-            results.Models.Add(RecipeResults.From(name, kind, evaluation, tokens / Math.Max(seconds, 1e-9)));
-            context.Progress.Info(FormattableString.Invariant($"evaluate: {name}: mean perplexity {results.Models[^1].MeanPerplexity:F3}"));
+            var result = RecipeResults.From(name, kind, evaluation, tokens / Math.Max(seconds, 1e-9));
+            if (data.Test is not null)
+            {
+                var test = Evaluator.Evaluate(model, data.Test, settings.Training.EvalBatchSize, cancellationToken);
+                result.TestPerplexity = test.Domains.ToDictionary(d => d.Domain, d => d.Perplexity, StringComparer.Ordinal);
+            }
+            AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+            results.Models.Add(result);
+            context.Progress.Info(FormattableString.Invariant($"evaluate: {name}: mean perplexity {result.MeanPerplexity:F3}") +
+                (data.Test is null ? "" : FormattableString.Invariant($" (test {result.MeanTestPerplexity:F3})")));
         }
         if (context.Run.IsComplete("embed"))
         {

@@ -151,10 +151,11 @@ public abstract class RecipeStage : IStage
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
-        var options = settings.Training.ToTrainerOptions(settings.Run.Seed) with
+        // The profile's Training section with this stage's budget: warmup follows it (TrainerOptions.EffectiveWarmupSteps).
+        var options = settings.Training with
         {
-            MaxSteps = steps,
-            WarmupSteps = settings.Training.WarmupSteps is { } w ? Math.Min(w, steps) : (long)Math.Round(settings.Training.WarmupFraction * steps, MidpointRounding.AwayFromZero),
+            Steps = steps,
+            Seed = settings.Run.Seed,
             DomainWeights = domainWeights,
         };
         var curve = new LossCurve();

@@ -1,6 +1,7 @@
 // Recipe stage "report": report.md with the comparison tables, parameter table, embedding cosine matrix and the
 // SVG plots (Core's RecipeReport), from evaluate/results.json and the training curves of finetune and baselines.
-// A run over several seeds also gets the report across them (mean ± standard deviation) in its own report/ folder.
+// A run over several seeds also gets the report across them (mean ± standard deviation, the extension section
+// included) in its own report/ folder.
 using PluginMoE.Core.Recipe.Runs;
 
 namespace PluginMoE.Core.Recipe.Stages;
@@ -46,7 +47,14 @@ public sealed class ReportStage : RecipeStage
         var inputs = seeds.Select(s => new SeedResults(s.Seed, RecipeResults.Load(Path.Combine(s.Run.Path, "evaluate")), LossCurves(s.Run))).ToList();
         string target = Path.Combine(run.Path, "report");
         if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-        Unit(target, partial => RecipeReport.Write(partial, title, inputs));
+        // The extension across the seeds that measured it (a seed run before the profile had the extension has none).
+        var extensions = seeds.Select(s => (s.Seed, Results: ExtensionResults.Load(Path.Combine(s.Run.Path, "evaluate"))))
+            .Where(s => s.Results is not null).Select(s => (s.Seed, s.Results!)).ToList();
+        Unit(target, partial =>
+        {
+            RecipeReport.Write(partial, title, inputs);
+            if (extensions.Count > 0) ExtensionReport.AppendTo(partial, extensions);
+        });
         run.MarkComplete("report", clock.Elapsed);
         return Path.Combine(target, RecipeReport.FileName);
     }

@@ -77,8 +77,11 @@ public sealed class TrainStage : IStage
         var selection = PluginSelection.Resolve(settings, context.Plugins);
         string dir = context.Run.Stage(Name);
         var resume = FindCheckpoint(dir, context.ResumeFrom.GetValueOrDefault(Name));
-        var options = settings.Training.ToTrainerOptions(settings.Run.Seed) with
+        var options = settings.Training with
         {
+            Seed = settings.Run.Seed,
+            // The stage evaluates at its own boundaries (beside the checkpoints, so a resumed log has the same lines): not the trainer too.
+            EvalEvery = 0,
             SamplingTemperature = settings.Data.SamplingTemperature,
             WindowOrder = settings.Data.WindowOrder == "sequential" ? Core.Data.WindowOrder.Sequential : Core.Data.WindowOrder.Random,
         };
@@ -92,7 +95,7 @@ public sealed class TrainStage : IStage
             : Restore(dir, resume, () => TransformerLM.FromCheckpoint(CheckpointStore.Load(resume.Path), context.Plugins.Catalog));
         var counts = model.CountParameters();
         context.Progress.Info($"train: {(model.Config.Moe is { } m ? $"MoE, {m.NumExperts} experts top-{m.TopK}, router '{m.Router}'" : "dense")}, " +
-            $"{counts.Total:N0} parameters ({counts.ActiveInference:N0} active), {options.MaxSteps} steps of {options.BatchSize}x{options.SequenceLength} tokens");
+            $"{counts.Total:N0} parameters ({counts.ActiveInference:N0} active), {options.Steps} steps of {options.BatchSize}x{options.SequenceLength} tokens");
 
         // The log holds what happened up to the checkpoint the run continues from; later lines belong to work that is redone.
         string logPath = Path.Combine(dir, LogFile);
@@ -103,7 +106,7 @@ public sealed class TrainStage : IStage
         EvaluationResult? last = null;
         TrainingProgress? observer = null;
         long? checkpointStep = resume?.Step;
-        context.Progress.Run("train", options.MaxSteps, task =>
+        context.Progress.Run("train", options.Steps, task =>
         {
             observer = new TrainingProgress(Name, task, log.Write);
             var trainer = new Trainer(model, data.Train, options, data.Validation, observer);
@@ -114,9 +117,9 @@ public sealed class TrainStage : IStage
                 context.Progress.Info($"train: resuming after step {trainer.Step} from {resume.Path}");
                 task.Report(trainer.Step, "resumed");
             }
-            while (trainer.Step < options.MaxSteps)
+            while (trainer.Step < options.Steps)
             {
-                long next = NextBoundary(trainer.Step, options.MaxSteps, settings.Training.EvalEvery, settings.Training.CheckpointEvery);
+                long next = NextBoundary(trainer.Step, options.Steps, settings.Training.EvalEvery, settings.Training.CheckpointEvery);
                 try
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -133,14 +136,14 @@ public sealed class TrainStage : IStage
                     throw new RunCancelledException(Name, trainer.Step, checkpointStep, e);
                 }
                 // Evaluation and checkpoint at a boundary are not interrupted, so a resumed log has the same lines.
-                if (data.Validation is not null && IsBoundary(trainer.Step, options.MaxSteps, settings.Training.EvalEvery))
+                if (data.Validation is not null && IsBoundary(trainer.Step, options.Steps, settings.Training.EvalEvery))
                 {
                     last = Evaluate(model, data.Validation, options.EvalBatchSize, trainer.Step);
                     observer.OnEvaluation(trainer.Step, last);
                     context.Progress.Info(string.Create(CultureInfo.InvariantCulture,
-                        $"train: step {trainer.Step}/{options.MaxSteps}: validation loss {last.Loss:F4}, perplexity {Perplexities(last)}"));
+                        $"train: step {trainer.Step}/{options.Steps}: validation loss {last.Loss:F4}, perplexity {Perplexities(last)}"));
                 }
-                if (IsBoundary(trainer.Step, options.MaxSteps, settings.Training.CheckpointEvery))
+                if (IsBoundary(trainer.Step, options.Steps, settings.Training.CheckpointEvery))
                 {
                     SaveCheckpoint(dir, trainer, data.Tokenizer, settings.Training.KeepCheckpoints);
                     checkpointStep = trainer.Step;
@@ -151,14 +154,14 @@ public sealed class TrainStage : IStage
 
         if (data.Validation is not null)
         {
-            last ??= Evaluate(model, data.Validation, options.EvalBatchSize, options.MaxSteps);
-            EvaluationReport.Write(dir, last, options.MaxSteps, $"train: {settings.ProfileName}");
+            last ??= Evaluate(model, data.Validation, options.EvalBatchSize, options.Steps);
+            EvaluationReport.Write(dir, last, options.Steps, $"train: {settings.ProfileName}");
         }
         EvaluationResult? test = null;
         if (data.Test is not null)
         {
-            test = Evaluate(model, data.Test, options.EvalBatchSize, options.MaxSteps);
-            AtomicFile.WriteAllText(Path.Combine(dir, TestFile), EvaluationReport.ToJson(test, options.MaxSteps).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            test = Evaluate(model, data.Test, options.EvalBatchSize, options.Steps);
+            AtomicFile.WriteAllText(Path.Combine(dir, TestFile), EvaluationReport.ToJson(test, options.Steps).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             context.Progress.Info($"train: test perplexity (held-out split, {TestFile}) {Perplexities(test)}");
         }
         using (var span = RecipeTelemetry.Source.StartActivity("checkpoint"))
@@ -169,7 +172,7 @@ public sealed class TrainStage : IStage
             Core.Text.CheckpointTokenizer.Save(path, data.Tokenizer);           // tokenizer.json beside config.json (none for bytes)
         }
         context.Progress.Info($"train: model written to {Path.Combine(dir, ModelFolder)}");
-        context.Summary.Add(Summary(observer!, options.MaxSteps, last) + (test is null ? "" : $"; test perplexity {Perplexities(test)}"));
+        context.Summary.Add(Summary(observer!, options.Steps, last) + (test is null ? "" : $"; test perplexity {Perplexities(test)}"));
     }
 
     private static string Summary(TrainingProgress observer, long maxSteps, EvaluationResult? last)
