@@ -1,7 +1,10 @@
 // Validation: mean next-token NLL and perplexity per domain over fixed windows, plus where each domain's
-// tokens are routed (fraction of token slots per expert, per MoE layer).
+// tokens are routed (fraction of token slots per expert, per MoE layer). The one evaluation implementation: the
+// trainer's evaluation points, the train stage's test split and the recipe's evaluate and extend stages all call it,
+// and each call is one "evaluate" telemetry span.
 using PluginMoE.Core.Data;
 using PluginMoE.Core.Model;
+using PluginMoE.Core.Recipe.Services;
 using static PluginMoE.Tensors.torch;
 
 namespace PluginMoE.Core.Evaluation;
@@ -19,6 +22,8 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(validation);
         if (validation.Domains.Count == 0)
             throw new ArgumentException("the validation set has no domain with a full window; add validation data or shorten the sequence length");
+        using var span = RecipeTelemetry.Source.StartActivity("evaluate");
+        span?.SetTag("domains", validation.Domains.Count);
         model.eval();
         var domains = new List<DomainEvaluation>();
         using (no_grad())

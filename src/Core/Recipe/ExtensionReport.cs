@@ -1,5 +1,6 @@
 // The extension section of the recipe's report (Nexus, "Extending with a new expert", its Table 4 and Figure 4 in
-// form): per extended variant and finetuning budget the new-domain and old-domain validation perplexity, the share of
+// form): per extended variant and finetuning budget the new-domain and old-domain validation perplexity with the test
+// split's beside them (each column labelled with its split; results measured before the test split get a note), the share of
 // the new domain's tokens routed to the new expert, the ratio of the new-domain perplexity to that of the reference
 // extension, the router parameters the extension added, and two SVG curves (new-domain and old-domain perplexity
 // against budget, one series per extension). Over several seeds every cell is the mean ± the sample standard
@@ -58,15 +59,20 @@ public static class ExtensionReport
         var budgets = x.Budgets.Order().ToList();
         SeedSpread Over(Func<ExtensionResults, double?> value) =>
             SeedSpread.Of(seeds.Select(s => value(s.Results)).OfType<double>().Where(double.IsFinite));
-        // The new-domain perplexity ratio - 1 of an extension to the reference extension at one budget, in one seed.
-        double? Ratio(ExtensionResults r, string name, long budget) =>
-            r.Reference is { } reference && r.At(name, budget) is { } m && r.At(reference, budget) is { } q ? r.NewPerplexity(m) / r.NewPerplexity(q) - 1 : null;
+        // The new-domain perplexity ratio - 1 of an extension to the reference extension at one budget, in one seed (validation, or test).
+        double? Ratio(ExtensionResults r, string name, long budget, bool onTest = false) =>
+            r.Reference is { } reference && r.At(name, budget) is { } m && r.At(reference, budget) is { } q
+                ? (onTest ? r.NewTestPerplexity(m) / r.NewTestPerplexity(q) : r.NewPerplexity(m) / r.NewPerplexity(q)) - 1 : null;
+        // Test columns when every seed measured the test split; otherwise a note says why there are none.
+        var untested = seeds.Where(s => s.Results.TestDomains is null).Select(s => s.Seed).ToList();
+        bool test = untested.Count == 0 && seeds.All(s => s.Results.TestDomains is { Count: > 0 });
 
         md.Append(C, $"## Extension with a new domain: `{x.Domain}`\n\n");
         md.Append(C, $"Each finetuned variant gets a new expert, branched from the seed on `{x.Domain}` (held out of every earlier stage), ")
           .Append(C, $"through the `extend` merge; each extended model is then finetuned separately for each budget on {x.NewShare:P0} `{x.Domain}` ")
           .Append(C, $"and {1 - x.NewShare:P0} old domains ({string.Join(", ", x.OldDomains)}). Old-domain perplexity is the geometric mean over the old domains; ")
-          .Append("\"to new expert\" is the share of the new domain's expert assignments that went to the new expert, averaged over the MoE layers.");
+          .Append("\"to new expert\" is the share of the new domain's expert assignments that went to the new expert, averaged over the MoE layers.")
+          .Append(test ? " Columns marked \"validation\" are on the validation split, those marked \"test\" on the held-out test split (Data:TestFraction; never used for training or any choice)." : "");
         if (several)
             md.Append(C, $" Seeds: {string.Join(", ", seeds.Select(s => s.Seed))}; every number is the mean over the seeds ± their sample standard deviation (n - 1), ")
               .Append("the ratio to the reference is taken per seed before averaging, and \"per seed\" lists each seed's ratio.");
@@ -80,14 +86,20 @@ public static class ExtensionReport
         md.Append('\n');
 
         var reference = x.Reference;
-        md.Append(C, $"| model | budget (steps) | {x.Domain} (new) | old domains |").AppendJoin("", x.OldDomains.Select(d => $" {d} |"))
-          .Append(" to new expert |").Append(reference is null ? "" : $" new vs `{reference}` |").Append(reference is not null && several ? " per seed |" : "").Append('\n');
-        md.Append("| --- | ---: | ---: | ---: |").AppendJoin("", x.OldDomains.Select(_ => " ---: |")).Append(" ---: |")
-          .Append(reference is null ? "" : " ---: |").Append(reference is not null && several ? " --- |" : "").Append('\n');
+        if (!test)
+            md.Append(untested.Count > 0
+                ? $"Test perplexity of the extension: not measured; the extend stage of {(several ? $"seed(s) {string.Join(", ", untested)}" : "this run folder")} ran before PluginMoE measured the extension on the test split (run it again with `--restart extend,evaluate,report` to add the test columns). The figures below are on the validation split.\n\n"
+                : "Test perplexity of the extension: not measured; this run holds no test windows (Data:TestFraction is 0, or too few documents per domain). The figures below are on the validation split.\n\n");
+        md.Append(C, $"| model | budget (steps) | {x.Domain} (new), validation |").Append(test ? $" {x.Domain} (new), test |" : "")
+          .Append(" old domains, validation |").Append(test ? " old domains, test |" : "").AppendJoin("", x.OldDomains.Select(d => $" {d}, validation |"))
+          .Append(" to new expert |").Append(reference is null ? "" : $" new vs `{reference}`, validation |").Append(reference is not null && test ? $" new vs `{reference}`, test |" : "")
+          .Append(reference is not null && several ? " per seed (validation) |" : "").Append('\n');
+        md.Append("| --- | ---: | ---: |").Append(test ? " ---: |" : "").Append(" ---: |").Append(test ? " ---: |" : "").AppendJoin("", x.OldDomains.Select(_ => " ---: |")).Append(" ---: |")
+          .Append(reference is null ? "" : " ---: |").Append(reference is not null && test ? " ---: |" : "").Append(reference is not null && several ? " --- |" : "").Append('\n');
         foreach (var r in x.References)
         {
             ModelResult? Of(ExtensionResults e) => e.References.FirstOrDefault(q => q.Name == r.Name);
-            Row(md, x, r.Name, "-", Of, Over, share: null, relative: reference is null ? null : [], several);
+            Row(md, x, r.Name, "-", Of, Over, share: null, relative: reference is null ? null : [], relativeTest: reference is null ? null : [], several, test);
         }
         foreach (var e in x.Extensions)
             foreach (long b in budgets)
@@ -98,7 +110,8 @@ public static class ExtensionReport
                 ModelResult? Of(ExtensionResults r) => r.At(name, budget);
                 var share = Over(r => Of(r) is { } m && r.Extensions.FirstOrDefault(i => i.Name == name) is { } info ? r.ShareTo(m, info.ExpertsAfter - 1) : null);
                 var relative = reference is null ? null : seeds.Select(s => (s.Seed, Ratio(s.Results, name, budget))).ToList();
-                Row(md, x, name, b.ToString(C), Of, Over, share, relative, several);
+                var relativeTest = reference is null ? null : seeds.Select(s => (s.Seed, Ratio(s.Results, name, budget, onTest: true))).ToList();
+                Row(md, x, name, b.ToString(C), Of, Over, share, relative, relativeTest, several, test);
             }
         md.Append('\n');
 
@@ -121,27 +134,38 @@ public static class ExtensionReport
         return files;
     }
 
-    // One row: the model's new-domain, old-domain and per-old-domain perplexity, its share to the new expert (null: not
-    // an extension), and its new-domain ratio to the reference per seed (null: no reference column; empty: none here).
+    // One row: the model's new-domain, old-domain (validation, and with test the test split's beside each) and
+    // per-old-domain validation perplexity, its share to the new expert (null: not an extension), and its new-domain
+    // ratio to the reference per seed (null: no reference column; empty: none here), on validation and (with test) test.
     private static void Row(StringBuilder md, ExtensionResults x, string name, string budget, Func<ExtensionResults, ModelResult?> of,
-        Func<Func<ExtensionResults, double?>, SeedSpread> over, SeedSpread? share, IReadOnlyList<(long Seed, double? Ratio)>? relative, bool several)
+        Func<Func<ExtensionResults, double?>, SeedSpread> over, SeedSpread? share, IReadOnlyList<(long Seed, double? Ratio)>? relative,
+        IReadOnlyList<(long Seed, double? Ratio)>? relativeTest, bool several, bool test)
     {
         md.Append(C, $"| {name} | {budget} |")
           .Append(Cell(over(r => of(r) is { } m ? r.NewPerplexity(m) : null), "F3"))
+          .Append(test ? Cell(over(r => of(r) is { } m ? r.NewTestPerplexity(m) : null), "F3") : "")
           .Append(Cell(over(r => of(r) is { } m ? r.OldPerplexity(m) : null), "F3"))
+          .Append(test ? Cell(over(r => of(r) is { } m ? r.OldTestPerplexity(m) : null), "F3") : "")
           .AppendJoin("", x.OldDomains.Select(d => Cell(over(r => of(r) is { } m && m.Perplexity.TryGetValue(d, out var p) ? p : null), "F3")))
           .Append(share is { } s ? Cell(s, "P1") : " - |");
         if (relative is not null)
         {
-            var ratio = SeedSpread.Of(relative.Select(r => r.Ratio).OfType<double>().Where(double.IsFinite));
-            md.Append(ratio.Count == 0 ? " - |"
-                : ratio.Count == 1 ? string.Create(C, $" {Signed(ratio.Mean)} |")
-                : string.Create(C, $" {Signed(ratio.Mean)} ± {ratio.StandardDeviation * 100:0.0} |"));
+            md.Append(RatioCell(relative));
+            if (test) md.Append(RatioCell(relativeTest ?? []));
             if (several)
                 md.Append(relative.Count == 0 || relative.All(r => r.Ratio is null) ? " - |"
                     : $" {string.Join(", ", relative.Select(r => string.Create(C, $"{r.Seed}: {(r.Ratio is { } v && double.IsFinite(v) ? Signed(v) : "-")}")))} |");
         }
         md.Append('\n');
+    }
+
+    // The mean (± std over several seeds) of the per-seed ratios, as a signed percentage.
+    private static string RatioCell(IReadOnlyList<(long Seed, double? Ratio)> relative)
+    {
+        var ratio = SeedSpread.Of(relative.Select(r => r.Ratio).OfType<double>().Where(double.IsFinite));
+        return ratio.Count == 0 ? " - |"
+            : ratio.Count == 1 ? string.Create(C, $" {Signed(ratio.Mean)} |")
+            : string.Create(C, $" {Signed(ratio.Mean)} ± {ratio.StandardDeviation * 100:0.0} |");
     }
 
     private static string Cell(SeedSpread value, string format) => value.Count == 0 ? " - |" : $" {value.Format(format)} |";

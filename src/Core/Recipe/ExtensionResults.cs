@@ -1,6 +1,6 @@
 // What the recipe's extend stage measured (Nexus, "Extending with a new expert"): for every extension (a finetuned
 // variant + the new-domain expert) its structure before and after (experts, router parameters), and for every
-// finetuning budget the per-domain validation perplexity and routing; plus the seed and the new dense expert as
+// finetuning budget the per-domain validation and test perplexity and routing; plus the seed and the new dense expert as
 // reference points. Saved as extension.json by the extend stage, copied by evaluate, read by the report.
 using System.Text.Json;
 
@@ -27,6 +27,12 @@ public sealed class ExtensionResults
     /// <summary>Name of the extension relative numbers divide by (the one built from the recipe's reference variant), or null.</summary>
     public string? Reference { get; set; }
 
+    /// <summary>
+    /// Domains of the test split, in order: empty when the run holds no test windows, null when the results were measured
+    /// before the extension reported the test split (then only validation figures are reported).
+    /// </summary>
+    public List<string>? TestDomains { get; set; }
+
     /// <summary>Reference models evaluated on every domain: the seed (never saw the new domain) and the new dense expert.</summary>
     public List<ModelResult> References { get; set; } = [];
 
@@ -44,6 +50,17 @@ public sealed class ExtensionResults
     {
         ArgumentNullException.ThrowIfNull(m);
         var values = OldDomains.Where(m.Perplexity.ContainsKey).Select(d => Math.Log(m.Perplexity[d])).ToList();
+        return values.Count == 0 ? double.NaN : Math.Exp(values.Average());
+    }
+
+    /// <summary>Test perplexity of <paramref name="m"/> on the new domain (NaN when not measured).</summary>
+    public double NewTestPerplexity(ModelResult m) => m?.TestPerplexity.GetValueOrDefault(Domain, double.NaN) ?? double.NaN;
+
+    /// <summary>Geometric mean of <paramref name="m"/>'s test perplexities over the old domains (NaN when not measured).</summary>
+    public double OldTestPerplexity(ModelResult m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var values = OldDomains.Where(m.TestPerplexity.ContainsKey).Select(d => Math.Log(m.TestPerplexity[d])).ToList();
         return values.Count == 0 ? double.NaN : Math.Exp(values.Average());
     }
 

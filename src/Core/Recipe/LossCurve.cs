@@ -1,5 +1,6 @@
-// A training-loss curve (step, loss) recorded while a recipe stage trains, saved beside the model as
-// loss.json so that the report can draw it without re-reading logs.
+// A training-loss curve (step, loss) recorded while a recipe stage trains, with the validation loss at the trainer's
+// evaluation points (Training:EvalEvery; none when it is 0), saved beside the model as loss.json so that the report can
+// draw both without re-reading logs.
 using System.Text.Json;
 using PluginMoE.Core.Evaluation;
 using PluginMoE.Core.Training;
@@ -14,6 +15,9 @@ public sealed class LossCurve : ITrainingObserver
 
     /// <summary>Loss per step, in order.</summary>
     public List<LossPoint> Points { get; init; } = [];
+
+    /// <summary>Validation loss (token-weighted over the domains) at each of the trainer's evaluation points, in order; empty when it evaluated none.</summary>
+    public List<LossPoint> Validation { get; init; } = [];
 
     /// <summary>Tokens trained on.</summary>
     public long Tokens { get; set; }
@@ -31,7 +35,11 @@ public sealed class LossCurve : ITrainingObserver
     }
 
     /// <inheritdoc/>
-    public void OnEvaluation(long step, EvaluationResult result) { }
+    public void OnEvaluation(long step, EvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Validation.Add(new LossPoint(step, result.Loss));
+    }
 
     /// <summary>Writes the curve to <paramref name="directory"/>/loss.json.</summary>
     public void Save(string directory) => File.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this));
@@ -46,5 +54,5 @@ public sealed class LossCurve : ITrainingObserver
 
 /// <summary>One point of a loss curve.</summary>
 /// <param name="Step">Optimizer step.</param>
-/// <param name="Loss">Training loss (mean cross-entropy) at that step.</param>
+/// <param name="Loss">Training loss (mean cross-entropy) at that step, or the validation loss after it.</param>
 public sealed record LossPoint(long Step, double Loss);

@@ -1,7 +1,8 @@
 // The recipe's report: report.md with the comparison tables (per-domain validation perplexity absolute and relative
 // to the reference variant, as the Nexus and BTX papers report them; test perplexity in its own table), the
 // parameter table, the embedding cosine matrix, and the SVG plots (training-loss curves, per-domain perplexity bars,
-// routing heatmaps per variant and layer); over several seeds, every number is the mean ± the sample standard
+// routing heatmaps per variant and layer; the loss plot carries the validation loss at the trainer's evaluation points
+// when Training:EvalEvery is set); over several seeds, every number is the mean ± the sample standard
 // deviation and every plot shows that spread.
 using System.Globalization;
 using System.Text;
@@ -139,8 +140,13 @@ public static class RecipeReport
         md.Append("## Plots\n\n");
         var curveNames = seeds.SelectMany(s => s.LossCurves.Where(kv => kv.Value.Points.Count > 0).Select(kv => kv.Key)).Distinct().Order(StringComparer.Ordinal);
         var curves = curveNames.Select(n => LossSeries(n, seeds.Select(s => s.LossCurves.GetValueOrDefault(n)).OfType<LossCurve>().Where(c => c.Points.Count > 0).ToList(), several)).ToList();
-        Svg("loss.svg", SvgChart.Lines("Training loss", "step", several ? "loss (moving average; band: ± std over seeds)" : "loss (moving average)", curves));
+        // The validation loss at the trainer's evaluation points (Training:EvalEvery), one more series per model that has them.
+        var validationNames = seeds.SelectMany(s => s.LossCurves.Where(kv => kv.Value.Validation.Count > 0).Select(kv => kv.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
+        curves.AddRange(validationNames.Select(n => ValidationSeries(n, [.. seeds.Select(s => s.LossCurves.GetValueOrDefault(n)).OfType<LossCurve>().Where(c => c.Validation.Count > 0)], several)));
+        Svg("loss.svg", SvgChart.Lines(validationNames.Count > 0 ? "Training and validation loss" : "Training loss", "step",
+            several ? "loss (moving average; band: ± std over seeds)" : "loss (moving average)", curves));
         md.Append("Training loss (finetuning of each variant, continued training of each baseline")
+            .Append(validationNames.Count > 0 ? $"; the series named \"<model> {ValidationSuffix}\" are the validation loss at the trainer's evaluation points, every Training:EvalEvery steps and after the last" : "")
             .Append(several ? "; the line is the mean over the seeds, the band ± their standard deviation" : "").Append("):\n\n![training loss](loss.svg)\n\n");
 
         var bars = names.Select(n => domains.Select(d => Over(n, (m, _) => m.Perplexity.TryGetValue(d, out var p) ? p : null)).ToArray()).ToArray();
@@ -197,6 +203,19 @@ public static class RecipeReport
             spread.Add(at.StandardDeviation);
         }
         return new ChartSeries(name, points) { Spread = spread };
+    }
+
+    /// <summary>The suffix of a validation-loss series' name in loss.svg.</summary>
+    public const string ValidationSuffix = "(validation)";
+
+    // One validation-loss series: the evaluation points of one seed, or their mean (± std) at the steps every seed evaluated.
+    private static ChartSeries ValidationSeries(string name, IReadOnlyList<LossCurve> curves, bool several)
+    {
+        string label = $"{name} {ValidationSuffix}";
+        if (!several || curves.Count <= 1) return new ChartSeries(label, curves.Count == 0 ? [] : [.. curves[0].Validation.Select(p => ((double)p.Step, p.Loss))]);
+        var common = curves.Skip(1).Aggregate(curves[0].Validation.Select(p => p.Step).ToHashSet(), (set, c) => { set.IntersectWith(c.Validation.Select(p => p.Step)); return set; });
+        var at = common.Order().Select(step => (Step: step, S: SeedSpread.Of(curves.Select(c => c.Validation.First(p => p.Step == step).Loss)))).ToList();
+        return new ChartSeries(label, [.. at.Select(a => ((double)a.Step, a.S.Mean))]) { Spread = [.. at.Select(a => a.S.StandardDeviation)] };
     }
 
     private static string Cell(SeedSpread value, string format) => value.Count == 0 ? " - |" : $" {value.Format(format)} |";

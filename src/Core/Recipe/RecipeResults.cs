@@ -2,7 +2,9 @@
 // share per domain per layer, parameter counts, tokens/s) and the embed stage's cosine matrix: saved as results.json, read by the report.
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PluginMoE.Core.Data;
 using PluginMoE.Core.Evaluation;
+using PluginMoE.Core.Model;
 
 namespace PluginMoE.Core.Recipe;
 
@@ -44,6 +46,25 @@ public sealed class RecipeResults
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} does not exist: run the evaluate stage first", path);
         return JsonSerializer.Deserialize<RecipeResults>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");
+    }
+
+    /// <summary>
+    /// Measures <paramref name="model"/> for the recipe's tables (the evaluate and extend stages both use this): per-domain
+    /// validation perplexity, routing and parameter counts from <paramref name="validation"/>, evaluation tokens/s timed on
+    /// it, and per-domain test perplexity from <paramref name="test"/> (left empty when it is null). Both go through
+    /// <see cref="Evaluator.Evaluate"/>, once each.
+    /// </summary>
+    public static ModelResult Measure(string name, string kind, TransformerLM model, ValidationSet validation, ValidationSet? test, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(validation);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var evaluation = Evaluator.Evaluate(model, validation, batchSize, cancellationToken);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var result = From(name, kind, evaluation, evaluation.Domains.Sum(d => d.Tokens) / Math.Max(seconds, 1e-9));
+        if (test is not null)
+            result.TestPerplexity = Evaluator.Evaluate(model, test, batchSize, cancellationToken).Domains.ToDictionary(d => d.Domain, d => d.Perplexity, StringComparer.Ordinal);
+        return result;
     }
 
     /// <summary>A model's entry from an evaluation.</summary>

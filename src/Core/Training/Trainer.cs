@@ -29,7 +29,7 @@ public sealed class Trainer
     /// <param name="model">The model; frozen parameters get <c>requires_grad = false</c>.</param>
     /// <param name="train">Training token streams per domain.</param>
     /// <param name="options">Hyperparameters.</param>
-    /// <param name="validation">Validation windows for periodic evaluation, or null.</param>
+    /// <param name="validation">Validation windows for the evaluation points (<see cref="IsEvaluationPoint"/>), or null for none.</param>
     /// <param name="observer">Receives step and evaluation events, or null.</param>
     public Trainer(TransformerLM model, TokenCorpus train, TrainerOptions options, ValidationSet? validation = null, ITrainingObserver? observer = null)
     {
@@ -94,12 +94,31 @@ public sealed class Trainer
 
     internal void RestoreStep(long step) => Step = step;
 
+    /// <summary>The latest evaluation this trainer made (at one of its evaluation points, or through <see cref="Evaluate"/>), or null.</summary>
+    public EvaluationResult? LastEvaluation { get; private set; }
+
+    /// <summary>The step <see cref="LastEvaluation"/> was made after (null when there is none).</summary>
+    public long? LastEvaluationStep { get; private set; }
+
+    /// <summary>
+    /// True when the step just taken is an evaluation point: the trainer has a validation set and the step is a multiple
+    /// of <see cref="TrainerOptions.EvalEvery"/> or the last one (<see cref="TrainerOptions.Steps"/>; with EvalEvery 0 only that one).
+    /// This is the only place that decides when a model in training is evaluated.
+    /// </summary>
+    public bool IsEvaluationPoint(long step) =>
+        _validation is not null && (step == Options.Steps || (Options.EvalEvery > 0 && step % Options.EvalEvery == 0));
+
     /// <summary>Trains until <see cref="TrainerOptions.Steps"/>.</summary>
     /// <exception cref="TrainingDivergedException">The loss or gradient norm became non-finite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the trainer stops between steps, so its state can still be saved.</exception>
     public void Train(CancellationToken cancellationToken = default) => Train(Options.Steps - Step, cancellationToken);
 
-    /// <summary>Takes up to <paramref name="steps"/> more optimizer steps (never beyond <see cref="TrainerOptions.Steps"/>).</summary>
+    /// <summary>
+    /// Takes up to <paramref name="steps"/> more optimizer steps (never beyond <see cref="TrainerOptions.Steps"/>),
+    /// evaluating after each step that <see cref="IsEvaluationPoint"/> names and reporting it to the observer. Cancellation
+    /// is honoured between steps, never inside an evaluation point, so a step that is an evaluation point always has its
+    /// evaluation (a run stopped and resumed from that step has the same evaluations as an uninterrupted one).
+    /// </summary>
     public void Train(long steps, CancellationToken cancellationToken = default)
     {
         long end = Math.Min(Options.Steps, Step + steps);
@@ -108,19 +127,27 @@ public sealed class Trainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             TakeStep();
-            if (_validation is not null && Options.EvalEvery > 0 && (Step % Options.EvalEvery == 0 || Step == Options.Steps))
+            if (IsEvaluationPoint(Step))
             {
-                var result = Evaluate(cancellationToken);
+                var result = Evaluate(CancellationToken.None);
                 _observer.OnEvaluation(Step, result);
             }
         }
     }
 
-    /// <summary>Evaluates the model on the validation set given at construction.</summary>
+    /// <summary>
+    /// Evaluates the model on the validation set given at construction (through <see cref="Evaluator.Evaluate"/>, as every
+    /// evaluation does) and keeps the result as <see cref="LastEvaluation"/>. Does not notify the observer.
+    /// </summary>
     public EvaluationResult Evaluate(CancellationToken cancellationToken = default)
     {
         var validation = _validation ?? throw new InvalidOperationException("the trainer was built without a validation set");
-        try { return Evaluator.Evaluate(_model, validation, Options.EvalBatchSize, cancellationToken); }
+        try
+        {
+            var result = Evaluator.Evaluate(_model, validation, Options.EvalBatchSize, cancellationToken);
+            (LastEvaluation, LastEvaluationStep) = (result, Step);
+            return result;
+        }
         finally { _model.train(); }
     }
 

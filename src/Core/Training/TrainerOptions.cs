@@ -57,7 +57,7 @@ public sealed record TrainerOptions : ISectionOptions
     [Range(0.0, 1e6)]
     public double GradientClipNorm { get; init; } = 1.0;
 
-    /// <summary>Evaluate every this many steps (and after the last); 0 never evaluates during training (the train stage still evaluates at the end).</summary>
+    /// <summary>A trainer given a validation set evaluates every this many steps and after the last; 0 only after the last (see <see cref="Trainer.IsEvaluationPoint"/>).</summary>
     [Range(0, 100_000_000)]
     public long EvalEvery { get; init; }
 

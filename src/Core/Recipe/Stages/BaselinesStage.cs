@@ -23,7 +23,7 @@ public sealed class BaselinesStage : RecipeStage
         Unit(Path.Combine(dir, DenseContinued), unit =>
         {
             var model = LoadModel(context, seed);
-            Train(context, $"dense seed continued for {steps} steps (data-matched)", model, data.Train, steps, unit, cancellationToken);
+            Train(context, $"dense seed continued for {steps} steps (data-matched)", model, data.Train, steps, unit, cancellationToken, validation: data.Validation);
             SaveModel(unit, model, data);
         });
     }

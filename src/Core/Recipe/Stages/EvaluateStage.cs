@@ -3,10 +3,8 @@
 // share per domain per layer, parameter counts and evaluation tokens/s; written to evaluate/results.json (with the
 // embedding cosine matrix when the embed stage ran). Each model's measurements are kept in evaluate/models/<name>.json
 // as soon as they are taken, so an interrupted stage measures only the models it had not reached.
-using System.Diagnostics;
 using System.Text.Json;
 using PluginMoE.Core.Recipe.Runs;
-using PluginMoE.Core.Evaluation;
 using PluginMoE.Core.Composition;
 
 namespace PluginMoE.Core.Recipe.Stages;
@@ -70,17 +68,7 @@ public sealed class EvaluateStage : RecipeStage
                 context.Progress.Info($"evaluate: {name}: already measured");
                 continue;
             }
-            var model = LoadModel(context, unit);
-            var clock = Stopwatch.StartNew();
-            var evaluation = Evaluator.Evaluate(model, data.Validation, settings.Training.EvalBatchSize, cancellationToken);
-            double seconds = clock.Elapsed.TotalSeconds;
-            long tokens = evaluation.Domains.Sum(d => d.Tokens);
-            var result = RecipeResults.From(name, kind, evaluation, tokens / Math.Max(seconds, 1e-9));
-            if (data.Test is not null)
-            {
-                var test = Evaluator.Evaluate(model, data.Test, settings.Training.EvalBatchSize, cancellationToken);
-                result.TestPerplexity = test.Domains.ToDictionary(d => d.Domain, d => d.Perplexity, StringComparer.Ordinal);
-            }
+            var result = RecipeResults.Measure(name, kind, LoadModel(context, unit), data.Validation, data.Test, settings.Training.EvalBatchSize, cancellationToken);
             AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             results.Models.Add(result);
             context.Progress.Info(FormattableString.Invariant($"evaluate: {name}: mean perplexity {result.MeanPerplexity:F3}") +

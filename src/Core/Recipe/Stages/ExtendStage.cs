@@ -4,8 +4,7 @@
 // appended to every finetuned variant through the extend merge strategy and Core's ModelExtension (nexus: a new
 // domain embedding, no new router parameters; linear: reset or expand, per the router's ExtendMode); then each
 // extended variant finetuned separately for each budget on NewShare new-domain / rest old-domain data and evaluated
-// on every domain. Every unit is written complete or not at all; a rerun continues with the first missing one.
-using System.Diagnostics;
+// on every domain, on the validation and the test split (RecipeResults.Measure, like the evaluate stage). Every unit is written complete or not at all; a rerun continues with the first missing one.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Composition;
@@ -13,7 +12,6 @@ using PluginMoE.Abstractions.Data;
 using PluginMoE.Abstractions.Merging;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Data;
-using PluginMoE.Core.Evaluation;
 using PluginMoE.Core.Model;
 using PluginMoE.Tensors;
 using PluginMoE.Core.Composition;
@@ -161,6 +159,11 @@ public sealed class ExtendStage : RecipeStage
             foreach (long budget in results.Budgets)
                 results.Points.Add(new ExtensionPoint { Extension = name, Budget = budget, Result = ReadEval(Path.Combine(dir, name, BudgetFolder(budget))) });
         }
+        // Test figures are reported when every measurement has them (units measured before the test split have none).
+        var all = results.References.Concat(results.Points.Select(p => p.Result)).ToList();
+        results.TestDomains = data.Test is null ? [] : all.All(m => m.TestPerplexity.Count > 0) ? [.. data.Test.Domains] : null;
+        if (results.TestDomains is null)
+            context.Progress.Info("extend: some units were measured before the extension reported the test split; the report shows validation only (--restart extend measures both)");
         results.Save(dir);
     }
 
@@ -259,15 +262,14 @@ public sealed class ExtendStage : RecipeStage
         Unit(target, unit => WriteEval(context, data, LoadModel(context, source), name, unit, cancellationToken, kind));
     }
 
+    // Measures the model on every domain, validation and test split (RecipeResults.Measure, as the evaluate stage does), into <unit>/eval.json.
     private static void WriteEval(StageContext context, TrainingData data, TransformerLM model, string name, string unit, CancellationToken cancellationToken, string kind = "extension")
     {
-        var clock = Stopwatch.StartNew();
-        var evaluation = Evaluator.Evaluate(model, data.Validation!, context.Settings.Training.EvalBatchSize, cancellationToken);
-        long tokens = evaluation.Domains.Sum(d => d.Tokens);
-        var result = RecipeResults.From(name, kind, evaluation, tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+        var result = RecipeResults.Measure(name, kind, model, data.Validation!, data.Test, context.Settings.Training.EvalBatchSize, cancellationToken);
         File.WriteAllText(Path.Combine(unit, EvalFile), JsonSerializer.Serialize(result, Indented));
         string domain = context.Settings.Recipe.Extend!.Domain!;
-        context.Progress.Info(FormattableString.Invariant($"extend: {name} ({Path.GetFileName(unit)}): perplexity on '{domain}' {result.Perplexity[domain]:F3}, mean {result.MeanPerplexity:F3}"));
+        context.Progress.Info(FormattableString.Invariant($"extend: {name} ({Path.GetFileName(unit)}): perplexity on '{domain}' {result.Perplexity[domain]:F3}, mean {result.MeanPerplexity:F3}") +
+            (result.TestPerplexity.TryGetValue(domain, out var t) ? FormattableString.Invariant($"; test: '{domain}' {t:F3}, mean {result.MeanTestPerplexity:F3}") : ""));
     }
 
     private static ModelResult ReadEval(string unit) =>

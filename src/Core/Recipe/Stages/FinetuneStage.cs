@@ -23,7 +23,7 @@ public sealed class FinetuneStage : RecipeStage
             Unit(Path.Combine(dir, name), unit =>
             {
                 var model = LoadModel(context, source);
-                Train(context, $"'{name}' on the mixture", model, data.Train, context.Settings.Recipe.FinetuneSteps, unit, cancellationToken);
+                Train(context, $"'{name}' on the mixture", model, data.Train, context.Settings.Recipe.FinetuneSteps, unit, cancellationToken, validation: data.Validation);
                 SaveModel(unit, model, data);
             });
         }

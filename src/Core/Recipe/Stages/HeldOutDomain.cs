@@ -1,5 +1,5 @@
 // The recipe's extension domain (Recipe:Extend:Domain) held out of the data that every stage before extend sees: its
-// training stream, validation windows and documents are dropped (the tokenizer never trained on it, see TrainingData).
+// training stream, validation and test windows and documents are dropped (the tokenizer never trained on it, see TrainingData).
 using PluginMoE.Core.Data;
 using PluginMoE.Core.Composition;
 
@@ -26,6 +26,7 @@ public static class HeldOutDomain
         {
             Train = TokenCorpus.FromStreams(streams),
             Validation = data.Validation?.Without(domain),
+            Test = data.Test?.Without(domain),
             TrainDocuments = [.. data.TrainDocuments.Where(d => d.Domain != domain)],
         };
     }

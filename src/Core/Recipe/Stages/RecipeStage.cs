@@ -145,9 +145,11 @@ public abstract class RecipeStage : IStage
     /// <summary>
     /// Trains <paramref name="model"/> for <paramref name="steps"/> on <paramref name="corpus"/>, sampling domains by
     /// <paramref name="domainWeights"/> (null: by their token counts); the loss curve is saved into <paramref name="unit"/>.
+    /// With <c>Training:EvalEvery</c> above 0 and a <paramref name="validation"/> set, the trainer evaluates at its
+    /// evaluation points (every EvalEvery steps and after the last) and the curve keeps those validation losses.
     /// </summary>
     protected void Train(StageContext context, string what, TransformerLM model, TokenCorpus corpus, long steps, string unit, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, double>? domainWeights = null)
+        IReadOnlyDictionary<string, double>? domainWeights = null, ValidationSet? validation = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
@@ -162,7 +164,7 @@ public abstract class RecipeStage : IStage
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (steps > 0)
         {
-            var trainer = new Trainer(model, corpus, options, null, curve);
+            var trainer = new Trainer(model, corpus, options, settings.Training.EvalEvery > 0 ? validation : null, curve);
             try { trainer.Train(steps, cancellationToken); }
             catch (OperationCanceledException e) { throw new RunCancelledException(Name, trainer.Step, null, e) { Unit = what }; }
         }

@@ -1,7 +1,10 @@
 // The train stage: trains one dense or MoE model from the profile with Core's Trainer, writing resumable
 // checkpoints (each with the tokenizer, so any of them scores and generates on its own), log.jsonl, the final
 // model, the per-domain validation evaluation during training (eval.json, summary.md) and, at the end, the
-// evaluation on the held-out test split (test.json).
+// evaluation on the held-out test split (test.json). When to evaluate is the Trainer's decision (every
+// Training:EvalEvery steps and after the last, Trainer.IsEvaluationPoint); the stage reads its results (log lines and
+// console through TrainingProgress, the final one through Trainer.LastEvaluation) and never evaluates validation itself,
+// except once when a resumed run has no step left to take.
 // Resuming truncates log.jsonl to the checkpoint's step (so the log equals an uninterrupted run's); a
 // cancellation saves a checkpoint at the step where training stopped; a checkpoint that cannot be loaded is
 // named, with the earlier ones --resume-from can choose.
@@ -80,8 +83,6 @@ public sealed class TrainStage : IStage
         var options = settings.Training with
         {
             Seed = settings.Run.Seed,
-            // The stage evaluates at its own boundaries (beside the checkpoints, so a resumed log has the same lines): not the trainer too.
-            EvalEvery = 0,
             SamplingTemperature = settings.Data.SamplingTemperature,
             WindowOrder = settings.Data.WindowOrder == "sequential" ? Core.Data.WindowOrder.Sequential : Core.Data.WindowOrder.Random,
         };
@@ -105,11 +106,12 @@ public sealed class TrainStage : IStage
         using var log = new JsonlLog(logPath);
         EvaluationResult? last = null;
         TrainingProgress? observer = null;
+        Trainer? trained = null;
         long? checkpointStep = resume?.Step;
         context.Progress.Run("train", options.Steps, task =>
         {
-            observer = new TrainingProgress(Name, task, log.Write);
-            var trainer = new Trainer(model, data.Train, options, data.Validation, observer);
+            observer = new TrainingProgress(Name, task, log.Write, context.Progress.Info);
+            var trainer = trained = new Trainer(model, data.Train, options, data.Validation, observer);
             if (resume is not null)
             {
                 Restore(dir, resume, () => { TrainerState.Load(resume.Path, trainer); return 0; });
@@ -119,7 +121,8 @@ public sealed class TrainStage : IStage
             }
             while (trainer.Step < options.Steps)
             {
-                long next = NextBoundary(trainer.Step, options.Steps, settings.Training.EvalEvery, settings.Training.CheckpointEvery);
+                // The trainer evaluates at its evaluation points inside Train; the stage pauses only to save checkpoints.
+                long next = NextBoundary(trainer.Step, options.Steps, settings.Training.CheckpointEvery);
                 try
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -135,14 +138,7 @@ public sealed class TrainStage : IStage
                     }
                     throw new RunCancelledException(Name, trainer.Step, checkpointStep, e);
                 }
-                // Evaluation and checkpoint at a boundary are not interrupted, so a resumed log has the same lines.
-                if (data.Validation is not null && IsBoundary(trainer.Step, options.Steps, settings.Training.EvalEvery))
-                {
-                    last = Evaluate(model, data.Validation, options.EvalBatchSize, trainer.Step);
-                    observer.OnEvaluation(trainer.Step, last);
-                    context.Progress.Info(string.Create(CultureInfo.InvariantCulture,
-                        $"train: step {trainer.Step}/{options.Steps}: validation loss {last.Loss:F4}, perplexity {Perplexities(last)}"));
-                }
+                // A checkpoint at a boundary is not interrupted (nor is the trainer's evaluation before it), so a resumed log has the same lines.
                 if (IsBoundary(trainer.Step, options.Steps, settings.Training.CheckpointEvery))
                 {
                     SaveCheckpoint(dir, trainer, data.Tokenizer, settings.Training.KeepCheckpoints);
@@ -154,13 +150,14 @@ public sealed class TrainStage : IStage
 
         if (data.Validation is not null)
         {
-            last ??= Evaluate(model, data.Validation, options.EvalBatchSize, options.Steps);
+            // The trainer's evaluation after the last step; a resumed run with no step left to take evaluates once here.
+            last = trained!.LastEvaluationStep == options.Steps ? trained.LastEvaluation! : trained.Evaluate(cancellationToken);
             EvaluationReport.Write(dir, last, options.Steps, $"train: {settings.ProfileName}");
         }
         EvaluationResult? test = null;
         if (data.Test is not null)
         {
-            test = Evaluate(model, data.Test, options.EvalBatchSize, options.Steps);
+            test = Evaluator.Evaluate(model, data.Test, options.EvalBatchSize, cancellationToken);
             AtomicFile.WriteAllText(Path.Combine(dir, TestFile), EvaluationReport.ToJson(test, options.Steps).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             context.Progress.Info($"train: test perplexity (held-out split, {TestFile}) {Perplexities(test)}");
         }
@@ -252,14 +249,6 @@ public sealed class TrainStage : IStage
         AtomicFile.WriteAllText(Path.Combine(root, LatestFile), name);
     }
 
-    private static EvaluationResult Evaluate(TransformerLM model, Core.Data.ValidationSet validation, int batchSize, long step)
-    {
-        using var span = RecipeTelemetry.Source.StartActivity("evaluate");
-        span?.SetTag("step", step);
-        try { return Evaluator.Evaluate(model, validation, batchSize, CancellationToken.None); }
-        finally { model.train(); }
-    }
-
     private static void SaveCheckpoint(string dir, Trainer trainer, Abstractions.Data.ITokenizer tokenizer, int keep)
     {
         using var span = RecipeTelemetry.Source.StartActivity("checkpoint");
@@ -278,14 +267,9 @@ public sealed class TrainStage : IStage
             Directory.Delete(old, recursive: true);
     }
 
-    /// <summary>The next step at which training pauses to evaluate or save (never beyond <paramref name="max"/>).</summary>
-    internal static long NextBoundary(long step, long max, long evalEvery, long checkpointEvery)
-    {
-        long next = max;
-        foreach (var every in new[] { evalEvery, checkpointEvery })
-            if (every > 0) next = Math.Min(next, (step / every + 1) * every);
-        return next;
-    }
+    /// <summary>The next step at which training pauses to save a checkpoint (never beyond <paramref name="max"/>).</summary>
+    internal static long NextBoundary(long step, long max, long checkpointEvery) =>
+        checkpointEvery > 0 ? Math.Min(max, (step / checkpointEvery + 1) * checkpointEvery) : max;
 
     private static bool IsBoundary(long step, long max, long every) => step == max || (every > 0 && step % every == 0);
 }

@@ -12,8 +12,11 @@ namespace PluginMoE.Core.Recipe.Stages;
 /// <param name="stage">Stage name (telemetry tag).</param>
 /// <param name="task">The progress task of the training loop.</param>
 /// <param name="log">Receives one JSON object per step and per evaluation.</param>
-public sealed class TrainingProgress(string stage, IProgressTask task, Action<JsonObject> log) : ITrainingObserver
+/// <param name="info">Receives one console line per evaluation (step, validation loss, perplexity per domain), or null.</param>
+public sealed class TrainingProgress(string stage, IProgressTask task, Action<JsonObject> log, Action<string>? info = null) : ITrainingObserver
 {
+    private long _maxSteps;
+
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _firstStep = -1;
 
@@ -25,6 +28,9 @@ public sealed class TrainingProgress(string stage, IProgressTask task, Action<Js
 
     /// <summary>The last step reported.</summary>
     public long LastStep { get; private set; }
+
+    /// <summary>Evaluations reported so far.</summary>
+    public int Evaluations { get; private set; }
 
     /// <summary>Tokens of the reported steps.</summary>
     public long Tokens { get; private set; }
@@ -39,6 +45,7 @@ public sealed class TrainingProgress(string stage, IProgressTask task, Action<Js
         if (_firstStep < 0) _firstStep = step.Step - 1;
         Steps++;
         LastStep = step.Step;
+        _maxSteps = step.MaxSteps;
         Tokens += step.Tokens;
         TrainingTime += step.StepTime;
         RecipeTelemetry.RecordStep(stage, step);
@@ -68,7 +75,10 @@ public sealed class TrainingProgress(string stage, IProgressTask task, Action<Js
     public void OnEvaluation(long step, EvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        Evaluations++;
         foreach (var d in result.Domains) RecipeTelemetry.RecordValidation(stage, d.Domain, d.Loss);
+        info?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{stage}: step {step}{(_maxSteps > 0 ? $"/{_maxSteps}" : "")}: validation loss {result.Loss:F4}, perplexity ") +
+            string.Join(", ", result.Domains.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Domain} {d.Perplexity:F3}"))));
         log(new JsonObject
         {
             ["type"] = "eval",
