@@ -1,9 +1,11 @@
 // The recipe's extend stage on a tiny configuration: a held-out fourth domain (perl) becomes a new expert of every
 // finetuned variant (n -> n + 1), nexus without new router parameters, the linear router reset or expanded; each
-// extension is finetuned per budget and evaluated on every domain; the report gains the extension tables and curves;
+// extension is finetuned per budget and evaluated on every domain, on the validation and the test split; the report gains the extension tables and curves;
 // a run folder made without the extension keeps its earlier stages when the profile gains one (evaluate and report run
 // again to take it in); an interrupted unit is redone from its start with the same result.
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Recipe;
@@ -46,6 +48,7 @@ public sealed class ExtendStageTests : IDisposable
         Assert.DoesNotContain("perl", JsonDocument.Parse(File.ReadAllText(Dir("run", "embed", "embeddings.json"))).RootElement.GetProperty("Domains").EnumerateArray().Select(e => e.GetString()));
         Assert.False(Directory.Exists(Dir("run", "branch", "perl")));
         Assert.Equal(["code", "numbers", "prose"], RecipeResults.Load(Dir("run", "evaluate")).Domains);
+        Assert.Equal(["code", "numbers", "prose"], RecipeResults.Load(Dir("run", "evaluate")).TestDomains);   // the test split holds it out too
         foreach (var variant in new[] { "nexus", "linear" })
             Assert.Equal(3, CheckpointStore.Load(Dir("run", "finetune", variant, "model")).Config.Moe!.NumExperts);
         Assert.Contains("perl", JsonDocument.Parse(File.ReadAllText(Dir("run", "extend", "embeddings.json"))).RootElement.GetProperty("Domains").EnumerateArray().Select(e => e.GetString()));
@@ -70,6 +73,13 @@ public sealed class ExtendStageTests : IDisposable
         Assert.Equal(info["linear-expand"].RouterParametersBefore + 16, info["linear-expand"].RouterParametersAfter);
         Assert.Equal(0.25, info["nexus"].Lambda, 12);   // 1/(n+1)
         Assert.Equal("linear-reset", results.Reference);
+        // The test split beside validation: every extension, budget and reference measured on every domain's test windows.
+        Assert.Equal(["code", "numbers", "perl", "prose"], results.TestDomains);
+        Assert.All(results.Points.Select(p => p.Result).Concat(results.References), m =>
+        {
+            Assert.Equal(results.TestDomains, m.TestPerplexity.Keys.Order());
+            Assert.All(m.TestPerplexity.Values, p => Assert.True(double.IsFinite(p) && p > 1));
+        });
 
         // expand keeps the finetuned router's rows (the new one is their mean); reset draws all of them afresh.
         var finetuned = Gate(Dir("run", "finetune", "linear", "model"));
@@ -89,6 +99,15 @@ public sealed class ExtendStageTests : IDisposable
             foreach (var budget in new[] { 0, 2, 4 })
                 Assert.Single(md.Split('\n'), l => l.StartsWith($"| {name} | {budget} |", StringComparison.Ordinal));
         Assert.Single(md.Split('\n'), l => l.StartsWith("| seed | - |", StringComparison.Ordinal));
+        Assert.Contains("| model | budget (steps) | perl (new), validation | perl (new), test | old domains, validation | old domains, test | code, validation | numbers, validation | prose, validation | to new expert | new vs `linear-reset`, validation | new vs `linear-reset`, test |", md, StringComparison.Ordinal);
+        var nexus4 = results.At("nexus", 4)!;
+        var reset4 = results.At("linear-reset", 4)!;
+        Assert.StartsWith(string.Create(CultureInfo.InvariantCulture,
+            $"| nexus | 4 | {results.NewPerplexity(nexus4):F3} | {results.NewTestPerplexity(nexus4):F3} | {results.OldPerplexity(nexus4):F3} | {results.OldTestPerplexity(nexus4):F3} | {nexus4.Perplexity["code"]:F3} |"),
+            Assert.Single(md.Split('\n'), l => l.StartsWith("| nexus | 4 |", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.EndsWith(string.Create(CultureInfo.InvariantCulture,
+            $" {(results.NewTestPerplexity(nexus4) / results.NewTestPerplexity(reset4) - 1) * 100:+0.0;-0.0;0.0}% |"),
+            md.Split('\n').Single(l => l.StartsWith("| nexus | 4 |", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.Single(md.Split('\n'), l => l.StartsWith("| perl expert (dense) | - |", StringComparison.Ordinal));
         Assert.Contains("![extension curve](extension.svg)", md, StringComparison.Ordinal);
         foreach (var svg in new[] { "extension.svg", "extension-old.svg" })
@@ -100,6 +119,17 @@ public sealed class ExtendStageTests : IDisposable
             Assert.Equal(Extensions, series.Select(g => (string)g.Attribute("data-name")!));
             Assert.All(series, g => Assert.Equal(3, ((string)g.Element(ns + "polyline")!.Attribute("points")!).Split(' ').Length));   // one point per budget
         }
+
+        // Extension results written before the test split (no TestDomains, no test figures) still give the report, which says so.
+        var json = JsonNode.Parse(File.ReadAllText(Dir("run", "evaluate", ExtensionResults.FileName)))!.AsObject();
+        json.Remove("TestDomains");
+        File.WriteAllText(Dir("run", "evaluate", ExtensionResults.FileName), json.ToJsonString());
+        var old = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run", "--stages", "report", "--restart", "report");
+        Assert.True(old.Code == 0, old.Out + old.Error);
+        string oldMd = File.ReadAllText(Path.Combine(report, "report.md"));
+        Assert.Contains("Test perplexity of the extension: not measured; the extend stage of this run folder ran before PluginMoE measured the extension on the test split", oldMd, StringComparison.Ordinal);
+        Assert.Contains("| model | budget (steps) | perl (new), validation | old domains, validation |", oldMd, StringComparison.Ordinal);
+        Assert.Single(oldMd.Split('\n'), l => l.StartsWith("| nexus | 4 |", StringComparison.Ordinal));
     }
 
     [Fact]
