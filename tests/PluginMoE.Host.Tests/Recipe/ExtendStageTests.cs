@@ -41,8 +41,15 @@ public sealed class ExtendStageTests : IDisposable
     public void Extend_AddsTheHeldOutDomainAsOneMoreExpert_NexusWithoutNewRouterParameters_AndTheReportHasItsTablesAndCurves()
     {
         TinyRecipe.Write(_cli, extendJson: Extend);
-        var (code, output, error) = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run");
+        var (code, output, error) = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run", "--Training:EvalEvery=2");
         Assert.True(code == 0, $"exit {code}\n{output}\n{error}");
+
+        // The trainer's evaluation points (every 2 steps and after the last) are kept on the loss curves and drawn in the report.
+        Assert.Equal([2L, 3L], LossCurve.Load(Dir("run", "finetune", "nexus"))!.Validation.Select(p => p.Step));
+        var lossSeries = XDocument.Load(Dir("run", "report", "loss.svg")).Descendants((XNamespace)"http://www.w3.org/2000/svg" + "g")
+            .Where(g => (string?)g.Attribute("class") == "series").Select(g => (string)g.Attribute("data-name")!).ToList();
+        foreach (var model in new[] { "average", "dense-continued", "linear", "nexus" })
+            Assert.Contains($"{model} (validation)", lossSeries);
 
         // Every stage before extend left the new domain out: the embeddings, the variants' experts, the main evaluation.
         Assert.DoesNotContain("perl", JsonDocument.Parse(File.ReadAllText(Dir("run", "embed", "embeddings.json"))).RootElement.GetProperty("Domains").EnumerateArray().Select(e => e.GetString()));
