@@ -2,7 +2,8 @@
 // the report has every table and plot, the SVGs are well-formed with one series per model/variant, the tables a
 // row per model; test perplexity has its own table; a second invocation skips every stage; an evaluate stage stopped
 // partway measures only the models it had not reached; a results.json from before the test split still gives a
-// report, which says so; a host killed (kill -9) partway and rerun ends with the same results as an uninterrupted run.
+// report, which says so; a host killed (kill -9) partway and rerun ends with the same results as an uninterrupted run;
+// a failing stage names the stage, the variant and why, and keeps its finished units.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -178,6 +179,29 @@ public sealed class RecipeRunTests : IDisposable
             foreach (var (domain, p) in e.Perplexity)
                 Assert.Equal(p, a.Perplexity[domain], 9);
         Assert.Empty(Directory.GetDirectories(Dir("killed"), "*.partial", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void AFailingStage_NamesTheStageTheVariantAndWhy_AndKeepsEveryFinishedOutput()
+    {
+        TinyRecipe.Write(_cli);
+        var first = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run1", "--stages", "seed,branch,embed,upcycle");
+        Assert.True(first.Code == 0, first.Out + first.Error);
+        // The upcycled nexus model's weights turned to NaN: its finetuning diverges at the first step.
+        string nexus = Path.Combine(Dir("run1"), "upcycle", "nexus", "model");
+        var checkpoint = CheckpointStore.Load(nexus);
+        var poisoned = checkpoint.Tensors.ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith("embed_tokens.weight", StringComparison.Ordinal) ? kv.Value * double.NaN : kv.Value, StringComparer.Ordinal);
+        Assert.Single(poisoned.Keys, k => k.EndsWith("embed_tokens.weight", StringComparison.Ordinal));
+        CheckpointStore.Save(nexus, checkpoint with { Tensors = poisoned });
+
+        var (code, output, error) = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run1", "--stages", "finetune");
+        Assert.NotEqual(0, code);
+        Assert.Contains("stage 'finetune': 'nexus' on the mixture: training stopped at step 1: the loss is NaN", output + error, StringComparison.Ordinal);
+        // The units finished before it (in name order: average, linear) are kept; the stage is not marked complete.
+        foreach (var done in new[] { "average", "linear" })
+            Assert.True(File.Exists(Path.Combine(Dir("run1"), "finetune", done, "model", "config.json")), done);
+        Assert.False(Directory.Exists(Path.Combine(Dir("run1"), "finetune", "nexus")));
+        Assert.False(File.Exists(Path.Combine(Dir("run1"), "finetune", RunFolder.CompletedFile)));
     }
 
     // The data-name of every <g class="series"> of an SVG file, which must parse as XML.

@@ -167,6 +167,8 @@ public abstract class RecipeStage : IStage
             var trainer = new Trainer(model, corpus, options, settings.Training.EvalEvery > 0 ? validation : null, curve);
             try { trainer.Train(steps, cancellationToken); }
             catch (OperationCanceledException e) { throw new RunCancelledException(Name, trainer.Step, null, e) { Unit = what }; }
+            // A diverged run names the stage and the unit (the variant or model) it was training; finished units stay in place.
+            catch (TrainingDivergedException e) { throw new TrainingDivergedException($"stage '{Name}': {what}: {e.Message}", e.Step, e.LastFiniteLoss); }
         }
         curve.Save(unit);
         double last = curve.Points.Count == 0 ? double.NaN : curve.Points.Skip(Math.Max(0, curve.Points.Count - 10)).Average(p => p.Loss);

@@ -138,6 +138,11 @@ public sealed class TrainStage : IStage
                     }
                     throw new RunCancelledException(Name, trainer.Step, checkpointStep, e);
                 }
+                catch (TrainingDivergedException e)
+                {
+                    // The checkpoints written so far stay; the message names the stage and the last one to resume from.
+                    throw new TrainingDivergedException($"stage '{Name}': {e.Message}" + (checkpointStep is { } c ? $" (the latest checkpoint is at step {c})" : ""), e.Step, e.LastFiniteLoss);
+                }
                 // A checkpoint at a boundary is not interrupted (nor is the trainer's evaluation before it), so a resumed log has the same lines.
                 if (IsBoundary(trainer.Step, options.Steps, settings.Training.CheckpointEvery))
                 {
