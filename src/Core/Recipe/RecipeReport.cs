@@ -109,12 +109,15 @@ public static class RecipeReport
         else
             md.Append("## Test perplexity per domain\n\nNot measured: this run holds no test windows (Data:TestFraction is 0, or too few documents per domain).\n\n");
 
-        md.Append("## Parameters and throughput\n\n| model | total | active (training) | active (inference) | evaluation tokens/s |\n| --- | ---: | ---: | ---: | ---: |\n");
+        md.Append("## Parameters and throughput\n\nTraining tokens/s is the mean over the model's last training (finetuning, or the baseline's continued training; optimizer steps only), ")
+          .Append("evaluation tokens/s the forward passes of its validation measurement, both on this machine.\n\n")
+          .Append("| model | total | active (training) | active (inference) | training tokens/s | evaluation tokens/s |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
         foreach (var name in names)
             md.Append(C, $"| {name} |")
                 .Append(Count(Over(name, (m, _) => m.TotalParameters)))
                 .Append(Count(Over(name, (m, _) => m.ActiveTrainingParameters)))
                 .Append(Count(Over(name, (m, _) => m.ActiveInferenceParameters)))
+                .Append(Cell(SeedSpread.Of(seeds.Select(s => s.LossCurves.GetValueOrDefault(name)).OfType<LossCurve>().Where(c => c.Seconds > 0).Select(c => c.Tokens / c.Seconds)), "N0"))
                 .Append(Cell(Over(name, (m, _) => m.TokensPerSecond), "N0")).Append('\n');
         md.Append('\n');
 

@@ -72,6 +72,12 @@ public sealed class RecipeRunTests : IDisposable
         Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"| nexus | variant | {nexus.TestPerplexity["code"]:F3} | {nexus.TestPerplexity["numbers"]:F3} | {nexus.TestPerplexity["prose"]:F3} | {nexus.MeanTestPerplexity:F3} |"), testRow);
         Assert.True(md.IndexOf("## Relative to", StringComparison.Ordinal) < md.IndexOf("## Test perplexity", StringComparison.Ordinal));
 
+        // Throughput: training tokens/s from each trained model's loss curve (the seed has none here), evaluation tokens/s from evaluate.
+        var throughput = md.Split('\n').SkipWhile(l => !l.StartsWith("## Parameters", StringComparison.Ordinal)).ToList();
+        var curve = LossCurve.Load(Path.Combine(Dir("run1"), "finetune", "nexus"))!;
+        Assert.EndsWith(string.Create(CultureInfo.InvariantCulture, $" {curve.Tokens / curve.Seconds:N0} | {nexus.TokensPerSecond:N0} |"), throughput.First(l => l.StartsWith("| nexus |", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Matches(@"^\| seed \|( [\d,]+ \|){3} - \| [\d,]+ \|$", throughput.First(l => l.StartsWith("| seed |", StringComparison.Ordinal)));
+
         var again = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "run1");
         Assert.Equal(0, again.Code);
         foreach (var stage in TinyRecipe.Stages)
