@@ -29,9 +29,6 @@ public sealed class TrainingProgress(string stage, IProgressTask task, Action<Js
     /// <summary>The last step reported.</summary>
     public long LastStep { get; private set; }
 
-    /// <summary>Evaluations reported so far.</summary>
-    public int Evaluations { get; private set; }
-
     /// <summary>Tokens of the reported steps.</summary>
     public long Tokens { get; private set; }
 
@@ -75,7 +72,6 @@ public sealed class TrainingProgress(string stage, IProgressTask task, Action<Js
     public void OnEvaluation(long step, EvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        Evaluations++;
         foreach (var d in result.Domains) RecipeTelemetry.RecordValidation(stage, d.Domain, d.Loss);
         info?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{stage}: step {step}{(_maxSteps > 0 ? $"/{_maxSteps}" : "")}: validation loss {result.Loss:F4}, perplexity ") +
             string.Join(", ", result.Domains.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Domain} {d.Perplexity:F3}"))));
