@@ -105,12 +105,12 @@ public sealed class ModelPlan
             }
         }
 
+        // The router first: an MoE block builds it before its experts, so a missing router plugin is what is reported.
+        object? router = config.Moe is { } m ? Bound(catalog.Router(m.Router), m.RouterOptions, keys.RouterOptions) : null;
         var expert = Bound(catalog.Expert(config.ExpertType), config.ExpertOptions, keys.ExpertOptions);
-        object? router = null;
         object?[]? groups = null;
         if (config.Moe is { } moe)
         {
-            router = Bound(catalog.Router(moe.Router), moe.RouterOptions, keys.RouterOptions);
             if (moe.ExpertGroups is { } list)
             {
                 groups = new object?[list.Count];

@@ -88,7 +88,7 @@ public sealed class ModelPlanTests
     {
         var catalog = new RecordingCatalog();
         var plan = ModelPlan.Bind(Moe(), catalog);
-        Assert.Equal(["ExpertOptions", "Moe:RouterOptions", "Moe:ExpertGroups:1:Options", "Moe:ExpertGroups:2:Options"], catalog.Binds);
+        Assert.Equal(["Moe:RouterOptions", "ExpertOptions", "Moe:ExpertGroups:1:Options", "Moe:ExpertGroups:2:Options"], catalog.Binds);
         Assert.Equal(0.03, Assert.IsType<SwiGluOptions>(plan.ExpertOptions).InitStd);
         Assert.Equal(0.1, Assert.IsType<LinearRouterOptions>(plan.RouterOptions).JitterNoise);
 
