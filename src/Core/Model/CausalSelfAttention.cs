@@ -37,9 +37,7 @@ internal sealed class CausalSelfAttention : nn.Module
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
         long b = x.size(0), t = x.size(1);
-        var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);   // (B, H, T, D)
-        var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
-        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
+        var (q, k, v) = Project(x);                                                 // (B, H|Hkv, T, D)
         long offset = cache?.Length ?? 0;                                           // absolute position of token 0
         q = nn.functional.apply_rotary_emb(q, cos, sin, offset);
         k = nn.functional.apply_rotary_emb(k, cos, sin, offset);
@@ -49,5 +47,32 @@ internal sealed class CausalSelfAttention : nn.Module
         var y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal: true); // (B, H, T, D)
         y = y.transpose(1, 2).reshape(b, t, _heads * _headDim);                      // (B, T, H*D)
         return o_proj.forward(y);                                                      // (B, T, C)
+    }
+
+    /// <summary>
+    /// Token rows from which the inference path computes q, k and v with one GEMM; below it (decoding a token or a few)
+    /// concatenating the three weights would cost about as much as the products.
+    /// </summary>
+    internal const long FusedQkvMinRows = 64;
+
+    /// <summary>
+    /// q (B, H, T, D), k and v (B, Hkv, T, D) of <paramref name="x"/> (B, T, C). With gradients off and at least
+    /// <see cref="FusedQkvMinRows"/> tokens, one GEMM against the stacked weights [Wq; Wk; Wv] ((H + 2 Hkv) D, C) and
+    /// head views of its columns (the rows stay contiguous, which the rotary and attention kernels read in place);
+    /// otherwise three projections (the path autograd records).
+    /// </summary>
+    internal (Tensor Q, Tensor K, Tensor V) Project(Tensor x)
+    {
+        long b = x.size(0), t = x.size(1);
+        if (!is_grad_enabled() && b * t >= FusedQkvMinRows && q_proj.bias is null && k_proj.bias is null && v_proj.bias is null)
+        {
+            var w = cat([q_proj.weight, k_proj.weight, v_proj.weight], 0);                             // ((H + 2Hkv) D, C)
+            var qkv = nn.functional.linear(x, w).view(b, t, _heads + 2 * _kvHeads, _headDim).transpose(1, 2); // (B, H + 2Hkv, T, D)
+            return (qkv.narrow(1, 0, _heads), qkv.narrow(1, _heads, _kvHeads), qkv.narrow(1, _heads + _kvHeads, _kvHeads));
+        }
+        var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);   // (B, H, T, D)
+        var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
+        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
+        return (q, k, v);
     }
 }

@@ -3,6 +3,9 @@
 // saved logsumexp, one pass per (batch, kv head) (or two deterministic passes when there are few such pairs).
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace PluginMoE.Tensors.Backends;
 
@@ -89,12 +92,9 @@ public sealed partial class CpuBackend
                         if (cnt > 0)
                         {
                             var sc = pr[..cnt];
-                            TensorPrimitives.Multiply(sc, scale, sc);
-                            T mNew = T.Max(m[r], TensorPrimitives.Max<T>(sc));
+                            T mNew = T.Max(m[r], ScaleMax(sc, scale));
                             T corr = T.Exp(m[r] - mNew); // 0 on the first block (m = -inf)
-                            TensorPrimitives.Subtract(sc, mNew, sc);
-                            TensorPrimitives.Exp<T>(sc, sc);
-                            l[r] = l[r] * corr + TensorPrimitives.Sum<T>(sc);
+                            l[r] = l[r] * corr + ExpShiftSum(sc, mNew);
                             m[r] = mNew;
                             if (corr != T.One)
                             {
@@ -258,5 +258,112 @@ public sealed partial class CpuBackend
                 }
             }
         });
+    }
+
+    /// <summary>Scales a score row in place (<c>s *= scale</c>) and returns its largest element; one pass, no call per op.</summary>
+    private static T ScaleMax<T>(Span<T> s, T scale) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T p = ref MemoryMarshal.GetReference(s);
+        int n = s.Length, i = 0;
+        T max = T.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            var vs = Vector512.Create(scale);
+            var vm = Vector512.Create(T.NegativeInfinity);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var v = Vector512.LoadUnsafe(ref p, (nuint)i) * vs;
+                v.StoreUnsafe(ref p, (nuint)i);
+                vm = Vector512.Max(vm, v);
+            }
+            max = MaxAcross(Vector256.Max(vm.GetLower(), vm.GetUpper()));
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            var vs = Vector256.Create(scale);
+            var vm = Vector256.Create(T.NegativeInfinity);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref p, (nuint)i) * vs;
+                v.StoreUnsafe(ref p, (nuint)i);
+                vm = Vector256.Max(vm, v);
+            }
+            max = MaxAcross(vm);
+        }
+        for (; i < n; i++)
+        {
+            T v = Unsafe.Add(ref p, i) * scale;
+            Unsafe.Add(ref p, i) = v;
+            max = T.Max(max, v);
+        }
+        return max;
+    }
+
+    /// <summary>The largest lane of <paramref name="v"/> (halving the width, then the last four lanes one by one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T MaxAcross<T>(Vector256<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var h = Vector128.Max(v.GetLower(), v.GetUpper());
+        T max = h.GetElement(0);
+        for (int j = 1; j < Vector128<T>.Count; j++) max = T.Max(max, h.GetElement(j));
+        return max;
+    }
+
+    /// <summary>
+    /// <c>s = exp(s - m)</c> in place over a score row and returns the row's sum: the online-softmax update of one row in
+    /// one pass (the vector exp is the runtime's <c>Vector512/256.Exp</c>, the one TensorPrimitives.Exp uses).
+    /// </summary>
+    private static T ExpShiftSum<T>(Span<T> s, T m) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T p = ref MemoryMarshal.GetReference(s);
+        int n = s.Length, i = 0;
+        T sum = T.Zero;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            var vm = Vector512.Create(m);
+            var acc = Vector512<T>.Zero;
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var v = Exp512(Vector512.LoadUnsafe(ref p, (nuint)i) - vm);
+                v.StoreUnsafe(ref p, (nuint)i);
+                acc += v;
+            }
+            sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            var vm = Vector256.Create(m);
+            var acc = Vector256<T>.Zero;
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = Exp256(Vector256.LoadUnsafe(ref p, (nuint)i) - vm);
+                v.StoreUnsafe(ref p, (nuint)i);
+                acc += v;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < n; i++)
+        {
+            T v = T.Exp(Unsafe.Add(ref p, i) - m);
+            Unsafe.Add(ref p, i) = v;
+            sum += v;
+        }
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Exp512<T>(Vector512<T> x) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return Vector512.Exp(x.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector512.Exp(x.AsDouble()).As<double, T>();
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Exp256<T>(Vector256<T> x) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return Vector256.Exp(x.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector256.Exp(x.AsDouble()).As<double, T>();
+        throw new NotSupportedException(typeof(T).Name);
     }
 }

@@ -51,10 +51,24 @@ public sealed partial class CpuBackend
     // x: (N, C), weight: (C) -> y: (N, C), rstd: (N)
     private static (Tensor, Tensor) RmsNormForward<T>(Tensor x, Tensor? weight, int cols, double eps) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = cols == 0 ? 0 : x.NumelCached / cols;
         var y = Tensor.Empty(x.dtype, (int[])x.Sizes.Clone());
-        var rstd = Tensor.Empty(x.dtype, [rows]);
+        var rstd = Tensor.Empty(x.dtype, [cols == 0 ? 0 : x.NumelCached / cols]);
+        RmsNormRows<T>(x, null, null, weight, y, rstd, cols, eps);
+        return (y, rstd);
+    }
+
+    /// <summary>
+    /// The row loop of both RMSNorm forwards: per row, src = x (rms_norm) or sum = x + residual written to
+    /// <paramref name="sum"/> (add_rms_norm, so the sum is still in cache for the norm), then rstd = 1 / sqrt(mean(src^2)
+    /// + eps) and y = src * rstd (* weight).
+    /// </summary>
+    private static void RmsNormRows<T>(Tensor x, Tensor? residual, Tensor? sum, Tensor? weight, Tensor y, Tensor rstd, int cols, double eps)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = cols == 0 ? 0 : x.NumelCached / cols;
         var X = x.StorageAs<T>(); int xo = x.Offset;
+        var Res = residual?.StorageAs<T>(); int ro = residual?.Offset ?? 0;
+        var S = sum?.StorageAs<T>();
         var Y = y.StorageAs<T>();
         var R = rstd.StorageAs<T>();
         var W = weight?.StorageAs<T>(); int wo = weight?.Offset ?? 0;
@@ -63,15 +77,20 @@ public sealed partial class CpuBackend
         {
             for (int r = r0; r < r1; r++)
             {
-                var xr = new ReadOnlySpan<T>(X, xo + r * cols, cols);
+                ReadOnlySpan<T> src = new(X, xo + r * cols, cols);
+                if (S != null)
+                {
+                    var sr = new Span<T>(S, r * cols, cols);
+                    TensorPrimitives.Add(src, new ReadOnlySpan<T>(Res, ro + r * cols, cols), sr);
+                    src = sr;
+                }
                 var yr = new Span<T>(Y, r * cols, cols);
-                T rs = T.One / T.Sqrt(TensorPrimitives.SumOfSquares(xr) / n + e);
+                T rs = T.One / T.Sqrt(TensorPrimitives.SumOfSquares(src) / n + e);
                 R[r] = rs;
-                TensorPrimitives.Multiply(xr, rs, yr);
+                TensorPrimitives.Multiply(src, rs, yr);
                 if (W != null) TensorPrimitives.Multiply(yr, new ReadOnlySpan<T>(W, wo, cols), yr);
             }
         });
-        return (y, rstd);
     }
 
     /// <inheritdoc/>
@@ -81,33 +100,13 @@ public sealed partial class CpuBackend
         return x.dtype == ScalarType.Float32 ? AddRmsNormForward<float>(x, residual, weight, cols, eps) : AddRmsNormForward<double>(x, residual, weight, cols, eps);
     }
 
-    // x, residual: (N, C), weight: (C) -> sum = x + residual, y: (N, C), rstd: (N); one pass per row (sum stays in cache for the norm).
+    // x, residual: (N, C), weight: (C) -> sum = x + residual, y: (N, C), rstd: (N) (rows: RmsNormRows).
     private static (Tensor, Tensor, Tensor) AddRmsNormForward<T>(Tensor x, Tensor residual, Tensor? weight, int cols, double eps) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = cols == 0 ? 0 : x.NumelCached / cols;
         var sum = Tensor.Empty(x.dtype, (int[])x.Sizes.Clone());
         var y = Tensor.Empty(x.dtype, (int[])x.Sizes.Clone());
-        var rstd = Tensor.Empty(x.dtype, [rows]);
-        var X = x.StorageAs<T>(); int xo = x.Offset;
-        var Res = residual.StorageAs<T>(); int ro = residual.Offset;
-        var S = sum.StorageAs<T>();
-        var Y = y.StorageAs<T>();
-        var R = rstd.StorageAs<T>();
-        var W = weight?.StorageAs<T>(); int wo = weight?.Offset ?? 0;
-        T e = T.CreateChecked(eps), n = T.CreateChecked(cols);
-        RunRowChunks(rows, cols, (_, r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++)
-            {
-                var sr = new Span<T>(S, r * cols, cols);
-                TensorPrimitives.Add(new ReadOnlySpan<T>(X, xo + r * cols, cols), new ReadOnlySpan<T>(Res, ro + r * cols, cols), sr);
-                var yr = new Span<T>(Y, r * cols, cols);
-                T rs = T.One / T.Sqrt(TensorPrimitives.SumOfSquares<T>(sr) / n + e);
-                R[r] = rs;
-                TensorPrimitives.Multiply(sr, rs, yr);
-                if (W != null) TensorPrimitives.Multiply(yr, new ReadOnlySpan<T>(W, wo, cols), yr);
-            }
-        });
+        var rstd = Tensor.Empty(x.dtype, [cols == 0 ? 0 : x.NumelCached / cols]);
+        RmsNormRows<T>(x, residual, sum, weight, y, rstd, cols, eps);
         return (sum, y, rstd);
     }
 

@@ -1,6 +1,7 @@
 // CPU rotary-embedding kernel (rotate-half layout); forward and backward (inverse rotation) share it.
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace PluginMoE.Tensors.Backends;
 
@@ -11,13 +12,18 @@ public sealed partial class CpuBackend
     {
         CheckFloat(x, "rotary embedding");
         if (positions.dtype != ScalarType.Int64) throw new ArgumentException($"rotary embedding: positions must be int64, got {positions.dtype.TorchName()}");
+        int rank = x.Sizes.Length;
+        if (rank < 2 || (x.Strides[rank - 1] != 1 && x.Sizes[rank - 1] > 1))
+            throw new ArgumentException($"rotary embedding: x must be (..., T, D) with last-dim stride 1, got shape {Shape.Format(x.Sizes)} strides {Shape.Format(x.Strides)}");
         var y = Tensor.Empty(x.dtype, (int[])x.Sizes.Clone());
         if (x.dtype == ScalarType.Float32) RotaryApply<float>(x, cos, sin, positions, inverse, y);
         else RotaryApply<double>(x, cos, sin, positions, inverse, y);
         return y;
     }
 
-    // x, y: (outer, T, D); cos, sin: (P, D/2); positions: (T) or (B, T) with B dividing outer.
+    // x: (outer..., T, D) with contiguous rows (last-dim stride 1) and any other strides (e.g. the head-transposed
+    // view of a fused QKV projection); y: the same shape, contiguous; cos, sin: (P, D/2) contiguous; positions: (T) or
+    // (B, T) with B dividing outer.
     private static void RotaryApply<T>(Tensor x, Tensor cos, Tensor sin, Tensor positions, bool inverse, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rank = x.Sizes.Length;
@@ -30,30 +36,59 @@ public sealed partial class CpuBackend
         var C = cos.StorageAs<T>(); int co = cos.Offset;
         var S = sin.StorageAs<T>(); int so = sin.Offset;
         var Pos = positions.StorageAs<long>(); int po = positions.Offset;
+        int seqStride = x.Strides[rank - 2];
+        // Outer index o -> element offset of its row 0 in X (dims 0..rank-3 with their own strides).
+        var outerSizes = x.Sizes[..(rank - 2)];
+        var outerStrides = x.Strides[..(rank - 2)];
         int rows = outer * seq;
         ParallelFor.Run(rows, Math.Max(1, 8192 / Math.Max(d, 1)), (r0, r1) =>
         {
-            var tmp = new T[h];
+            ref T cBase = ref MemoryMarshal.GetArrayDataReference(C);
+            ref T sBase = ref MemoryMarshal.GetArrayDataReference(S);
+            ref T xBase = ref MemoryMarshal.GetArrayDataReference(X);
+            ref T yBase = ref MemoryMarshal.GetArrayDataReference(Y);
             for (int r = r0; r < r1; r++)
             {
                 int o = r / seq, t = r % seq;
+                int rem = o, xRow = xo + t * seqStride;
+                for (int a = outerSizes.Length - 1; a >= 0; a--)
+                {
+                    xRow += rem % outerSizes[a] * outerStrides[a];
+                    rem /= outerSizes[a];
+                }
                 int p = (int)Pos[po + (batches == 1 ? 0 : o / perBatch * seq) + t];
-                var c = new ReadOnlySpan<T>(C, co + p * h, h);
-                var s = new ReadOnlySpan<T>(S, so + p * h, h);
-                var x1 = new ReadOnlySpan<T>(X, xo + r * d, h);
-                var x2 = new ReadOnlySpan<T>(X, xo + r * d + h, h);
-                var y1 = new Span<T>(Y, r * d, h);
-                var y2 = new Span<T>(Y, r * d + h, h);
-                // forward: y1 = x1 c - x2 s, y2 = x2 c + x1 s; inverse: the same with -s.
-                TensorPrimitives.Multiply(x2, s, tmp);
-                TensorPrimitives.Multiply(x1, c, y1);
-                if (inverse) TensorPrimitives.Add(y1, tmp, y1);
-                else TensorPrimitives.Subtract(y1, tmp, y1);
-                TensorPrimitives.Multiply(x1, s, tmp);
-                TensorPrimitives.Multiply(x2, c, y2);
-                if (inverse) TensorPrimitives.Subtract(y2, tmp, y2);
-                else TensorPrimitives.Add(y2, tmp, y2);
+                RotateRow(ref Unsafe.Add(ref xBase, xRow), ref Unsafe.Add(ref yBase, r * d),
+                    ref Unsafe.Add(ref cBase, co + p * h), ref Unsafe.Add(ref sBase, so + p * h), h, inverse);
             }
         });
+    }
+
+    // One row: forward y1 = x1 c - x2 s, y2 = x2 c + x1 s; inverse the same with -s. Each element is rounded as
+    // (x1 * c) -/+ (x2 * s) (two products, then one add), vector and scalar parts alike.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RotateRow<T>(ref T x, ref T y, ref T c, ref T s, int h, bool inverse) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && h >= Vector<T>.Count)
+        {
+            for (; i <= h - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var x1 = Vector.LoadUnsafe(ref x, (nuint)i);
+                var x2 = Vector.LoadUnsafe(ref x, (nuint)(i + h));
+                var cv = Vector.LoadUnsafe(ref c, (nuint)i);
+                var sv = Vector.LoadUnsafe(ref s, (nuint)i);
+                Vector<T> y1, y2;
+                if (inverse) { y1 = x1 * cv + x2 * sv; y2 = x2 * cv - x1 * sv; }
+                else { y1 = x1 * cv - x2 * sv; y2 = x2 * cv + x1 * sv; }
+                y1.StoreUnsafe(ref y, (nuint)i);
+                y2.StoreUnsafe(ref y, (nuint)(i + h));
+            }
+        }
+        for (; i < h; i++)
+        {
+            T x1 = Unsafe.Add(ref x, i), x2 = Unsafe.Add(ref x, i + h), cv = Unsafe.Add(ref c, i), sv = Unsafe.Add(ref s, i);
+            if (inverse) { Unsafe.Add(ref y, i) = x1 * cv + x2 * sv; Unsafe.Add(ref y, i + h) = x2 * cv - x1 * sv; }
+            else { Unsafe.Add(ref y, i) = x1 * cv - x2 * sv; Unsafe.Add(ref y, i + h) = x2 * cv + x1 * sv; }
+        }
     }
 }

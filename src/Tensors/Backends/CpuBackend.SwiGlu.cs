@@ -56,13 +56,18 @@ public sealed partial class CpuBackend
         int go = gate.Offset, uo = up.Offset;
         ParallelFor.Run(r.NumelCached, TranscendentalGrain, (s, e) =>
         {
-            var g = new ReadOnlySpan<T>(G, go + s, e - s);
-            var u = new ReadOnlySpan<T>(U, uo + s, e - s);
-            var d = R.AsSpan(s, e - s);
-            // (sigmoid(g) * g) * u: the rounding of silu(g) followed by a multiply.
-            TensorPrimitives.Sigmoid(g, d);
-            TensorPrimitives.Multiply(d, g, d);
-            TensorPrimitives.Multiply(d, u, d);
+            // Block by block, so that the three passes over a block read it from L1 (as the backward does).
+            for (int b = s; b < e; b += SwiGluBlock)
+            {
+                int n = Math.Min(SwiGluBlock, e - b);
+                var g = new ReadOnlySpan<T>(G, go + b, n);
+                var u = new ReadOnlySpan<T>(U, uo + b, n);
+                var d = R.AsSpan(b, n);
+                // (sigmoid(g) * g) * u: the rounding of silu(g) followed by a multiply.
+                TensorPrimitives.Sigmoid(g, d);
+                TensorPrimitives.Multiply(d, g, d);
+                TensorPrimitives.Multiply(d, u, d);
+            }
         });
     }
 

@@ -98,7 +98,7 @@ public static partial class torch
                 foreach (var p in pos.data<long>())
                     if (p < 0 || p >= maxPos)
                         throw new ArgumentException($"{op}: position {p} is outside the rotary cache of {maxPos} positions; build a larger cache with rope_cache(maxPositions: ...)");
-                var xc = x.contiguous();
+                var xc = x.Strides[rank - 1] == 1 ? x : x.contiguous(); // the kernels read any layout with contiguous rows
                 var c = cos.detach().contiguous();
                 var s = sin.detach().contiguous();
                 var y = xc.backend.RotaryApply(xc, c, s, pos, inverse: false);

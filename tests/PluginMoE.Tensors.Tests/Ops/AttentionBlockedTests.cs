@@ -60,6 +60,21 @@ public class AttentionBlockedTests
     }
 
     [Theory]
+    [InlineData(128, 32, 64)] // the suite's tiny prefill shape: two key blocks of 64, one-pass rows of whole vectors
+    [InlineData(45, 32, 64)]  // rows of 1..45 visible keys: vector parts and scalar tails of the row softmax
+    public void Forward_Float32_EqualsFloat64Composite(int t, int d, int block)
+    {
+        F.AttentionBlockSize = block;
+        var g = new Generator(80 + t);
+        var q = torch.randn([2, 4, t, d], ScalarType.Float64, g);
+        var k = torch.randn([2, 4, t, d], ScalarType.Float64, g);
+        var v = torch.randn([2, 4, t, d], ScalarType.Float64, g);
+        var reference = Composite(q, k, v, causal: true);
+        var fused = F.scaled_dot_product_attention(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32), is_causal: true);
+        AssertClose(reference, fused.to(ScalarType.Float64), 2e-5);
+    }
+
+    [Theory]
     [InlineData(1, 1, 1)] // one (b, kv head) pair: many threads run the two-pass schedule, one thread the one-pass schedule
     [InlineData(2, 4, 2)] // four pairs
     [InlineData(3, 4, 4)] // twelve pairs: one pass for every thread count tried

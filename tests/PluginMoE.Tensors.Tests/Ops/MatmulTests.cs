@@ -342,4 +342,21 @@ public class MatmulTests
             Assert.Equal(one, Run(3));
         }
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 37)] // vector part and a scalar tail
+    [InlineData(ScalarType.Float64, 16)] // whole vectors only
+    public void Linear_OneRow_ColumnsAreBitwiseTheOneColumnProducts(ScalarType dtype, int k)
+    {
+        // The matrix-vector (decode) path computes four output columns per pass over x; each column must still be
+        // summed exactly as a product with that column alone.
+        var g = new Generator(31);
+        var x = torch.randn([1, k], dtype, g);
+        var w = torch.randn([11, k], dtype, g); // 11 columns: two groups of four and three single ones
+        var all = torch.nn.functional.linear(x, w).to(ScalarType.Float64).data<double>();
+        for (int j = 0; j < 11; j++)
+            Assert.Equal(torch.nn.functional.linear(x, w.narrow(0, j, 1)).to(ScalarType.Float64).data<double>()[0], all[j]);
+        var naive = Naive(x, w.transpose(0, 1).contiguous());
+        for (int j = 0; j < 11; j++) Assert.Equal(naive[j], all[j], dtype == ScalarType.Float32 ? 1e-4 : 1e-12);
+    }
 }

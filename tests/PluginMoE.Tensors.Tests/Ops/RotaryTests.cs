@@ -101,4 +101,35 @@ public class RotaryTests
         Assert.Contains("(P, 3)", ex.Message);
         Assert.Contains("rope_cache(headDim: 6", ex.Message);
     }
+
+    [Theory]
+    [InlineData(6, ScalarType.Float64)]  // half = 3: the scalar loop only
+    [InlineData(34, ScalarType.Float32)] // half = 17: vectors and a scalar tail
+    [InlineData(64, ScalarType.Float32)] // half = 32: whole vectors
+    public void ApplyRotaryEmb_StridedHeadViews_EqualTheContiguousCopy(int d, ScalarType dtype)
+    {
+        // The inference layout of attention: one (B, T, H + 2Hkv, D) projection, heads transposed and narrowed out of it.
+        var (cos, sin) = F.rope_cache(d, 16, dtype: dtype);
+        var qkv = torch.randn([2, 5, 7, d], dtype, new Generator(8)).transpose(1, 2); // (B, 7 heads, T, D), strided
+        foreach (var view in new[] { qkv.narrow(1, 0, 4), qkv.narrow(1, 4, 2), qkv.narrow(1, 6, 1) })
+        {
+            Assert.False(view.is_contiguous());
+            var expected = F.apply_rotary_emb(view.contiguous(), cos, sin, positionOffset: 3).to(ScalarType.Float64).contiguous().data<double>();
+            var got = F.apply_rotary_emb(view, cos, sin, positionOffset: 3);
+            Assert.Equal(view.shape, got.shape);
+            Assert.Equal(expected, got.to(ScalarType.Float64).contiguous().data<double>()); // bit for bit: the same arithmetic per element
+            var pos = torch.tensor(new long[] { 0, 9, 2, 15, 4, 1, 1, 7, 3, 12 }, [2, 5]);
+            Assert.Equal(F.apply_rotary_emb(view.contiguous(), cos, sin, pos).to(ScalarType.Float64).contiguous().data<double>(),
+                F.apply_rotary_emb(view, cos, sin, pos).to(ScalarType.Float64).contiguous().data<double>());
+        }
+    }
+
+    [Fact]
+    public void RotaryKernel_RowsNotContiguous_FailsNamingTheStride()
+    {
+        var (cos, sin) = F.rope_cache(4, 8);
+        var x = torch.zeros(1, 2, 4, 2).transpose(2, 3); // (1, 2, 2, 4) with last-dim stride 2
+        var ex = Assert.Throws<ArgumentException>(() => x.backend.RotaryApply(x, cos, sin, torch.arange(0, 2), inverse: false));
+        Assert.Contains("last-dim stride 1", ex.Message);
+    }
 }
