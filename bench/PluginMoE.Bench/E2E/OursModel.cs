@@ -31,6 +31,10 @@ internal sealed class OursModel : IE2eModel
         var moe = router switch
         {
             "linear" => new MoeConfig { NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "linear" },
+            E2eConfig.LinearShared => new MoeConfig
+            {
+                NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "linear", SharedExpertIntermediateSize = 4 * c.D,
+            },
             "nexus" => new MoeConfig
             {
                 NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "nexus", SharedExpertIntermediateSize = 4 * c.D,
@@ -41,7 +45,7 @@ internal sealed class OursModel : IE2eModel
                 NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "multi-head",
                 RouterOptions = new JsonObject { ["Heads"] = E2eConfig.MhHeads, ["Inner"] = "xmoe" },
             },
-            _ => throw new ArgumentException($"unknown router '{router}'; routers: {string.Join(", ", E2eConfig.Routers)}"),
+            _ => throw new ArgumentException($"unknown router '{router}'; routers: {string.Join(", ", E2eConfig.Routers)}, {E2eConfig.LinearShared} (PluginMoE only)"),
         };
         var config = new ModelConfig
         {
