@@ -53,6 +53,9 @@ internal sealed class OursModel : IE2eModel
             MaxPositionEmbeddings = c.T, Moe = moe,
         };
         _model = new TransformerLM(config, catalog, g);
+        // A/B knob for measuring the shared-expert combine: 1 adds the shared expert after the routed sum (the old path).
+        if (Environment.GetEnvironmentVariable(SharedAfterVariable) == "1")
+            foreach (var (_, block) in _model.MoeLayers) block.SharedExpertInCombine = false;
         _opt = new torch.optim.AdamW(_model.parameters(), lr: 1e-3);
         var data = torch.randint(0, 256, [c.B, c.T + 1], generator: g);
         _x = data.narrow(1, 0, c.T);
@@ -60,6 +63,9 @@ internal sealed class OursModel : IE2eModel
         _prompt = _x.narrow(0, 0, 1).narrow(1, 0, E2eConfig.Prompt).contiguous();
         _next = _x.narrow(0, 0, 1).narrow(1, E2eConfig.Prompt, E2eConfig.Decode).contiguous();
     }
+
+    /// <summary>Environment variable that, set to 1, adds the shared expert after the routed combine (MoeLayer.SharedExpertInCombine false).</summary>
+    public const string SharedAfterVariable = "PLUGINMOE_BENCH_SHARED_AFTER";
 
     public bool ReportsAllocations => true;
 
