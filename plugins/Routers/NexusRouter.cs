@@ -11,7 +11,7 @@ namespace PluginMoE.Plugins.Routers;
 /// <summary>
 /// The Nexus router. Its parameters are the hypernetwork's <c>w1.weight</c> (2h, m) and <c>w2.weight</c> (d, h); the
 /// domain embeddings (n, m) are fixed inputs, not state (the model saves them once, as <c>pluginmoe.domain_embeddings</c>).
-/// E is recomputed from them at every forward, so the hypernetwork is what trains.
+/// E is recomputed from them at every training forward, so the hypernetwork is what trains; without gradients it is cached.
 /// </summary>
 public sealed class NexusRouter : RouterModule
 {
@@ -21,6 +21,8 @@ public sealed class NexusRouter : RouterModule
     private readonly int _modelDim;
     private readonly int _hidden;
     private Tensor _domainEmbeddings; // (n, m)
+    private Tensor? _cached;          // E (n, d) without a graph, valid for _cachedKey
+    private CacheKey _cachedKey;
 
     /// <summary>Builds the hypernetwork; the domain embeddings come from the recipe, the options or their file.</summary>
     public NexusRouter(RouterSpec spec, NexusRouterOptions options)
@@ -61,13 +63,40 @@ public sealed class NexusRouter : RouterModule
     /// <summary>The hypernetwork's output layer (h to d).</summary>
     public nn.Linear W2 => _w2;
 
-    /// <summary>E (n, d): the hypernetwork applied to every domain embedding, differentiable in W1 and W2.</summary>
+    /// <summary>
+    /// E (n, d): the hypernetwork applied to every domain embedding, differentiable in W1 and W2 while gradients are
+    /// recorded for them. Otherwise (under <c>no_grad</c>, or with both weights frozen) E is computed once and reused
+    /// until a weight is written (its <see cref="Tensor._version"/> moves, e.g. by an optimizer step or a state load),
+    /// replaced, or the domain embeddings change; the cached tensor belongs to no dispose scope.
+    /// </summary>
     public Tensor ExpertEmbeddings()
+    {
+        Tensor w1 = _w1.weight, w2 = _w2.weight;
+        if (is_grad_enabled() && (w1.requires_grad || w2.requires_grad))
+            return ComputeExpertEmbeddings(); // part of the training graph: recomputed at every forward
+        var key = new CacheKey(w1, w1._version, w2, w2._version, _domainEmbeddings);
+        if (_cached is { } hit && _cachedKey == key) return hit;
+        using (no_grad()) _cached = ComputeExpertEmbeddings().detach().DetachFromDisposeScope();
+        _cachedKey = key;
+        return _cached;
+    }
+
+    private Tensor ComputeExpertEmbeddings()
     {
         var a = _w1.forward(_domainEmbeddings);                      // (n, 2h)
         var gate = a.narrow(1, 0, _hidden);                          // (n, h)
         var value = a.narrow(1, _hidden, _hidden);                   // (n, h)
         return _w2.forward(F.silu(gate) * value);                    // (n, d)
+    }
+
+    /// <summary>What the cached E was computed from: the weight tensors, their versions and the domain embeddings.</summary>
+    private readonly record struct CacheKey(Tensor W1, int W1Version, Tensor W2, int W2Version, Tensor Domains)
+    {
+        public bool Equals(CacheKey other) =>
+            ReferenceEquals(W1, other.W1) && W1Version == other.W1Version && ReferenceEquals(W2, other.W2)
+            && W2Version == other.W2Version && ReferenceEquals(Domains, other.Domains);
+
+        public override int GetHashCode() => HashCode.Combine(W1Version, W2Version);
     }
 
     /// <summary>Routes (N, d) tokens: p = softmax(x E^T), the k best p as gates (not renormalised by default).</summary>
@@ -101,7 +130,7 @@ public sealed class NexusRouter : RouterModule
     public override RouterInferenceForm ToInference()
     {
         Tensor e;
-        using (no_grad()) e = ExpertEmbeddings().detach().contiguous(); // (n, d)
+        using (no_grad()) e = ComputeExpertEmbeddings().detach().contiguous(); // (n, d), its own storage (not the cache's)
         var options = new LinearRouterOptions { Normalize = _options.Normalize };
         var linear = LinearRouter.FromWeight(e, TopK, options);
         if (!training) linear.eval();

@@ -98,6 +98,12 @@ public partial class Tensor
         return true;
     }
 
+    /// <summary>
+    /// PyTorch's <c>Tensor._version</c>: how many in-place writes (in-place ops, <c>copy_</c>, optimizer steps) its storage
+    /// has seen through any view. Caches of values derived from parameters compare it to know when to recompute.
+    /// </summary>
+    public int _version => Storage.Version;
+
     // ---------------------------------------------------------------- autograd state
 
     internal Node? GradFn;

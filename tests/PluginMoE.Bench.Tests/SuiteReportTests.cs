@@ -200,4 +200,31 @@ public class SuiteReportTests
         Assert.Equal(rule, same);
         Assert.Equal("warm-up >= 30 calls and >= 2 s (or >= 10 CPU s and >= 5 calls), then >= 5 timed calls and >= 2 s, per phase", PhaseRule.Full.Describe());
     }
+
+    [Fact]
+    public void Nexus_step_is_shown_against_linear_and_like_for_like_against_linear_with_the_shared_expert()
+    {
+        var agg = SuiteReport.Aggregate(
+        [
+            R("ours", "small", "linear", 1, 1600, 9000, 100, 250),
+            R("ours", "small", "nexus", 1, 1000, 9000, 100, 250),
+            R("ours", "small", E2eConfig.LinearShared, 1, 1100, 9000, 100, 250),
+            R("pytorch", "small", "nexus", 1, 1500, 4000, 40, 500),
+            R("ours", "tiny", "linear", 2, 4000, 9000, 100, 250),
+            R("ours", "tiny", "nexus", 2, 2000, 9000, 100, 250),
+        ]);
+        var lines = SuiteReport.NexusStepLines(agg).ToList();
+        Assert.Equal(
+        [
+            "{\"e2e\":\"nexus_step\",\"model\":\"small\",\"threads\":1,\"step_ratio_vs_linear\":1.6,\"step_ratio_vs_linear_shared\":1.1,\"linear_shared_vs_linear\":1.45455}",
+            "{\"e2e\":\"nexus_step\",\"model\":\"tiny\",\"threads\":2,\"step_ratio_vs_linear\":2}",
+        ], lines);
+        var evidence = SuiteReport.Targets(agg, MicroFigures.None).Single(t => t.Name.StartsWith("Nexus training step", StringComparison.Ordinal)).Evidence;
+        Assert.Equal("moe_layer micro-benchmark not run; end-to-end step with the shared expert: small 1t 1.60, tiny 2t 2.00; " +
+            "like for like (linear with the same shared expert): small 1t 1.10", evidence);
+        // The PluginMoE-only case has no reference ratio line and sorts after nexus in the table.
+        Assert.DoesNotContain(SuiteReport.RatioLines(agg), l => l.Contains(E2eConfig.LinearShared, StringComparison.Ordinal));
+        var rows = SuiteReport.Table(agg).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(2).Select(r => r.Split(" | ")[1]).ToList();
+        Assert.Equal(["linear", "nexus", "linear", "nexus", E2eConfig.LinearShared], rows); // tiny, then small
+    }
 }

@@ -386,8 +386,8 @@ def e2e_main(argv):
 
 def model_setups(case):
     """Yields (impl, fn) for the lm_train_step / lm_prefill / lm_decode cases of the tiny and small models."""
-    if case.get("model") not in SIZES:
-        return
+    if case.get("model") not in SIZES or case.get("router", "linear") != "linear":
+        return  # the nexus and linear+shared steps are compared with linear's in the same run (ModelCases), not here
     d, layers, heads, experts, t, b_ = SIZES[case["model"]]
     torch.manual_seed(1)
     model = MoeLM(d, layers, heads, experts, t)

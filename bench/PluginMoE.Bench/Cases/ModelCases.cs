@@ -94,6 +94,22 @@ internal static class ModelCases
                 };
             }, Tags(name, "decode"));
         }
+        // The same training step with the nexus router (and its shared expert) and with the linear router plus the same
+        // shared expert, built as the end-to-end suite builds them (E2E/OursModel); each prints its time over linear's.
+        foreach (var c in E2E.E2eConfig.All)
+        {
+            foreach (var router in new[] { "nexus", E2E.E2eConfig.LinearShared })
+            {
+                var tags = Tags(c.Name, "train-step");
+                tags["router"] = router;
+                tags["baseline"] = "linear";
+                yield return new BenchCase("lm_train_step", [c.B, c.T, c.D, c.Layers], "elems", c.Tokens, () =>
+                {
+                    var model = new E2E.OursModel(c, router);
+                    return model.TrainStep;
+                }, tags);
+            }
+        }
     }
 
     private static Dictionary<string, string> Tags(string model, string pass) =>

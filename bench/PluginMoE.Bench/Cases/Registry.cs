@@ -9,5 +9,6 @@ internal static class Registry
             .Concat(TransformerCases.Create())
             .Concat(ModelCases.Create())
             .Concat(RouterCases.Create())
-            .Concat(GroupedCases.Create());
+            .Concat(GroupedCases.Create())
+            .Concat(SharedExpertCases.Create());
 }

@@ -33,6 +33,12 @@ internal sealed record E2eConfig(string Name, int D, int Layers, int Heads, int 
     /// </summary>
     public static readonly string[] Routers = ["linear", "nexus", "multi-head"];
 
+    /// <summary>
+    /// A PluginMoE-only case beside <c>nexus</c>: the linear router with nexus's shared expert (inner 4d), so that the
+    /// end-to-end nexus/linear step ratio can be read like for like (the router's share, without the shared expert's).
+    /// </summary>
+    public const string LinearShared = "linear+shared";
+
     /// <summary>The config named <paramref name="name"/>, or an error listing the names.</summary>
     public static E2eConfig Find(string name) => All.FirstOrDefault(c => c.Name == name)
         ?? throw new ArgumentException($"unknown model '{name}'; models: {string.Join(", ", All.Select(c => c.Name))}");

@@ -31,6 +31,10 @@ internal sealed class OursModel : IE2eModel
         var moe = router switch
         {
             "linear" => new MoeConfig { NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "linear" },
+            E2eConfig.LinearShared => new MoeConfig
+            {
+                NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "linear", SharedExpertIntermediateSize = 4 * c.D,
+            },
             "nexus" => new MoeConfig
             {
                 NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "nexus", SharedExpertIntermediateSize = 4 * c.D,
@@ -41,7 +45,7 @@ internal sealed class OursModel : IE2eModel
                 NumExperts = c.Experts, TopK = E2eConfig.TopK, Router = "multi-head",
                 RouterOptions = new JsonObject { ["Heads"] = E2eConfig.MhHeads, ["Inner"] = "xmoe" },
             },
-            _ => throw new ArgumentException($"unknown router '{router}'; routers: {string.Join(", ", E2eConfig.Routers)}"),
+            _ => throw new ArgumentException($"unknown router '{router}'; routers: {string.Join(", ", E2eConfig.Routers)}, {E2eConfig.LinearShared} (PluginMoE only)"),
         };
         var config = new ModelConfig
         {
@@ -49,6 +53,9 @@ internal sealed class OursModel : IE2eModel
             MaxPositionEmbeddings = c.T, Moe = moe,
         };
         _model = new TransformerLM(config, catalog, g);
+        // A/B knob for measuring the shared-expert combine: 1 adds the shared expert after the routed sum (the old path).
+        if (Environment.GetEnvironmentVariable(SharedAfterVariable) == "1")
+            foreach (var (_, block) in _model.MoeLayers) block.SharedExpertInCombine = false;
         _opt = new torch.optim.AdamW(_model.parameters(), lr: 1e-3);
         var data = torch.randint(0, 256, [c.B, c.T + 1], generator: g);
         _x = data.narrow(1, 0, c.T);
@@ -56,6 +63,9 @@ internal sealed class OursModel : IE2eModel
         _prompt = _x.narrow(0, 0, 1).narrow(1, 0, E2eConfig.Prompt).contiguous();
         _next = _x.narrow(0, 0, 1).narrow(1, E2eConfig.Prompt, E2eConfig.Decode).contiguous();
     }
+
+    /// <summary>Environment variable that, set to 1, adds the shared expert after the routed combine (MoeLayer.SharedExpertInCombine false).</summary>
+    public const string SharedAfterVariable = "PLUGINMOE_BENCH_SHARED_AFTER";
 
     public bool ReportsAllocations => true;
 

@@ -10,7 +10,7 @@ namespace PluginMoE.Bench.E2E;
 internal static class Suite
 {
     private const string Usage =
-        "--suite [--quick] [--rounds R] [--threads-list 1,2] [--models tiny,small] [--routers linear,nexus,multi-head] " +
+        "--suite [--quick] [--rounds R] [--threads-list 1,2] [--models tiny,small] [--routers linear,nexus,multi-head] (with nexus and linear, PluginMoE also runs linear+shared) " +
         "[--frameworks ours,pytorch,torchsharp] [--steps S (minimum timed calls per phase)] [--no-micro] [--peak-gflops G] [--python PATH] [--timeout SECONDS]";
 
     public static int Run(string[] args)
@@ -52,7 +52,10 @@ internal static class Suite
             Console.Error.WriteLine($"unknown model '{badModel}'; models: {string.Join(", ", E2eConfig.All.Select(c => c.Name))}");
             return 2;
         }
-        var badRouter = routers.FirstOrDefault(r => !E2eConfig.Routers.Contains(r));
+        var badRouter = routers.FirstOrDefault(r => !E2eConfig.Routers.Contains(r) && r != E2eConfig.LinearShared);
+        // The like-for-like nexus line needs linear with nexus's shared expert: PluginMoE only, beside nexus and linear.
+        if (routers.Contains("nexus") && routers.Contains("linear") && frameworks.Contains(SuiteReport.Ours) && !routers.Contains(E2eConfig.LinearShared))
+            routers.Insert(routers.IndexOf("nexus") + 1, E2eConfig.LinearShared);
         var badFramework = frameworks.FirstOrDefault(f => f is not (SuiteReport.Ours or SuiteReport.PyTorch or SuiteReport.TorchSharp));
         if (badRouter is not null || badFramework is not null || rounds < 1 || threads.Count == 0 || threads.Any(t => t < 1))
         {
@@ -67,6 +70,7 @@ internal static class Suite
         var rule = quick ? PhaseRule.Quick : PhaseRule.Full;
         if (steps is int st) rule = rule.WithTimedCalls(st);
         Console.WriteLine($"# suite: {cases.Count} end-to-end cases x {frameworks.Count} frameworks x {rounds} round(s), each run in its own process" +
+            $"{(routers.Contains(E2eConfig.LinearShared) ? $" ({E2eConfig.LinearShared}: PluginMoE only)" : "")}" +
             $"{(micro ? ", then the micro-benchmarks" : "")}{(quick ? " (quick)" : "")}");
         Console.WriteLine($"# each process: {rule.Describe()}; same rule for every framework");
         var results = new List<E2eResult>();
@@ -77,6 +81,7 @@ internal static class Suite
                 var (model, router, t) = cases[ci];
                 foreach (var fw in SuiteMath.Order(frameworks, round, ci))
                 {
+                    if (router == E2eConfig.LinearShared && fw != SuiteReport.Ours) continue; // PluginMoE-only case
                     var r = RunWorker(fw, model, router, t, rule, timeoutS, python, script) with { Round = round };
                     results.Add(r);
                     Console.WriteLine(r.ToJson());
@@ -103,6 +108,7 @@ internal static class Suite
         Console.WriteLine();
         Console.WriteLine($"# summary: medians over {rounds} round(s); ratios are ours / reference (peak RSS: ours / theirs, lower is leaner)");
         foreach (var line in SuiteReport.RatioLines(agg)) Console.WriteLine(line);
+        foreach (var line in SuiteReport.NexusStepLines(agg)) Console.WriteLine(line);
         Console.WriteLine();
         Console.Write(SuiteReport.Table(agg));
         Console.WriteLine();

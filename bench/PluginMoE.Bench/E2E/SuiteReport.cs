@@ -112,7 +112,7 @@ internal static class SuiteReport
         s.AppendLine("| config | router | threads | train tok/s ours / PyTorch / TorchSharp | ours/PT | ours/TS | prefill tok/s ours / PT / TS | ours/PT | ours/TS | decode tok/s ours / PT / TS | ours/PT | ours/TS | peak RSS MB ours / PT / TS | alloc MB/step |");
         s.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         var order = E2eConfig.All.Select(c => c.Name).ToList();
-        foreach (var c in Cases(agg).OrderBy(c => order.IndexOf(c.Model)).ThenBy(c => Array.IndexOf(E2eConfig.Routers, c.Router)).ThenBy(c => c.Threads))
+        foreach (var c in Cases(agg).OrderBy(c => order.IndexOf(c.Model)).ThenBy(c => RouterOrder(c.Router)).ThenBy(c => c.Threads))
         {
             var o = Get(agg, c, Ours);
             var p = Get(agg, c, PyTorch);
@@ -141,7 +141,7 @@ internal static class SuiteReport
         s.AppendLine("| config | router | threads | start-up ms ours / PT / TS | first step ms ours / PT / TS | first 10 steps, mean ms ours / PT / TS | first 10, CPU ms/step ours / PT / TS | steady step ms ours / PT / TS |");
         s.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         var order = E2eConfig.All.Select(c => c.Name).ToList();
-        foreach (var c in Cases(agg).OrderBy(c => order.IndexOf(c.Model)).ThenBy(c => Array.IndexOf(E2eConfig.Routers, c.Router)).ThenBy(c => c.Threads))
+        foreach (var c in Cases(agg).OrderBy(c => order.IndexOf(c.Model)).ThenBy(c => RouterOrder(c.Router)).ThenBy(c => c.Threads))
         {
             int tokens = E2eConfig.Find(c.Model).Tokens;
             var rows = new[] { Get(agg, c, Ours), Get(agg, c, PyTorch), Get(agg, c, TorchSharp) };
@@ -153,6 +153,45 @@ internal static class SuiteReport
         }
         return s.ToString();
     }
+
+    /// <summary>
+    /// The nexus end-to-end training step against linear's, per model and thread count: the step-time ratio to linear
+    /// (nexus has the shared expert, linear not) and, where the run has <see cref="E2eConfig.LinearShared"/>, to linear
+    /// with the same shared expert (the router's own share), and the shared expert's share (linear+shared over linear).
+    /// </summary>
+    public static List<(string Model, int Threads, double? VsLinear, double? VsLinearShared, double? SharedExpert)> NexusSteps(IReadOnlyList<E2eResult> agg)
+    {
+        var rows = new List<(string, int, double?, double?, double?)>();
+        foreach (var c in Cases(agg).Where(c => c.Router == "nexus"))
+        {
+            double? Step(string router) => Get(agg, (c.Model, router, c.Threads), Ours) is { Error: null, TrainTokS: double v } && v > 0 ? 1 / v : null;
+            double? nexus = Step("nexus"), linear = Step("linear"), shared = Step(E2eConfig.LinearShared);
+            if (nexus is null) continue;
+            rows.Add((c.Model, c.Threads, Ratio(nexus, linear), Ratio(nexus, shared), Ratio(shared, linear)));
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// One JSON line per model and thread count with the nexus step-time ratios of <see cref="NexusSteps"/>
+    /// (<c>"e2e":"nexus_step"</c>; a new kind of line, so readers of the ratio lines are unaffected).
+    /// </summary>
+    public static IEnumerable<string> NexusStepLines(IReadOnlyList<E2eResult> agg)
+    {
+        foreach (var (model, threads, vsLinear, vsShared, shared) in NexusSteps(agg))
+        {
+            var s = new StringBuilder();
+            s.Append(CultureInfo.InvariantCulture, $"{{\"e2e\":\"nexus_step\",\"model\":\"{model}\",\"threads\":{threads}");
+            if (vsLinear is double a) s.Append(",\"step_ratio_vs_linear\":").Append(E2eResult.Num(a));
+            if (vsShared is double b) s.Append(",\"step_ratio_vs_linear_shared\":").Append(E2eResult.Num(b));
+            if (shared is double c) s.Append(",\"linear_shared_vs_linear\":").Append(E2eResult.Num(c));
+            yield return s.Append('}').ToString();
+        }
+    }
+
+    /// <summary>Table order of the routers: <see cref="E2eConfig.Routers"/>, then <see cref="E2eConfig.LinearShared"/>.</summary>
+    private static int RouterOrder(string router) =>
+        Array.IndexOf(E2eConfig.Routers, router) is int i and >= 0 ? i : router == E2eConfig.LinearShared ? E2eConfig.Routers.Length : int.MaxValue;
 
     /// <summary>One evaluated target: what it asks, whether this run meets it (null: not measured), and the figures behind the verdict.</summary>
     public sealed record Target(string Name, bool? Met, string Evidence)
@@ -185,6 +224,8 @@ internal static class SuiteReport
             if (Ratio(l?.TrainTokS, n?.TrainTokS) is double r) e2e.Add($"{c.Model} {c.Threads}t {F(r)}");
         }
         string e2eText = e2e.Count > 0 ? $"; end-to-end step with the shared expert: {string.Join(", ", e2e)}" : "";
+        var like = NexusSteps(agg).Where(n => n.VsLinearShared is not null).Select(n => $"{n.Model} {n.Threads}t {F(n.VsLinearShared)}").ToList();
+        if (like.Count > 0) e2eText += $"; like for like (linear with the same shared expert): {string.Join(", ", like)}";
         targets.Add(micro.NexusTrainTimeRatio is double nt
             ? new Target("Nexus training step <= 1.03x the linear router's", nt <= 1.03, $"MoE layer fwd+bwd time nexus/linear {F(nt)}{e2eText}")
             : new Target("Nexus training step <= 1.03x the linear router's", null, $"moe_layer micro-benchmark not run{e2eText}"));

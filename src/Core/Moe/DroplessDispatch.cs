@@ -23,7 +23,15 @@ public static class DroplessDispatch
         Run(tokens, indices, weights, experts, grouped).Output;
 
     /// <summary><see cref="forward"/>, also returning the plan (its per-expert counts serve the layer's statistics).</summary>
-    internal static (Tensor Output, DispatchPlan? Plan) Run(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts, bool grouped)
+    /// <param name="tokens">(N, d) inputs.</param>
+    /// <param name="indices">(N, k) int64 expert ids.</param>
+    /// <param name="weights">(N, k) gate weights.</param>
+    /// <param name="experts">The experts, by id.</param>
+    /// <param name="grouped">Whether grouped experts run as grouped GEMMs.</param>
+    /// <param name="addTo">(N, d) values the weighted slot outputs are summed onto (the shared expert's output), or null for
+    /// zeros: the combine then needs no separate full-size sum.</param>
+    internal static (Tensor Output, DispatchPlan? Plan) Run(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts, bool grouped,
+        Tensor? addTo = null)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(indices);
@@ -34,7 +42,9 @@ public static class DroplessDispatch
                 $"dispatch: expected tokens (N, d), indices (N, k) and weights (N, k); got [{string.Join(", ", tokens.shape)}], " +
                 $"[{string.Join(", ", indices.shape)}], [{string.Join(", ", weights.shape)}]");
         long n = tokens.size(0), k = indices.size(1);
-        if (n == 0 || k == 0) return (zeros_like(tokens), null);
+        if (addTo is not null && !addTo.shape.SequenceEqual(tokens.shape))
+            throw new ArgumentException($"dispatch: addTo has shape [{string.Join(", ", addTo.shape)}], expected the tokens' [{string.Join(", ", tokens.shape)}]");
+        if (n == 0 || k == 0) return (addTo ?? zeros_like(tokens), null);
 
         var plan = DispatchPlan.Create(indices, experts, grouped, tokens.device);
         var xs = tokens.index_select(0, plan.Token);                    // (N*k, d) expert-contiguous rows
@@ -46,7 +56,7 @@ public static class DroplessDispatch
             outs.Add(seg.Weights is { } group ? GroupedFfn(rows, group, seg.Counts) : experts[seg.Experts[0]].forward(rows));
         }
         var ys = (outs.Count == 1 ? outs[0] : cat([.. outs], 0)) * w.unsqueeze(1); // (N*k, d) weighted slot outputs
-        return (zeros_like(tokens).index_add(0, plan.Token, ys), plan);    // (N, d) summed back per token
+        return ((addTo ?? zeros_like(tokens)).index_add(0, plan.Token, ys), plan); // (N, d) summed back per token
     }
 
     /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection.</summary>

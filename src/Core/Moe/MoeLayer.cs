@@ -105,9 +105,10 @@ public sealed class MoeLayer : nn.Module
         var unitMask = mask is null || heads == 1 ? mask : mask.repeat_interleave(heads); // sub-tokens are row-major (t, h)
 
         var r = _gate.Route(tokens, context with { Mask = unitMask, UnitsPerToken = (int)heads }); // indices/weights (N', k)
-        var (y, plan) = DroplessDispatch.Run(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts, GroupedExperts); // (N', d')
+        var sharedInCombine = splitter is null ? SharedInCombine(x) : null; // (N, d) or null
+        var (y, plan) = DroplessDispatch.Run(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts, GroupedExperts, sharedInCombine); // (N', d')
         if (splitter is not null) y = splitter.Merge(y, n);      // (N, d)
-        if (_shared_expert is not null) y = y + _shared_expert.forward(x); // always on, weight 1
+        if (sharedInCombine is null) y = AddShared(y, x);
 
         var aux = zeros([], y.dtype);
         if (r.Probabilities is not null) aux = aux + MoeLosses.LoadBalancing(r.Probabilities, r.Indices, unitMask, _moe.LoadBalanceWeight);
@@ -119,6 +120,20 @@ public sealed class MoeLayer : nn.Module
             : Counts(r.Indices, unitMask, _gate.NumExperts);
         return new MoeOutput(y, aux, r.Indices, counts, r.Weights);
     }
+
+    /// <summary>
+    /// Whether the shared expert's output is the base the routed combine sums onto (default), rather than added to the
+    /// routed sum afterwards; equal up to rounding (the summation order differs). It saves the combine's zero buffer and
+    /// one full-size sum in the forward and its backward. Not used when the router splits tokens. Not saved with the model.
+    /// </summary>
+    public bool SharedExpertInCombine { get; set; } = true;
+
+    /// <summary>The shared expert's output (N, d) for the routed combine to sum onto, or null when it is added afterwards.</summary>
+    private Tensor? SharedInCombine(Tensor x) =>
+        _shared_expert is not null && SharedExpertInCombine ? _shared_expert.forward(x) : null;
+
+    /// <summary>y + shared(x): the always-on shared expert at weight 1, or y when there is none.</summary>
+    private Tensor AddShared(Tensor y, Tensor x) => _shared_expert is null ? y : y + _shared_expert.forward(x);
 
     /// <summary>
     /// Replaces the router (model surgery: its inference form). The new router must route over the same experts.

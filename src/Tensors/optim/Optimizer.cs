@@ -109,6 +109,7 @@ public static partial class torch
                     throw new InvalidOperationException($"optimizer step: gradient shape {Shape.Format(g.Sizes)} differs from parameter shape {Shape.Format(p.Sizes)}");
                 if (g.dtype != p.dtype) g = g.to(p.dtype);
                 g = g.contiguous();
+                p.Storage.BumpVersion("optimizer.step"); // as PyTorch's in-place update does: caches of p see the write
                 if (p.is_contiguous())
                 {
                     kernel(p.detach(), g);

@@ -1,5 +1,6 @@
 // The nexus router on its own: where domain embeddings come from (and the error when they come from nowhere), its
-// parameters (the hypernetwork only), E recomputed at every forward, and the gate = unrenormalised probability.
+// parameters (the hypernetwork only), E recomputed at every training forward and cached without gradients until an
+// optimizer step or a state load writes the hypernetwork, and the gate = unrenormalised probability.
 using System.Text.Json;
 using PluginMoE.Abstractions.Routing;
 using PluginMoE.Plugins.Routers;
@@ -94,5 +95,77 @@ public sealed class NexusRouterTests : IDisposable
         var r = router.Route(randn([6, 8], ScalarType.Float64, new Generator(64)), RoutingContext.Evaluation);
         RouterKit.Close(r.Probabilities!.gather(1, r.Indices).data<double>(), r.Weights.data<double>(), 0, "gates");
         Assert.True(r.Weights.sum(-1).max().ToDouble() < 1);
+    }
+
+    private static Tensor Fresh(NexusRouter router)
+    {
+        using var noGrad = no_grad();
+        var a = router.W1.forward(router.DomainEmbeddings);
+        long h = a.size(1) / 2;
+        return router.W2.forward(nn.functional.silu(a.narrow(1, 0, h)) * a.narrow(1, h, h));
+    }
+
+    [Fact]
+    public void ExpertEmbeddings_WithGradients_AreRecomputedInTheGraph_EveryCall()
+    {
+        var router = Router(new NexusRouterOptions { DomainEmbeddings = Rows, InitStd = 1 });
+        var a = router.ExpertEmbeddings();
+        var b = router.ExpertEmbeddings();
+        Assert.True(a.requires_grad);
+        Assert.NotSame(a, b);
+        a.sum().backward();
+        Assert.NotNull(router.W1.weight.grad);
+    }
+
+    [Fact]
+    public void ExpertEmbeddings_WithoutGradients_AreComputedOnce_AndRecomputedAfterAnOptimizerStep()
+    {
+        var router = Router(new NexusRouterOptions { DomainEmbeddings = Rows, InitStd = 1 });
+        var opt = new optim.AdamW(router.parameters(), lr: 0.1);
+        Tensor cached;
+        using (no_grad())
+        {
+            cached = router.ExpertEmbeddings();
+            Assert.False(cached.requires_grad);
+            Assert.Same(cached, router.ExpertEmbeddings());
+        }
+        var before = cached.data<double>().ToArray();
+        RouterKit.Close(Fresh(router).data<double>(), before, 0, "cached E");
+
+        var x = randn([6, 8], ScalarType.Float64, new Generator(65));
+        router.Route(x, new RoutingContext { Training = true }).Logits!.pow(2).sum().backward();
+        opt.step(); // writes W1 and W2 in place: their versions move
+
+        Tensor after;
+        using (no_grad()) after = router.ExpertEmbeddings();
+        Assert.NotSame(cached, after);
+        RouterKit.Close(Fresh(router).data<double>(), after.data<double>(), 0, "E after the step");
+        Assert.True(after.sub(tensor(before, [4, 8])).abs().max().ToDouble() > 1e-3, "the step changed E");
+        using (no_grad()) Assert.Same(after, router.ExpertEmbeddings());
+    }
+
+    [Fact]
+    public void ExpertEmbeddings_Cache_IsInvalidatedByAStateLoad_AndSurvivesTheDisposeScopeItWasMadeIn()
+    {
+        var router = Router(new NexusRouterOptions { DomainEmbeddings = Rows, InitStd = 1 });
+        Tensor cached;
+        using (NewDisposeScope())
+        using (no_grad())
+            cached = router.ExpertEmbeddings();
+        var values = cached.data<double>().ToArray(); // still readable: the scope did not release it
+        RouterKit.Close(Fresh(router).data<double>(), values, 0, "E after its scope ended");
+
+        var other = Router(new NexusRouterOptions { DomainEmbeddings = Rows, InitStd = 0.5 });
+        other.W1.weight.requires_grad = false; // frozen hypernetwork: cached even while gradients are recorded
+        other.W2.weight.requires_grad = false;
+        var frozen = other.ExpertEmbeddings();
+        Assert.Same(frozen, other.ExpertEmbeddings());
+        router.load_state_dict(other.state_dict());
+        using (no_grad())
+        {
+            var reloaded = router.ExpertEmbeddings();
+            Assert.NotSame(cached, reloaded);
+            RouterKit.Close(frozen.data<double>(), reloaded.data<double>(), 1e-15, "E after load_state_dict");
+        }
     }
 }

@@ -32,6 +32,22 @@ public class OptimizerTests
         AssertClose(AdamWF64, Run(p => new torch.optim.AdamW([p], lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0.1), float64), 1e-13);
 
     [Fact]
+    public void Step_BumpsTheParametersVersion_AsAnInPlaceWriteDoes() // caches of values derived from parameters rely on it
+    {
+        var p = Param(float64);
+        int v0 = p._version;
+        using (no_grad()) p.mul_(1.0);
+        Assert.Equal(v0 + 1, p._version);
+        var opt = new torch.optim.AdamW([p]);
+        p.grad = Grad(1, float64);
+        opt.step();
+        Assert.True(p._version > v0 + 1, $"version {p._version} after the step, {v0 + 1} before");
+        int v1 = p._version;
+        new torch.optim.SGD([p], lr: 0.1).step();
+        Assert.True(p._version > v1);
+    }
+
+    [Fact]
     public void AdamW_Defaults_MatchPyTorch() =>
         AssertClose(AdamWDefaultsF64, Run(p => new torch.optim.AdamW([p]), float64), 1e-13);
 
