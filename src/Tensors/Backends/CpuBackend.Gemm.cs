@@ -179,17 +179,34 @@ public sealed partial class CpuBackend
             }
     }
 
-    /// <summary>Register tile and cache blocks (elements) for a kernel family and element type.</summary>
-    private static (int mr, int nr, int mc, int kc, int nc) GemmBlocking<T>(GemmPath path) where T : unmanaged
+    /// <summary>Forces the cache blocks for the current async flow only (tests); null: <see cref="GemmBlocks.FromEnvironment"/>.</summary>
+    private static readonly AsyncLocal<GemmBlocks?> GemmBlocksScoped = new();
+
+    /// <summary>Cache blocks for packed products started from the current async flow (tests); null by default.</summary>
+    internal static GemmBlocks? GemmBlocksOverride
     {
-        // Zen 4/5: 48 KiB L1d, 1 MiB L2. The kc x nr B micro-panel (~32 KiB at kc = 256, float AVX-512) stays in L1
-        // while the mc x kc A block (<= ~480 KiB) streams from L2; the kc x nc B panel lives in L3.
+        get => GemmBlocksScoped.Value;
+        set => GemmBlocksScoped.Value = value;
+    }
+
+    /// <summary>The cache blocks in use: the test override, else <c>PLUGINMOE_GEMM_BLOCKING</c>, else the defaults.</summary>
+    internal static GemmBlocks ActiveGemmBlocks => GemmBlocksOverride ?? GemmBlocks.FromEnvironment;
+
+    /// <summary>Register tile and cache blocks (elements) with the process-wide blocks (grouped GEMM).</summary>
+    private static (int mr, int nr, int mc, int kc, int nc) GemmBlocking<T>(GemmPath path) where T : unmanaged =>
+        GemmBlocking<T>(path, GemmBlocks.FromEnvironment);
+
+    /// <summary>Register tile and cache blocks (elements) for a kernel family, element type and block sizes.</summary>
+    private static (int mr, int nr, int mc, int kc, int nc) GemmBlocking<T>(GemmPath path, GemmBlocks blocks) where T : unmanaged
+    {
+        // Defaults (kc 256, 480 KiB of A, nc 2048): the kc x nr B micro-panel (32 KiB at kc = 256, float AVX-512) stays
+        // in L1 (48 KiB) while the mc x kc A block streams from L2 (1-2 MiB); the kc x nc B panel lives in L3.
         int w = path == GemmPath.Avx512 ? Vector512<T>.Count : Vector256<T>.Count;
         int mr = path == GemmPath.Avx512 ? 12 : 6;
         int nr = 2 * w;
-        int kc = 256;
-        int mc = 480 * 1024 / (kc * Unsafe.SizeOf<T>()) / mr * mr; // ~480 KiB of A
-        int nc = 2048;
+        int kc = blocks.Kc;
+        int mc = Math.Max(mr, (int)((long)blocks.AKiB * 1024 / (kc * Unsafe.SizeOf<T>())) / mr * mr);
+        int nc = (blocks.Nc + nr - 1) / nr * nr;
         return (mr, nr, mc, kc, nc);
     }
 
@@ -197,7 +214,8 @@ public sealed partial class CpuBackend
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
     private static void GemmPacked<T>(GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (mr, nr, _, _, _) = GemmBlocking<T>(path);
+        var blocks = ActiveGemmBlocks; // read on the calling thread: every worker uses the same K blocks
+        var (mr, nr, _, _, _) = GemmBlocking<T>(path, blocks);
         // Each thread packs all of the operand along the dimension that is not split, so split the one whose
         // duplicated packing is cheaper: contiguous runs copy fast, transposing gathers cost about 4x more.
         double packA = (double)g.M * g.K * (g.Rsa == 1 ? 1 : 4), packB = (double)g.K * g.N * (g.Csb == 1 ? 1 : 4);
@@ -213,15 +231,20 @@ public sealed partial class CpuBackend
             var sub = splitN
                 ? g with { N = e - s, B = g.B + s * g.Csb * sz, C = g.C + s * g.Csc * sz }
                 : g with { M = e - s, A = g.A + s * g.Rsa * sz, C = g.C + s * g.Rsc * sz };
-            Goto(sub, path);
+            Goto(sub, path, blocks);
         });
     }
 
     /// <summary>The five GotoBLAS loops around the micro-kernel for one thread's share.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
-    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Goto<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Goto(g, path, GemmBlocks.FromEnvironment);
+
+    /// <summary>The five GotoBLAS loops with explicit cache blocks (the same for every thread of one product).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
+    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path);
+        var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path, blocks);
         int ncMax = Math.Min(NC, (g.N + nr - 1) / nr * nr);
         int mcMax = Math.Min(MC, (g.M + mr - 1) / mr * mr);
         int kcMax = Math.Min(KC, g.K);

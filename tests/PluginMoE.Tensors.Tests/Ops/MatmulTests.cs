@@ -359,4 +359,78 @@ public class MatmulTests
         var naive = Naive(x, w.transpose(0, 1).contiguous());
         for (int j = 0; j < 11; j++) Assert.Equal(naive[j], all[j], dtype == ScalarType.Float32 ? 1e-4 : 1e-12);
     }
+
+    private static T WithBlocks<T>(GemmBlocks blocks, Func<T> f)
+    {
+        var old = CpuBackend.GemmBlocksOverride;
+        CpuBackend.GemmBlocksOverride = blocks;
+        try { return f(); }
+        finally { CpuBackend.GemmBlocksOverride = old; }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matmul_TinyAndOddCacheBlocks_MatchNaiveLoopsAndAreIndependentOfThreadCount(string path)
+    {
+        // kc 8 / one register row of A / one register tile of B, and odd sizes (kc 24, nc not a tile multiple): many
+        // K, M and N blocks with partial ones, all transposes; each element's summation order must not depend on threads.
+        var g = new Generator(14);
+        foreach (var blocks in new[] { new GemmBlocks(8, 1, 1), new GemmBlocks(24, 3, 40), new GemmBlocks(2048, 16384, 16384) })
+            foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+                foreach (var (m, k, n) in new[] { (37, 61, 70), (130, 33, 17), (25, 200, 90) })
+                    for (int tr = 0; tr < 4; tr++)
+                    {
+                        var a = (tr & 1) == 0 ? Rand(g, type, m, k) : Rand(g, type, k, m).mT;
+                        var b = (tr & 2) == 0 ? Rand(g, type, k, n) : Rand(g, type, n, k).mT;
+                        double[] Run(int threads)
+                        {
+                            using var _ = ParallelFor.WithThreads(threads);
+                            return WithBlocks(blocks, () => WithPath(path, () => torch.matmul(a, b))).to(ScalarType.Float64).data<double>();
+                        }
+                        var one = Run(1);
+                        AssertClose(Naive(a, b), torch.tensor(one), k, Tol(type));
+                        Assert.Equal(one, Run(2));
+                        Assert.Equal(one, Run(3));
+                    }
+    }
+
+    [Fact]
+    public void Matmul_KcBlocks_SetTheSummationOrder_OtherBlocksDoNot()
+    {
+        // kc splits K into partial sums (a different rounding from one pass); mc and nc only reorder whole tiles.
+        if (!(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)) return;
+        var g = new Generator(15);
+        var a = Rand(g, ScalarType.Float32, 100, 600);
+        var b = Rand(g, ScalarType.Float32, 600, 90);
+        float[] Run(GemmBlocks blocks) => WithBlocks(blocks, () => torch.matmul(a, b)).data<float>();
+        var reference = Run(GemmBlocks.Default);
+        Assert.Equal(reference, Run(GemmBlocks.Default with { AKiB = 2, Nc = 40 }));
+        Assert.NotEqual(reference, Run(GemmBlocks.Default with { Kc = 8 }));
+    }
+
+    [Fact]
+    public void GemmBlocks_Parse_ReadsThreeIntegersAndDefaultsWhenUnset()
+    {
+        Assert.Equal(GemmBlocks.Default, GemmBlocks.Parse(null));
+        Assert.Equal(GemmBlocks.Default, GemmBlocks.Parse("  "));
+        Assert.Equal(new GemmBlocks(256, 480, 2048), GemmBlocks.Default);
+        Assert.Equal(new GemmBlocks(128, 960, 1024), GemmBlocks.Parse("128, 960 ,1024"));
+        Assert.Equal(new GemmBlocks(8, 1, 1), GemmBlocks.Parse("8,1,1"));
+        Assert.Equal(new GemmBlocks(2048, 16384, 16384), GemmBlocks.Parse("2048,16384,16384"));
+    }
+
+    [Theory]
+    [InlineData("256,480")]
+    [InlineData("256,480,2048,1")]
+    [InlineData("4,480,2048")]
+    [InlineData("4096,480,2048")]
+    [InlineData("256,0,2048")]
+    [InlineData("256,480,-1")]
+    [InlineData("kc=256,480,2048")]
+    public void GemmBlocks_Parse_BadText_NamesTheVariableAndTheExpectedForm(string text)
+    {
+        var e = Assert.Throws<ArgumentException>(() => GemmBlocks.Parse(text));
+        Assert.Equal($"PLUGINMOE_GEMM_BLOCKING='{text}' is not valid: give kc,aKiB,nc as three integers (kc 8-2048, A block 1-16384 KiB, " +
+            "nc 1-16384), e.g. 256,480,2048 (the defaults), or unset it", e.Message);
+    }
 }
