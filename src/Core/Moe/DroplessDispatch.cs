@@ -49,12 +49,18 @@ public static class DroplessDispatch
         return (zeros_like(tokens).index_add(0, plan.Token, ys), plan);    // (N, d) summed back per token
     }
 
+    private static bool FusedFfn(Tensor rows, GroupedFfnWeights w) =>
+        Environment.GetEnvironmentVariable("PLUGINMOE_FUSED_FFN") is string v ? v == "1" : true;
+
     /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection.</summary>
     private static Tensor GroupedFfn(Tensor rows, GroupedFfnWeights[] group, long[] counts)
     {
         var kind = group[0].Kind;
         switch (kind)
         {
+            case GroupedFfnKind.SwiGlu when FusedFfn(rows, group[0]):
+                return nn.functional.grouped_swiglu_ffn(rows, [.. group.Select(g => g.Gate!)], [.. group.Select(g => g.Up)],
+                    [.. group.Select(g => g.Down)], counts); // (R, d), hidden activations in cache, recomputed in backward
             case GroupedFfnKind.SwiGlu:
             {
                 var gate = nn.functional.grouped_linear(rows, [.. group.Select(g => g.Gate!)], counts); // (R, hidden)
