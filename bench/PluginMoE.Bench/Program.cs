@@ -18,6 +18,7 @@ using PluginMoE.Tensors;
 using PluginMoE.Tensors.Backends;
 
 if (args.Length > 0 && args[0] == "--e2e-worker") return PluginMoE.Bench.E2E.Worker.Run(args[1..]);
+if (args.Length > 0 && args[0] == "--memory-probe") return PluginMoE.Bench.MemoryProbe.Run(args[1..]);
 if (args.Contains("--suite")) return PluginMoE.Bench.E2E.Suite.Run(args);
 
 int threads = Environment.ProcessorCount;

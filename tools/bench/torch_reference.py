@@ -272,13 +272,9 @@ class MoeLM(torch.nn.Module):
         return self.head(self.rms(x, self.norm)), aux
 
 
-def lm_calls(model_name, router):
-    """(train_step, enter_inference, prefill, decode) closures of one suite model, and its (tokens per step, decode tokens)."""
-    d, layers, heads, experts, t, b_ = SIZES[model_name]
-    torch.manual_seed(1)
-    model = MoeLM(d, layers, heads, experts, t, router)
-    data = torch.randint(0, 256, (b_, t + 1))
-    x, y = data[:, :t], data[:, 1:].reshape(-1)
+def adamw_train_step(model, x, y):
+    """The training step both paths time (the end-to-end suite and the per-case lm_train_step): zero_grad (set to None),
+    forward, cross-entropy over the byte vocabulary plus the MoE auxiliary loss, backward, AdamW (lr 1e-3) step."""
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
 
     def step():
@@ -286,6 +282,17 @@ def lm_calls(model_name, router):
         logits, aux = model(x)
         (torch.nn.functional.cross_entropy(logits.reshape(-1, 256), y) + aux).backward()
         opt.step()
+    return step
+
+
+def lm_calls(model_name, router):
+    """(train_step, enter_inference, prefill, decode) closures of one suite model, and its (tokens per step, decode tokens)."""
+    d, layers, heads, experts, t, b_ = SIZES[model_name]
+    torch.manual_seed(1)
+    model = MoeLM(d, layers, heads, experts, t, router)
+    data = torch.randint(0, 256, (b_, t + 1))
+    x, y = data[:, :t], data[:, 1:].reshape(-1)
+    step = adamw_train_step(model, x, y)
 
     def prefill():
         with torch.no_grad():
@@ -387,14 +394,7 @@ def model_setups(case):
     data = torch.randint(0, 256, (b_, t + 1))
     x, y = data[:, :t], data[:, 1:].reshape(-1)
     if case["op"] == "lm_train_step":
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            logits, aux = model(x)
-            (torch.nn.functional.cross_entropy(logits.reshape(-1, 256), y) + aux).backward()
-            opt.step()
-        yield "torch", step
+        yield "torch", adamw_train_step(model, x, y)
     elif case["op"] == "lm_prefill":
         model.eval()
 

@@ -127,7 +127,8 @@ public sealed class Trainer
     private void TakeStep()
     {
         // Every tensor of the step (activations, gradients flowing back, temporaries) returns to the caching
-        // allocator when the step ends; parameters, their .grad and the optimizer state are not scoped.
+        // allocator when the step ends (a micro-batch's when it ends); parameters, their .grad and the optimizer
+        // state are not scoped, and zero_grad gives the previous step's gradient buffers back to the pool.
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         long step = Step + 1;
@@ -137,6 +138,10 @@ public sealed class Trainer
         var load = new SortedDictionary<int, long[]>();
         for (int m = 0; m < micro; m++)
         {
+            // Each micro-batch's activations and backward temporaries go back to the pool before the next one runs
+            // (only the accumulated .grad, which is not scoped, carries over), so gradient accumulation costs no more
+            // memory than one micro-batch.
+            using var microScope = NewDisposeScope();
             var batch = Sampler.Next();
             var routing = new RoutingContext { Step = Step, Training = true, Generator = RoutingGenerator };
             var output = _model.forward(batch.Inputs, attentionMask: null, routing);

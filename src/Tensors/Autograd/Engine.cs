@@ -2,8 +2,9 @@
 // calls each node's backward rule once and accumulates gradients (micrograd's Backward(), at scale).
 // Memory: the engine returns to the caching allocator what only it can see: the temporaries of a backward
 // rule that are not part of the gradients it returns, and each node's incoming gradient once the node has run
-// (unless another pending gradient or a .grad shares it). Leaf gradients accumulate in place, and so do fan-in
-// gradients whose buffer only this pass can see. Nodes may have several outputs (Node.OutputCount).
+// (unless another pending gradient or a .grad shares it). A leaf's first gradient takes the rule's buffer as it is when
+// only this pass can see it (no copy), later ones accumulate in place, and so do fan-in gradients whose buffer only this
+// pass can see. The buffers backward makes for .grad go back to the pool when zero_grad drops them (DropGrad). Nodes may have several outputs (Node.OutputCount).
 namespace PluginMoE.Tensors.Autograd;
 
 /// <summary>Runs backward passes over the recorded graph.</summary>
@@ -104,6 +105,13 @@ internal static class Engine
                     }
                     if (input.RetainsGrad) input.grad = Keep(input.grad is null ? g : input.grad + g);
                 }
+                else if (input.grad is null && CanAdopt(g, i, ours, grads, pending.Values))
+                {
+                    // The rule's buffer becomes the .grad as it is (no clone): nothing else can see it.
+                    ours.Remove(g.Storage);
+                    input.grad = Keep(g);
+                    g.Storage.IsGradBuffer = true;
+                }
                 else
                 {
                     AccumulateLeaf(input, g);
@@ -134,6 +142,33 @@ internal static class Engine
             foreach (var t in slots)
                 if (t is not null && ReferenceEquals(t.Storage, s) && ++seen > 1) return false;
         return true;
+    }
+
+    /// <summary>
+    /// True when gradient <paramref name="index"/> of a rule's result can become a leaf's first .grad without a copy: its
+    /// buffer was allocated by this pass, is a whole contiguous float buffer, and no other returned or pending gradient and
+    /// no .grad shares it.
+    /// </summary>
+    private static bool CanAdopt(Tensor g, int index, HashSet<TensorStorage> ours, Tensor?[] grads, IEnumerable<Tensor?[]> pending)
+    {
+        var s = g.Storage;
+        if (!ours.Contains(s) || s.KeptByGrad || s.IsReleased) return false;
+        if (g.dtype is not (ScalarType.Float32 or ScalarType.Float64) || !g.is_contiguous() || g.Offset != 0 || g.NumelCached != s.Length) return false;
+        for (int j = 0; j < grads.Length; j++)
+            if (j != index && grads[j] is { } other && ReferenceEquals(other.Storage, s)) return false;
+        return !SharedByPending(s, pending);
+    }
+
+    /// <summary>
+    /// Drops <paramref name="p"/>'s gradient (<c>zero_grad(set_to_none: true)</c>). A buffer backward made for it
+    /// (<see cref="TensorStorage.IsGradBuffer"/>) goes back to the caching allocator, so the next backward reuses it
+    /// instead of allocating; a tensor the caller assigned to <c>.grad</c> is only dropped.
+    /// </summary>
+    internal static void DropGrad(Tensor p)
+    {
+        if (p.grad is not { } g) return;
+        p.grad = null;
+        if (g.Storage.IsGradBuffer) g.Storage.Release();
     }
 
     /// <summary>Releases a gradient buffer of this pass that no pending gradient, returned gradient or .grad shares.</summary>
@@ -174,9 +209,13 @@ internal static class Engine
         // Fresh storage on first write so that in-place accumulation never aliases a graph tensor; later gradients
         // are added in place (as PyTorch does) when the layouts allow it.
         if (leaf.grad is { } existing && existing.dtype == g.dtype && existing.dtype is ScalarType.Float32 or ScalarType.Float64 && existing.is_contiguous() && Shape.Equal(existing.Sizes, g.Sizes))
+        {
             existing.backend.AddInPlace(existing, g);
-        else
-            leaf.grad = Keep(leaf.grad is null ? g.clone() : leaf.grad + g);
+            return;
+        }
+        var fresh = Keep(leaf.grad is null ? g.clone() : leaf.grad + g);
+        fresh.Storage.IsGradBuffer = true; // a new buffer only this .grad holds
+        leaf.grad = fresh;
     }
 
     /// <summary>Nodes ordered so that each node comes before every node it depends on (outputs first).</summary>

@@ -16,7 +16,7 @@ internal static class CachingAllocator
 
     private static readonly object Gate = new();
     private static readonly Dictionary<(ScalarType, int), Stack<(Array Data, long Epoch)>> Free = [];
-    private static long _pooledBytes, _hits, _misses, _returns, _epoch;
+    private static long _pooledBytes, _hits, _misses, _returns, _epoch, _outstandingBytes, _peakBytes;
 
     /// <summary>Most bytes kept in the pool; arrays returned beyond it are left to the GC. Default: a quarter of the memory the GC may use.</summary>
     internal static long LimitBytes { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
@@ -45,18 +45,21 @@ internal static class CachingAllocator
         {
             int size = SizeClass(length);
             Array? reused = null;
+            long bytes = (long)size * dtype.ElementSize();
             lock (Gate)
             {
                 if (Free.TryGetValue((dtype, size), out var stack) && stack.Count > 0)
                 {
                     reused = stack.Pop().Data;
-                    _pooledBytes -= (long)size * dtype.ElementSize();
+                    _pooledBytes -= bytes;
                     _hits++;
                 }
                 else
                 {
                     _misses++;
                 }
+                _outstandingBytes += bytes;
+                _peakBytes = Math.Max(_peakBytes, _outstandingBytes + _pooledBytes);
             }
             var s = new ManagedStorage(reused ?? NewArray(dtype, size), dtype, length, pooled: true);
             Allocated(s);
@@ -92,6 +95,7 @@ internal static class CachingAllocator
         lock (Gate)
         {
             _returns++;
+            _outstandingBytes -= bytes;
             if (_pooledBytes + bytes > LimitBytes) return;
             if (!Free.TryGetValue((dtype, data.Length), out var stack)) Free[(dtype, data.Length)] = stack = new Stack<(Array, long)>();
             stack.Push((data, _epoch));
@@ -150,6 +154,22 @@ internal static class CachingAllocator
     internal static (long Hits, long Misses, long Returns, long PooledBytes) Stats
     {
         get { lock (Gate) return (_hits, _misses, _returns, _pooledBytes); }
+    }
+
+    /// <summary>
+    /// Byte counters (size-class bytes): <c>Outstanding</c>, pooled arrays handed out and not released (live tensors, plus
+    /// any whose storage was dropped without a release and is left to the GC); <c>Pooled</c>, free arrays the pool keeps;
+    /// <c>Peak</c>, the most that Outstanding + Pooled has been since start or the last <see cref="ResetPeak"/>.
+    /// </summary>
+    internal static (long Outstanding, long Pooled, long Peak) Bytes
+    {
+        get { lock (Gate) return (_outstandingBytes, _pooledBytes, _peakBytes); }
+    }
+
+    /// <summary>Starts a new high-water mark at the current Outstanding + Pooled bytes.</summary>
+    internal static void ResetPeak()
+    {
+        lock (Gate) _peakBytes = _outstandingBytes + _pooledBytes;
     }
 
     private static Array NewArray(ScalarType dtype, int length) => dtype switch

@@ -61,6 +61,12 @@ public abstract class TensorStorage
     /// <summary>True when a tensor's <c>.grad</c> holds this storage: backward never releases it.</summary>
     internal bool KeptByGrad { get; set; }
 
+    /// <summary>
+    /// True when backward created this storage for a leaf's <c>.grad</c> and nothing else was given it: dropping the
+    /// gradient (<c>zero_grad(set_to_none: true)</c>) releases it to the pool, so the next backward reuses it.
+    /// </summary>
+    internal bool IsGradBuffer { get; set; }
+
     /// <summary>Whether <see cref="Release"/> frees anything (false for storages that wrap a caller's array).</summary>
     protected virtual bool Releasable => true;
 
@@ -91,6 +97,7 @@ public abstract class TensorStorage
     /// <summary>The error for using a released storage.</summary>
     protected internal static InvalidOperationException ReleasedError() => new(
         "this tensor's memory was released: it was created inside a dispose scope that has ended (torch.NewDisposeScope), " +
-        "or it was a gradient buffer that backward() had finished with. Keep a tensor beyond its scope with " +
-        "MoveToOuterDisposeScope() or DetachFromDisposeScope(), or clone() it before the scope ends");
+        "or it was a gradient buffer that backward() had finished with, or a parameter's .grad that zero_grad() dropped. " +
+        "Keep a tensor beyond its scope with MoveToOuterDisposeScope() or DetachFromDisposeScope(), or clone() it before " +
+        "the scope ends (or before zero_grad())");
 }

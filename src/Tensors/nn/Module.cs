@@ -185,14 +185,14 @@ public static partial class torch
             /// <summary>Sets evaluation mode (<c>train(false)</c>); returns this.</summary>
             public Module eval() => train(false);
 
-            /// <summary>Clears the gradients of all parameters.</summary>
+            /// <summary>Clears the gradients of all parameters (as <c>Optimizer.zero_grad</c>: dropped gradient buffers go back to the pool).</summary>
             /// <param name="set_to_none">Drop the gradient tensors (the default) rather than filling them with zeros.</param>
             public void zero_grad(bool set_to_none = true)
             {
                 foreach (var p in parameters())
                 {
                     if (p.grad is null) continue;
-                    if (set_to_none) p.grad = null;
+                    if (set_to_none) Autograd.Engine.DropGrad(p);
                     else using (no_grad()) p.grad.zero_();
                 }
             }

@@ -69,14 +69,19 @@ public static partial class torch
             /// <summary>Applies one update to every parameter that has a gradient.</summary>
             public abstract void step();
 
-            /// <summary>Clears the gradients of all parameters.</summary>
+            /// <summary>
+            /// Clears the gradients of all parameters. With <paramref name="set_to_none"/> the gradient buffers that backward
+            /// made go back to the caching allocator (the next backward reuses them, so a training step allocates no new
+            /// gradient memory): a reference to an old <c>.grad</c> kept across this call throws on use; clone() it first
+            /// to keep it. A tensor you assigned to <c>.grad</c> yourself is only dropped.
+            /// </summary>
             /// <param name="set_to_none">Drop the gradient tensors (the default) rather than filling them with zeros.</param>
             public void zero_grad(bool set_to_none = true)
             {
                 foreach (var p in _groups.SelectMany(g => g.parameters))
                 {
                     if (p.grad is null) continue;
-                    if (set_to_none) p.grad = null;
+                    if (set_to_none) Autograd.Engine.DropGrad(p);
                     else using (no_grad()) p.grad.zero_();
                 }
             }

@@ -64,6 +64,30 @@ public sealed class TrainerBehaviourTests
     }
 
     [Fact]
+    public void Train_MoeMicroBatches_EachReleasedBeforeTheNext_EqualOneFullBatchAndKeepTheirGradients()
+    {
+        // Each micro-batch runs in its own dispose scope: its activations go back to the pool before the next one, and
+        // only the accumulated .grad (never scoped) carries over; the result must equal the full batch, and every
+        // gradient must still be readable after the step (a released buffer would throw, never show other data).
+        // (No load-balancing loss here: it is not additive over micro-batches, the cross-entropy is.)
+        var config = TrainingFixtures.Moe with { Moe = TrainingFixtures.Moe.Moe! with { LoadBalanceWeight = 0 } };
+        var full = new Trainer(TrainingFixtures.Build(config), TrainingFixtures.SyntheticCorpus(), TrainingFixtures.Options(2) with { BatchSize = 8 });
+        var quarters = new Trainer(TrainingFixtures.Build(config), TrainingFixtures.SyntheticCorpus(),
+            TrainingFixtures.Options(2) with { BatchSize = 2, GradientAccumulationSteps = 4 });
+        full.Train();
+        quarters.Train();
+        var a = TrainingFixtures.Snapshot(full.Model);
+        var b = TrainingFixtures.Snapshot(quarters.Model);
+        foreach (var (name, values) in a)
+            for (int i = 0; i < values.Length; i++) Assert.Equal(values[i], b[name][i], 1e-4);
+        foreach (var (name, p) in quarters.Model.named_parameters())
+        {
+            if (p.grad is not { } g) continue;
+            Assert.All(g.data<float>(), v => Assert.True(float.IsFinite(v), name));
+        }
+    }
+
+    [Fact]
     public void Constructor_NormsAndVectors_GetNoWeightDecay()
     {
         var trainer = new Trainer(TrainingFixtures.Build(TrainingFixtures.Dense), TrainingFixtures.SyntheticCorpus(), TrainingFixtures.Options(3));
