@@ -21,6 +21,9 @@ public sealed record ModelCheckpoint(ModelConfig Config, IReadOnlyDictionary<str
     /// saved in the PluginMoE layout.
     /// </summary>
     public HuggingFaceForm? HuggingFace { get; init; }
+
+    /// <summary>The config.json file the checkpoint was read from, or null for one built in memory; hosts name it in errors about the config.</summary>
+    public string? Source { get; init; }
 }
 
 /// <summary>Builders for canonical tensor names.</summary>

@@ -115,7 +115,7 @@ public static class CheckpointStore
             var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var name in file.Names)
                 tensors[LayoutNames.ToCanonical(name, layout)!] = file.GetTensor(name);
-            return new ModelCheckpoint(config, tensors) { HuggingFace = form };
+            return new ModelCheckpoint(config, tensors) { HuggingFace = form, Source = System.IO.Path.Combine(directory, ConfigFile) };
         }
     }
 

@@ -85,7 +85,7 @@ internal static class HfConfigReader
         if (layout != CheckpointLayout.Llama && moe is not null) CheckMoe(r, layout, c, moe, form?.RouterJitterNoise ?? 0);
         var config = c with { Moe = layout == CheckpointLayout.Llama ? null : moe };
         // The architecture rules are the ones a profile's Model section is checked with (ModelRules), after the format's own checks.
-        if (Model.ModelRules.Check(config, Model.ModelKeyNames.Config) is { Count: > 0 } problems)
+        if (Model.ModelRules.Check(config, KeyNames(layout)) is { Count: > 0 } problems)
             throw new CheckpointFormatException(file, $"'{file}': {string.Join("; ", problems)}");
         return (layout, config, form, PluginMoeSection.Checksum(r.Object(o, PluginMoeSection.Key), r));
     }
@@ -140,6 +140,50 @@ internal static class HfConfigReader
         }
         if (m.Domains.Count > 0 && m.Domains.Count != m.NumExperts)
             throw r.Error(Section + "domains", $"names {m.Domains.Count} domains for {m.NumExperts} experts ({experts}); give one per expert or none");
+    }
+
+    /// <summary>How <paramref name="layout"/>'s config.json names the <see cref="ModelConfig"/> properties (for <see cref="Model.ModelRules"/> messages).</summary>
+    internal static Model.ModelKeyNames KeyNames(CheckpointLayout layout)
+    {
+        const string Moe = nameof(ModelConfig.Moe), Section = PluginMoeSection.Key + ".moe.";
+        var names = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [nameof(ModelConfig.VocabSize)] = "vocab_size",
+            [nameof(ModelConfig.HiddenSize)] = "hidden_size",
+            [nameof(ModelConfig.IntermediateSize)] = "intermediate_size",
+            [nameof(ModelConfig.NumHiddenLayers)] = "num_hidden_layers",
+            [nameof(ModelConfig.NumAttentionHeads)] = "num_attention_heads",
+            [nameof(ModelConfig.NumKeyValueHeads)] = "num_key_value_heads",
+            [nameof(ModelConfig.MaxPositionEmbeddings)] = "max_position_embeddings",
+            [nameof(ModelConfig.RmsNormEps)] = "rms_norm_eps",
+            [nameof(ModelConfig.RopeTheta)] = "rope_theta",
+            [nameof(ModelConfig.ExpertType)] = PluginMoeSection.Key + ".expert_type",
+            // What only the PluginMoE section holds, whatever the layout.
+            [Moe] = PluginMoeSection.Key + ".moe",
+            [$"{Moe}.{nameof(MoeConfig.NumExperts)}"] = Section + "num_experts",
+            [$"{Moe}.{nameof(MoeConfig.TopK)}"] = Section + "top_k",
+            [$"{Moe}.{nameof(MoeConfig.LoadBalanceWeight)}"] = Section + "load_balance_weight",
+            [$"{Moe}.{nameof(MoeConfig.ExpertIntermediateSize)}"] = Section + "expert_intermediate_size",
+            [$"{Moe}.{nameof(MoeConfig.SharedExpertIntermediateSize)}"] = Section + "shared_expert_intermediate_size",
+            [$"{Moe}.{nameof(MoeConfig.MoeLayers)}"] = Section + "moe_layers",
+        };
+        switch (layout)
+        {
+            case CheckpointLayout.Mixtral:
+                names[$"{Moe}.{nameof(MoeConfig.NumExperts)}"] = "num_local_experts";
+                names[$"{Moe}.{nameof(MoeConfig.TopK)}"] = "num_experts_per_tok";
+                names[$"{Moe}.{nameof(MoeConfig.LoadBalanceWeight)}"] = "router_aux_loss_coef";
+                break;
+            case CheckpointLayout.DeepSeekMoe:
+                names[$"{Moe}.{nameof(MoeConfig.NumExperts)}"] = "n_routed_experts";
+                names[$"{Moe}.{nameof(MoeConfig.TopK)}"] = "num_experts_per_tok";
+                names[$"{Moe}.{nameof(MoeConfig.LoadBalanceWeight)}"] = "aux_loss_alpha";
+                names[$"{Moe}.{nameof(MoeConfig.ExpertIntermediateSize)}"] = "moe_intermediate_size";
+                names[$"{Moe}.{nameof(MoeConfig.SharedExpertIntermediateSize)}"] = "n_shared_experts * moe_intermediate_size";
+                names[$"{Moe}.{nameof(MoeConfig.MoeLayers)}"] = "first_k_dense_replace / moe_layer_freq";
+                break;
+        }
+        return new Model.ModelKeyNames(names) { JsonKeys = true };
     }
 
     private static string LayoutModelType(CheckpointLayout layout) => ModelTypes[layout switch

@@ -23,7 +23,7 @@ public sealed class MappedCheckpoint : IDisposable
         Sha256 = sha256;
         ChecksumRecorded = recorded;
         _file = file;
-        Checkpoint = new ModelCheckpoint(config, new LazyTensors(file, layout)) { HuggingFace = form };
+        Checkpoint = new ModelCheckpoint(config, new LazyTensors(file, layout)) { HuggingFace = form, Source = Path.Combine(directory, CheckpointStore.ConfigFile) };
     }
 
     /// <summary>

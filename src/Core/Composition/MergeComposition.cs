@@ -23,24 +23,31 @@ public static class MergeComposition
         catch (ArgumentException e) { throw new ConfigurationException(e.Message, e); }
     }
 
-    /// <summary>Checks that router plugin <paramref name="name"/> exists and accepts <paramref name="options"/> (before any merging).</summary>
-    public static void CheckRouter(IComponentCatalog catalog, string name, JsonObject? options)
+    /// <summary>Checks that router plugin <paramref name="name"/> exists and accepts <paramref name="options"/> (before any merging); returns them bound.</summary>
+    public static object? CheckRouter(IComponentCatalog catalog, string name, JsonObject? options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         IRouterFactory factory;
         try { factory = catalog.Router(name); }
         catch (KeyNotFoundException e) { throw new ConfigurationException($"--router: {e.Message}", e); }
-        Bind(catalog, factory, options, "RouterOptions");
+        return Bind(catalog, factory, options, "RouterOptions");
     }
 
     /// <summary>A router built from its plugin for <paramref name="numExperts"/> experts of an MoE block.</summary>
-    public static RouterModule CreateRouter(IComponentCatalog catalog, MoeConfig moe, int modelDim, int numExperts, Tensor? domainEmbeddings, Generator generator)
+    /// <param name="catalog">Where the router plugin comes from.</param>
+    /// <param name="moe">The MoE settings (router plugin, top-k).</param>
+    /// <param name="modelDim">Model width d.</param>
+    /// <param name="numExperts">Routed experts.</param>
+    /// <param name="domainEmbeddings">Per-expert domain embeddings, or null.</param>
+    /// <param name="generator">Random source of the router's initialisation.</param>
+    /// <param name="options">The router's bound options; null binds <see cref="MoeConfig.RouterOptions"/> (JSON).</param>
+    public static RouterModule CreateRouter(IComponentCatalog catalog, MoeConfig moe, int modelDim, int numExperts, Tensor? domainEmbeddings, Generator generator, object? options = null)
     {
         ArgumentNullException.ThrowIfNull(moe);
         var resolver = new Resolver(catalog);
         var router = resolver.Create(moe.Router, new RouterSpec(modelDim, numExperts, moe.TopK)
         {
-            Options = moe.RouterOptions,
+            Options = options ?? moe.RouterOptions,
             DomainEmbeddings = domainEmbeddings,
             Generator = generator,
             Routers = resolver,
@@ -55,19 +62,29 @@ public static class MergeComposition
     /// <paramref name="merged"/>; returns the checkpoint with the <c>gate.*</c> tensors and the routers. The merged tensors
     /// are not read: the routers' tensors lie over them (<see cref="TensorOverlay"/>), so a lazily computed merge stays lazy.
     /// </summary>
-    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed)
+    /// <param name="merged">The merged checkpoint (an MoE).</param>
+    /// <param name="catalog">Where the router plugin comes from.</param>
+    /// <param name="seed">Seed of the routers' generator.</param>
+    /// <param name="routerOptions">The router's options as bound from the settings (a variant's plan); null binds the config's JSON options once here.</param>
+    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed, object? routerOptions = null)
     {
         ArgumentNullException.ThrowIfNull(merged);
         var c = merged.Config;
         var moe = c.Moe ?? throw new ArgumentException("a dense checkpoint has no routers", nameof(merged));
         merged.Tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var domains);
+        if (routerOptions is null)
+        {
+            // Bound once for every layer's router.
+            try { routerOptions = Bind(catalog, catalog.Router(moe.Router), moe.RouterOptions, "RouterOptions"); }
+            catch (KeyNotFoundException e) { throw new ConfigurationException($"--router: {e.Message}", e); }
+        }
         var generator = new Generator(seed);
         var gates = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var routers = new List<(string Where, RouterModule Router)>();
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             if (!moe.IsMoeLayer(i)) continue;
-            var router = CreateRouter(catalog, moe, c.HiddenSize, moe.NumExperts, domains, generator);
+            var router = CreateRouter(catalog, moe, c.HiddenSize, moe.NumExperts, domains, generator, routerOptions);
             using (no_grad())
                 foreach (var (name, t) in router.state_dict()) gates[CanonicalNames.Router(i) + name] = t.detach().clone();
             routers.Add(($"layer {i}", router));

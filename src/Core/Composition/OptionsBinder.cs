@@ -32,12 +32,12 @@ internal static class OptionsBinder
         {
             if (options is { Count: > 0 })
                 throw new ArgumentException(
-                    $"{keyPath}: {plugin} takes no options, but {string.Join(", ", options.Select(kv => $"'{kv.Key}'"))} were given; remove them");
+                    $"{keyPath.TrimEnd('.')}: {plugin} takes no options, but {string.Join(", ", options.Select(kv => $"'{kv.Key}'"))} were given; remove them");
             return null;
         }
 
         var instance = Activator.CreateInstance(type)
-            ?? throw new InvalidOperationException($"{keyPath}: could not create the options of {plugin} (its options class {type.Name} needs a public parameterless constructor)");
+            ?? throw new InvalidOperationException($"{keyPath.TrimEnd('.')}: could not create the options of {plugin} (its options class {type.Name} needs a public parameterless constructor)");
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
         var errors = new List<string>();
         var failed = new HashSet<string>(StringComparer.Ordinal);
@@ -106,7 +106,8 @@ internal static class OptionsBinder
         return $"{Path(keyPath, member)}: value {shown} is invalid: {r.ErrorMessage}{allowed} ({plugin})";
     }
 
-    private static string Path(string keyPath, string key) => keyPath.Length == 0 ? key : $"{keyPath}:{key}";
+    // "Model:Moe:RouterOptions:Normalise"; a key path ending in '.' (config.json keys) joins with '.' instead.
+    private static string Path(string keyPath, string key) => keyPath.Length == 0 || keyPath.EndsWith('.') ? keyPath + key : $"{keyPath}:{key}";
 
     private static string TypeName(Type t) => Nullable.GetUnderlyingType(t) is { } u ? TypeName(u) : t.Name switch
     {

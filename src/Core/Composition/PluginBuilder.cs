@@ -1,5 +1,5 @@
-// Builds routers and experts from a model configuration through the catalog: resolves the plugin by name and
-// binds its JSON options (errors name the config key).
+// Builds routers and experts from a bound model plan through the catalog: resolves the plugin by name and hands its
+// factory the plan's typed options instance (bound once, when the plan was made).
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Experts;
@@ -8,40 +8,36 @@ using PluginMoE.Tensors;
 
 namespace PluginMoE.Core.Composition;
 
-/// <summary>Creates plugin modules named by a <see cref="ModelConfig"/>.</summary>
+/// <summary>Creates plugin modules named by a <see cref="ModelPlan"/>.</summary>
 internal static class PluginBuilder
 {
-    /// <summary>An expert of the config's <see cref="ModelConfig.ExpertType"/> at the given widths (dense FFNs, shared experts, extension).</summary>
+    /// <summary>An expert of the plan's <see cref="ModelConfig.ExpertType"/> at the given widths (dense FFNs, shared experts, extension).</summary>
     public static ExpertModule Expert(
-        IComponentCatalog catalog, ModelConfig config, int modelDim, int hiddenDim, Generator generator, ScalarType dtype) =>
-        Expert(catalog, config.ExpertType, config.ExpertOptions, nameof(ModelConfig.ExpertOptions), modelDim, hiddenDim, generator, dtype);
+        IComponentCatalog catalog, ModelPlan plan, int modelDim, int hiddenDim, Generator generator, ScalarType dtype) =>
+        Expert(catalog, plan.Config.ExpertType, plan.ExpertOptions, modelDim, hiddenDim, generator, dtype);
 
-    /// <summary>Routed expert <paramref name="index"/> of an MoE block: its plugin and options from <see cref="ModelConfig.RoutedExpert"/> (expert groups).</summary>
+    /// <summary>Routed expert <paramref name="index"/> of an MoE block: its plugin and options from <see cref="ModelPlan.RoutedExpert"/> (expert groups).</summary>
     public static ExpertModule RoutedExpert(
-        IComponentCatalog catalog, ModelConfig config, int index, int modelDim, int hiddenDim, Generator generator, ScalarType dtype)
+        IComponentCatalog catalog, ModelPlan plan, int index, int modelDim, int hiddenDim, Generator generator, ScalarType dtype)
     {
-        var (plugin, options) = config.RoutedExpert(index);
-        string key = config.Moe?.ExpertGroups is null ? nameof(ModelConfig.ExpertOptions) : $"{nameof(ModelConfig.Moe)}:{nameof(MoeConfig.ExpertGroups)} (expert {index}, '{plugin}') options";
-        return Expert(catalog, plugin, options, key, modelDim, hiddenDim, generator, dtype);
+        var (plugin, options) = plan.RoutedExpert(index);
+        return Expert(catalog, plugin, options, modelDim, hiddenDim, generator, dtype);
     }
 
     private static ExpertModule Expert(
-        IComponentCatalog catalog, string plugin, JsonObject? json, string keyPath, int modelDim, int hiddenDim, Generator generator, ScalarType dtype)
-    {
-        var factory = catalog.Expert(plugin);
-        var options = catalog.BindOptions(factory, json, keyPath);
-        return factory.Create(new ExpertSpec(modelDim, hiddenDim) { Options = options, Generator = generator, DType = dtype })
+        IComponentCatalog catalog, string plugin, object? options, int modelDim, int hiddenDim, Generator generator, ScalarType dtype) =>
+        catalog.Expert(plugin).Create(new ExpertSpec(modelDim, hiddenDim) { Options = options, Generator = generator, DType = dtype })
             ?? throw new InvalidOperationException($"expert plugin '{plugin}' returned null from Create");
-    }
 
-    /// <summary>The router of an MoE block, from <see cref="MoeConfig.Router"/> and its options.</summary>
+    /// <summary>The router of an MoE block, from <see cref="MoeConfig.Router"/> and the plan's router options.</summary>
     public static RouterModule Router(
-        IComponentCatalog catalog, MoeConfig moe, int modelDim, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
+        IComponentCatalog catalog, ModelPlan plan, int modelDim, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
     {
+        var moe = plan.Config.Moe!;
         var resolver = new CatalogRouterResolver(catalog);
         var spec = new RouterSpec(modelDim, moe.NumExperts, moe.TopK)
         {
-            Options = moe.RouterOptions,
+            Options = plan.RouterOptions,
             DomainEmbeddings = domainEmbeddings,
             Generator = generator,
             DType = dtype,
@@ -59,7 +55,8 @@ internal static class PluginBuilder
         {
             ArgumentNullException.ThrowIfNull(spec);
             var factory = catalog.Router(name);
-            // Options may arrive as JSON (from a config) or already bound (from a wrapper router that bound them itself).
+            // Options arrive bound (the plan's, or a wrapper router's for its inner router), or as JSON where a wrapper
+            // passes its inner options through or a router's inference form named them: those are bound here, once.
             var options = spec.Options is null or JsonObject
                 ? catalog.BindOptions(factory, (JsonObject?)spec.Options, keyPath)
                 : spec.Options;

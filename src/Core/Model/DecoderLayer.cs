@@ -1,5 +1,4 @@
 // One pre-norm Llama block: x + attn(norm(x)), then + ffn(norm(x)); the FFN is a dense expert or an MoE block.
-using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Composition;
@@ -18,15 +17,16 @@ internal sealed class DecoderLayer : nn.Module
     private readonly nn.RMSNorm _post_attention_layernorm;
     private readonly nn.Module _mlp; // a MoeLayer or a dense ExpertModule
 
-    public DecoderLayer(ModelConfig config, int index, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
+    public DecoderLayer(ModelPlan plan, int index, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
     {
+        var config = plan.Config;
         _input_layernorm = new nn.RMSNorm(config.HiddenSize, config.RmsNormEps, dtype: dtype);
         _self_attn = new CausalSelfAttention(config, generator, dtype);
         _post_attention_layernorm = new nn.RMSNorm(config.HiddenSize, config.RmsNormEps, dtype: dtype);
         if (config.Moe is { } moe && moe.IsMoeLayer(index))
-            _mlp = new MoeLayer(config, catalog, generator, dtype, domainEmbeddings);
+            _mlp = new MoeLayer(plan, catalog, generator, dtype, domainEmbeddings);
         else
-            _mlp = PluginBuilder.Expert(catalog, config, config.HiddenSize, config.IntermediateSize, generator, dtype);
+            _mlp = PluginBuilder.Expert(catalog, plan, config.HiddenSize, config.IntermediateSize, generator, dtype);
         RegisterComponents(); // input_layernorm, self_attn, post_attention_layernorm, mlp
     }
 

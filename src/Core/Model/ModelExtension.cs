@@ -48,17 +48,13 @@ public static class ModelExtension
         var before = moe.ToCheckpoint();
         var merged = strategy.Extend(new ExtendRequest(before, newExpert) { Options = strategyOptions });
 
-        var model = TransformerLM.FromCheckpoint(before, catalog);
+        var model = TransformerLM.FromCheckpoint(before, moe.Plan, catalog);
         var dtype = model.EmbeddingWeight.dtype;
         var embedding = newExpert.DomainEmbedding?.to(moe.DomainEmbeddings?.dtype ?? dtype).reshape(1, -1); // (1, m)
-        var grown = config.WithMoreExperts(1);
-        grown = grown with
-        {
-            Moe = grown.Moe! with { Domains = moeConfig.Domains.Count > 0 ? [.. moeConfig.Domains, newExpert.Domain] : moeConfig.Domains },
-        };
+        var grown = moe.Plan.WithMoreExperts(1, m => m with { Domains = moeConfig.Domains.Count > 0 ? [.. moeConfig.Domains, newExpert.Domain] : moeConfig.Domains });
         foreach (var (_, block) in model.MoeLayers)
         {
-            var expert = PluginBuilder.Expert(catalog, grown, block.ExpertDim, grown.ExpertIntermediateSize, generator, dtype);
+            var expert = PluginBuilder.Expert(catalog, grown, block.ExpertDim, grown.Config.ExpertIntermediateSize, generator, dtype);
             block.AddExperts([expert], new ExpertExtension(1) { DomainEmbeddings = embedding, Generator = generator });
         }
 

@@ -25,6 +25,12 @@ public sealed record ModelKeyNames(IReadOnlyDictionary<string, string> Names, st
     /// <summary>The names of <see cref="ModelConfig"/> itself (<c>NumAttentionHeads</c>, <c>Moe:NumExperts</c>).</summary>
     public static ModelKeyNames Config { get; } = new(new Dictionary<string, string>(StringComparer.Ordinal));
 
+    /// <summary>
+    /// True for a config.json form: keys stay joined with '.' (<c>pluginmoe.moe.top_k</c>) and the property names below a
+    /// mapped key are written in snake_case (<c>pluginmoe.moe.expert_groups.0.count</c>); false joins with ':'.
+    /// </summary>
+    public bool JsonKeys { get; init; }
+
     /// <summary>This form's key of a property path (group items as <c>Moe.ExpertGroups.0.Count</c>).</summary>
     public string this[string path]
     {
@@ -32,10 +38,14 @@ public sealed record ModelKeyNames(IReadOnlyDictionary<string, string> Names, st
         {
             foreach (var (from, to) in Names.OrderByDescending(kv => kv.Key.Length))
                 if (path == from || path.StartsWith(from + ".", StringComparison.Ordinal))
-                    return (to + path[from.Length..]).Replace('.', ':');
-            return path.Replace('.', ':');
+                    return JsonKeys ? to + SnakeCase(path[from.Length..]) : (to + path[from.Length..]).Replace('.', ':');
+            return JsonKeys ? SnakeCase(path) : path.Replace('.', ':');
         }
     }
+
+    // "ExpertGroups.0.Count" -> "expert_groups.0.count".
+    private static string SnakeCase(string path) =>
+        string.Concat(path.Select((ch, i) => char.IsUpper(ch) ? (i > 0 && path[i - 1] != '.' ? "_" : "") + char.ToLowerInvariant(ch) : ch.ToString()));
 }
 
 /// <summary>The architecture rules of <see cref="ModelConfig"/>.</summary>

@@ -1,5 +1,4 @@
 // The decoder stack under the `model.` prefix (HF LlamaModel): token embedding, blocks, final RMSNorm.
-using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Inference;
@@ -16,12 +15,13 @@ internal sealed class TransformerBody : nn.Module
     private readonly nn.RMSNorm _norm;
     private readonly Tensor _cos, _sin; // (P, D/2) rotary cache, not state (HF keeps inv_freq non-persistent too)
 
-    public TransformerBody(ModelConfig config, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
+    public TransformerBody(ModelPlan plan, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings)
     {
+        var config = plan.Config;
         _embed_tokens = Init.Embedding(config.VocabSize, config.HiddenSize, generator, dtype);
         _layers = new nn.ModuleList<DecoderLayer>();
         for (int i = 0; i < config.NumHiddenLayers; i++)
-            _layers.Add(new DecoderLayer(config, i, catalog, generator, dtype, domainEmbeddings));
+            _layers.Add(new DecoderLayer(plan, i, catalog, generator, dtype, domainEmbeddings));
         _norm = new nn.RMSNorm(config.HiddenSize, config.RmsNormEps, dtype: dtype);
         (_cos, _sin) = nn.functional.rope_cache(config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta, dtype);
         RegisterComponents(); // embed_tokens, layers, norm

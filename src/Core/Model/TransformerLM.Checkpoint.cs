@@ -27,18 +27,33 @@ public sealed partial class TransformerLM
     /// tensor names must be exactly the model's and every shape must match; otherwise nothing is loaded and the
     /// error lists all missing, unexpected and mismatched names. The model takes the dtype of the embedding tensor.
     /// </summary>
+    /// <remarks>Loading a checkpoint is where its config's JSON plugin options are bound (once, <see cref="ModelPlan.Bind"/>); errors
+    /// name the config.json file and key (<c>pluginmoe.moe.router_options.Normalize</c>) when the checkpoint was read from a folder.</remarks>
     /// <exception cref="InvalidDataException">Names or shapes do not match the config.</exception>
+    /// <exception cref="ArgumentException">The architecture or a plugin's options are refused.</exception>
     public static TransformerLM FromCheckpoint(ModelCheckpoint checkpoint, IComponentCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(catalog);
         checkpoint = WithImportedRouterOptions(checkpoint, catalog);
+        Validate(checkpoint.Config);
+        var keys = checkpoint.Source is { } file ? PluginOptionKeys.ConfigJson(file) : PluginOptionKeys.Config;
+        return FromCheckpoint(checkpoint, ModelPlan.Bind(checkpoint.Config, catalog, keys), catalog);
+    }
+
+    /// <summary>
+    /// Builds <paramref name="plan"/>'s model and loads <paramref name="checkpoint"/>'s tensors into it, as
+    /// <see cref="FromCheckpoint(ModelCheckpoint, IComponentCatalog)"/> does; the plan's config must be the checkpoint's (model
+    /// surgery rebuilding a model it holds).
+    /// </summary>
+    internal static TransformerLM FromCheckpoint(ModelCheckpoint checkpoint, ModelPlan plan, IComponentCatalog catalog)
+    {
         var tensors = checkpoint.Tensors;
         tensors.TryGetValue(CanonicalNames.DomainEmbeddings, out var domains);
         var dtype = tensors.TryGetValue("model.embed_tokens.weight", out var embed) && embed.dtype == ScalarType.Float64
             ? ScalarType.Float64 : ScalarType.Float32;
         // Initial values are overwritten; a fixed seed keeps construction deterministic.
-        var model = new TransformerLM(checkpoint.Config, catalog, new Generator(0), dtype, domains);
+        var model = new TransformerLM(plan, catalog, new Generator(0), dtype, domains);
 
         var own = model.state_dict();
         var missing = own.Keys.Where(k => !tensors.ContainsKey(k)).ToList();

@@ -1,7 +1,6 @@
 // Model surgery on a built model: swap every router for its inference form (a frozen Nexus becomes a plain linear
 // router) and rewrite the config so that the saved checkpoint names what is in the layers.
 using System.Text.Json.Nodes;
-using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Routing;
 using PluginMoE.Tensors;
 
@@ -32,7 +31,7 @@ public sealed partial class TransformerLM
                     throw new InvalidOperationException(
                         $"ToInference: layer {f.Layer}'s router becomes '{f.Form.Plugin}' {f.Form.Options?.ToJsonString() ?? "{}"}, layer {changed[0].Layer}'s '{plugin}' " +
                         $"{options?.ToJsonString() ?? "{}"}; a config names one router for every MoE layer");
-            Config = Config with { Moe = Config.Moe! with { Router = plugin, RouterOptions = (JsonObject?)options?.DeepClone() } };
+            Plan = Plan.WithRouter(plugin, (JsonObject?)options?.DeepClone());
         }
         foreach (var (_, block, form) in forms)
             if (!ReferenceEquals(form.Router, block.Router)) block.ReplaceRouter(form.Router);
@@ -40,11 +39,11 @@ public sealed partial class TransformerLM
         return this;
     }
 
-    /// <summary>Sets the config and domain embeddings after an extension (<see cref="ModelExtension"/>).</summary>
-    internal void Extended(ModelConfig config, Tensor? domainEmbeddings)
+    /// <summary>Sets the plan and domain embeddings after an extension (<see cref="ModelExtension"/>).</summary>
+    internal void Extended(Composition.ModelPlan plan, Tensor? domainEmbeddings)
     {
-        Validate(config);
-        Config = config;
+        Validate(plan.Config);
+        Plan = plan;
         DomainEmbeddings = domainEmbeddings?.detach();
     }
 }

@@ -23,27 +23,49 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
         : this(config, catalog, generator, ScalarType.Float32) { }
 
     /// <summary>Builds a model with parameters of <paramref name="dtype"/> (float64 for gradient checks).</summary>
-    /// <param name="config">Architecture.</param>
+    /// <param name="config">Architecture; its JSON plugin options are bound here, once (<see cref="ModelPlan.Bind"/>).</param>
     /// <param name="catalog">Plugin catalog.</param>
     /// <param name="generator">Random source of every initialisation.</param>
     /// <param name="dtype">Parameter element type.</param>
     /// <param name="domainEmbeddings">Per-expert domain embeddings (n, m) for routers that use them (Nexus); kept and saved as <see cref="CanonicalNames.DomainEmbeddings"/>.</param>
     public TransformerLM(ModelConfig config, IComponentCatalog catalog, Generator generator, ScalarType dtype, Tensor? domainEmbeddings = null)
+        : this(Planned(config, catalog), catalog, generator, dtype, domainEmbeddings) { }
+
+    /// <summary>Builds the model of a bound plan: every plugin factory receives the plan's typed options (no JSON is read).</summary>
+    /// <param name="plan">Architecture with its bound plugin options; validated here (errors name the config property).</param>
+    /// <param name="catalog">Where the router and expert plugins named in the plan come from.</param>
+    /// <param name="generator">Random source of every initialisation, drawn in module order.</param>
+    /// <param name="dtype">Parameter element type.</param>
+    /// <param name="domainEmbeddings">Per-expert domain embeddings (n, m) for routers that use them (Nexus); kept and saved as <see cref="CanonicalNames.DomainEmbeddings"/>.</param>
+    public TransformerLM(ModelPlan plan, IComponentCatalog catalog, Generator generator, ScalarType dtype = ScalarType.Float32, Tensor? domainEmbeddings = null)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(generator);
+        var config = plan.Config;
         Validate(config);
-        Config = config;
+        Plan = plan;
         DomainEmbeddings = domainEmbeddings?.detach();
-        _model = new TransformerBody(config, catalog, generator, dtype, DomainEmbeddings);
+        _model = new TransformerBody(plan, catalog, generator, dtype, DomainEmbeddings);
         if (!config.TieWordEmbeddings)
             _lm_head = Init.Linear(config.HiddenSize, config.VocabSize, generator, dtype);
         RegisterComponents(); // model, lm_head
     }
 
-    /// <summary>The architecture of this model (rewritten by model surgery: <see cref="ToInference"/>, <see cref="ModelExtension.Extend"/>).</summary>
-    public ModelConfig Config { get; private set; }
+    // The architecture is checked before any plugin is looked up, so its messages come first.
+    private static ModelPlan Planned(ModelConfig config, IComponentCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(catalog);
+        Validate(config);
+        return ModelPlan.Bind(config, catalog);
+    }
+
+    /// <summary>The architecture with its bound plugin options (rewritten by model surgery: <see cref="ToInference"/>, <see cref="ModelExtension.Extend"/>).</summary>
+    public ModelPlan Plan { get; private set; }
+
+    /// <summary>The architecture of this model (<see cref="Plan"/>'s config: what a checkpoint's config.json records).</summary>
+    public ModelConfig Config => Plan.Config;
 
     /// <summary>Per-expert domain embeddings (n, m), or null (grown by <see cref="ModelExtension.Extend"/>).</summary>
     public Tensor? DomainEmbeddings { get; private set; }

@@ -26,26 +26,38 @@ public sealed class MoeLayer : nn.Module
     /// the shared expert, each drawing its init from <paramref name="generator"/>. Experts take width
     /// <see cref="ITokenSplittingRouter.SubTokenDim"/> when the router splits tokens; the shared expert always works on the full width.
     /// </summary>
-    /// <param name="config">Model config; <see cref="ModelConfig.Moe"/> must be set.</param>
+    /// <param name="config">Model config; <see cref="ModelConfig.Moe"/> must be set. Its plugin options are bound here (<see cref="ModelPlan.Bind"/>).</param>
     /// <param name="catalog">Where the router and expert plugins come from.</param>
     /// <param name="generator">Random source for every initialisation.</param>
     /// <param name="dtype">Parameter element type.</param>
     /// <param name="domainEmbeddings">Per-expert domain embeddings (n, m) for routers that use them, or null.</param>
     public MoeLayer(ModelConfig config, IComponentCatalog catalog, Generator generator, ScalarType dtype = ScalarType.Float32, Tensor? domainEmbeddings = null)
+        : this(ModelPlan.Bind(config ?? throw new ArgumentNullException(nameof(config)), catalog ?? throw new ArgumentNullException(nameof(catalog))), catalog, generator, dtype, domainEmbeddings)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(catalog);
-        _moe = config.Moe ?? throw new ArgumentException("MoeLayer: ModelConfig.Moe is null (a dense model has no MoE blocks)", nameof(config));
-        if (_moe.NumExperts < 1 || _moe.TopK < 1 || _moe.TopK > _moe.NumExperts)
-            throw new ArgumentException($"MoeLayer: Moe.TopK ({_moe.TopK}) must be between 1 and Moe.NumExperts ({_moe.NumExperts})", nameof(config));
+    }
 
-        _gate = PluginBuilder.Router(catalog, _moe, config.HiddenSize, generator, dtype, domainEmbeddings);
+    /// <summary>Builds the block of <paramref name="plan"/>: each plugin's factory receives the plan's bound options.</summary>
+    /// <param name="plan">The bound model; <see cref="ModelConfig.Moe"/> must be set.</param>
+    /// <param name="catalog">Where the router and expert plugins come from.</param>
+    /// <param name="generator">Random source for every initialisation.</param>
+    /// <param name="dtype">Parameter element type.</param>
+    /// <param name="domainEmbeddings">Per-expert domain embeddings (n, m) for routers that use them, or null.</param>
+    public MoeLayer(ModelPlan plan, IComponentCatalog catalog, Generator generator, ScalarType dtype = ScalarType.Float32, Tensor? domainEmbeddings = null)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var config = plan.Config;
+        _moe = config.Moe ?? throw new ArgumentException("MoeLayer: ModelConfig.Moe is null (a dense model has no MoE blocks)", nameof(plan));
+        if (_moe.NumExperts < 1 || _moe.TopK < 1 || _moe.TopK > _moe.NumExperts)
+            throw new ArgumentException($"MoeLayer: Moe.TopK ({_moe.TopK}) must be between 1 and Moe.NumExperts ({_moe.NumExperts})", nameof(plan));
+
+        _gate = PluginBuilder.Router(catalog, plan, config.HiddenSize, generator, dtype, domainEmbeddings);
         ExpertDim = _gate is ITokenSplittingRouter split ? split.SubTokenDim : config.HiddenSize;
         _experts = new nn.ModuleList<ExpertModule>();
         for (int j = 0; j < _moe.NumExperts; j++)
-            _experts.Add(PluginBuilder.RoutedExpert(catalog, config, j, ExpertDim, config.ExpertIntermediateSize, generator, dtype));
+            _experts.Add(PluginBuilder.RoutedExpert(catalog, plan, j, ExpertDim, config.ExpertIntermediateSize, generator, dtype));
         if (_moe.SharedExpertIntermediateSize is int shared and > 0)
-            _shared_expert = PluginBuilder.Expert(catalog, config, config.HiddenSize, shared, generator, dtype);
+            _shared_expert = PluginBuilder.Expert(catalog, plan, config.HiddenSize, shared, generator, dtype);
         RegisterComponents(); // gate, experts, shared_expert
     }
 

@@ -104,7 +104,7 @@ public static class ExtendCommand
         {
             ["command"] = "extend",
             ["strategy"] = args.Strategy,
-            ["options"] = MergeSupport.AsJson(options),
+            ["options"] = PluginOptionsJson.From(options),
             ["created_utc"] = env.Now().ToString("O", CultureInfo.InvariantCulture),
             ["sources"] = new JsonArray(MergeSupport.Source("moe", moe), MergeSupport.Source("expert", expert, domain)),
             ["init_seed"] = args.InitSeed,

@@ -111,7 +111,7 @@ public static class MergeCommand
             NumExperts = args.NumExperts ?? Math.Max(expertDirs.Length, 1),
             LoadBalanceWeight = nexus ? 0.05 : new MoeConfig().LoadBalanceWeight,
         };
-        if (!isAverage) MergeSupport.CheckRouter(plugins.Catalog, moe.Router, routerJson);
+        object? routerOptions = isAverage ? null : MergeSupport.CheckRouter(plugins.Catalog, moe.Router, routerJson); // bound once
 
         var opened = new List<MappedCheckpoint>();
         try
@@ -130,14 +130,14 @@ public static class MergeCommand
             }
             var routers = new List<RouterModule>();
             if (merged.Config.Moe is not null)
-                (merged, routers) = MergeSupport.AttachRouters(merged, plugins.Catalog, args.InitSeed);
+                (merged, routers) = MergeSupport.AttachRouters(merged, plugins.Catalog, args.InitSeed, routerOptions);
             var counts = MergeSupport.Count(merged, routers);
 
             var provenance = new JsonObject
             {
                 ["command"] = "merge",
                 ["strategy"] = args.Strategy,
-                ["options"] = MergeSupport.AsJson(options),
+                ["options"] = PluginOptionsJson.From(options),
                 ["created_utc"] = env.Now().ToString("O", CultureInfo.InvariantCulture),
                 ["sources"] = new JsonArray([
                     .. seed is null ? Array.Empty<JsonNode>() : [MergeSupport.Source("seed", seed)],

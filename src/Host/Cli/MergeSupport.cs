@@ -94,12 +94,12 @@ public static class MergeSupport
     public static object? Bind(IComponentCatalog catalog, IPluginFactory factory, JsonObject? options, string keyPath) =>
         MergeComposition.Bind(catalog, factory, options, keyPath);
 
-    /// <summary>Checks a router plugin and its options (see <see cref="MergeComposition.CheckRouter"/>).</summary>
-    public static void CheckRouter(IComponentCatalog catalog, string name, JsonObject? options) => MergeComposition.CheckRouter(catalog, name, options);
+    /// <summary>Checks a router plugin and its options, and returns them bound (see <see cref="MergeComposition.CheckRouter"/>).</summary>
+    public static object? CheckRouter(IComponentCatalog catalog, string name, JsonObject? options) => MergeComposition.CheckRouter(catalog, name, options);
 
     /// <summary>Adds freshly initialised routers to a merged checkpoint (see <see cref="MergeComposition.AttachRouters"/>).</summary>
-    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed) =>
-        MergeComposition.AttachRouters(merged, catalog, seed);
+    public static (ModelCheckpoint Checkpoint, List<RouterModule> Routers) AttachRouters(ModelCheckpoint merged, IComponentCatalog catalog, long seed, object? routerOptions = null) =>
+        MergeComposition.AttachRouters(merged, catalog, seed, routerOptions);
 
     /// <summary>
     /// Parameter counts of a checkpoint from its tensors: the total, and per token everything outside the routed
@@ -209,9 +209,6 @@ public static class MergeSupport
         using var fs = File.OpenRead(path);
         return new JsonObject { ["role"] = role, ["path"] = path, ["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(fs)) };
     }
-
-    /// <summary>Bound options as JSON (for provenance and config.json).</summary>
-    public static JsonObject? AsJson(object? options) => options is null ? null : JsonSerializer.SerializeToNode(options, options.GetType())?.AsObject();
 
     /// <summary>
     /// Reads domain embeddings from a safetensors file: the tensor named after each domain, or, for a single

@@ -1,7 +1,6 @@
 // Resolves the plugins a profile names and binds their options sections, turning lookup and binding
 // failures into configuration errors that name the key (Model:Moe:Router, Data:LoaderOptions:...). Every plugin,
 // the built-in tokenizers (byte, bpe) included, is looked up by name and created from its bound options.
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Data;
@@ -17,11 +16,14 @@ namespace PluginMoE.Core.Recipe.Stages;
 /// <param name="Loader">The dataset loader.</param>
 /// <param name="LoaderOptions">Its bound options.</param>
 /// <param name="Tokenizer">The tokenizer.</param>
-/// <param name="Model">The model configuration with the expert and router options replaced by their bound, typed form.</param>
+/// <param name="Plan">The model with its expert, router and group options bound once (what its plugins' factories receive).</param>
 /// <param name="BoundOptions">Bound plugin options by key path (for config.resolved.json).</param>
 public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOptions, ITokenizer Tokenizer,
-    PluginMoE.Abstractions.Checkpoints.ModelConfig Model, IReadOnlyDictionary<string, object?> BoundOptions)
+    ModelPlan Plan, IReadOnlyDictionary<string, object?> BoundOptions)
 {
+    /// <summary>The model configuration: <see cref="Plan"/>'s, whose plugin options are the JSON form of the bound ones (what config.json records).</summary>
+    public PluginMoE.Abstractions.Checkpoints.ModelConfig Model => Plan.Config;
+
     /// <summary>The clusterer whose clusters replace the loader's domains (Data:Clusterer), or null to keep the labels.</summary>
     public ClusteringSetup? Clustering { get; init; }
 
@@ -67,27 +69,24 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         var router = settings.Model.IsMoe ? Find(() => catalog.Router(settings.Model.Moe.Router), "Model:Moe:Router", errors) : null;
         var model = settings.Model.ToModelConfig(router?.DefaultTopK ?? IRouterFactory.FallbackTopK);
         var expert = Find(() => catalog.Expert(settings.Model.Expert), "Model:Expert", errors);
-        if (expert is not null)
-            model = model with { ExpertOptions = AsJson(Bind(expert, settings.Model.ExpertOptions, "Model:ExpertOptions", catalog, bound, errors)) };
-        if (model.Moe is { ExpertGroups: { } groups } grouped)
+        object? expertOptions = expert is null ? null : Bind(expert, settings.Model.ExpertOptions, "Model:ExpertOptions", catalog, bound, errors);
+        object?[]? groupOptions = null;
+        if (model.Moe is { ExpertGroups: { } groups })
         {
-            // Each group's plugin looked up and its options bound once; the config then records them typed.
-            var boundGroups = new List<PluginMoE.Abstractions.Checkpoints.ExpertGroup>();
+            // Each group's plugin looked up and its options bound once (null where the group takes the model's options).
+            groupOptions = new object?[groups.Count];
             for (int g = 0; g < groups.Count; g++)
             {
                 var factory = Find(() => catalog.Expert(groups[g].Expert), $"Model:Moe:ExpertGroups:{g}:Expert", errors);
                 bool inherits = groups[g].Options is null && string.Equals(groups[g].Expert, settings.Model.Expert, StringComparison.Ordinal);
-                var options = factory is null || inherits ? null : AsJson(Bind(factory, groups[g].Options, $"Model:Moe:ExpertGroups:{g}:Options", catalog, bound, errors));
-                boundGroups.Add(groups[g] with { Options = options });
+                groupOptions[g] = factory is null || inherits ? null : Bind(factory, groups[g].Options, $"Model:Moe:ExpertGroups:{g}:Options", catalog, bound, errors);
             }
-            model = model with { Moe = grouped with { ExpertGroups = boundGroups } };
         }
-        if (model.Moe is { } moe && router is not null)
-        {
-            model = model with { Moe = moe with { RouterOptions = AsJson(Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors)) } };
-            if (errors.Count == before) RouterCheck.Build(catalog, model, "Model:Moe", upcycled: false, errors);
-        }
-        return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, model, bound) { Clustering = clustering };
+        object? routerOptions = model.Moe is { } moe && router is not null ? Bind(router, moe.RouterOptions, "Model:Moe:RouterOptions", catalog, bound, errors) : null;
+        var plan = ModelPlan.FromBound(model, expertOptions, routerOptions, groupOptions);
+        if (plan.Config.Moe is not null && router is not null && errors.Count == before)
+            RouterCheck.Build(catalog, plan, "Model:Moe", upcycled: false, errors);
+        return errors.Count > before ? null : new PluginSelection(loader!, loaderOptions, tokenizer!, plan, bound) { Clustering = clustering };
     }
 
     // Data:Clusterer with its options, k and the embedder whose per-document vectors it clusters.
@@ -130,7 +129,4 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
             return null;
         }
     }
-
-    // Typed options (numbers as numbers) are what the checkpoint's config.json records.
-    private static JsonObject? AsJson(object? options) => options is null ? null : JsonSerializer.SerializeToNode(options, options.GetType()) as JsonObject;
 }

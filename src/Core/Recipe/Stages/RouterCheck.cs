@@ -26,8 +26,20 @@ public static class RouterCheck
     /// <returns>The router, or null when it could not be built.</returns>
     public static RouterModule? Build(IComponentCatalog catalog, ModelConfig model, string key, bool upcycled, List<string> errors, bool suppliedEmbeddings = false)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(model);
+        return Build(catalog, model, model.Moe?.RouterOptions, key, upcycled, errors, suppliedEmbeddings);
+    }
+
+    /// <summary>As <see cref="Build(IComponentCatalog, ModelConfig, string, bool, List{string}, bool)"/>, with the plan's bound router options (not bound again).</summary>
+    public static RouterModule? Build(IComponentCatalog catalog, ModelPlan plan, string key, bool upcycled, List<string> errors, bool suppliedEmbeddings = false)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return Build(catalog, plan.Config, plan.RouterOptions, key, upcycled, errors, suppliedEmbeddings);
+    }
+
+    private static RouterModule? Build(IComponentCatalog catalog, ModelConfig model, object? options, string key, bool upcycled, List<string> errors, bool suppliedEmbeddings)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(errors);
         var moe = model.Moe ?? throw new ArgumentException("RouterCheck: the model has no MoE blocks", nameof(model));
         int experts = Math.Max(1, Math.Max(moe.NumExperts, moe.TopK));
@@ -38,7 +50,7 @@ public static class RouterCheck
         {
             router = resolver.Create(moe.Router, new RouterSpec(model.HiddenSize, experts, moe.TopK)
             {
-                Options = moe.RouterOptions,
+                Options = options,
                 DomainEmbeddings = suppliedEmbeddings ? torch.randn([experts, 8], generator: generator) : null,
                 Generator = generator,
                 Routers = resolver,

@@ -46,8 +46,8 @@ public sealed class SeedStage : RecipeStage
             }
             else
             {
-                var config = PluginSelection.Resolve(settings, context.Plugins).Model with { Moe = null };
-                model = new TransformerLM(config, context.Plugins.Catalog, new Generator(settings.Run.Seed));
+                var plan = PluginSelection.Resolve(settings, context.Plugins).Plan.Dense();
+                model = new TransformerLM(plan, context.Plugins.Catalog, new Generator(settings.Run.Seed));
                 Train(context, "dense seed on the mixture", model, data.Train, settings.Recipe.SeedSteps, unit, cancellationToken);
             }
             SaveModel(unit, model, data);

@@ -91,7 +91,7 @@ public sealed class TrainStage : IStage
         catch (OperationCanceledException e) { throw new RunCancelledException(Name, resume?.Step ?? 0, resume?.Step, e); }
 
         var model = resume is null
-            ? new TransformerLM(selection.Model, context.Plugins.Catalog, new Generator(settings.Run.Seed))
+            ? new TransformerLM(selection.Plan, context.Plugins.Catalog, new Generator(settings.Run.Seed))
             : Restore(dir, resume, () => TransformerLM.FromCheckpoint(CheckpointStore.Load(resume.Path), context.Plugins.Catalog));
         var counts = model.CountParameters();
         context.Progress.Info($"train: {(model.Config.Moe is { } m ? $"MoE, {m.NumExperts} experts top-{m.TopK}, router '{m.Router}'" : "dense")}, " +

@@ -128,7 +128,7 @@ public sealed class UpcycleStage : RecipeStage
                 {
                     if (variant is { IsUpcycled: false })
                     {
-                        var model = new TransformerLM(variant.Config, context.Plugins.Catalog, new Generator(settings.Run.Seed));
+                        var model = new TransformerLM(variant.Plan, context.Plugins.Catalog, new Generator(settings.Run.Seed));
                         SaveModel(unit, model, data);
                         var counts = model.CountParameters();
                         context.Progress.Info(FormattableString.Invariant(
@@ -153,7 +153,7 @@ public sealed class UpcycleStage : RecipeStage
                         throw new ConfigurationException($"upcycle: variant '{name}' (merge '{merge}'): {e.Message}{(embeddings is null && variant is not null ? " (the embed stage has not run: add it before upcycle)" : "")}", e);
                     }
                     if (merged.Config.Moe is not null)
-                        (merged, _) = MergeComposition.AttachRouters(merged, context.Plugins.Catalog, settings.Run.Seed);
+                        (merged, _) = MergeComposition.AttachRouters(merged, context.Plugins.Catalog, settings.Run.Seed, variant?.Plan.RouterOptions);
                     SaveCheckpoint(unit, merged, data);
                     context.Progress.Info($"upcycle: '{name}': {(merged.Config.Moe is { } m ? $"MoE of {m.NumExperts} experts, top-{m.TopK}, router '{m.Router}'" : "dense")} with '{merge}'" +
                         (embeddings is not null && variant is not null ? $" and '{variant.Embedder}' domain embeddings" : ""));

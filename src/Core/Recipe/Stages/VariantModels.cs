@@ -2,10 +2,10 @@
 // (router, router options, top-k with the router's own default, balancing weights, and for a from-scratch variant
 // the experts: plugin, options, count, widths), with plugin options bound by their plugins and the router built once
 // as a start check. Used by the upcycle stage when it validates and when it runs.
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Routing;
+using PluginMoE.Core.Composition;
 using PluginMoE.Core.Recipe.Settings;
 using PluginMoE.Core.Recipe.Services;
 
@@ -14,10 +14,14 @@ namespace PluginMoE.Core.Recipe.Stages;
 /// <summary>One variant as the upcycle stage builds it.</summary>
 /// <param name="Name">Variant name.</param>
 /// <param name="Settings">Its settings as given.</param>
-/// <param name="Config">The model: for an upcycled variant the MoE settings the merge gets (experts: one per domain unless set); from scratch, the whole model.</param>
+/// <param name="Plan">The model with its plugin options bound once: for an upcycled variant the MoE settings the merge gets
+/// (experts: one per domain unless set; its expert options come from the seed's checkpoint); from scratch, the whole model.</param>
 /// <param name="Embedder">The embedder whose domain embeddings an upcycled variant gets; null from scratch.</param>
-public sealed record VariantModel(string Name, VariantSettings Settings, ModelConfig Config, string? Embedder)
+public sealed record VariantModel(string Name, VariantSettings Settings, ModelPlan Plan, string? Embedder)
 {
+    /// <summary>The model configuration (<see cref="Plan"/>'s).</summary>
+    public ModelConfig Config => Plan.Config;
+
     /// <summary>True when the variant is merged from the seed and the experts.</summary>
     public bool IsUpcycled => Settings.IsUpcycled;
 
@@ -54,6 +58,7 @@ public static class VariantModels
             var routerOptions = Inherit(model.Moe.RouterOptions, model.Moe.Router, v.RouterOptions, routerName);
 
             ModelConfig config = model.ToModelConfig() with { Moe = null };
+            object? expertOptions = null;
             int? experts = v.Experts;
             if (v.IsUpcycled) experts ??= domains;
             else
@@ -65,7 +70,8 @@ public static class VariantModels
                 {
                     var factory = catalog.Expert(expertName);
                     var options = Inherit(model.ExpertOptions, model.Expert, v.ExpertOptions, expertName);
-                    config = config with { ExpertType = expertName, ExpertOptions = AsJson(catalog.BindOptions(factory, options, $"{key}:ExpertOptions")) };
+                    config = config with { ExpertType = expertName };
+                    expertOptions = catalog.BindOptions(factory, options, $"{key}:ExpertOptions");
                 }
                 catch (KeyNotFoundException e) { errors.Add($"{key}:Expert: {e.Message.Trim('\'', '"')}"); }
                 catch (ArgumentException e) { errors.AddRange(e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)); }
@@ -94,7 +100,6 @@ public static class VariantModels
                     NumExperts = experts ?? 0,
                     TopK = topK,
                     Router = routerName,
-                    RouterOptions = AsJson(boundRouterOptions),
                     ExpertIntermediateSize = expertWidth,
                     SharedExpertIntermediateSize = shared is > 0 ? shared : null,
                     MoeLayers = model.Moe.Layers is { Length: > 0 } l ? l : null,
@@ -103,8 +108,9 @@ public static class VariantModels
                 },
             };
             // The router of one block, built once now: heads that do not divide d, multi-head over upcycled experts, ... fail at start.
-            if (RouterCheck.Build(catalog, config, key, v.IsUpcycled, errors, suppliedEmbeddings: v.IsUpcycled) is null) continue;
-            result.Add(new VariantModel(name, v, config, v.IsUpcycled ? settings.Recipe.EmbedderOf(v) : null));
+            var plan = ModelPlan.FromBound(config, expertOptions, boundRouterOptions);
+            if (RouterCheck.Build(catalog, plan, key, v.IsUpcycled, errors, suppliedEmbeddings: v.IsUpcycled) is null) continue;
+            result.Add(new VariantModel(name, v, plan, v.IsUpcycled ? settings.Recipe.EmbedderOf(v) : null));
         }
         return result;
     }
@@ -127,7 +133,4 @@ public static class VariantModels
             else target[k] = value?.DeepClone();
         }
     }
-
-    // Typed options (numbers as numbers) are what the checkpoint's config.json records.
-    private static JsonObject? AsJson(object? options) => options is null ? null : JsonSerializer.SerializeToNode(options, options.GetType()) as JsonObject;
 }
