@@ -1,6 +1,7 @@
 // Dropless top-k dispatch (MegaBlocks-style, without padding): one counting sort of the N*k token slots by expert
-// (DispatchPlan), experts that expose IGroupedFfnExpert computed together with one grouped GEMM per projection, the
-// others once each on their contiguous rows; weight, scatter-add back.
+// (DispatchPlan), experts that expose IGroupedFfnExpert computed together with one grouped GEMM per projection (narrow
+// experts, as MH-MoE's sub-token ones, as one fused grouped SwiGLU MLP), the others once each on their contiguous rows;
+// weight, scatter-add back.
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -59,12 +60,23 @@ public static class DroplessDispatch
         return ((addTo ?? zeros_like(tokens)).index_add(0, plan.Token, ys), plan); // (N, d) summed back per token
     }
 
+    /// <summary>
+    /// Whether a SwiGLU group runs as one fused op (<see cref="nn.functional.grouped_swiglu_ffn"/>): when the hidden width
+    /// is at least 8x the expert width, as for MH-MoE's sub-token experts (d/h wide, hidden 4 x d), the (R, H) hidden
+    /// activations dwarf the rows and their memory traffic, not the GEMMs, decides; the fused op keeps them in cache
+    /// and recomputes them in backward. Wider experts (the usual hidden = 4 x d) keep the three grouped GEMMs.
+    /// </summary>
+    internal static bool FusedFfn(Tensor rows, GroupedFfnWeights w) => w.Up.size(0) >= 8 * rows.size(1);
+
     /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection.</summary>
     private static Tensor GroupedFfn(Tensor rows, GroupedFfnWeights[] group, long[] counts)
     {
         var kind = group[0].Kind;
         switch (kind)
         {
+            case GroupedFfnKind.SwiGlu when FusedFfn(rows, group[0]):
+                return nn.functional.grouped_swiglu_ffn(rows, [.. group.Select(g => g.Gate!)], [.. group.Select(g => g.Up)],
+                    [.. group.Select(g => g.Down)], counts); // (R, d), hidden activations in cache, recomputed in backward
             case GroupedFfnKind.SwiGlu:
             {
                 var gate = nn.functional.grouped_linear(rows, [.. group.Select(g => g.Gate!)], counts); // (R, hidden)

@@ -1,6 +1,7 @@
 // The grouped expert path (IGroupedFfnExpert + grouped GEMMs + one counting-sort dispatch plan) against the per-expert
 // loop it replaces: the same MoE layer run both ways gives the same outputs and gradients (linear top-2; nexus with
-// a shared expert; float64 and float32), and a layer mixing groupable, other and null experts splits them correctly.
+// a shared expert; multi-head over xmoe, whose narrow sub-token experts run as the fused grouped SwiGLU MLP; float64
+// and float32), and a layer mixing groupable, other and null experts splits them correctly.
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Core.Composition;
@@ -19,14 +20,18 @@ public class GroupedExpertsTests
         var catalog = new ComponentCatalog()
             .AddRouter("linear", new LinearRouterFactory())
             .AddRouter(NexusRouterFactory.Name, new NexusRouterFactory())
+            .AddRouter(XMoeRouterFactory.Name, new XMoeRouterFactory())
+            .AddRouter(MultiHeadRouterFactory.Name, new MultiHeadRouterFactory())
             .AddExpert("swiglu", new SwiGluExpertFactory());
         var config = new ModelConfig
         {
-            HiddenSize = 16, IntermediateSize = 24,
+            // multi-head: sub-token experts of width 16/4 = 4 with hidden 40 (>= 8x): the fused grouped SwiGLU MLP.
+            HiddenSize = 16, IntermediateSize = router == "multi-head" ? 40 : 24,
             Moe = new MoeConfig
             {
                 NumExperts = 4, TopK = 2, Router = router, LoadBalanceWeight = 0.01,
                 SharedExpertIntermediateSize = router == "nexus" ? 20 : null,
+                RouterOptions = router == "multi-head" ? new System.Text.Json.Nodes.JsonObject { ["Heads"] = 4, ["Inner"] = "xmoe" } : null,
             },
         };
         var domains = router == "nexus" ? randn([4, 6], dtype, new Generator(3)) : null;
@@ -51,6 +56,8 @@ public class GroupedExpertsTests
     [InlineData("linear", ScalarType.Float32, 2e-5)]
     [InlineData("nexus", ScalarType.Float64, 1e-12)]
     [InlineData("nexus", ScalarType.Float32, 2e-5)]
+    [InlineData("multi-head", ScalarType.Float64, 1e-12)]
+    [InlineData("multi-head", ScalarType.Float32, 2e-5)]
     public void GroupedLayer_EqualsLoopedLayer_OutputsAndAllGradients(string router, ScalarType dtype, double tol)
     {
         var layer = Layer(router, dtype);

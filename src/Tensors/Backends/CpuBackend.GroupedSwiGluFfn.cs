@@ -1,0 +1,325 @@
+// CPU grouped SwiGLU expert MLP (IBackend.GroupedSwiGluFfn): every expert's rows are cut into blocks of a fixed number of
+// rows, and each block runs gate/up GEMM, SwiGLU and down GEMM (backward: the same recomputed, then dA, dgate/dup, dx and
+// the three weight-gradient GEMMs) on thread-local buffers that stay in cache, one block per work item. The hidden
+// activations (R, H), 4x the rows of a top-2 layer at MH-MoE's sub-token width, never go to memory and are not saved
+// for backward. Weight gradients are summed over fixed super-blocks of rows in a fixed order, so results do not depend
+// on the thread count.
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace PluginMoE.Tensors.Backends;
+
+public sealed partial class CpuBackend
+{
+    /// <summary>Bytes of one hidden-activation buffer of a block (the backward keeps three, the forward two).</summary>
+    private const int FfnBlockBytes = 192 * 1024;
+
+    /// <summary>Rows per backward work item: its weight-gradient partial is summed with the others of its expert.</summary>
+    private const int FfnItemRows = 512;
+
+    /// <summary>Rows per block for hidden width <paramref name="h"/>: a multiple of the 12-row register tile, 12 to 384.</summary>
+    internal static int FfnBlockRows(int h, int elementSize) => Math.Clamp(FfnBlockBytes / elementSize / Math.Max(h, 1) / 12 * 12, 12, 384);
+
+    private static class FfnScratch<T> where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? _buffer;
+
+        public static T[] Get(int length)
+        {
+            var b = _buffer;
+            if (b is null || b.Length < length) _buffer = b = new T[length];
+            return b;
+        }
+    }
+
+    /// <inheritdoc/>
+    public Tensor GroupedSwiGluFfn(Tensor x, IReadOnlyList<Tensor> gate, IReadOnlyList<Tensor> up, IReadOnlyList<Tensor> down, IReadOnlyList<int> starts)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireFloat(x, "grouped_swiglu_ffn");
+        var y = Tensor.Empty(x.dtype, [x.Sizes[0], x.Sizes[1]]);
+        if (x.dtype == ScalarType.Float32) FfnForward<float>(x, gate, up, down, starts, y);
+        else FfnForward<double>(x, gate, up, down, starts, y);
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public (Tensor Input, Tensor?[] Gate, Tensor?[] Up, Tensor?[] Down) GroupedSwiGluFfnBackward(
+        Tensor grad, Tensor x, IReadOnlyList<Tensor> gate, IReadOnlyList<Tensor> up, IReadOnlyList<Tensor> down, IReadOnlyList<int> starts)
+    {
+        ArgumentNullException.ThrowIfNull(grad);
+        ArgumentNullException.ThrowIfNull(x);
+        RequireFloat(x, "grouped_swiglu_ffn backward");
+        return x.dtype == ScalarType.Float32
+            ? FfnBackward<float>(grad, x, gate, up, down, starts)
+            : FfnBackward<double>(grad, x, gate, up, down, starts);
+    }
+
+    /// <summary>A row block [Start, End) of expert <c>Expert</c>; <c>Slot</c> is its weight-gradient partial (backward).</summary>
+    private readonly record struct FfnItem(int Expert, int Start, int End, int Slot);
+
+    /// <summary>Pins every distinct storage once and hands out element addresses.</summary>
+    private sealed class Pins : IDisposable
+    {
+        private readonly Dictionary<object, (GCHandle Handle, nint Address)> _pins = new(ReferenceEqualityComparer.Instance);
+
+        public unsafe nint Address<T>(Tensor t) where T : unmanaged
+        {
+            var arr = t.StorageAs<T>();
+            if (!_pins.TryGetValue(arr, out var p))
+            {
+                var h = GCHandle.Alloc(arr, GCHandleType.Pinned);
+                p = (h, h.AddrOfPinnedObject());
+                _pins[arr] = p;
+            }
+            return p.Address + (nint)t.Offset * sizeof(T);
+        }
+
+        public void Dispose()
+        {
+            foreach (var (h, _) in _pins.Values) h.Free();
+        }
+    }
+
+    /// <summary>Runs <paramref name="run"/> on every item, largest first, taken dynamically by the threads.</summary>
+    private static void RunFfnItems(List<FfnItem> items, Action<FfnItem> run)
+    {
+        int threads = Math.Min(ParallelFor.Threads, items.Count);
+        if (threads <= 1)
+        {
+            foreach (var it in items) run(it);
+            return;
+        }
+        var order = items.OrderByDescending(it => it.End - it.Start).ToArray();
+        int next = -1;
+        // Every output element (and every partial) is written by exactly one item: the order does not change results.
+        ParallelFor.Run(threads, 1, (_, _) =>
+        {
+            int j;
+            while ((j = Interlocked.Increment(ref next)) < order.Length) run(order[j]);
+        });
+    }
+
+    private static unsafe void FfnForward<T>(Tensor x, IReadOnlyList<Tensor> gate, IReadOnlyList<Tensor> up, IReadOnlyList<Tensor> down, IReadOnlyList<int> starts, Tensor y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var path = ActiveGemmPath;
+        int d = x.Sizes[1], h = gate[0].Sizes[0], sz = sizeof(T);
+        int rb = FfnBlockRows(h, sz);
+        var items = new List<FfnItem>();
+        for (int e = 0; e < gate.Count; e++)
+            for (int r = starts[e]; r < starts[e + 1]; r += rb) items.Add(new FfnItem(e, r, Math.Min(r + rb, starts[e + 1]), -1));
+        if (items.Count == 0) return;
+        using var pins = new Pins();
+        nint px = pins.Address<T>(x), py = pins.Address<T>(y);
+        var pg = gate.Select(pins.Address<T>).ToArray();
+        var pu = up.Select(pins.Address<T>).ToArray();
+        var pd = down.Select(pins.Address<T>).ToArray();
+        int xs0 = x.Strides[0], xs1 = x.Strides[1];
+        T one = T.One, zero = T.Zero;
+        RunFfnItems(items, it =>
+        {
+            int m = it.End - it.Start;
+            var scratch = FfnScratch<T>.Get(2 * rb * h);
+            fixed (T* buf = scratch)
+            {
+                nint G = (nint)buf, U = (nint)(buf + rb * h);
+                nint xr = px + (nint)it.Start * xs0 * sz;
+                Tensor wg = gate[it.Expert], wu = up[it.Expert], wd = down[it.Expert];
+                // G = x Wg^T, U = x Wu^T: (m, d) @ (d, h)
+                GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[it.Expert], wg.Strides[1], wg.Strides[0], G, h, 1), path, parallel: false);
+                GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[it.Expert], wu.Strides[1], wu.Strides[0], U, h, 1), path, parallel: false);
+                SwiGluInPlace((T*)G, (T*)U, m * h);
+                // y = A Wd^T: (m, h) @ (h, d)
+                GemmOne(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pd[it.Expert], wd.Strides[1], wd.Strides[0], py + (nint)it.Start * d * sz, d, 1), path, parallel: false);
+            }
+        });
+    }
+
+    /// <summary>
+    /// sigmoid(x) = 1 / (1 + exp(-x)); float32 on AVX-512 with a vector exp (Cody-Waite reduction, degree-6 polynomial,
+    /// about 1 ulp: TensorPrimitives widens float32 exp to float64, which made the sigmoid most of this kernel's time),
+    /// float64 and other hardware through TensorPrimitives.
+    /// </summary>
+    internal static void FfnSigmoid<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float) || !Vector512.IsHardwareAccelerated)
+        {
+            TensorPrimitives.Sigmoid(x, y);
+            return;
+        }
+        var xf = MemoryMarshal.Cast<T, float>(x);
+        var yf = MemoryMarshal.Cast<T, float>(y);
+        int n = xf.Length, i = 0;
+        ref float xr = ref MemoryMarshal.GetReference(xf);
+        ref float yr = ref MemoryMarshal.GetReference(yf);
+        for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            Vector512.StoreUnsafe(Sigmoid512(Vector512.LoadUnsafe(ref xr, (nuint)i)), ref yr, (nuint)i);
+        for (; i < n; i++) yf[i] = 1f / (1f + MathF.Exp(-xf[i]));
+    }
+
+    /// <summary>1 / (1 + exp(-x)) for 16 floats; NaN stays NaN, exp(-x) is clamped to [2^-126, 2^127) (sigmoid 0 or 1 beyond).</summary>
+    private static Vector512<float> Sigmoid512(Vector512<float> x)
+    {
+        var z = Vector512.Min(Vector512.Max(-x, Vector512.Create(-87.0f)), Vector512.Create(88.0f));
+        var k = Vector512.Round(z * Vector512.Create(1.44269504f));                      // z / ln 2, nearest
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693145752f), z);       // z - k ln2 (hi)
+        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-1.42860677e-6f), r);         // ... (lo)
+        var p = Vector512.Create(1.0f / 720);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 120));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 24));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);                   // exp(r), |r| <= ln2 / 2
+        var scale = (Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23;         // 2^k
+        var e = p * scale.AsSingle();
+        var s = Vector512<float>.One / (Vector512<float>.One + e);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), s, x);               // NaN in, NaN out
+    }
+
+    /// <summary>g = silu(g) * u over n elements, as (sigmoid(g) g) u.</summary>
+    private static unsafe void SwiGluInPlace<T>(T* g, T* u, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> t = stackalloc T[SwiGluBlock];
+        for (int b = 0; b < n; b += SwiGluBlock)
+        {
+            int c = Math.Min(SwiGluBlock, n - b);
+            var gs = new Span<T>(g + b, c);
+            var tt = t[..c];
+            FfnSigmoid<T>(gs, tt);
+            TensorPrimitives.Multiply(tt, gs, tt);
+            TensorPrimitives.Multiply(tt, new ReadOnlySpan<T>(u + b, c), gs);
+        }
+    }
+
+    /// <summary>
+    /// From g, u and dA (n elements each): g := dgate, u := dup, da := A = silu(g) u, with the formulas (and the
+    /// operation order) of <see cref="SwiGluBackward"/> and <see cref="SwiGlu"/>.
+    /// </summary>
+    private static unsafe void SwiGluBackwardInPlace<T>(T* g, T* u, T* da, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> sig = stackalloc T[SwiGluBlock];
+        Span<T> t = stackalloc T[SwiGluBlock];
+        Span<T> a = stackalloc T[SwiGluBlock];
+        Span<T> dup = stackalloc T[SwiGluBlock];
+        T one = T.One;
+        for (int b = 0; b < n; b += SwiGluBlock)
+        {
+            int c = Math.Min(SwiGluBlock, n - b);
+            var gs = new Span<T>(g + b, c);
+            var us = new Span<T>(u + b, c);
+            var gr = new Span<T>(da + b, c);
+            var sg = sig[..c];
+            var tt = t[..c];
+            var aa = a[..c];
+            var du = dup[..c];
+            FfnSigmoid<T>(gs, sg);                     // s
+            TensorPrimitives.Multiply(sg, gs, tt);     // silu = s g
+            TensorPrimitives.Multiply(tt, us, aa);     // A = silu u
+            TensorPrimitives.Multiply(gr, tt, du);     // dup = grad silu
+            TensorPrimitives.Subtract(gs, tt, tt);     // g (1 - s)
+            TensorPrimitives.Add(tt, one, tt);         // 1 + g (1 - s)
+            TensorPrimitives.Multiply(tt, sg, tt);     // silu'(g)
+            TensorPrimitives.Multiply(gr, us, gs);     // grad up -> g
+            TensorPrimitives.Multiply(gs, tt, gs);     // dgate
+            du.CopyTo(us);
+            aa.CopyTo(gr);
+        }
+    }
+
+    private static unsafe (Tensor, Tensor?[], Tensor?[], Tensor?[]) FfnBackward<T>(
+        Tensor grad, Tensor x, IReadOnlyList<Tensor> gate, IReadOnlyList<Tensor> up, IReadOnlyList<Tensor> down, IReadOnlyList<int> starts)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var path = ActiveGemmPath;
+        int experts = gate.Count, d = x.Sizes[1], h = gate[0].Sizes[0], sz = sizeof(T), hd = h * d;
+        int rb = FfnBlockRows(h, sz);
+        var dx = Tensor.Empty(x.dtype, [x.Sizes[0], d]);
+        var dGate = new Tensor?[experts];
+        var dUp = new Tensor?[experts];
+        var dDown = new Tensor?[experts];
+        // Items of FfnItemRows rows (a fixed cut, whatever the thread count); an expert's first item writes its
+        // gradients, every further one a partial slot that is added afterwards in item order.
+        var items = new List<FfnItem>();
+        var extra = new List<FfnItem>();
+        int slots = 0;
+        for (int e = 0; e < experts; e++)
+        {
+            if (starts[e + 1] == starts[e]) continue;
+            dGate[e] = Tensor.Empty(x.dtype, [h, d]);
+            dUp[e] = Tensor.Empty(x.dtype, [h, d]);
+            dDown[e] = Tensor.Empty(x.dtype, [d, h]);
+            for (int r = starts[e]; r < starts[e + 1]; r += FfnItemRows)
+            {
+                var it = new FfnItem(e, r, Math.Min(r + FfnItemRows, starts[e + 1]), r == starts[e] ? -1 : slots++);
+                items.Add(it);
+                if (it.Slot >= 0) extra.Add(it);
+            }
+        }
+        if (items.Count == 0) return (dx, dGate, dUp, dDown);
+        var partials = slots > 0 ? Tensor.Empty(x.dtype, [slots, 3 * hd]) : null;
+        using (var pins = new Pins())
+        {
+            nint px = pins.Address<T>(x), pgr = pins.Address<T>(grad), pdx = pins.Address<T>(dx);
+            nint pp = partials is null ? 0 : pins.Address<T>(partials);
+            var pg = gate.Select(pins.Address<T>).ToArray();
+            var pu = up.Select(pins.Address<T>).ToArray();
+            var pd = down.Select(pins.Address<T>).ToArray();
+            var pdg = dGate.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
+            var pdu = dUp.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
+            var pdd = dDown.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
+            int xs0 = x.Strides[0], xs1 = x.Strides[1], gs0 = grad.Strides[0], gs1 = grad.Strides[1];
+            T one = T.One, zero = T.Zero;
+            RunFfnItems(items, it =>
+            {
+                int e = it.Expert;
+                Tensor wg = gate[e], wu = up[e], wd = down[e];
+                nint oDg = it.Slot < 0 ? pdg[e] : pp + (nint)it.Slot * 3 * hd * sz;
+                nint oDu = it.Slot < 0 ? pdu[e] : oDg + (nint)hd * sz;
+                nint oDd = it.Slot < 0 ? pdd[e] : oDg + (nint)2 * hd * sz;
+                var scratch = FfnScratch<T>.Get(3 * rb * h);
+                fixed (T* buf = scratch)
+                {
+                    nint G = (nint)buf, U = (nint)(buf + rb * h), DA = (nint)(buf + 2 * rb * h);
+                    for (int r = it.Start; r < it.End; r += rb)
+                    {
+                        int m = Math.Min(rb, it.End - r);
+                        T beta = r == it.Start ? zero : one;
+                        nint xr = px + (nint)r * xs0 * sz, gr = pgr + (nint)r * gs0 * sz;
+                        GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[e], wg.Strides[1], wg.Strides[0], G, h, 1), path, parallel: false);
+                        GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[e], wu.Strides[1], wu.Strides[0], U, h, 1), path, parallel: false);
+                        // dA = dy Wd: (m, d) @ (d, h)
+                        GemmOne(new GemmArgs<T>(m, h, d, one, zero, gr, gs0, gs1, pd[e], wd.Strides[0], wd.Strides[1], DA, h, 1), path, parallel: false);
+                        SwiGluBackwardInPlace((T*)G, (T*)U, (T*)DA, m * h);  // G = dgate, U = dup, DA = A
+                        // dx = dgate Wg + dup Wu: (m, h) @ (h, d)
+                        nint dxr = pdx + (nint)r * d * sz;
+                        GemmOne(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pg[e], wg.Strides[0], wg.Strides[1], dxr, d, 1), path, parallel: false);
+                        GemmOne(new GemmArgs<T>(m, d, h, one, one, U, h, 1, pu[e], wu.Strides[0], wu.Strides[1], dxr, d, 1), path, parallel: false);
+                        // dWg += dgate^T x, dWu += dup^T x: (h, m) @ (m, d); dWd += dy^T A: (d, m) @ (m, h)
+                        GemmOne(new GemmArgs<T>(h, d, m, one, beta, G, 1, h, xr, xs0, xs1, oDg, d, 1), path, parallel: false);
+                        GemmOne(new GemmArgs<T>(h, d, m, one, beta, U, 1, h, xr, xs0, xs1, oDu, d, 1), path, parallel: false);
+                        GemmOne(new GemmArgs<T>(d, h, m, one, beta, gr, gs1, gs0, DA, h, 1, oDd, h, 1), path, parallel: false);
+                    }
+                }
+            });
+        }
+        if (partials is not null)
+        {
+            // Sum the partials into their expert's gradients in item order (fixed: independent of the threads).
+            var P = partials.StorageAs<T>();
+            int po = partials.Offset;
+            foreach (var it in extra)
+            {
+                int at = po + it.Slot * 3 * hd;
+                TensorPrimitives.Add(dGate[it.Expert]!.StorageAs<T>().AsSpan(dGate[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at, hd), dGate[it.Expert]!.StorageAs<T>().AsSpan(dGate[it.Expert]!.Offset, hd));
+                TensorPrimitives.Add(dUp[it.Expert]!.StorageAs<T>().AsSpan(dUp[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at + hd, hd), dUp[it.Expert]!.StorageAs<T>().AsSpan(dUp[it.Expert]!.Offset, hd));
+                TensorPrimitives.Add(dDown[it.Expert]!.StorageAs<T>().AsSpan(dDown[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at + 2 * hd, hd), dDown[it.Expert]!.StorageAs<T>().AsSpan(dDown[it.Expert]!.Offset, hd));
+            }
+            partials.Storage.Release(); // scratch: back to the pool now
+        }
+        return (dx, dGate, dUp, dDown);
+    }
+}
