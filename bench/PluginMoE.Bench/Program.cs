@@ -156,7 +156,7 @@ if (reference)
     psi.ArgumentList.Add("--threads");
     psi.ArgumentList.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
     if (quick) psi.ArgumentList.Add("--quick");
-    PluginMoE.Bench.ReferenceEnvironment.Apply(psi); // OpenBLAS's best kernel for this CPU, sleeping idle OpenMP threads
+    PluginMoE.Bench.ReferenceEnvironment.Apply(psi, threads); // OpenBLAS's best kernel and thread count, sleeping idle OpenMP threads
     using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
     foreach (var c in cases)
         p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\",\"work\":{Json.Num(c.Work)}}}");

@@ -1,4 +1,5 @@
-// The environment the PyTorch reference runs in: OpenBLAS's best kernel for this CPU and sleeping idle OpenMP threads.
+// The environment the PyTorch reference runs in: OpenBLAS's best kernel for this CPU, as many OpenBLAS threads as the
+// case's thread count, and sleeping idle OpenMP threads.
 using System.Diagnostics;
 using System.Runtime.Intrinsics.X86;
 
@@ -16,10 +17,19 @@ public static class ReferenceEnvironment
     public static string? OpenBlasCoreType() =>
         Avx512F.IsSupported && Avx512BW.IsSupported ? "SkylakeX" : Avx2.IsSupported && Fma.IsSupported ? "Haswell" : null;
 
-    /// <summary>Applies the reference environment to <paramref name="psi"/>.</summary>
-    public static void Apply(ProcessStartInfo psi)
+    /// <summary>
+    /// Applies the reference environment to <paramref name="psi"/> for a run on <paramref name="threads"/> threads.
+    /// <c>torch.set_num_threads</c> sets OpenMP's (and MKL's) thread count but not OpenBLAS's: Debian's pthread OpenBLAS
+    /// starts one thread per CPU, so without OPENBLAS_NUM_THREADS a "1 thread" PyTorch run does its GEMMs on every core
+    /// (its CPU time per step was about twice its wall time). A user's own OPENBLAS_NUM_THREADS wins when
+    /// PLUGINMOE_BENCH_KEEP_OPENBLAS_THREADS=1.
+    /// </summary>
+    public static void Apply(ProcessStartInfo psi, int threads)
     {
         ArgumentNullException.ThrowIfNull(psi);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        if (Environment.GetEnvironmentVariable("PLUGINMOE_BENCH_KEEP_OPENBLAS_THREADS") != "1")
+            psi.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (Environment.GetEnvironmentVariable("PLUGINMOE_BENCH_KEEP_OPENBLAS_CORETYPE") != "1")
         {
             psi.Environment.Remove("OPENBLAS_L2_SIZE");

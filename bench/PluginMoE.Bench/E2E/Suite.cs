@@ -134,7 +134,7 @@ internal static class Suite
             psi = new ProcessStartInfo(python);
             psi.ArgumentList.Add(script);
             psi.ArgumentList.Add("--e2e");
-            ReferenceEnvironment.Apply(psi); // OpenBLAS's best kernel for this CPU, sleeping idle OpenMP threads
+            ReferenceEnvironment.Apply(psi, threads); // OpenBLAS's best kernel and thread count, sleeping idle OpenMP threads
         }
         else
         {
