@@ -73,7 +73,7 @@ public sealed partial class CpuBackend
     {
         switch (op)
         {
-            case UnaryOp.Exp: TensorPrimitives.Exp(x, d); break;
+            case UnaryOp.Exp: VectorMath.Exp(x, d); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, d); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, d); break;
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, d); break;
@@ -230,7 +230,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Erf:
             {
                 T c = T.CreateTruncating(SpecialMath.TwoOverSqrtPi);
-                for (int i = 0; i < n; i++) d[i] = g[i] * c * T.Exp(-x[i] * x[i]);
+                for (int i = 0; i < n; i++) d[i] = g[i] * c * VectorMath.Exp(-x[i] * x[i]);
                 break;
             }
             default: throw new NotSupportedException(op.ToString());
