@@ -41,6 +41,24 @@ internal static class ExpKernelTimes
 
     private static IEnumerable<(string, Func<Action>)> Cases()
     {
+        // The exp and sigmoid themselves on a 4096-float buffer that stays in L1 (1000 passes per call), VectorMath
+        // against TensorPrimitives (whose float32 exp widens to float64) in the same run: the kernel cases below also
+        // pay for memory traffic and allocation.
+        foreach (var (op, impl) in new[] { ("exp", "vectormath"), ("exp", "tensorprimitives"), ("sigmoid", "vectormath"), ("sigmoid", "tensorprimitives") })
+            yield return ($"{op}_in_l1_{impl}[4096]x1000", () =>
+            {
+                var x = new float[4096];
+                var y = new float[4096];
+                var rng = new System.Random(7);
+                for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 20 - 10);
+                return (op, impl) switch
+                {
+                    ("exp", "vectormath") => () => { for (int r = 0; r < 1000; r++) VectorMath.Exp(x, y); },
+                    ("exp", _) => () => { for (int r = 0; r < 1000; r++) System.Numerics.Tensors.TensorPrimitives.Exp(x, y); },
+                    (_, "vectormath") => () => { for (int r = 0; r < 1000; r++) VectorMath.Sigmoid(x, y); },
+                    _ => () => { for (int r = 0; r < 1000; r++) System.Numerics.Tensors.TensorPrimitives.Sigmoid(x, y); },
+                };
+            });
         // Expert hidden activations of one expert per layer: tiny (1024 tokens, top-2 of 4 experts, hidden 512) and
         // small (2048 tokens, top-2 of 8, hidden 1024): 512 rows each.
         foreach (var (rows, hidden, label) in new[] { (512L, 512L, "tiny"), (512L, 1024L, "small") })
