@@ -15,9 +15,9 @@ namespace PluginMoE.Tensors.Backends;
 /// Float32 <c>exp</c> and <c>sigmoid</c> on Vector512 (where the hardware accelerates it), Vector256 and scalar tails.
 /// Accuracy, measured against float64 <see cref="Math.Exp"/> over every 1021st finite float32 of both signs (about 4.2
 /// million values; tests: VectorMathTests): exp within 1 ulp (0.94 at worst), sigmoid within 2.5 ulp (2.23 at worst).
-/// Edge cases: exp(-inf) = 0, exp(+inf) = +inf, NaN -> NaN, x above ln(float.MaxValue) ~ 88.7228 -> +inf, x below ~ -103.972 -> 0, subnormal results rounded once,
-/// exp(-0) = 1. TensorPrimitives' float32 exp widens to float64 (1.5x the CPU time in L1, bench --exp-kernels); float64
-/// spans still go through it.
+/// Edge cases: exp(-inf) = 0, exp(+inf) = +inf, NaN -> NaN, x above ln(float.MaxValue) ~ 88.7228 -> +inf,
+/// x below ~ -103.972 -> 0, subnormal results rounded once, exp(-0) = 1. TensorPrimitives' float32 exp widens to
+/// float64 (1.5x the CPU time in L1, bench --exp-kernels); float64 spans still go through it.
 /// </summary>
 internal static class VectorMath
 {
