@@ -1,6 +1,6 @@
 // Tests for the float32 vector exp/sigmoid (VectorMath): ulp error against float64 Math.Exp over a dense sweep of every
 // finite float32 (about 4 million values), the edge cases (infinities, NaN, overflow, underflow, subnormal results, -0),
-// bitwise equality of the Vector512, Vector256 and scalar paths, and the span entry points.
+// bitwise equality of the Vector512, Vector256, Vector128 and scalar paths, and the span entry points.
 using System.Runtime.Intrinsics;
 using PluginMoE.Tensors.Backends;
 
@@ -109,7 +109,7 @@ public class VectorMathTests
     }
 
     [Fact]
-    public void Vector512_Vector256_AndScalarPaths_AreBitwiseEqual()
+    public void Vector512_Vector256_Vector128_AndScalarPaths_AreBitwiseEqual()
     {
         var rng = new System.Random(12);
         var x = new float[4096 + 64];
@@ -124,14 +124,23 @@ public class VectorMathTests
             var s512 = VectorMath.Sigmoid(v512);
             var e256 = Vector512.Create(VectorMath.Exp(Vector256.Create(x.AsSpan(i, 8))), VectorMath.Exp(Vector256.Create(x.AsSpan(i + 8, 8))));
             var s256 = Vector512.Create(VectorMath.Sigmoid(Vector256.Create(x.AsSpan(i, 8))), VectorMath.Sigmoid(Vector256.Create(x.AsSpan(i + 8, 8))));
+            var e128 = new float[16];
+            var s128 = new float[16];
+            for (int q = 0; q < 16; q += 4)
+            {
+                VectorMath.Exp(Vector128.Create(x.AsSpan(i + q, 4))).CopyTo(e128, q);
+                VectorMath.Sigmoid(Vector128.Create(x.AsSpan(i + q, 4))).CopyTo(s128, q);
+            }
             for (int j = 0; j < 16; j++)
             {
                 int b = BitConverter.SingleToInt32Bits(VectorMath.Exp(x[i + j]));
                 Assert.Equal(b, BitConverter.SingleToInt32Bits(e512.GetElement(j)));
                 Assert.Equal(b, BitConverter.SingleToInt32Bits(e256.GetElement(j)));
+                Assert.Equal(b, BitConverter.SingleToInt32Bits(e128[j]));
                 int s = BitConverter.SingleToInt32Bits(VectorMath.Sigmoid(x[i + j]));
                 Assert.Equal(s, BitConverter.SingleToInt32Bits(s512.GetElement(j)));
                 Assert.Equal(s, BitConverter.SingleToInt32Bits(s256.GetElement(j)));
+                Assert.Equal(s, BitConverter.SingleToInt32Bits(s128[j]));
             }
         }
     }
