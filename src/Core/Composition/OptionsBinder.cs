@@ -103,7 +103,7 @@ internal static class OptionsBinder
         try { inner = plugins(of.Kind, name); }
         catch (Exception e) when (e is KeyNotFoundException or PluginUnavailableException)
         {
-            errors.Add($"{Path(keyPath, nameProperty.Name)}: {e.Message} ({plugin})");
+            errors.Add($"{Path(keyPath, nameProperty.Name)}: {e.Message}");
             failed.Add(nameProperty.Name);
             return;
         }
