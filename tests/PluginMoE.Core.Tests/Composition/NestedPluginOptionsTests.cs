@@ -3,6 +3,7 @@
 // and the inference form of the routers bound once by ToInference, so that save -> load gives the same model.
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Checkpoints;
+using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Routing;
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Composition;
@@ -91,6 +92,23 @@ public sealed class NestedPluginOptionsTests
         Assert.Equal(2, lines.Length);
         Assert.Contains(lines, l => l.StartsWith($"{Key}:InnerOptions:RoutingDim: value \"wide\" is not a valid integer (router plugin 'xmoe')", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith($"{Key}:Heads: value 0 is invalid", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OptionsBuiltInCode_PassTheirJson_WhichTheCatalogsResolverBinds()
+    {
+        var json = new JsonObject { ["JitterNoise"] = 0.25 };
+        var options = new MultiHeadRouterOptions { Heads = 2, Inner = "linear", InnerOptions = new NestedPluginOptions(json) };
+        Assert.False(options.InnerOptions.IsBound);
+        var copy = Assert.IsType<JsonObject>(options.InnerOptions.ForSpec);
+        Assert.NotSame(json, copy);
+        Assert.True(JsonNode.DeepEquals(json, copy));
+
+        var config = MultiHead("linear", null);
+        var model = new TransformerLM(ModelPlan.FromBound(config, null, options), Catalog(), new Generator(0));
+        var router = Assert.IsType<MultiHeadRouter>(model.MoeLayers[0].Block.Router);
+        Assert.IsType<LinearRouter>(router.Inner);
+        Assert.Equal("""{"Heads":2,"Inner":"linear","InnerOptions":{"JitterNoise":0.25}}""", model.Config.Moe!.RouterOptions!.ToJsonString());
     }
 
     [Fact]
