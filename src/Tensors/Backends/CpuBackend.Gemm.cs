@@ -279,14 +279,15 @@ public sealed partial class CpuBackend
                             int mrr = Math.Min(mr, mc - ir);
                             T* apanel = ap + (nint)ir * kc;
                             T* cTile = C + (ic + ir) * g.Rsc + (jc + jr) * g.Csc;
-                            if (mrr == mr && nrr == nr && unitCol)
+                            if (nrr == nr && unitCol)
                             {
-                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
-                                else Micro256(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
+                                // Full-width tile; an edge panel of A (mrr < mr) merges only its mrr rows.
+                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode, mrr);
+                                else Micro256(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode, mrr);
                             }
                             else
                             {
-                                // Edge or strided tile: full tile into a scratch buffer, then merge the valid part.
+                                // Narrow edge or strided tile: full tile into a scratch buffer, then merge the valid part.
                                 if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
                                 else Micro256(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
                                 for (int i = 0; i < mrr; i++)

@@ -259,6 +259,39 @@ public class MatmulTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Gemm_EdgeRowPanels_WriteOnlyTheirRows_AndMatchTheSameRowsOfAFullPanelProduct(string path)
+    {
+        // M not a multiple of the register tile's rows (12 on AVX-512, 6 on AVX2): the last panel of A is merged into C
+        // by the micro-kernel for its valid rows only. Rows below M (here: the rest of a larger buffer C is a view of)
+        // must stay untouched, and every row must be bitwise the row of the product over 24 rows (whole panels), in
+        // every merge mode (store, scale, add, axpy, general) and for both operand layouts of A.
+        var g = new Generator(41);
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+            foreach (int m in new[] { 5, 7, 13, 23 }) // at least 4 rows and 32^3 multiply-adds: the packed path
+                foreach (bool transA in new[] { false, true })
+                    foreach (var (alpha, beta) in new[] { (1.0, 0.0), (0.5, 0.0), (1.0, 1.0), (0.5, 1.0), (0.5, 2.0) })
+                    {
+                        const int k = 70, n = 128, full = 24;
+                        var a24 = transA ? Rand(g, type, k, full).mT : Rand(g, type, full, k);
+                        var b = Rand(g, type, k, n);
+                        var c0 = Rand(g, type, full, n);
+                        var want = c0.clone();
+                        WithPath(path, () => { a24.backend.Gemm(a24, b, want, alpha, beta); return 0; });
+                        var buffer = c0.clone();
+                        var c = buffer.narrow(0, 0, m);
+                        var a = a24.narrow(0, 0, m);
+                        WithPath(path, () => { a.backend.Gemm(a, b, c, alpha, beta); return 0; });
+                        var got = buffer.to(ScalarType.Float64).data<double>();
+                        var expected = want.to(ScalarType.Float64).data<double>();
+                        var untouched = c0.to(ScalarType.Float64).data<double>();
+                        for (int i = 0; i < full * n; i++)
+                            Assert.True(i < m * n ? got[i] == expected[i] : got[i] == untouched[i],
+                                $"{type} m={m} transA={transA} alpha={alpha} beta={beta}: element {i} (row {i / n}) is {got[i]:G10}, expected {(i < m * n ? expected[i] : untouched[i]):G10}");
+                    }
+    }
+
     [Fact]
     public void Matmul_EmptyInnerDimension_GivesZeros()
     {
