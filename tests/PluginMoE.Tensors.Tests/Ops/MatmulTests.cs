@@ -427,6 +427,33 @@ public class MatmulTests
                     }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matmul_OperandPackedOnceForAllThreads_MatchesNaiveLoopsAndIsIndependentOfThreadCount(string path)
+    {
+        // Products big enough to be split over threads (split along N: A is packed once and shared; along M: B is), with
+        // several K blocks (kc 24, and the default 256 with K = 300), many row and column panels and partial ones, all
+        // transposes: the shared panels must give each element exactly the one-thread result.
+        var g = new Generator(43);
+        foreach (var blocks in new[] { new GemmBlocks(24, 3, 40), GemmBlocks.Default })
+            foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+                foreach (var (m, k, n) in new[] { (203, 100, 301), (301, 100, 203), (50, 300, 290) })
+                    for (int tr = 0; tr < 4; tr++)
+                    {
+                        var a = (tr & 1) == 0 ? Rand(g, type, m, k) : Rand(g, type, k, m).mT;
+                        var b = (tr & 2) == 0 ? Rand(g, type, k, n) : Rand(g, type, n, k).mT;
+                        double[] Run(int threads)
+                        {
+                            using var _ = ParallelFor.WithThreads(threads);
+                            return WithBlocks(blocks, () => WithPath(path, () => torch.matmul(a, b))).to(ScalarType.Float64).data<double>();
+                        }
+                        var one = Run(1);
+                        AssertClose(Naive(a, b), torch.tensor(one), k, Tol(type));
+                        Assert.Equal(one, Run(2));
+                        Assert.Equal(one, Run(3));
+                    }
+    }
+
     [Fact]
     public void Matmul_KcBlocks_SetTheSummationOrder_OtherBlocksDoNot()
     {
