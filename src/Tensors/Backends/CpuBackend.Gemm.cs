@@ -52,6 +52,12 @@ public sealed partial class CpuBackend
     /// <summary>Largest operand packed once and shared by the threads of one product (larger ones: each thread packs what it needs).</summary>
     private const long MaxSharedPackBytes = 32L << 20;
 
+    /// <summary>
+    /// Shared packing is on unless <c>PLUGINMOE_GEMM_SHARED_PACK=0</c> (read once per process; for before/after benchmarks on a
+    /// quiet machine: both settings give bitwise the same results).
+    /// </summary>
+    private static readonly bool SharedPackEnabled = Environment.GetEnvironmentVariable("PLUGINMOE_GEMM_SHARED_PACK") != "0";
+
     /// <summary>Minimum multiply-adds given to one thread (smaller products stay on the calling thread).</summary>
     private const long MinFlopsPerThread = 1L << 20;
 
@@ -235,7 +241,7 @@ public sealed partial class CpuBackend
         int sz = Unsafe.SizeOf<T>();
         nint packed = 0;
         long sharedBytes = (long)((splitN ? g.M : g.N) + (splitN ? mr : nr) - 1) / (splitN ? mr : nr) * (splitN ? mr : nr) * g.K * sz;
-        if (ParallelFor.ChunkCount(tiles, minChunk) > 1 && sharedBytes <= MaxSharedPackBytes)
+        if (SharedPackEnabled && ParallelFor.ChunkCount(tiles, minChunk) > 1 && sharedBytes <= MaxSharedPackBytes)
         {
             // The whole of A (split over N) or B (split over M) in micro-panels, K block after K block: block pc holds
             // the panels of every row (column) at offset pc * padded, panel i0 at i0 * kc within it, as PackA/PackB
