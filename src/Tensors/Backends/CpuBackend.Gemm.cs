@@ -49,6 +49,15 @@ public sealed partial class CpuBackend
     /// <summary>Products with at most this many multiply-adds skip packing.</summary>
     private const long DirectMaxFlops = 32 * 32 * 32;
 
+    /// <summary>Largest operand packed once and shared by the threads of one product (larger ones: each thread packs what it needs).</summary>
+    private const long MaxSharedPackBytes = 32L << 20;
+
+    /// <summary>
+    /// Shared packing is on unless <c>PLUGINMOE_GEMM_SHARED_PACK=0</c> (read once per process; for before/after benchmarks on a
+    /// quiet machine: both settings give bitwise the same results).
+    /// </summary>
+    private static readonly bool SharedPackEnabled = Environment.GetEnvironmentVariable("PLUGINMOE_GEMM_SHARED_PACK") != "0";
+
     /// <summary>Minimum multiply-adds given to one thread (smaller products stay on the calling thread).</summary>
     private const long MinFlopsPerThread = 1L << 20;
 
@@ -210,14 +219,19 @@ public sealed partial class CpuBackend
         return (mr, nr, mc, kc, nc);
     }
 
-    /// <summary>Packed path: splits the larger of M and N over threads in whole register tiles, then runs GotoBLAS loops.</summary>
+    /// <summary>
+    /// Packed path: splits M or N over threads in whole register tiles, then runs GotoBLAS loops. With more than one
+    /// thread, the operand along the dimension that is not split (which every thread needs whole) is packed once, by
+    /// all threads together, into a shared buffer before the split; each thread then packs only its own share of the
+    /// other operand. The packed values and the K blocks are the same as in one thread's run, so the result is too.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
-    private static void GemmPacked<T>(GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe void GemmPacked<T>(GemmArgs<T> g, GemmPath path, bool parallel) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var blocks = ActiveGemmBlocks; // read on the calling thread: every worker uses the same K blocks
-        var (mr, nr, _, _, _) = GemmBlocking<T>(path, blocks);
-        // Each thread packs all of the operand along the dimension that is not split, so split the one whose
-        // duplicated packing is cheaper: contiguous runs copy fast, transposing gathers cost about 4x more.
+        var (mr, nr, _, KC, _) = GemmBlocking<T>(path, blocks);
+        // Split the dimension whose other operand is cheaper to pack: contiguous runs copy fast, transposing gathers
+        // cost about 4x more (each thread packs its share of one operand; the other is packed once, shared).
         double packA = (double)g.M * g.K * (g.Rsa == 1 ? 1 : 4), packB = (double)g.K * g.N * (g.Csb == 1 ? 1 : 4);
         bool splitN = g.N >= nr * 2 && (packA <= packB || g.M < mr * 2);
         int tile = splitN ? nr : mr;
@@ -225,24 +239,56 @@ public sealed partial class CpuBackend
         long flopsPerTile = (long)(splitN ? g.M : g.N) * g.K * tile;
         int minChunk = parallel ? (int)Math.Clamp(MinFlopsPerThread / flopsPerTile, 1, tiles) : tiles;
         int sz = Unsafe.SizeOf<T>();
+        nint packed = 0;
+        long sharedBytes = (long)((splitN ? g.M : g.N) + (splitN ? mr : nr) - 1) / (splitN ? mr : nr) * (splitN ? mr : nr) * g.K * sz;
+        if (SharedPackEnabled && ParallelFor.ChunkCount(tiles, minChunk) > 1 && sharedBytes <= MaxSharedPackBytes)
+        {
+            // The whole of A (split over N) or B (split over M) in micro-panels, K block after K block: block pc holds
+            // the panels of every row (column) at offset pc * padded, panel i0 at i0 * kc within it, as PackA/PackB
+            // lay out one block. The threads share the panels out (K blocks are not split: each panel is whole).
+            int panel = splitN ? mr : nr, extent = splitN ? g.M : g.N;
+            int panels = (extent + panel - 1) / panel;
+            long padded = (long)panels * panel;
+            nint buf = GemmBuffers.ForThisThread.Shared((int)sharedBytes);
+            var a = g;
+            int minPanels = (int)Math.Clamp((1L << 14) / Math.Max(1L * panel * g.K, 1), 1, panels); // about 16k elements each
+            ParallelFor.Run(panels, minPanels, (p0, p1) =>
+            {
+                int s = p0 * panel, e = Math.Min(p1 * panel, extent);
+                for (int pc = 0; pc < a.K; pc += KC)
+                {
+                    int kc = Math.Min(KC, a.K - pc);
+                    T* dst = (T*)buf + pc * padded + (nint)s * kc;
+                    if (splitN) PackA(e - s, kc, (T*)a.A + s * a.Rsa + pc * a.Csa, a.Rsa, a.Csa, dst, mr);
+                    else PackB(kc, e - s, (T*)a.B + pc * a.Rsb + s * a.Csb, a.Rsb, a.Csb, dst, nr);
+                }
+            });
+            packed = buf;
+        }
+        bool sharedA = splitN;
         ParallelFor.Run(tiles, minChunk, (t0, t1) =>
         {
             int s = t0 * tile, e = Math.Min(t1 * tile, splitN ? g.N : g.M);
             var sub = splitN
                 ? g with { N = e - s, B = g.B + s * g.Csb * sz, C = g.C + s * g.Csc * sz }
                 : g with { M = e - s, A = g.A + s * g.Rsa * sz, C = g.C + s * g.Rsc * sz };
-            Goto(sub, path, blocks);
+            Goto(sub, path, blocks, packed == 0 ? null : (T*)packed, sharedA);
         });
     }
 
     /// <summary>The five GotoBLAS loops around the micro-kernel for one thread's share.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
-    private static void Goto<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T> =>
+    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T> =>
         Goto(g, path, GemmBlocks.FromEnvironment);
 
-    /// <summary>The five GotoBLAS loops with explicit cache blocks (the same for every thread of one product).</summary>
+    /// <summary>
+    /// The five GotoBLAS loops with explicit cache blocks (the same for every thread of one product). With
+    /// <paramref name="prepacked"/> set, all of A (<paramref name="prepackedIsA"/>) or all of B is already packed there,
+    /// K block pc at offset pc times the padded extent (see <see cref="GemmPacked{T}"/>), and is not packed again.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
-    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks, T* prepacked = null, bool prepackedIsA = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path, blocks);
         int ncMax = Math.Min(NC, (g.N + nr - 1) / nr * nr);
@@ -257,19 +303,25 @@ public sealed partial class CpuBackend
         var accMode = MergeMode(g.Alpha, T.One);
         bool unitCol = g.Csc == 1;
 
+        T* sharedA = prepacked != null && prepackedIsA ? prepacked : null;
+        T* sharedB = prepacked != null && !prepackedIsA ? prepacked : null;
+        nint paddedM = (g.M + mr - 1) / mr * mr, paddedN = (g.N + nr - 1) / nr * nr;
+
         for (int jc = 0; jc < g.N; jc += NC)
         {
             int nc = Math.Min(NC, g.N - jc);
             for (int pc = 0; pc < g.K; pc += KC)
             {
                 int kc = Math.Min(KC, g.K - pc);
-                PackB(kc, nc, B + pc * g.Rsb + jc * g.Csb, g.Rsb, g.Csb, bp, nr);
+                if (sharedB != null) bp = sharedB + pc * paddedN + (nint)jc * kc;
+                else PackB(kc, nc, B + pc * g.Rsb + jc * g.Csb, g.Rsb, g.Csb, bp, nr);
                 var mode = pc == 0 ? finalMode : accMode;
                 T beta = pc == 0 ? g.Beta : T.One;
                 for (int ic = 0; ic < g.M; ic += MC)
                 {
                     int mc = Math.Min(MC, g.M - ic);
-                    PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
+                    if (sharedA != null) ap = sharedA + pc * paddedM + (nint)ic * kc;
+                    else PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int nrr = Math.Min(nr, nc - jr);
@@ -279,14 +331,15 @@ public sealed partial class CpuBackend
                             int mrr = Math.Min(mr, mc - ir);
                             T* apanel = ap + (nint)ir * kc;
                             T* cTile = C + (ic + ir) * g.Rsc + (jc + jr) * g.Csc;
-                            if (mrr == mr && nrr == nr && unitCol)
+                            if (nrr == nr && unitCol)
                             {
-                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
-                                else Micro256(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
+                                // Full-width tile; an edge panel of A (mrr < mr) merges only its mrr rows.
+                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode, mrr);
+                                else Micro256(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode, mrr);
                             }
                             else
                             {
-                                // Edge or strided tile: full tile into a scratch buffer, then merge the valid part.
+                                // Narrow edge or strided tile: full tile into a scratch buffer, then merge the valid part.
                                 if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
                                 else Micro256(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
                                 for (int i = 0; i < mrr; i++)

@@ -83,9 +83,11 @@ public sealed partial class CpuBackend
     /// <summary>
     /// AVX-512 tile: C[12, 2w] (row stride <paramref name="rsc"/>, unit column stride) merged with the product of
     /// a packed A micro-panel (kc x 12, k-major) and a packed B micro-panel (kc x 2w, k-major); w = lanes of T.
+    /// Only the first <paramref name="rows"/> rows (1-12) of C are merged: an edge panel of A (fewer rows than the
+    /// tile, zero-padded by the packing) writes straight into C instead of going through a scratch tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Micro512<T>(int kc, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode) where T : unmanaged
+    private static unsafe void Micro512<T>(int kc, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode, int rows = 12) where T : unmanaged
     {
         Vector512<T> c00 = default, c01 = default;
         Vector512<T> c10 = default, c11 = default;
@@ -135,22 +137,33 @@ public sealed partial class CpuBackend
         var va = Vector512.Create(alpha);
         var vb = Vector512.Create(beta);
         Put(c + 0 * rsc, c00, va, vb, mode); Put(c + 0 * rsc + w, c01, va, vb, mode);
+        if (rows <= 1) return;
         Put(c + 1 * rsc, c10, va, vb, mode); Put(c + 1 * rsc + w, c11, va, vb, mode);
+        if (rows <= 2) return;
         Put(c + 2 * rsc, c20, va, vb, mode); Put(c + 2 * rsc + w, c21, va, vb, mode);
+        if (rows <= 3) return;
         Put(c + 3 * rsc, c30, va, vb, mode); Put(c + 3 * rsc + w, c31, va, vb, mode);
+        if (rows <= 4) return;
         Put(c + 4 * rsc, c40, va, vb, mode); Put(c + 4 * rsc + w, c41, va, vb, mode);
+        if (rows <= 5) return;
         Put(c + 5 * rsc, c50, va, vb, mode); Put(c + 5 * rsc + w, c51, va, vb, mode);
+        if (rows <= 6) return;
         Put(c + 6 * rsc, c60, va, vb, mode); Put(c + 6 * rsc + w, c61, va, vb, mode);
+        if (rows <= 7) return;
         Put(c + 7 * rsc, c70, va, vb, mode); Put(c + 7 * rsc + w, c71, va, vb, mode);
+        if (rows <= 8) return;
         Put(c + 8 * rsc, c80, va, vb, mode); Put(c + 8 * rsc + w, c81, va, vb, mode);
+        if (rows <= 9) return;
         Put(c + 9 * rsc, c90, va, vb, mode); Put(c + 9 * rsc + w, c91, va, vb, mode);
+        if (rows <= 10) return;
         Put(c + 10 * rsc, c100, va, vb, mode); Put(c + 10 * rsc + w, c101, va, vb, mode);
+        if (rows <= 11) return;
         Put(c + 11 * rsc, c110, va, vb, mode); Put(c + 11 * rsc + w, c111, va, vb, mode);
     }
 
-    /// <summary>AVX2 tile: C[6, 2w] from packed panels (kc x 6 and kc x 2w), as <see cref="Micro512"/>.</summary>
+    /// <summary>AVX2 tile: C[6, 2w] from packed panels (kc x 6 and kc x 2w), as <see cref="Micro512"/> (first <paramref name="rows"/> rows merged).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Micro256<T>(int kc, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode) where T : unmanaged
+    private static unsafe void Micro256<T>(int kc, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode, int rows = 6) where T : unmanaged
     {
         Vector256<T> c00 = default, c01 = default;
         Vector256<T> c10 = default, c11 = default;
@@ -182,10 +195,15 @@ public sealed partial class CpuBackend
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);
         Put(c + 0 * rsc, c00, va, vb, mode); Put(c + 0 * rsc + w, c01, va, vb, mode);
+        if (rows <= 1) return;
         Put(c + 1 * rsc, c10, va, vb, mode); Put(c + 1 * rsc + w, c11, va, vb, mode);
+        if (rows <= 2) return;
         Put(c + 2 * rsc, c20, va, vb, mode); Put(c + 2 * rsc + w, c21, va, vb, mode);
+        if (rows <= 3) return;
         Put(c + 3 * rsc, c30, va, vb, mode); Put(c + 3 * rsc + w, c31, va, vb, mode);
+        if (rows <= 4) return;
         Put(c + 4 * rsc, c40, va, vb, mode); Put(c + 4 * rsc + w, c41, va, vb, mode);
+        if (rows <= 5) return;
         Put(c + 5 * rsc, c50, va, vb, mode); Put(c + 5 * rsc + w, c51, va, vb, mode);
     }
 
@@ -210,8 +228,16 @@ public sealed partial class CpuBackend
                 new Span<T>(d, kc * mr).Clear();
             if (csa == 1 && rows == mr)
             {
-                // Row-major A: read mr rows in step, write the panel sequentially (4x4 transposes for float).
+                // Row-major A: read mr rows in step, write the panel sequentially (for float and the 12-row AVX-512 panel an
+                // 8x8 AVX transpose of rows 0-7 and two 4x4 SSE transposes of rows 8-11 per 8 k; else 4x4 transposes).
                 int p = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported && mr == 12)
+                    for (; p + 8 <= kc; p += 8)
+                    {
+                        Transpose8x8((float*)(src + p), rsa, (float*)(d + p * mr), mr);
+                        Transpose4x4((float*)(src + 8 * rsa + p), rsa, (float*)(d + p * mr + 8), mr);
+                        Transpose4x4((float*)(src + 8 * rsa + p + 4), rsa, (float*)(d + (p + 4) * mr + 8), mr);
+                    }
                 if (typeof(T) == typeof(float) && Sse.IsSupported && mr % 4 == 0)
                     for (; p + 4 <= kc; p += 4)
                         for (int r = 0; r < mr; r += 4)
@@ -252,11 +278,13 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>Copies a short run of bytes with 32/16/8/4-byte vector moves (packing copies of one register row).</summary>
+    /// <summary>Copies a short run of bytes with 64/32/16/8-byte vector moves, then single bytes (packing copies of one register row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void CopySmall(byte* s, byte* d, int bytes)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 64 <= bytes; i += 64) Vector512.Store(Vector512.Load(s + i), d + i);
         for (; i + 32 <= bytes; i += 32) Vector256.Store(Vector256.Load(s + i), d + i);
         if (i + 16 <= bytes) { Vector128.Store(Vector128.Load(s + i), d + i); i += 16; }
         if (i + 8 <= bytes) { *(long*)(d + i) = *(long*)(s + i); i += 8; }
@@ -279,9 +307,11 @@ public sealed partial class CpuBackend
                 new Span<T>(d, kc * nr).Clear();
             if (csb == 1)
             {
-                // Row-major B: each k is a contiguous run of columns.
+                // Row-major B: each k is a contiguous run of columns, copied with inline vector moves (a Memmove call per
+                // 128-byte run cost up to 15% of a product with few rows of A, e.g. a weight gradient with M = 128).
+                int bytes = cols * sizeof(T);
                 for (int p = 0; p < kc; p++, d += nr)
-                    new ReadOnlySpan<T>(src + p * rsb, cols).CopyTo(new Span<T>(d, cols));
+                    CopySmall((byte*)(src + p * rsb), (byte*)d, bytes);
             }
             else
             {

@@ -9,7 +9,7 @@ internal sealed class GemmBuffers
 {
     [ThreadStatic] private static GemmBuffers? _current;
 
-    private byte[]? _a, _b, _tile, _row;
+    private byte[]? _a, _b, _tile, _row, _shared;
 
     /// <summary>The calling thread's buffers.</summary>
     public static GemmBuffers ForThisThread => _current ??= new GemmBuffers();
@@ -19,6 +19,9 @@ internal sealed class GemmBuffers
 
     /// <summary>At least <paramref name="bytes"/> for packed B panels.</summary>
     public nint PackB(int bytes) => Get(ref _b, bytes);
+
+    /// <summary>At least <paramref name="bytes"/> for a whole operand packed once and read by every thread of one product.</summary>
+    public nint Shared(int bytes) => Get(ref _shared, bytes);
 
     /// <summary>At least <paramref name="bytes"/> for one register tile.</summary>
     public nint Tile(int bytes) => Get(ref _tile, bytes);

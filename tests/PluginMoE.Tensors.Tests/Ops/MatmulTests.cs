@@ -259,6 +259,39 @@ public class MatmulTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Gemm_EdgeRowPanels_WriteOnlyTheirRows_AndMatchTheSameRowsOfAFullPanelProduct(string path)
+    {
+        // M not a multiple of the register tile's rows (12 on AVX-512, 6 on AVX2): the last panel of A is merged into C
+        // by the micro-kernel for its valid rows only. Rows below M (here: the rest of a larger buffer C is a view of)
+        // must stay untouched, and every row must be bitwise the row of the product over 24 rows (whole panels), in
+        // every merge mode (store, scale, add, axpy, general) and for both operand layouts of A.
+        var g = new Generator(41);
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+            foreach (int m in new[] { 5, 7, 13, 23 }) // at least 4 rows and 32^3 multiply-adds: the packed path
+                foreach (bool transA in new[] { false, true })
+                    foreach (var (alpha, beta) in new[] { (1.0, 0.0), (0.5, 0.0), (1.0, 1.0), (0.5, 1.0), (0.5, 2.0) })
+                    {
+                        const int k = 70, n = 128, full = 24;
+                        var a24 = transA ? Rand(g, type, k, full).mT : Rand(g, type, full, k);
+                        var b = Rand(g, type, k, n);
+                        var c0 = Rand(g, type, full, n);
+                        var want = c0.clone();
+                        WithPath(path, () => { a24.backend.Gemm(a24, b, want, alpha, beta); return 0; });
+                        var buffer = c0.clone();
+                        var c = buffer.narrow(0, 0, m);
+                        var a = a24.narrow(0, 0, m);
+                        WithPath(path, () => { a.backend.Gemm(a, b, c, alpha, beta); return 0; });
+                        var got = buffer.to(ScalarType.Float64).data<double>();
+                        var expected = want.to(ScalarType.Float64).data<double>();
+                        var untouched = c0.to(ScalarType.Float64).data<double>();
+                        for (int i = 0; i < full * n; i++)
+                            Assert.True(i < m * n ? got[i] == expected[i] : got[i] == untouched[i],
+                                $"{type} m={m} transA={transA} alpha={alpha} beta={beta}: element {i} (row {i / n}) is {got[i]:G10}, expected {(i < m * n ? expected[i] : untouched[i]):G10}");
+                    }
+    }
+
     [Fact]
     public void Matmul_EmptyInnerDimension_GivesZeros()
     {
@@ -378,6 +411,33 @@ public class MatmulTests
         foreach (var blocks in new[] { new GemmBlocks(8, 1, 1), new GemmBlocks(24, 3, 40), new GemmBlocks(2048, 16384, 16384) })
             foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
                 foreach (var (m, k, n) in new[] { (37, 61, 70), (130, 33, 17), (25, 200, 90) })
+                    for (int tr = 0; tr < 4; tr++)
+                    {
+                        var a = (tr & 1) == 0 ? Rand(g, type, m, k) : Rand(g, type, k, m).mT;
+                        var b = (tr & 2) == 0 ? Rand(g, type, k, n) : Rand(g, type, n, k).mT;
+                        double[] Run(int threads)
+                        {
+                            using var _ = ParallelFor.WithThreads(threads);
+                            return WithBlocks(blocks, () => WithPath(path, () => torch.matmul(a, b))).to(ScalarType.Float64).data<double>();
+                        }
+                        var one = Run(1);
+                        AssertClose(Naive(a, b), torch.tensor(one), k, Tol(type));
+                        Assert.Equal(one, Run(2));
+                        Assert.Equal(one, Run(3));
+                    }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matmul_OperandPackedOnceForAllThreads_MatchesNaiveLoopsAndIsIndependentOfThreadCount(string path)
+    {
+        // Products big enough to be split over threads (split along N: A is packed once and shared; along M: B is), with
+        // several K blocks (kc 24, and the default 256 with K = 300), many row and column panels and partial ones, all
+        // transposes: the shared panels must give each element exactly the one-thread result.
+        var g = new Generator(43);
+        foreach (var blocks in new[] { new GemmBlocks(24, 3, 40), GemmBlocks.Default })
+            foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+                foreach (var (m, k, n) in new[] { (203, 100, 301), (301, 100, 203), (50, 300, 290) })
                     for (int tr = 0; tr < 4; tr++)
                     {
                         var a = (tr & 1) == 0 ? Rand(g, type, m, k) : Rand(g, type, k, m).mT;
