@@ -80,6 +80,17 @@ public sealed class MoeLayer : nn.Module
     /// </summary>
     public bool GroupedExperts { get; set; } = true;
 
+    /// <summary>
+    /// Largest number of routed units (tokens, or sub-tokens when the router splits them) for which the block, at inference
+    /// (no gradient needed), sends every slot straight to its expert (<see cref="nn.functional.swiglu_expert_sum"/>: each
+    /// chosen expert's weights read once, no sort, gather or scatter-add) instead of the expert-sorted dispatch; default 4
+    /// (KV-cache decoding), 0 turns it off. Applies when every routed expert, and the shared one when it is summed in the
+    /// combine, offers SwiGLU grouped weights and <see cref="GroupedExperts"/> is on. The sums are the dispatch's, in its
+    /// order; on the CPU backend the result is bitwise the dispatch's while no expert gets 4 or more of the units (the
+    /// one-row GEMM's products). Not saved with the model.
+    /// </summary>
+    public int TokenPathMaxTokens { get; set; } = 4;
+
     /// <summary>Runs the block on <paramref name="x"/> (N, d), every token real, in this module's train/eval mode without a random source.</summary>
     public MoeOutput forward(Tensor x) => forward(x, new RoutingContext { Training = training });
 
@@ -105,18 +116,28 @@ public sealed class MoeLayer : nn.Module
         var unitMask = mask is null || heads == 1 ? mask : mask.repeat_interleave(heads); // sub-tokens are row-major (t, h)
 
         var r = _gate.Route(tokens, context with { Mask = unitMask, UnitsPerToken = (int)heads }); // indices/weights (N', k)
-        var sharedInCombine = splitter is null ? SharedInCombine(x) : null; // (N, d) or null
-        var (y, plan) = DroplessDispatch.Run(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts, GroupedExperts, sharedInCombine); // (N', d')
+        var weights = r.Weights.to(tokens.dtype);
+        var shared = splitter is null && SharedExpertInCombine ? _shared_expert : null; // summed first by the combine, or null
+        Tensor y;
+        long[]? slotCounts;
+        if (GroupedExperts && TokenDispatch.TryRun(tokens, r.Indices, weights, _experts, shared, TokenPathMaxTokens) is { } few)
+            (y, slotCounts) = few; // a handful of tokens at inference: each slot straight to its expert
+        else
+        {
+            var sharedOut = shared?.forward(x); // (N, d) or null
+            (y, var plan) = DroplessDispatch.Run(tokens, r.Indices, weights, _experts, GroupedExperts, sharedOut); // (N', d')
+            slotCounts = plan?.ExpertCounts;
+        }
         if (splitter is not null) y = splitter.Merge(y, n);      // (N, d)
-        if (sharedInCombine is null) y = AddShared(y, x);
+        if (shared is null) y = AddShared(y, x);
 
         var aux = zeros([], y.dtype);
         if (r.Probabilities is not null) aux = aux + MoeLosses.LoadBalancing(r.Probabilities, r.Indices, unitMask, _moe.LoadBalanceWeight);
         if (r.Logits is not null) aux = aux + MoeLosses.RouterZ(r.Logits, unitMask, _moe.RouterZLossWeight);
         foreach (var extra in r.AuxiliaryLosses) aux = aux + extra.Value;
 
-        var counts = unitMask is null && plan is not null && plan.ExpertCounts.Length == _gate.NumExperts
-            ? tensor(plan.ExpertCounts).to(r.Indices.device) // the dispatch's counting sort already counted every slot
+        var counts = unitMask is null && slotCounts is not null && slotCounts.Length == _gate.NumExperts
+            ? tensor(slotCounts).to(r.Indices.device) // the dispatch already counted every slot
             : Counts(r.Indices, unitMask, _gate.NumExperts);
         return new MoeOutput(y, aux, r.Indices, counts, r.Weights);
     }
@@ -127,10 +148,6 @@ public sealed class MoeLayer : nn.Module
     /// one full-size sum in the forward and its backward. Not used when the router splits tokens. Not saved with the model.
     /// </summary>
     public bool SharedExpertInCombine { get; set; } = true;
-
-    /// <summary>The shared expert's output (N, d) for the routed combine to sum onto, or null when it is added afterwards.</summary>
-    private Tensor? SharedInCombine(Tensor x) =>
-        _shared_expert is not null && SharedExpertInCombine ? _shared_expert.forward(x) : null;
 
     /// <summary>y + shared(x): the always-on shared expert at weight 1, or y when there is none.</summary>
     private Tensor AddShared(Tensor y, Tensor x) => _shared_expert is null ? y : y + _shared_expert.forward(x);
