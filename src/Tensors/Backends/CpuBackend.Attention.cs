@@ -51,29 +51,35 @@ public sealed partial class CpuBackend
         return (o, lse);
     }
 
-    // q: (B, Hq, T, D), k: (B, Hkv, S, D), v: (B, Hkv, S, Dv) -> o: (B, Hq, T, Dv), lse: (B, Hq, T).
-    // Work unit = (b, h, query block); per key block: S = Q K^T as one blocked GEMM tile, the online-softmax update
-    // row by row (running max m and sum l, rescaling the output rows), then O += P V as one tile; o rows are the accumulators.
-    private static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, bool causal, T scale, int bs, Tensor o, Tensor lse)
+    // q: (B, Hq, T, D), k: (B, Hkv, S, D), v: (B, Hkv, S, Dv) -> o: (B, Hq, T, Dv), lse: (B, Hq, T) (lse may be null:
+    // inference, nothing saved). Work unit = (b, h, query block); per key block: S = Q K^T as one blocked GEMM tile, the
+    // online-softmax update row by row (running max m and sum l, rescaling the output rows), then O += P V as one tile;
+    // o rows are the accumulators. K^T of the unit's (b, kv head) is packed once per worker into a (D, S + w) buffer and
+    // extended as later query blocks need more keys: consecutive units of a chunk are the query blocks of one head (and
+    // the heads of one kv group), so no key row is transposed twice for them (it was once per query block).
+    private static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, bool causal, T scale, int bs, Tensor o, Tensor? lse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nb = q.Sizes[0], hq = q.Sizes[1], tq = q.Sizes[2], d = q.Sizes[3], hkv = k.Sizes[1], s = k.Sizes[2], dv = v.Sizes[3];
         int group = hq / hkv, shift = s - tq, nqb = (tq + bs - 1) / bs;
-        int w = TileWidth<T>(), ld = (bs + w - 1) / w * w;
+        int w = TileWidth<T>(), ld = (bs + w - 1) / w * w, ldk = s + w; // ldk: every key block's padded width fits
         var Q = new RowView<T>(q);
         var K = new RowView<T>(k);
         var V = new RowView<T>(v);
         var O = o.StorageAs<T>();
-        var L = lse.StorageAs<T>();
+        var L = lse?.StorageAs<T>();
         ParallelFor.Run(nb * hq * nqb, 1, (u0, u1) =>
         {
             var m = new T[bs];       // running row max of the scaled scores
             var l = new T[bs];       // running row sum of exp(score - m)
             var p = new T[bs * ld];  // scores, then probabilities, of one tile
-            var kt = new T[d * ld];  // K^T of the key block
+            var kt = KeyScratch<T>.Get(d * ldk); // K^T of keys [0, packed) of (ktB, ktG); columns s.. are zero
+            for (int e = 0; e < d; e++) Array.Clear(kt, e * ldk + s, ldk - s);
+            int ktB = -1, ktG = -1, packed = 0;
             for (int u = u0; u < u1; u++)
             {
                 int b = u / (hq * nqb), h = u / nqb % hq, qb = u % nqb, g = h / group;
+                if (b != ktB || g != ktG) (ktB, ktG, packed) = (b, g, 0);
                 int i0 = qb * bs, i1 = Math.Min(tq, i0 + bs), nq = i1 - i0;
                 int row = (b * hq + h) * tq + i0;
                 Array.Fill(m, T.NegativeInfinity);
@@ -83,8 +89,13 @@ public sealed partial class CpuBackend
                 for (int j0 = 0; j0 < jEnd; j0 += bs)
                 {
                     int nk = Math.Min(s, j0 + bs) - j0, nkv = (nk + w - 1) / w * w;
-                    PackTransposed(K, b, g, j0, nk, kt, ld);
-                    TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, 0, ld, p, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
+                    int need = Math.Min(s, j0 + nkv); // every column the tile reads below s is a packed key
+                    if (need > packed)
+                    {
+                        PackTransposed(K, b, g, packed, need - packed, kt, ldk, packed);
+                        packed = need;
+                    }
+                    TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, j0, ldk, p, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
                     for (int r = 0; r < nq; r++)
                     {
                         int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
@@ -110,10 +121,24 @@ public sealed partial class CpuBackend
                 {
                     var acc = O.AsSpan((row + r) * dv, dv);
                     TensorPrimitives.Multiply(acc, T.One / l[r], acc);
-                    L[row + r] = m[r] + T.Log(l[r]);
+                    if (L is not null) L[row + r] = m[r] + T.Log(l[r]);
                 }
             }
         });
+    }
+
+    /// <summary>A per-thread buffer for the forward's packed K^T, kept between calls (no allocation per call or chunk).</summary>
+    private static class KeyScratch<T> where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? _buffer;
+
+        /// <summary>This thread's buffer, at least <paramref name="length"/> long; contents are whatever the last use left.</summary>
+        public static T[] Get(int length)
+        {
+            var buffer = _buffer;
+            if (buffer is null || buffer.Length < length) _buffer = buffer = new T[length];
+            return buffer;
+        }
     }
 
     /// <inheritdoc/>
