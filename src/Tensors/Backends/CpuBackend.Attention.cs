@@ -68,12 +68,14 @@ public sealed partial class CpuBackend
         var V = new RowView<T>(v);
         var O = o.StorageAs<T>();
         var L = lse?.StorageAs<T>();
-        ParallelFor.Run(nb * hq * nqb, 1, (u0, u1) =>
+        // Chunks are claimed dynamically (several per thread): a unit's arithmetic does not depend on its chunk.
+        ParallelFor.RunBalanced(nb * hq * nqb, 1, (u0, u1) =>
         {
-            var m = new T[bs];       // running row max of the scaled scores
-            var l = new T[bs];       // running row sum of exp(score - m)
-            var p = new T[bs * ld];  // scores, then probabilities, of one tile
-            var kt = KeyScratch<T>.Get(d * ldk); // K^T of keys [0, packed) of (ktB, ktG); columns s.. are zero
+            var (kt, tile) = ForwardScratch<T>.Get(d * ldk, bs * ld + 2 * bs);
+            var p = tile.AsSpan(0, bs * ld);         // scores, then probabilities, of one tile
+            var m = tile.AsSpan(bs * ld, bs);        // running row max of the scaled scores
+            var l = tile.AsSpan(bs * ld + bs, bs);   // running row sum of exp(score - m)
+            // kt: K^T of keys [0, packed) of (ktB, ktG); columns s.. are zero
             for (int e = 0; e < d; e++) Array.Clear(kt, e * ldk + s, ldk - s);
             int ktB = -1, ktG = -1, packed = 0;
             for (int u = u0; u < u1; u++)
@@ -82,8 +84,8 @@ public sealed partial class CpuBackend
                 if (b != ktB || g != ktG) (ktB, ktG, packed) = (b, g, 0);
                 int i0 = qb * bs, i1 = Math.Min(tq, i0 + bs), nq = i1 - i0;
                 int row = (b * hq + h) * tq + i0;
-                Array.Fill(m, T.NegativeInfinity);
-                Array.Clear(l);
+                m.Fill(T.NegativeInfinity);
+                l.Clear();
                 O.AsSpan(row * dv, nq * dv).Clear();
                 int jEnd = causal ? Math.Min(s, i1 + shift) : s; // keys visible to the block's last row
                 for (int j0 = 0; j0 < jEnd; j0 += bs)
@@ -95,11 +97,11 @@ public sealed partial class CpuBackend
                         PackTransposed(K, b, g, packed, need - packed, kt, ldk, packed);
                         packed = need;
                     }
-                    TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, j0, ldk, p, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
+                    TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, j0, ldk, tile, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
                     for (int r = 0; r < nq; r++)
                     {
                         int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
-                        var pr = p.AsSpan(r * ld, nk);
+                        var pr = p.Slice(r * ld, nk);
                         if (cnt > 0)
                         {
                             var sc = pr[..cnt];
@@ -115,7 +117,7 @@ public sealed partial class CpuBackend
                         }
                         pr[cnt..].Clear();
                     }
-                    TileGemm(p, 0, ld, 1, V.Data, V.RowOffset(b, g, j0), V.RowStride, O, row * dv, dv, nq, dv, nk, accumulate: true); // O += P V
+                    TileGemm(tile, 0, ld, 1, V.Data, V.RowOffset(b, g, j0), V.RowStride, O, row * dv, dv, nq, dv, nk, accumulate: true); // O += P V
                 }
                 for (int r = 0; r < nq; r++)
                 {
@@ -127,17 +129,19 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>A per-thread buffer for the forward's packed K^T, kept between calls (no allocation per call or chunk).</summary>
-    private static class KeyScratch<T> where T : unmanaged
+    /// <summary>Per-thread buffers of the forward (packed K^T; score tile and row statistics), kept between calls and chunks.</summary>
+    private static class ForwardScratch<T> where T : unmanaged
     {
-        [ThreadStatic] private static T[]? _buffer;
+        [ThreadStatic] private static T[]? _keys, _tile;
 
-        /// <summary>This thread's buffer, at least <paramref name="length"/> long; contents are whatever the last use left.</summary>
-        public static T[] Get(int length)
+        /// <summary>This thread's buffers, at least the given lengths; contents are whatever the last use left.</summary>
+        public static (T[] Keys, T[] Tile) Get(int keys, int tile)
         {
-            var buffer = _buffer;
-            if (buffer is null || buffer.Length < length) _buffer = buffer = new T[length];
-            return buffer;
+            var k = _keys;
+            if (k is null || k.Length < keys) _keys = k = new T[keys];
+            var t = _tile;
+            if (t is null || t.Length < tile) _tile = t = new T[tile];
+            return (k, t);
         }
     }
 

@@ -41,7 +41,7 @@ public sealed partial class CpuBackend
         var outerSizes = x.Sizes[..(rank - 2)];
         var outerStrides = x.Strides[..(rank - 2)];
         int rows = outer * seq;
-        ParallelFor.Run(rows, Math.Max(1, 8192 / Math.Max(d, 1)), (r0, r1) =>
+        ParallelFor.RunBalanced(rows, Math.Max(1, 8192 / Math.Max(d, 1)), (r0, r1) => // rows are independent: dynamic chunks
         {
             ref T cBase = ref MemoryMarshal.GetArrayDataReference(C);
             ref T sBase = ref MemoryMarshal.GetArrayDataReference(S);
