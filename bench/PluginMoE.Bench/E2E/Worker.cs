@@ -21,7 +21,7 @@ internal static class Worker
     {
         string framework = args[0], model = "tiny", router = "linear";
         int threads = 2;
-        bool trace = false;
+        bool trace = false, prefillOnly = false;
         var rule = PhaseRule.Full;
         for (int i = 1; i < args.Length; i++)
         {
@@ -31,9 +31,10 @@ internal static class Worker
                 case "--router": router = args[++i]; break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--trace": trace = true; break;
+                case "--prefill-only": prefillOnly = true; break;
                 default:
                     if (i + 1 < args.Length && rule.TryApply(args[i], args[i + 1], out var r)) { rule = r; i++; break; }
-                    throw new ArgumentException($"--e2e-worker: unknown option '{args[i]}'; options: --model, --router, --threads, --warmup, --warmup-s, --cap-s, --cap-calls, --steps, --timed-s, --trace");
+                    throw new ArgumentException($"--e2e-worker: unknown option '{args[i]}'; options: --model, --router, --threads, --warmup, --warmup-s, --cap-s, --cap-calls, --steps, --timed-s, --trace, --prefill-only");
             }
         }
         var c = E2eConfig.Find(model);
@@ -55,6 +56,7 @@ internal static class Worker
         using var self = Process.GetCurrentProcess();
         double initMs = (DateTime.Now - self.StartTime).TotalMilliseconds;
 
+        if (prefillOnly) return PrefillOnly(m, c, framework, model, router, threads, rule, trace, self);
         var train = RunPhase("train", m.TrainStep, rule, trace, self);
         self.Refresh();
         double peakMb = self.PeakWorkingSet64 / 1e6;
@@ -80,6 +82,20 @@ internal static class Worker
             WarmupSteps = train.Warmup.Count,
         };
         Console.WriteLine(line.ToJson());
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--prefill-only</c>: no training; the inference form's prefill calls by the rule, printed as one JSON line with
+    /// tokens/s (median wall), process CPU ms per call (median and best) and managed allocation per call, for profiling the prefill alone.
+    /// </summary>
+    private static int PrefillOnly(IE2eModel m, E2eConfig c, string framework, string model, string router, int threads, PhaseRule rule, bool trace, Process self)
+    {
+        m.EnterInference();
+        var p = RunPhase("prefill", m.Prefill, rule, trace, self);
+        var cpu = p.Timed.Select(t => t.CpuMs).ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"e2e\":\"prefill\",\"framework\":\"{framework}\",\"model\":\"{model}\",\"router\":\"{router}\",\"threads\":{threads},\"calls\":{p.Timed.Count},\"prefill_tok_s\":{c.Tokens / (SuiteMath.Median(p.Timed.Select(t => t.WallMs)) / 1e3):F0},\"cpu_ms_median\":{SuiteMath.Median(cpu):F2},\"cpu_ms_best\":{cpu.Min():F2},\"wall_ms_median\":{SuiteMath.Median(p.Timed.Select(t => t.WallMs)):F2},\"alloc_mb_per_call\":{p.Gc.AllocatedBytes / 1e6:F3},\"gen0_per_call\":{p.Gc.Gen0:F3},\"gc_pause_ms_per_call\":{p.Gc.PauseMs:F3}}}"));
         return 0;
     }
 

@@ -51,44 +51,57 @@ public sealed partial class CpuBackend
         return (o, lse);
     }
 
-    // q: (B, Hq, T, D), k: (B, Hkv, S, D), v: (B, Hkv, S, Dv) -> o: (B, Hq, T, Dv), lse: (B, Hq, T).
-    // Work unit = (b, h, query block); per key block: S = Q K^T as one blocked GEMM tile, the online-softmax update
-    // row by row (running max m and sum l, rescaling the output rows), then O += P V as one tile; o rows are the accumulators.
-    private static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, bool causal, T scale, int bs, Tensor o, Tensor lse)
+    // q: (B, Hq, T, D), k: (B, Hkv, S, D), v: (B, Hkv, S, Dv) -> o: (B, Hq, T, Dv), lse: (B, Hq, T) (lse may be null:
+    // inference, nothing saved). Work unit = (b, h, query block); per key block: S = Q K^T as one blocked GEMM tile, the
+    // online-softmax update row by row (running max m and sum l, rescaling the output rows), then O += P V as one tile;
+    // o rows are the accumulators. K^T of the unit's (b, kv head) is packed once per worker into a (D, S + w) buffer and
+    // extended as later query blocks need more keys: consecutive units of a chunk are the query blocks of one head (and
+    // the heads of one kv group), so no key row is transposed twice for them (it was once per query block).
+    private static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, bool causal, T scale, int bs, Tensor o, Tensor? lse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nb = q.Sizes[0], hq = q.Sizes[1], tq = q.Sizes[2], d = q.Sizes[3], hkv = k.Sizes[1], s = k.Sizes[2], dv = v.Sizes[3];
         int group = hq / hkv, shift = s - tq, nqb = (tq + bs - 1) / bs;
-        int w = TileWidth<T>(), ld = (bs + w - 1) / w * w;
+        int w = TileWidth<T>(), ld = (bs + w - 1) / w * w, ldk = s + w; // ldk: every key block's padded width fits
         var Q = new RowView<T>(q);
         var K = new RowView<T>(k);
         var V = new RowView<T>(v);
         var O = o.StorageAs<T>();
-        var L = lse.StorageAs<T>();
-        ParallelFor.Run(nb * hq * nqb, 1, (u0, u1) =>
+        var L = lse?.StorageAs<T>();
+        // Chunks are claimed dynamically (several per thread): a unit's arithmetic does not depend on its chunk.
+        ParallelFor.RunBalanced(nb * hq * nqb, 1, (u0, u1) =>
         {
-            var m = new T[bs];       // running row max of the scaled scores
-            var l = new T[bs];       // running row sum of exp(score - m)
-            var p = new T[bs * ld];  // scores, then probabilities, of one tile
-            var kt = new T[d * ld];  // K^T of the key block
+            var (kt, tile) = ForwardScratch<T>.Get(d * ldk, bs * ld + 2 * bs);
+            var p = tile.AsSpan(0, bs * ld);         // scores, then probabilities, of one tile
+            var m = tile.AsSpan(bs * ld, bs);        // running row max of the scaled scores
+            var l = tile.AsSpan(bs * ld + bs, bs);   // running row sum of exp(score - m)
+            // kt: K^T of keys [0, packed) of (ktB, ktG); columns s.. are zero
+            for (int e = 0; e < d; e++) Array.Clear(kt, e * ldk + s, ldk - s);
+            int ktB = -1, ktG = -1, packed = 0;
             for (int u = u0; u < u1; u++)
             {
                 int b = u / (hq * nqb), h = u / nqb % hq, qb = u % nqb, g = h / group;
+                if (b != ktB || g != ktG) (ktB, ktG, packed) = (b, g, 0);
                 int i0 = qb * bs, i1 = Math.Min(tq, i0 + bs), nq = i1 - i0;
                 int row = (b * hq + h) * tq + i0;
-                Array.Fill(m, T.NegativeInfinity);
-                Array.Clear(l);
+                m.Fill(T.NegativeInfinity);
+                l.Clear();
                 O.AsSpan(row * dv, nq * dv).Clear();
                 int jEnd = causal ? Math.Min(s, i1 + shift) : s; // keys visible to the block's last row
                 for (int j0 = 0; j0 < jEnd; j0 += bs)
                 {
                     int nk = Math.Min(s, j0 + bs) - j0, nkv = (nk + w - 1) / w * w;
-                    PackTransposed(K, b, g, j0, nk, kt, ld);
-                    TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, 0, ld, p, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
+                    int need = Math.Min(s, j0 + nkv); // every column the tile reads below s is a packed key
+                    if (need > packed)
+                    {
+                        PackTransposed(K, b, g, packed, need - packed, kt, ldk, packed);
+                        packed = need;
+                    }
+                    TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, j0, ldk, tile, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
                     for (int r = 0; r < nq; r++)
                     {
                         int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
-                        var pr = p.AsSpan(r * ld, nk);
+                        var pr = p.Slice(r * ld, nk);
                         if (cnt > 0)
                         {
                             var sc = pr[..cnt];
@@ -104,16 +117,32 @@ public sealed partial class CpuBackend
                         }
                         pr[cnt..].Clear();
                     }
-                    TileGemm(p, 0, ld, 1, V.Data, V.RowOffset(b, g, j0), V.RowStride, O, row * dv, dv, nq, dv, nk, accumulate: true); // O += P V
+                    TileGemm(tile, 0, ld, 1, V.Data, V.RowOffset(b, g, j0), V.RowStride, O, row * dv, dv, nq, dv, nk, accumulate: true); // O += P V
                 }
                 for (int r = 0; r < nq; r++)
                 {
                     var acc = O.AsSpan((row + r) * dv, dv);
                     TensorPrimitives.Multiply(acc, T.One / l[r], acc);
-                    L[row + r] = m[r] + T.Log(l[r]);
+                    if (L is not null) L[row + r] = m[r] + T.Log(l[r]);
                 }
             }
         });
+    }
+
+    /// <summary>Per-thread buffers of the forward (packed K^T; score tile and row statistics), kept between calls and chunks.</summary>
+    private static class ForwardScratch<T> where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? _keys, _tile;
+
+        /// <summary>This thread's buffers, at least the given lengths; contents are whatever the last use left.</summary>
+        public static (T[] Keys, T[] Tile) Get(int keys, int tile)
+        {
+            var k = _keys;
+            if (k is null || k.Length < keys) _keys = k = new T[keys];
+            var t = _tile;
+            if (t is null || t.Length < tile) _tile = t = new T[tile];
+            return (k, t);
+        }
     }
 
     /// <inheritdoc/>

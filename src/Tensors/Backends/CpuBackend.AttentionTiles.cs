@@ -3,6 +3,7 @@
 // are all C (+)= A B with A read through (row, k) strides, as a 4 x 2-vector register tile with broadcast A scalars.
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace PluginMoE.Tensors.Backends;
@@ -61,9 +62,9 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m <= 0 || n <= 0) return;
-        ref T pa = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(a), aOff);
-        ref T pb = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(b), bOff);
-        ref T pc = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(c), cOff);
+        ref T pa = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), aOff);
+        ref T pb = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), bOff);
+        ref T pc = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(c), cOff);
         if (Vector512.IsHardwareAccelerated) TileGemm<T, Vector512<T>, TileSimd512<T>>(ref pa, ars, aks, ref pb, ldb, ref pc, ldc, m, n, kd, accumulate);
         else TileGemm<T, Vector256<T>, TileSimd256<T>>(ref pa, ars, aks, ref pb, ldb, ref pc, ldc, m, n, kd, accumulate);
     }
@@ -159,14 +160,42 @@ public sealed partial class CpuBackend
     /// <summary>Copies rows [first, first + n) of one (b, h) slice of <paramref name="src"/> transposed into dst (dim x ld), zero-padding columns n..ld.</summary>
     private static void PackTransposed<T>(RowView<T> src, int b, int h, int first, int n, T[] dst, int ld) where T : unmanaged
     {
-        int dim = src.Dim;
-        var data = src.Data;
-        for (int c = 0; c < n; c++)
-        {
-            int o = src.RowOffset(b, h, first + c);
-            for (int e = 0; e < dim; e++) dst[e * ld + c] = data[o + e];
-        }
+        PackTransposed(src, b, h, first, n, dst, ld, 0);
         if (n < ld)
-            for (int e = 0; e < dim; e++) Array.Clear(dst, e * ld + n, ld - n);
+            for (int e = 0; e < src.Dim; e++) Array.Clear(dst, e * ld + n, ld - n);
+    }
+
+    /// <summary>
+    /// Copies rows [first, first + n) of one (b, h) slice of <paramref name="src"/> transposed into columns
+    /// [col, col + n) of dst (dim x ld): dst[e * ld + col + c] = row(first + c)[e]. Four rows at a time, so each pass
+    /// over the dim writes four adjacent elements.
+    /// </summary>
+    private static void PackTransposed<T>(RowView<T> src, int b, int h, int first, int n, T[] dst, int ld, int col) where T : unmanaged
+    {
+        int dim = src.Dim;
+        if (n <= 0 || dim <= 0) return;
+        if ((long)(dim - 1) * ld + col + n > dst.Length) throw new ArgumentException("attention kernel: K^T buffer too small");
+        var data = src.Data;
+        ref T d0 = ref MemoryMarshal.GetArrayDataReference(dst);
+        int c = 0;
+        for (; c + 4 <= n; c += 4)
+        {
+            ReadOnlySpan<T> r0 = src.Row(b, h, first + c), r1 = src.Row(b, h, first + c + 1), r2 = src.Row(b, h, first + c + 2), r3 = src.Row(b, h, first + c + 3);
+            ref T o = ref Unsafe.Add(ref d0, col + c);
+            for (int e = 0; e < dim; e++)
+            {
+                ref T x = ref Unsafe.Add(ref o, e * ld);
+                x = r0[e];
+                Unsafe.Add(ref x, 1) = r1[e];
+                Unsafe.Add(ref x, 2) = r2[e];
+                Unsafe.Add(ref x, 3) = r3[e];
+            }
+        }
+        for (; c < n; c++)
+        {
+            ReadOnlySpan<T> r = src.Row(b, h, first + c);
+            ref T o = ref Unsafe.Add(ref d0, col + c);
+            for (int e = 0; e < dim; e++) Unsafe.Add(ref o, e * ld) = r[e];
+        }
     }
 }

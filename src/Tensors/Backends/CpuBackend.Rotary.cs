@@ -37,28 +37,43 @@ public sealed partial class CpuBackend
         var S = sin.StorageAs<T>(); int so = sin.Offset;
         var Pos = positions.StorageAs<long>(); int po = positions.Offset;
         int seqStride = x.Strides[rank - 2];
-        // Outer index o -> element offset of its row 0 in X (dims 0..rank-3 with their own strides).
         var outerSizes = x.Sizes[..(rank - 2)];
         var outerStrides = x.Strides[..(rank - 2)];
         int rows = outer * seq;
-        ParallelFor.Run(rows, Math.Max(1, 8192 / Math.Max(d, 1)), (r0, r1) =>
+        // Outer index o -> element offset of its row 0 in X, and of its positions row in Pos.
+        int OuterOffset(int o)
+        {
+            int rem = o, off = 0;
+            for (int a = outerSizes.Length - 1; a >= 0; a--)
+            {
+                off += rem % outerSizes[a] * outerStrides[a];
+                rem /= outerSizes[a];
+            }
+            return off;
+        }
+        int PosRow(int o) => po + (batches == 1 ? 0 : o / perBatch * seq);
+        // Rows are independent: dynamic chunks. Within a chunk the (outer, t) index is stepped, not divided out per row
+        // (the divisions cost more than rotating a short head row).
+        ParallelFor.RunBalanced(rows, Math.Max(1, 8192 / Math.Max(d, 1)), (r0, r1) =>
         {
             ref T cBase = ref MemoryMarshal.GetArrayDataReference(C);
             ref T sBase = ref MemoryMarshal.GetArrayDataReference(S);
             ref T xBase = ref MemoryMarshal.GetArrayDataReference(X);
             ref T yBase = ref MemoryMarshal.GetArrayDataReference(Y);
+            int o = r0 / seq, t = r0 % seq;
+            int xOuter = xo + OuterOffset(o), pRow = PosRow(o);
             for (int r = r0; r < r1; r++)
             {
-                int o = r / seq, t = r % seq;
-                int rem = o, xRow = xo + t * seqStride;
-                for (int a = outerSizes.Length - 1; a >= 0; a--)
-                {
-                    xRow += rem % outerSizes[a] * outerStrides[a];
-                    rem /= outerSizes[a];
-                }
-                int p = (int)Pos[po + (batches == 1 ? 0 : o / perBatch * seq) + t];
-                RotateRow(ref Unsafe.Add(ref xBase, xRow), ref Unsafe.Add(ref yBase, r * d),
+                int p = (int)Pos[pRow + t];
+                RotateRow(ref Unsafe.Add(ref xBase, xOuter + t * seqStride), ref Unsafe.Add(ref yBase, r * d),
                     ref Unsafe.Add(ref cBase, co + p * h), ref Unsafe.Add(ref sBase, so + p * h), h, inverse);
+                if (++t == seq && r + 1 < r1)
+                {
+                    t = 0;
+                    o++;
+                    xOuter = xo + OuterOffset(o);
+                    pRow = PosRow(o);
+                }
             }
         });
     }

@@ -62,6 +62,33 @@ public static class ParallelFor
         for (int c = 0; c < chunks; c++) body(ChunkStart(count, c, chunks), ChunkStart(count, c + 1, chunks));
     }
 
+    /// <summary>
+    /// Chunks per thread that <see cref="RunBalanced"/> cuts a range into: a worker that wakes late (it sleeps after
+    /// 50 us without work) or runs slower still finds chunks left, and the caller does not end up running the whole loop.
+    /// </summary>
+    internal const int BalancedChunksPerThread = 4;
+
+    /// <summary>
+    /// <see cref="Run"/> with up to <see cref="BalancedChunksPerThread"/> chunks per thread, claimed dynamically by the
+    /// caller and the workers; for kernels whose result does not depend on where the chunk boundaries fall (every index
+    /// computed by the same arithmetic whichever chunk holds it), so finer chunks only change who runs what. With one
+    /// thread the whole range runs inline, as <see cref="Run"/> does.
+    /// </summary>
+    public static void RunBalanced(int count, int minChunk, Action<int, int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (count <= 0) return;
+        int threads = Threads;
+        int chunks = threads <= 1 ? 1 : Math.Min(Math.Min(threads * BalancedChunksPerThread, MaxChunks), Math.Max(1, count / Math.Max(1, minChunk)));
+        if (chunks <= 1)
+        {
+            body(0, count);
+            return;
+        }
+        if (WorkerTeam.Shared.TryRun(count, chunks, body)) return;
+        for (int c = 0; c < chunks; c++) body(ChunkStart(count, c, chunks), ChunkStart(count, c + 1, chunks));
+    }
+
     /// <summary>Number of chunks <see cref="Run"/> would use; callers that reduce per chunk size buffers with it.</summary>
     public static int ChunkCount(int count, int minChunk) =>
         count <= 0 ? 0 : Math.Min(Math.Min(Threads, MaxChunks), Math.Max(1, count / Math.Max(1, minChunk)));

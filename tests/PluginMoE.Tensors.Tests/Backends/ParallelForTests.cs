@@ -31,6 +31,26 @@ public class ParallelForTests
     }
 
     [Fact]
+    public void RunBalanced_CutsSeveralChunksPerThread_CoveringEveryIndexOnce()
+    {
+        static List<(int Start, int End)> Balanced(int count, int minChunk, int threads)
+        {
+            var seen = new ConcurrentBag<(int, int)>();
+            using (ParallelFor.WithThreads(threads)) ParallelFor.RunBalanced(count, minChunk, (s, e) => seen.Add((s, e)));
+            return [.. seen.OrderBy(c => c.Item1)];
+        }
+        // 2 threads: 4 chunks each; the chunks tile the range in order.
+        Assert.Equal([.. Enumerable.Range(0, 8).Select(c => (c * 100 / 8, (c + 1) * 100 / 8))], Balanced(100, 1, 2));
+        // One thread: the whole range inline, in one call; minChunk still bounds the count (100 / 30 = 3 chunks).
+        Assert.Equal([(0, 100)], Balanced(100, 1, 1));
+        Assert.Equal([(0, 33), (33, 66), (66, 100)], Balanced(100, 30, 8));
+        Assert.Empty(Balanced(0, 1, 4));
+        var hits = new int[1000];
+        using (ParallelFor.WithThreads(3)) ParallelFor.RunBalanced(hits.Length, 7, (s, e) => { for (int i = s; i < e; i++) Interlocked.Increment(ref hits[i]); });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
     public void Run_BelowTheMinimumChunk_RunsInlineOnTheCaller()
     {
         int caller = Environment.CurrentManagedThreadId, calls = 0, thread = -1;

@@ -1,6 +1,7 @@
 // Blocked (tile GEMM) fused attention forward/backward against the unfused composite softmax(Q K^T * scale + mask) V
 // in float64 (values and all three gradients) at shapes that hit every tile edge, and bitwise equality of the
-// one-pass and two-pass backward schedules (1 thread vs many threads).
+// one-pass and two-pass backward schedules (1 thread vs many threads); the forward on strided head views (the fused
+// QKV layout) at any thread count.
 using PluginMoE.Tensors.Backends;
 using static PluginMoE.Tensors.Tests.Ops.FusedInputs;
 using F = PluginMoE.Tensors.torch.nn.functional;
@@ -72,6 +73,33 @@ public class AttentionBlockedTests
         var reference = Composite(q, k, v, causal: true);
         var fused = F.scaled_dot_product_attention(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32), is_causal: true);
         AssertClose(reference, fused.to(ScalarType.Float64), 2e-5);
+    }
+
+    [Theory]
+    [InlineData(2, 4, 2, 21, 50, 16)] // KV-cache shape (S > T), GQA: a worker's packed K^T is reused across the group's heads
+    [InlineData(3, 2, 1, 40, 40, 8)]  // chunks that start and end inside one head's query blocks
+    public void Forward_StridedInputs_AnyThreadCount_EqualsComposite(int b, int hq, int hkv, int t, int s, int block)
+    {
+        // q, k, v as head views of one (B, T, H + 2 Hkv, D) projection (the inference path's fused QKV layout): rows
+        // contiguous, heads strided. The forward packs each (b, kv head)'s K^T once per worker and extends it block by
+        // block; its output must equal the composite's and be bitwise the same for every thread count.
+        F.AttentionBlockSize = block;
+        const int d = 24;
+        var g = new Generator(90 + b);
+        var qkv = torch.randn([b, s, hq + 2 * hkv, d], ScalarType.Float64, g).transpose(1, 2); // (B, H + 2Hkv, S, D)
+        var q = qkv.narrow(1, 0, hq).narrow(2, s - t, t);
+        var k = qkv.narrow(1, hq, hkv);
+        var v = qkv.narrow(1, hq + hkv, hkv);
+        var expected = Composite(q.contiguous(), k.contiguous(), v.contiguous(), causal: true).data<double>();
+        double[]? first = null;
+        foreach (int threads in new[] { 1, 2, 3, 7 })
+        {
+            using var _ = ParallelFor.WithThreads(threads);
+            var y = F.scaled_dot_product_attention(q, k, v, is_causal: true).data<double>();
+            for (int i = 0; i < y.Length; i++) Assert.Equal(expected[i], y[i], 1e-12);
+            if (first is null) first = y;
+            else Assert.Equal(first, y);
+        }
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 // Rotary position embedding: HF Llama rotate-half golden values (FusedReference.py, PyTorch 1.13), KV-cache
 // offsets, per-batch positions, finite differences and errors.
+using PluginMoE.Tensors.Backends;
 using static PluginMoE.Tensors.Tests.Ops.FusedInputs;
 using F = PluginMoE.Tensors.torch.nn.functional;
 
@@ -121,6 +122,25 @@ public class RotaryTests
             var pos = torch.tensor(new long[] { 0, 9, 2, 15, 4, 1, 1, 7, 3, 12 }, [2, 5]);
             Assert.Equal(F.apply_rotary_emb(view.contiguous(), cos, sin, pos).to(ScalarType.Float64).contiguous().data<double>(),
                 F.apply_rotary_emb(view, cos, sin, pos).to(ScalarType.Float64).contiguous().data<double>());
+        }
+    }
+
+    [Fact]
+    public void ApplyRotaryEmb_ManyChunks_StridedViews_AreBitwiseTheSameForEveryThreadCount()
+    {
+        // 2 x 3 heads x 701 rows of D = 8 (minimum chunk 1024 rows): chunks begin and end inside a head's sequence and
+        // cross from one head (and batch) to the next; each row must get its own head offset and positions row.
+        var (cos, sin) = F.rope_cache(8, 1024, dtype: ScalarType.Float32);
+        var qkv = torch.randn([2, 701, 5, 8], ScalarType.Float32, new Generator(11)).transpose(1, 2); // (B, 5 heads, T, D)
+        var view = qkv.narrow(1, 1, 3);
+        var pos = torch.randint(0, 1024, [2, 701], generator: new Generator(12));
+        var expected = F.apply_rotary_emb(view.contiguous(), cos, sin, pos).data<float>();
+        foreach (int threads in new[] { 1, 2, 3, 5 })
+        {
+            using var _ = ParallelFor.WithThreads(threads);
+            Assert.Equal(expected, F.apply_rotary_emb(view, cos, sin, pos).data<float>());
+            Assert.Equal(F.apply_rotary_emb(view.contiguous(), cos, sin, positionOffset: 2).data<float>(),
+                F.apply_rotary_emb(view, cos, sin, positionOffset: 2).data<float>());
         }
     }
 
