@@ -132,7 +132,7 @@ public sealed partial class CpuBackend
                         }
                         // (sigmoid(g) * g) * u, the operations of the SwiGLU kernel in its order.
                         var sg = sv[..m];
-                        TensorPrimitives.Sigmoid<T>(gv[..m], sg);
+                        VectorMath.Sigmoid<T>(gv[..m], sg);
                         TensorPrimitives.Multiply<T>(sg, gv[..m], sg);
                         TensorPrimitives.Multiply<T>(sg, uv[..m], new Span<T>((T*)ph + hidden[s] + r0, m));
                     }
