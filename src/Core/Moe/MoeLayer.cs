@@ -105,10 +105,14 @@ public sealed class MoeLayer : nn.Module
         var unitMask = mask is null || heads == 1 ? mask : mask.repeat_interleave(heads); // sub-tokens are row-major (t, h)
 
         var r = _gate.Route(tokens, context with { Mask = unitMask, UnitsPerToken = (int)heads }); // indices/weights (N', k)
-        var sharedInCombine = splitter is null ? SharedInCombine(x) : null; // (N, d) or null
-        var (y, plan) = DroplessDispatch.Run(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts, GroupedExperts, sharedInCombine); // (N', d')
+        // The shared expert inside the combine: one more member of the routed experts' grouped GEMMs when its form matches
+        // theirs (SharedExpertGrouped), else its own forward as the combine's base.
+        bool inCombine = splitter is null && _shared_expert is not null && SharedExpertInCombine;
+        var sharedBase = inCombine && !SharedExpertGrouped ? _shared_expert!.forward(x) : null; // (N, d) or null
+        var sharedJoin = inCombine && SharedExpertGrouped ? _shared_expert : null;
+        var (y, plan) = DroplessDispatch.Run(tokens, r.Indices, r.Weights.to(tokens.dtype), _experts, GroupedExperts, sharedBase, sharedJoin); // (N', d')
         if (splitter is not null) y = splitter.Merge(y, n);      // (N, d)
-        if (sharedInCombine is null) y = AddShared(y, x);
+        if (!inCombine) y = AddShared(y, x);
 
         var aux = zeros([], y.dtype);
         if (r.Probabilities is not null) aux = aux + MoeLosses.LoadBalancing(r.Probabilities, r.Indices, unitMask, _moe.LoadBalanceWeight);
@@ -128,9 +132,14 @@ public sealed class MoeLayer : nn.Module
     /// </summary>
     public bool SharedExpertInCombine { get; set; } = true;
 
-    /// <summary>The shared expert's output (N, d) for the routed combine to sum onto, or null when it is added afterwards.</summary>
-    private Tensor? SharedInCombine(Tensor x) =>
-        _shared_expert is not null && SharedExpertInCombine ? _shared_expert.forward(x) : null;
+    /// <summary>
+    /// With <see cref="SharedExpertInCombine"/> and <see cref="GroupedExperts"/>: whether a shared expert whose grouped form
+    /// (<see cref="IGroupedFfnExpert"/>) has the kind, shapes, dtype and device of the routed experts' group runs as one more
+    /// member of that group (default): its N rows at weight 1 join the same grouped GEMMs (one pass over all rows per
+    /// projection, forward and backward) and the same scatter-add. Equal up to rounding to its own forward; false is the
+    /// reference for tests and benchmarks. Not saved with the model.
+    /// </summary>
+    public bool SharedExpertGrouped { get; set; } = true;
 
     /// <summary>y + shared(x): the always-on shared expert at weight 1, or y when there is none.</summary>
     private Tensor AddShared(Tensor y, Tensor x) => _shared_expert is null ? y : y + _shared_expert.forward(x);
