@@ -90,6 +90,14 @@ public sealed partial class CpuBackend
     /// </summary>
     internal static bool FfnPrepackWeights { get; set; } = true;
 
+    /// <summary>
+    /// Whether an expert with <paramref name="rows"/> rows has its weights packed once for all its blocks: only when it has
+    /// more than one block of <paramref name="rb"/> rows (one block packs once either way) and a full block takes the
+    /// packed path (small products, as in KV-cache decode, take the direct path and pack nothing).
+    /// </summary>
+    private static bool FfnPrepack(int rows, int rb, int h, int d) =>
+        rows > rb && rb >= 4 && h >= 4 && d >= 4 && (long)rb * h * d > DirectMaxFlops;
+
     /// <summary>A weight operand of the block GEMMs: (K, N) with strides (rsb, csb) at <c>Address</c>.</summary>
     private readonly record struct FfnOperand(nint Address, int K, int N, nint Rsb, nint Csb);
 
@@ -256,7 +264,7 @@ public sealed partial class CpuBackend
         var ops = new FfnOperand?[3 * ex];
         for (int e = 0; e < ex; e++)
         {
-            if (starts[e + 1] == starts[e]) continue;
+            if (!FfnPrepack(starts[e + 1] - starts[e], rb, h, d)) continue;
             ops[e] = new FfnOperand(pg[e], d, h, gate[e].Strides[1], gate[e].Strides[0]);
             ops[ex + e] = new FfnOperand(pu[e], d, h, up[e].Strides[1], up[e].Strides[0]);
             ops[2 * ex + e] = new FfnOperand(pd[e], h, d, down[e].Strides[1], down[e].Strides[0]);
@@ -423,7 +431,7 @@ public sealed partial class CpuBackend
             var ops = new FfnOperand?[5 * experts];
             for (int e = 0; e < experts; e++)
             {
-                if (starts[e + 1] == starts[e]) continue;
+                if (!FfnPrepack(starts[e + 1] - starts[e], rb, h, d)) continue;
                 Tensor wg = gate[e], wu = up[e], wd = down[e];
                 ops[e] = new FfnOperand(pg[e], d, h, wg.Strides[1], wg.Strides[0]);
                 ops[experts + e] = new FfnOperand(pu[e], d, h, wu.Strides[1], wu.Strides[0]);
