@@ -90,6 +90,23 @@ public sealed class ValidationSet
     public ValidationSet Without(string domain) =>
         new(_windows.Where(kv => kv.Key != domain).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), SequenceLength);
 
+    /// <summary>SHA-256 of the windows (sequence length, each domain's name and tokens, in order): equal for the same validation set.</summary>
+    public string Sha256()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(BitConverter.GetBytes(SequenceLength));
+        foreach (var domain in Domains)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(domain + "\n"));
+            foreach (var window in _windows[domain])
+            {
+                hash.AppendData(BitConverter.GetBytes(window.Length));
+                hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(window.Span));
+            }
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     /// <summary>The windows of <paramref name="domain"/> in batches of at most <paramref name="batchSize"/> rows.</summary>
     public IEnumerable<TokenBatch> Batches(string domain, int batchSize)
     {

@@ -52,16 +52,23 @@ public sealed class RecipeResults
     /// Measures <paramref name="model"/> for the recipe's tables (the evaluate and extend stages both use this): per-domain
     /// validation perplexity, routing and parameter counts from <paramref name="validation"/>, evaluation tokens/s timed on
     /// it, and per-domain test perplexity from <paramref name="test"/> (left empty when it is null). Both go through
-    /// <see cref="Evaluator.Evaluate"/>, once each.
+    /// <see cref="Evaluator.Evaluate"/>, once each; the validation part is taken from <paramref name="validated"/> instead when
+    /// it is given (the trainer's evaluation of the same model on the same windows, <see cref="Stages.FinalEvaluation"/>).
     /// </summary>
-    public static ModelResult Measure(string name, string kind, TransformerLM model, ValidationSet validation, ValidationSet? test, int batchSize, CancellationToken cancellationToken)
+    public static ModelResult Measure(string name, string kind, TransformerLM model, ValidationSet validation, ValidationSet? test, int batchSize, CancellationToken cancellationToken,
+        ModelResult? validated = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(validation);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var evaluation = Evaluator.Evaluate(model, validation, batchSize, cancellationToken);
-        double seconds = clock.Elapsed.TotalSeconds;
-        var result = From(name, kind, evaluation, evaluation.Domains.Sum(d => d.Tokens) / Math.Max(seconds, 1e-9));
+        ModelResult result;
+        if (validated is not null) result = validated;
+        else
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var evaluation = Evaluator.Evaluate(model, validation, batchSize, cancellationToken);
+            double seconds = clock.Elapsed.TotalSeconds;
+            result = From(name, kind, evaluation, evaluation.Domains.Sum(d => d.Tokens) / Math.Max(seconds, 1e-9));
+        }
         if (test is not null)
             result.TestPerplexity = Evaluator.Evaluate(model, test, batchSize, cancellationToken).Domains.ToDictionary(d => d.Domain, d => d.Perplexity, StringComparer.Ordinal);
         return result;

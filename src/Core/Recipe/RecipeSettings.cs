@@ -5,6 +5,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using PluginMoE.Core.Composition;
 using PluginMoE.Core.Recipe.Settings;
 
 namespace PluginMoE.Core.Recipe;
@@ -43,6 +44,13 @@ public sealed class RecipeSettings : ISectionOptions, IValidatableObject
     /// <summary>Name of the variant that relative comparisons divide by (the papers report against the linear router).</summary>
     public string? ReferenceVariant { get; set; }
 
+    /// <summary>
+    /// Each training stage's own section (<c>Recipe:Stages:&lt;stage&gt;:Training</c>: keys of the Training section that replace
+    /// the shared ones for that stage; see <see cref="StageTraining"/>), or null. Left out of the resolved settings when null.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, StageSection>? Stages { get; set; }
+
     /// <summary>The extension with a new domain (the <c>extend</c> stage), or null. Left out of the resolved settings when null.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ExtendSettings? Extend { get; set; }
@@ -76,8 +84,18 @@ public sealed class RecipeSettings : ISectionOptions, IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (name, v) in Variants)
+        {
+            // A section for a variant the profile does not define (a misspelt name, or one removed with null) would otherwise read as a variant without Merge.
+            if (v.HasOnlyTraining)
+            {
+                var others = Variants.Where(o => !o.Value.HasOnlyTraining).Select(o => o.Key).ToList();
+                yield return new ValidationResult($"a Training section for a variant the profile does not define (it sets nothing else); " +
+                    (others.Count == 0 ? "the profile has no variants" : $"the variants are {string.Join(", ", others)}{NameSuggestions.Hint(name, others)}"), [$"{nameof(Variants)}:{name}:Training"]);
+                continue;
+            }
             foreach (var (key, why) in v.Problems())
                 yield return new ValidationResult(why, [$"{nameof(Variants)}:{name}:{key}"]);
+        }
         foreach (var problem in Extend?.Problems(Variants.Keys) ?? [])
             yield return new ValidationResult(problem, [nameof(Extend)]);
         if (ReferenceVariant is { } r && !Variants.ContainsKey(r))
@@ -145,6 +163,19 @@ public sealed class VariantSettings
 
     /// <summary>Domain embedder whose embeddings this upcycled variant's merge and router get; default <c>Recipe:Embedder</c>.</summary>
     public string? Embedder { get; set; }
+
+    /// <summary>
+    /// Training keys that replace those of the finetune (and extend) stage's settings for this variant (see
+    /// <see cref="StageTraining"/>), or null. Left out of the resolved settings when null.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public JsonObject? Training { get; set; }
+
+    /// <summary>True when the profile gives this variant a Training section and nothing else (no merge, router or any other setting).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool HasOnlyTraining => Training is not null && string.Equals(From, Upcycle, StringComparison.Ordinal) && Merge is null && Router is null && RouterOptions is null
+        && TopK is null && LoadBalanceWeight is null && RouterZLossWeight is null && MergeOptions is null && Experts is null && Expert is null && ExpertOptions is null
+        && ExpertIntermediateSize is null && SharedExpertIntermediateSize is null && Embedder is null;
 
     /// <summary>True unless the variant is trained from scratch.</summary>
     public bool IsUpcycled => !string.Equals(From, Scratch, StringComparison.OrdinalIgnoreCase);

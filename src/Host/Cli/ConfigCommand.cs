@@ -1,6 +1,7 @@
 // `pluginmoe config [--profile P] [--Section:Key=value ...]`: prints the settings a run with the same profile,
 // PLUGINMOE__ variables and overrides would use, as JSON (every section with its defaults filled in, the form of
-// a run folder's config.resolved.json), after checking them; the profile files it was built from go to stderr.
+// a run folder's config.resolved.json), after checking them; the profile files it was built from, and what each training
+// stage (and variant) trains with where its own Training section changes it, go to stderr.
 using System.CommandLine;
 using System.Text.Json;
 using PluginMoE.Host.Configuration;
@@ -35,6 +36,8 @@ public static class ConfigCommand
             var settings = HostSettings.Load(layered);
             foreach (var file in layered.ProfileFiles) env.Error.WriteLine($"profile file: {file}");
             foreach (var (key, file) in layered.RemovedKeys) env.Error.WriteLine($"removed with null: {key} (in {file})");
+            // The effective training settings of each training stage (and variant with its own section), beside the JSON.
+            foreach (var line in PluginMoE.Core.Recipe.Settings.StageTraining.Describe(settings.Profile)) env.Error.WriteLine(line);
             env.Out.WriteLine(settings.ToResolvedJson().ToJsonString(Indented));
             return ExitCodes.Success;
         })));

@@ -93,9 +93,29 @@ public sealed class HostSettings
                 BaseDirectory = source.BaseDirectory,
             },
         };
+        StageSections(settings.Profile, errors);
         if (settings.Training.SequenceLength > settings.Model.MaxPositions)
             errors.Add($"Training:SequenceLength: value {settings.Training.SequenceLength} is not allowed: it must be at most Model:MaxPositions ({settings.Model.MaxPositions})");
         return settings;
+    }
+
+    // The per-stage and per-variant Training sections: checked and normalised by Core (StageTraining.Bind), then each
+    // effective value a section sets is range-checked like the Training section's own, under the section's key path.
+    private static void StageSections(ProfileSettings profile, List<string> errors)
+    {
+        int before = errors.Count;
+        StageTraining.Bind(profile.Recipe, errors);
+        if (errors.Count > before) return;
+        var sections = (profile.Recipe.Stages ?? []).Select(s => ($"{RecipeSettings.SectionName}:Stages:{s.Key}:Training", s.Value.Training, Options: StageTraining.For(profile, s.Key)))
+            .Concat(profile.Recipe.Variants.Select(v => ($"{RecipeSettings.SectionName}:Variants:{v.Key}:Training", v.Value.Training,
+                Options: StageTraining.Apply(StageTraining.For(profile, "finetune"), v.Value.Training))));
+        foreach (var (path, section, options) in sections)
+        {
+            if (section is null) continue;
+            var problems = new List<string>();
+            OptionsValidator.Validate(options, path, problems);
+            errors.AddRange(problems.Where(p => section.Any(k => KeyOf(p) == $"{path}:{k.Key}")));
+        }
     }
 
     /// <summary>"configuration error(s) in profile X (file): a; b".</summary>

@@ -68,7 +68,10 @@ public sealed class EvaluateStage : RecipeStage
                 context.Progress.Info($"evaluate: {name}: already measured");
                 continue;
             }
-            var result = RecipeResults.Measure(name, kind, LoadModel(context, unit), data.Validation, data.Test, settings.Training.EvalBatchSize, cancellationToken);
+            // The finetune and baselines stages' trainers evaluated their models after the last step (Training:EvalEvery above 0): the same model on the same windows.
+            var final = FinalEvaluation.Find(unit, data.Validation, settings.Training.EvalBatchSize, name, kind);
+            if (final is not null) context.Progress.Info($"evaluate: {name}: validation as evaluated after its last training step ({final.Step}), not evaluated again");
+            var result = RecipeResults.Measure(name, kind, LoadModel(context, unit), data.Validation, data.Test, settings.Training.EvalBatchSize, cancellationToken, final?.Result);
             AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             results.Models.Add(result);
             context.Progress.Info(FormattableString.Invariant($"evaluate: {name}: mean perplexity {result.MeanPerplexity:F3}") +

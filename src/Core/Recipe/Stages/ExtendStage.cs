@@ -135,7 +135,7 @@ public sealed class ExtendStage : RecipeStage
                     var model = LoadModel(context, extended);
                     if (budget > 0)
                     {
-                        Train(context, $"'{name}' extended, {budget} steps on {x.NewShare:P0} '{domain}'", model, data.Train, budget, unit, cancellationToken, weights);
+                        Train(context, $"'{name}' extended, {budget} steps on {x.NewShare:P0} '{domain}'", model, data.Train, budget, unit, cancellationToken, weights, variant: from);
                         SaveModel(unit, model, data);
                     }
                     WriteEval(context, data, model, name, unit, cancellationToken);

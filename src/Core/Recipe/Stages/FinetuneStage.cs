@@ -23,7 +23,9 @@ public sealed class FinetuneStage : RecipeStage
             Unit(Path.Combine(dir, name), unit =>
             {
                 var model = LoadModel(context, source);
-                Train(context, $"'{name}' on the mixture", model, data.Train, context.Settings.Recipe.FinetuneSteps, unit, cancellationToken, validation: data.Validation);
+                // A variant trains with its own Training section over the stage's; the average baseline with the stage's.
+                string? variant = context.Settings.Recipe.Variants.ContainsKey(name) ? name : null;
+                Train(context, $"'{name}' on the mixture", model, data.Train, context.Settings.Recipe.FinetuneSteps, unit, cancellationToken, validation: data.Validation, variant: variant);
                 SaveModel(unit, model, data);
             });
         }

@@ -40,7 +40,9 @@ public abstract class RecipeStage : IStage
     /// <inheritdoc/>
     public StageSettings Fingerprint(JsonObject resolved)
     {
-        var all = StageSettings.From(resolved, DefiningSettings);
+        // A training stage records the settings it trains with: Training with its own section applied (StageTraining);
+        // the sections stay recorded under Recipe as well, as every other Recipe key is.
+        var all = StageSettings.From(StageTraining.ResolvedFor(resolved, Name), DefiningSettings);
         if (!all.Values.TryGetValue("Recipe:Extend:Domain", out var domainJson)) return all;
         string data = $"Data:LoaderOptions:Domains:{JsonNode.Parse(domainJson)?.GetValue<string>()}";
         bool IsData(string k) => k == data || k.StartsWith(data + ":", StringComparison.Ordinal);
@@ -145,16 +147,18 @@ public abstract class RecipeStage : IStage
     /// <summary>
     /// Trains <paramref name="model"/> for <paramref name="steps"/> on <paramref name="corpus"/>, sampling domains by
     /// <paramref name="domainWeights"/> (null: by their token counts); the loss curve is saved into <paramref name="unit"/>.
-    /// With <c>Training:EvalEvery</c> above 0 and a <paramref name="validation"/> set, the trainer evaluates at its
-    /// evaluation points (every EvalEvery steps and after the last) and the curve keeps those validation losses.
+    /// The trainer's settings are this stage's (and <paramref name="variant"/>'s) effective ones (<see cref="StageTraining.For"/>).
+    /// With their EvalEvery above 0 and a <paramref name="validation"/> set, the trainer evaluates at its evaluation points
+    /// (every EvalEvery steps and after the last), the curve keeps those validation losses, and the evaluation after the
+    /// last step is kept in <paramref name="unit"/> (<see cref="FinalEvaluation"/>) for the evaluate stage to reuse.
     /// </summary>
     protected void Train(StageContext context, string what, TransformerLM model, TokenCorpus corpus, long steps, string unit, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, double>? domainWeights = null, ValidationSet? validation = null)
+        IReadOnlyDictionary<string, double>? domainWeights = null, ValidationSet? validation = null, string? variant = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
-        // The profile's Training section with this stage's budget: warmup follows it (TrainerOptions.EffectiveWarmupSteps).
-        var options = settings.Training with
+        // The stage's training settings with its budget: warmup follows it (TrainerOptions.EffectiveWarmupSteps).
+        var options = StageTraining.For(settings, Name, variant) with
         {
             Steps = steps,
             Seed = settings.Run.Seed,
@@ -164,11 +168,15 @@ public abstract class RecipeStage : IStage
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (steps > 0)
         {
-            var trainer = new Trainer(model, corpus, options, settings.Training.EvalEvery > 0 ? validation : null, curve);
+            var evaluated = options.EvalEvery > 0 ? validation : null;
+            var timed = new FinalEvaluation.Clock(curve);
+            var trainer = new Trainer(model, corpus, options, evaluated, timed);
             try { trainer.Train(steps, cancellationToken); }
             catch (OperationCanceledException e) { throw new RunCancelledException(Name, trainer.Step, null, e) { Unit = what }; }
             // A diverged run names the stage and the unit (the variant or model) it was training; finished units stay in place.
             catch (TrainingDivergedException e) { throw new TrainingDivergedException($"stage '{Name}': {what}: {e.Message}", e.Step, e.LastFiniteLoss); }
+            if (evaluated is not null && trainer.LastEvaluation is { } final && trainer.LastEvaluationStep == steps)
+                FinalEvaluation.Save(unit, final, evaluated, options.EvalBatchSize, steps, timed.LastEvaluationSeconds);
         }
         curve.Save(unit);
         double last = curve.Points.Count == 0 ? double.NaN : curve.Points.Skip(Math.Max(0, curve.Points.Count - 10)).Average(p => p.Loss);

@@ -45,6 +45,9 @@ public sealed class TrainStage : IStage
     /// <inheritdoc/>
     public IReadOnlyList<string> DefiningSettings { get; } = ["Run:Seed", "Model", "Data", "Training"];
 
+    /// <summary>The defining settings, with Training as this stage trains with it (its own section applied, <see cref="StageTraining.ResolvedFor"/>), so its resume rules apply to the effective values.</summary>
+    public StageSettings Fingerprint(System.Text.Json.Nodes.JsonObject resolved) => StageSettings.From(StageTraining.ResolvedFor(resolved, Name), DefiningSettings);
+
     /// <inheritdoc/>
     public IReadOnlyList<string> ResumableSettings { get; } =
         ["Training:Steps (upwards)", "Training:EvalEvery", "Training:CheckpointEvery", "Training:KeepCheckpoints", "Training:EvalBatchSize", "Data:MaxValidationWindows"];
@@ -80,7 +83,9 @@ public sealed class TrainStage : IStage
         var selection = PluginSelection.Resolve(settings, context.Plugins);
         string dir = context.Run.Stage(Name);
         var resume = FindCheckpoint(dir, context.ResumeFrom.GetValueOrDefault(Name));
-        var options = settings.Training with
+        // Training with the train stage's own section (Recipe:Stages:train:Training) applied.
+        var training = StageTraining.For(settings, Name);
+        var options = training with
         {
             Seed = settings.Run.Seed,
             SamplingTemperature = settings.Data.SamplingTemperature,
@@ -122,7 +127,7 @@ public sealed class TrainStage : IStage
             while (trainer.Step < options.Steps)
             {
                 // The trainer evaluates at its evaluation points inside Train; the stage pauses only to save checkpoints.
-                long next = NextBoundary(trainer.Step, options.Steps, settings.Training.CheckpointEvery);
+                long next = NextBoundary(trainer.Step, options.Steps, training.CheckpointEvery);
                 try
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -133,7 +138,7 @@ public sealed class TrainStage : IStage
                     // The trainer stops between steps, so its state is whole: keep the steps done since the last checkpoint.
                     if (trainer.Step > (checkpointStep ?? 0))
                     {
-                        SaveCheckpoint(dir, trainer, data.Tokenizer, settings.Training.KeepCheckpoints);
+                        SaveCheckpoint(dir, trainer, data.Tokenizer, training.KeepCheckpoints);
                         checkpointStep = trainer.Step;
                     }
                     throw new RunCancelledException(Name, trainer.Step, checkpointStep, e);
@@ -144,9 +149,9 @@ public sealed class TrainStage : IStage
                     throw new TrainingDivergedException($"stage '{Name}': {e.Message}" + (checkpointStep is { } c ? $" (the latest checkpoint is at step {c})" : ""), e.Step, e.LastFiniteLoss);
                 }
                 // A checkpoint at a boundary is not interrupted (nor is the trainer's evaluation before it), so a resumed log has the same lines.
-                if (IsBoundary(trainer.Step, options.Steps, settings.Training.CheckpointEvery))
+                if (IsBoundary(trainer.Step, options.Steps, training.CheckpointEvery))
                 {
-                    SaveCheckpoint(dir, trainer, data.Tokenizer, settings.Training.KeepCheckpoints);
+                    SaveCheckpoint(dir, trainer, data.Tokenizer, training.KeepCheckpoints);
                     checkpointStep = trainer.Step;
                 }
             }
