@@ -18,6 +18,8 @@ using PluginMoE.Bench.Cases;
 using PluginMoE.Tensors;
 using PluginMoE.Tensors.Backends;
 
+// A/B knob: 1 packs the fused grouped SwiGLU FFN's weights again for every block of rows (the path before 2026-11-30 22:15 UTC).
+if (Environment.GetEnvironmentVariable("PLUGINMOE_BENCH_FFN_REPACK") == "1") CpuBackend.FfnPrepackWeights = false;
 if (args.Length > 0 && args[0] == "--e2e-worker") return PluginMoE.Bench.E2E.Worker.Run(args[1..]);
 if (args.Length > 0 && args[0] == "--exp-kernels") return PluginMoE.Bench.ExpKernelTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "--memory-probe") return PluginMoE.Bench.MemoryProbe.Run(args[1..]);

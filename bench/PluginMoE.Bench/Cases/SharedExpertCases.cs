@@ -1,7 +1,8 @@
 // The always-on shared expert (Nexus's seed FFN) on its own and in its MoE layer, at the small model's shapes: (1)
 // "shared_expert", one SwiGLU FFN (d=256, inner 4d) forward+backward over the 2048 tokens of a small training step
 // (work = FLOPs: 3 GEMMs forward, 6 backward); (2) "moe_layer_shared", the small model's MoE layer (8 SwiGLU experts of
-// inner 4d, top-2, linear router) forward+backward with the shared expert summed inside the routed combine, with it
+// inner 4d, top-2, linear router) forward+backward with the shared expert as one more member of the routed experts'
+// grouped GEMMs ("in-group", the default), through its own forward summed inside the routed combine ("in-combine"),
 // added after the routed sum, and without it (the baseline each prints its time over). No reference: the PyTorch and
 // TorchSharp end-to-end models build the same shared expert.
 using PluginMoE.Abstractions.Checkpoints;
@@ -38,7 +39,7 @@ internal static class SharedExpertCases
             };
         }, tags);
 
-        foreach (var variant in new[] { "in-combine", "added-after", "none" })
+        foreach (var variant in new[] { "in-group", "in-combine", "added-after", "none" })
         {
             var t = new Dictionary<string, string> { ["variant"] = variant, ["pass"] = "fwd+bwd", ["dtype"] = "float32" };
             if (variant != "none") t["baseline"] = "none";
@@ -54,7 +55,7 @@ internal static class SharedExpertCases
             HiddenSize = Width, IntermediateSize = Inner,
             Moe = new MoeConfig { NumExperts = Experts, TopK = 2, Router = "linear", SharedExpertIntermediateSize = variant == "none" ? null : Inner },
         };
-        var layer = new MoeLayer(config, catalog, new Generator(1)) { SharedExpertInCombine = variant == "in-combine" };
+        var layer = new MoeLayer(config, catalog, new Generator(1)) { SharedExpertInCombine = variant is "in-group" or "in-combine", SharedExpertGrouped = variant == "in-group" };
         var g = new Generator(3);
         var x = torch.randn([Tokens, Width], ScalarType.Float32, g).requires_grad_();
         var w = torch.randn([Tokens, Width], ScalarType.Float32, g);

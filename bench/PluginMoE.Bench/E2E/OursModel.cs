@@ -56,6 +56,9 @@ internal sealed class OursModel : IE2eModel
         // A/B knob for measuring the shared-expert combine: 1 adds the shared expert after the routed sum (the old path).
         if (Environment.GetEnvironmentVariable(SharedAfterVariable) == "1")
             foreach (var (_, block) in _model.MoeLayers) block.SharedExpertInCombine = false;
+        // 1 runs the shared expert through its own forward instead of inside the routed experts' grouped GEMMs.
+        if (Environment.GetEnvironmentVariable(SharedUngroupedVariable) == "1")
+            foreach (var (_, block) in _model.MoeLayers) block.SharedExpertGrouped = false;
         _opt = new torch.optim.AdamW(_model.parameters(), lr: 1e-3);
         var data = torch.randint(0, 256, [c.B, c.T + 1], generator: g);
         _x = data.narrow(1, 0, c.T);
@@ -66,6 +69,9 @@ internal sealed class OursModel : IE2eModel
 
     /// <summary>Environment variable that, set to 1, adds the shared expert after the routed combine (MoeLayer.SharedExpertInCombine false).</summary>
     public const string SharedAfterVariable = "PLUGINMOE_BENCH_SHARED_AFTER";
+
+    /// <summary>Environment variable that, set to 1, runs the shared expert through its own forward (MoeLayer.SharedExpertGrouped false).</summary>
+    public const string SharedUngroupedVariable = "PLUGINMOE_BENCH_SHARED_UNGROUPED";
 
     public bool ReportsAllocations => true;
 

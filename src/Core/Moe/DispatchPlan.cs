@@ -2,6 +2,8 @@
 // weighting, the scatter-add back (and so by their backward passes, which reuse the same index tensors) and the
 // per-expert counts: no bincount, argsort or repeat_interleave tensors. Experts that expose IGroupedFfnExpert are
 // ordered first, by group (one kind, shape, dtype and device), so each group's rows are contiguous for its grouped GEMMs.
+// An always-on shared expert whose grouped form matches a group joins it: its N rows (every token, weight 1) lead that
+// group's rows, so it runs in the same grouped GEMMs as the routed experts (one pass over all rows per projection).
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -19,19 +21,26 @@ internal sealed class DispatchPlan
     /// <param name="Weights">The group's weights, in the order of <paramref name="Experts"/>; null for a looped expert.</param>
     internal sealed record Segment(long Start, long Rows, int[] Experts, long[] Counts, GroupedFfnWeights[]? Weights);
 
-    private DispatchPlan(Tensor token, Tensor slot, long[] expertCounts, List<Segment> segments)
+    private DispatchPlan(Tensor token, Tensor slot, long[] expertCounts, List<Segment> segments, bool sharedJoined)
     {
         Token = token;
         Slot = slot;
         ExpertCounts = expertCounts;
         Segments = segments;
+        SharedJoined = sharedJoined;
     }
 
-    /// <summary>(N*k) int64: the token of each sorted slot.</summary>
+    /// <summary>(N*k) int64, or (N*k + N) when <see cref="SharedJoined"/>: the token of each sorted row.</summary>
     public Tensor Token { get; }
 
-    /// <summary>(N*k) int64: the flat (token, choice) slot id of each sorted slot.</summary>
+    /// <summary>
+    /// (N*k) int64: the flat (token, choice) slot id of each sorted row; when <see cref="SharedJoined"/>, (N*k + N) with
+    /// the shared expert's rows pointing at slot N*k (the one past the last, where the dispatch puts a weight of 1).
+    /// </summary>
     public Tensor Slot { get; }
+
+    /// <summary>Whether the shared expert's rows are part of a group segment (its id in the segment's experts is -1).</summary>
+    public bool SharedJoined { get; }
 
     /// <summary>Slots routed to each expert, by expert id.</summary>
     public long[] ExpertCounts { get; }
@@ -40,8 +49,14 @@ internal sealed class DispatchPlan
     public IReadOnlyList<Segment> Segments { get; }
 
     /// <summary>Sorts the slots of <paramref name="indices"/> (N, k) by expert, grouped experts first when <paramref name="grouped"/>.</summary>
+    /// <param name="indices">(N, k) expert ids.</param>
+    /// <param name="experts">The routed experts, by id.</param>
+    /// <param name="grouped">Whether grouped experts are sorted into group segments.</param>
+    /// <param name="device">Where the index tensors go.</param>
+    /// <param name="shared">The shared expert's grouped weights, or null: when <paramref name="grouped"/> and they have the
+    /// kind, shapes, dtype and device of a group, the N tokens in order lead that group's rows (expert id -1).</param>
     /// <exception cref="ArgumentException">An expert id is outside [0, experts.Count).</exception>
-    public static DispatchPlan Create(Tensor indices, IReadOnlyList<IExpert> experts, bool grouped, Device device)
+    public static DispatchPlan Create(Tensor indices, IReadOnlyList<IExpert> experts, bool grouped, Device device, GroupedFfnWeights? shared = null)
     {
         int numExperts = experts.Count;
         long k = indices.size(1);
@@ -73,20 +88,34 @@ internal sealed class DispatchPlan
             }
             else looped.Add(e);
         }
+        string? sharedKey = grouped && shared is not null && shared.Kind == GroupedFfnKind.SwiGlu && shared.Gate is not null ? GroupKey(shared) : null;
+        int sharedGroup = sharedKey is null ? -1 : groups.FindIndex(x => x.key == sharedKey);
+        long tokensN = indices.size(0), sharedStart = -1;
         var start = new long[numExperts]; // first sorted row of each expert
         var segments = new List<Segment>();
         long row = 0;
-        foreach (var (_, members, weights) in groups)
+        for (int gi = 0; gi < groups.Count; gi++)
         {
+            var (_, members, weights) = groups[gi];
             long first = row;
-            var c = new long[members.Count];
+            bool withShared = gi == sharedGroup;
+            var c = new long[members.Count + (withShared ? 1 : 0)];
+            if (withShared)
+            {
+                sharedStart = row;
+                c[0] = tokensN;
+                row += tokensN;
+            }
             for (int i = 0; i < members.Count; i++)
             {
                 start[members[i]] = row;
-                c[i] = counts[members[i]];
-                row += c[i];
+                c[i + (withShared ? 1 : 0)] = counts[members[i]];
+                row += counts[members[i]];
             }
-            if (row > first) segments.Add(new Segment(first, row - first, [.. members], c, [.. weights]));
+            if (row > first)
+                segments.Add(withShared
+                    ? new Segment(first, row - first, [-1, .. members], c, [shared!, .. weights])
+                    : new Segment(first, row - first, [.. members], c, [.. weights]));
         }
         foreach (int e in looped)
         {
@@ -96,8 +125,9 @@ internal sealed class DispatchPlan
         }
 
         // Stable counting sort: token order is kept within an expert.
-        var token = new long[ids.Length];
-        var slot = new long[ids.Length];
+        long extra = sharedStart >= 0 ? tokensN : 0;
+        var token = new long[ids.Length + extra];
+        var slot = new long[ids.Length + extra];
         var next = (long[])start.Clone();
         for (long s = 0; s < ids.Length; s++)
         {
@@ -105,7 +135,12 @@ internal sealed class DispatchPlan
             token[at] = s / k;
             slot[at] = s;
         }
-        return new DispatchPlan(tensor(token).to(device), tensor(slot).to(device), counts, segments);
+        for (long t = 0; t < extra; t++)
+        {
+            token[sharedStart + t] = t;
+            slot[sharedStart + t] = ids.Length; // the weight 1 the dispatch appends
+        }
+        return new DispatchPlan(tensor(token).to(device), tensor(slot).to(device), counts, segments, sharedStart >= 0);
     }
 
     /// <summary>Whether this Core knows the form (a kind from a newer contract runs through the expert's forward).</summary>

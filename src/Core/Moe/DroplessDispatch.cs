@@ -1,7 +1,8 @@
 // Dropless top-k dispatch (MegaBlocks-style, without padding): one counting sort of the N*k token slots by expert
 // (DispatchPlan), experts that expose IGroupedFfnExpert computed together with one grouped GEMM per projection (narrow
 // experts, as MH-MoE's sub-token ones, as one fused grouped SwiGLU MLP), the others once each on their contiguous rows;
-// weight, scatter-add back.
+// weight, scatter-add back. An always-on shared expert (y = shared(x) + routed sum) whose grouped form matches a group
+// runs as one more member of it: its N rows at weight 1 go through the same grouped GEMMs and the same scatter-add.
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -31,8 +32,12 @@ public static class DroplessDispatch
     /// <param name="grouped">Whether grouped experts run as grouped GEMMs.</param>
     /// <param name="addTo">(N, d) values the weighted slot outputs are summed onto (the shared expert's output), or null for
     /// zeros: the combine then needs no separate full-size sum.</param>
+    /// <param name="shared">An always-on expert added at weight 1 for every token, or null. When <paramref name="grouped"/>
+    /// and it offers the grouped form of one of the routed groups (<see cref="IGroupedFfnExpert"/>, same kind, shapes,
+    /// dtype and device), it runs inside that group's grouped GEMMs; otherwise through its own forward, as the base the
+    /// combine sums onto.</param>
     internal static (Tensor Output, DispatchPlan? Plan) Run(Tensor tokens, Tensor indices, Tensor weights, IReadOnlyList<IExpert> experts, bool grouped,
-        Tensor? addTo = null)
+        Tensor? addTo = null, IExpert? shared = null)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(indices);
@@ -45,20 +50,26 @@ public static class DroplessDispatch
         long n = tokens.size(0), k = indices.size(1);
         if (addTo is not null && !addTo.shape.SequenceEqual(tokens.shape))
             throw new ArgumentException($"dispatch: addTo has shape [{string.Join(", ", addTo.shape)}], expected the tokens' [{string.Join(", ", tokens.shape)}]");
-        if (n == 0 || k == 0) return (addTo ?? zeros_like(tokens), null);
+        if (n == 0 || k == 0) return (shared is null ? addTo ?? zeros_like(tokens) : Sum(addTo, shared.forward(tokens)), null);
 
-        var plan = DispatchPlan.Create(indices, experts, grouped, tokens.device);
-        var xs = tokens.index_select(0, plan.Token);                    // (N*k, d) expert-contiguous rows
-        var w = weights.reshape(-1).index_select(0, plan.Slot);          // (N*k) gate weight of each sorted slot
+        var sharedWeights = grouped && shared is IGroupedFfnExpert g ? g.GroupedWeights : null;
+        var plan = DispatchPlan.Create(indices, experts, grouped, tokens.device, sharedWeights);
+        if (shared is not null && !plan.SharedJoined) addTo = Sum(addTo, shared.forward(tokens)); // (N, d) the combine's base
+        var xs = tokens.index_select(0, plan.Token);                    // (N*k [+ N], d) expert-contiguous rows
+        var flat = weights.reshape(-1);
+        if (plan.SharedJoined) flat = cat([flat, ones_like(flat.narrow(0, 0, 1))], 0); // slot N*k: the shared expert's weight 1
+        var w = flat.index_select(0, plan.Slot);                         // (N*k [+ N]) gate weight of each sorted row
         var outs = new List<Tensor>(plan.Segments.Count);
         foreach (var seg in plan.Segments)
         {
             var rows = plan.Segments.Count == 1 ? xs : xs.narrow(0, seg.Start, seg.Rows);
             outs.Add(seg.Weights is { } group ? GroupedFfn(rows, group, seg.Counts) : experts[seg.Experts[0]].forward(rows));
         }
-        var ys = (outs.Count == 1 ? outs[0] : cat([.. outs], 0)) * w.unsqueeze(1); // (N*k, d) weighted slot outputs
+        var ys = (outs.Count == 1 ? outs[0] : cat([.. outs], 0)) * w.unsqueeze(1); // (N*k [+ N], d) weighted slot outputs
         return ((addTo ?? zeros_like(tokens)).index_add(0, plan.Token, ys), plan); // (N, d) summed back per token
     }
+
+    private static Tensor Sum(Tensor? a, Tensor b) => a is null ? b : a + b;
 
     /// <summary>
     /// Whether a SwiGLU group runs as one fused op (<see cref="nn.functional.grouped_swiglu_ffn"/>): when the hidden width

@@ -117,19 +117,22 @@ public sealed class MoeLayer : nn.Module
 
         var r = _gate.Route(tokens, context with { Mask = unitMask, UnitsPerToken = (int)heads }); // indices/weights (N', k)
         var weights = r.Weights.to(tokens.dtype);
-        var shared = splitter is null && SharedExpertInCombine ? _shared_expert : null; // summed first by the combine, or null
+        // The shared expert inside the combine: one more member of the routed experts' grouped GEMMs when its form matches
+        // theirs (SharedExpertGrouped), else its own forward as the combine's base; on the token path one more slot per token.
+        bool inCombine = splitter is null && _shared_expert is not null && SharedExpertInCombine;
         Tensor y;
         long[]? slotCounts;
-        if (GroupedExperts && TokenDispatch.TryRun(tokens, r.Indices, weights, _experts, shared, TokenPathMaxTokens) is { } few)
+        if (GroupedExperts && TokenDispatch.TryRun(tokens, r.Indices, weights, _experts, inCombine ? _shared_expert : null, TokenPathMaxTokens) is { } few)
             (y, slotCounts) = few; // a handful of tokens at inference: each slot straight to its expert
         else
         {
-            var sharedOut = shared?.forward(x); // (N, d) or null
-            (y, var plan) = DroplessDispatch.Run(tokens, r.Indices, weights, _experts, GroupedExperts, sharedOut); // (N', d')
+            var sharedBase = inCombine && !SharedExpertGrouped ? _shared_expert!.forward(x) : null; // (N, d) or null
+            var sharedJoin = inCombine && SharedExpertGrouped ? _shared_expert : null;
+            (y, var plan) = DroplessDispatch.Run(tokens, r.Indices, weights, _experts, GroupedExperts, sharedBase, sharedJoin); // (N', d')
             slotCounts = plan?.ExpertCounts;
         }
         if (splitter is not null) y = splitter.Merge(y, n);      // (N, d)
-        if (shared is null) y = AddShared(y, x);
+        if (!inCombine) y = AddShared(y, x);
 
         var aux = zeros([], y.dtype);
         if (r.Probabilities is not null) aux = aux + MoeLosses.LoadBalancing(r.Probabilities, r.Indices, unitMask, _moe.LoadBalanceWeight);
@@ -148,6 +151,15 @@ public sealed class MoeLayer : nn.Module
     /// one full-size sum in the forward and its backward. Not used when the router splits tokens. Not saved with the model.
     /// </summary>
     public bool SharedExpertInCombine { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="SharedExpertInCombine"/> and <see cref="GroupedExperts"/>: whether a shared expert whose grouped form
+    /// (<see cref="IGroupedFfnExpert"/>) has the kind, shapes, dtype and device of the routed experts' group runs as one more
+    /// member of that group (default): its N rows at weight 1 join the same grouped GEMMs (one pass over all rows per
+    /// projection, forward and backward) and the same scatter-add. Equal up to rounding to its own forward; false is the
+    /// reference for tests and benchmarks. Not saved with the model.
+    /// </summary>
+    public bool SharedExpertGrouped { get; set; } = true;
 
     /// <summary>y + shared(x): the always-on shared expert at weight 1, or y when there is none.</summary>
     private Tensor AddShared(Tensor y, Tensor x) => _shared_expert is null ? y : y + _shared_expert.forward(x);

@@ -2,7 +2,8 @@
 // rows, and each block runs gate/up GEMM, SwiGLU and down GEMM (backward: the same recomputed, then dA, dgate/dup, dx and
 // the three weight-gradient GEMMs) on thread-local buffers that stay in cache, one block per work item. The hidden
 // activations (R, H), 4x the rows of a top-2 layer at MH-MoE's sub-token width, never go to memory and are not saved
-// for backward. Weight gradients are summed over fixed super-blocks of rows in a fixed order, so results do not depend
+// for backward. Every weight operand is packed for the GEMM micro-kernel once per op and expert (not once per block of
+// rows: at MH-MoE's widths that repacking was about a third of the kernel's GEMM time). Weight gradients are summed over fixed super-blocks of rows in a fixed order, so results do not depend
 // on the thread count.
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -82,6 +83,144 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>
+    /// Whether the row blocks of one op reuse weight operands packed once per expert (default) rather than packing the
+    /// whole weight again for every block of rows (tests compare both: the results are bitwise equal).
+    /// </summary>
+    internal static bool FfnPrepackWeights { get; set; } = true;
+
+    /// <summary>
+    /// Whether an expert with <paramref name="rows"/> rows has its weights packed once for all its blocks: only when it has
+    /// more than one block of <paramref name="rb"/> rows (one block packs once either way) and a full block takes the
+    /// packed path (small products, as in KV-cache decode, take the direct path and pack nothing).
+    /// </summary>
+    private static bool FfnPrepack(int rows, int rb, int h, int d) =>
+        rows > rb && rb >= 4 && h >= 4 && d >= 4 && (long)rb * h * d > DirectMaxFlops;
+
+    /// <summary>A weight operand of the block GEMMs: (K, N) with strides (rsb, csb) at <c>Address</c>.</summary>
+    private readonly record struct FfnOperand(nint Address, int K, int N, nint Rsb, nint Csb);
+
+    /// <summary>Elements of <paramref name="op"/> packed whole: every (jc, pc) panel of the Goto loops, kc x roundup(nc, nr).</summary>
+    private static long FfnPackedLength<T>(FfnOperand op, GemmPath path, GemmBlocks blocks) where T : unmanaged
+    {
+        var (_, nr, _, _, _) = GemmBlocking<T>(path, blocks);
+        return (long)op.K * ((op.N + nr - 1) / nr * nr); // nc blocks are multiples of nr: the panels add up to this
+    }
+
+    /// <summary>Packs all of <paramref name="op"/> as the Goto loops would, panel after panel in their (jc, pc) order.</summary>
+    private static unsafe void FfnPackWhole<T>(FfnOperand op, T* dst, GemmPath path, GemmBlocks blocks) where T : unmanaged
+    {
+        var (_, nr, _, KC, NC) = GemmBlocking<T>(path, blocks);
+        T* b = (T*)op.Address;
+        for (int jc = 0; jc < op.N; jc += NC)
+        {
+            int nc = Math.Min(NC, op.N - jc);
+            for (int pc = 0; pc < op.K; pc += KC)
+            {
+                int kc = Math.Min(KC, op.K - pc);
+                PackB(kc, nc, b + pc * op.Rsb + jc * op.Csb, op.Rsb, op.Csb, dst, nr);
+                dst += (nint)kc * ((nc + nr - 1) / nr * nr);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs the operands (one job each, on the worker team) into one pooled buffer; returns it (release it after use)
+    /// and each operand's packed address (0 where it is not packed: the portable path).
+    /// </summary>
+    private static unsafe (Tensor? Buffer, nint[] Packed) FfnPackAll<T>(IReadOnlyList<FfnOperand?> ops, ScalarType dtype, GemmPath path, GemmBlocks blocks, Pins pins)
+        where T : unmanaged
+    {
+        var packed = new nint[ops.Count];
+        if (!FfnPrepackWeights || path == GemmPath.Portable) return (null, packed);
+        var offsets = new long[ops.Count];
+        long total = 0;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            offsets[i] = total;
+            if (ops[i] is { } op) total += FfnPackedLength<T>(op, path, blocks);
+        }
+        if (total == 0 || total > int.MaxValue) return (null, packed);
+        var buffer = Tensor.Empty(dtype, [(int)total]);
+        nint pb = pins.Address<T>(buffer);
+        for (int i = 0; i < ops.Count; i++)
+            if (ops[i] is not null) packed[i] = pb + (nint)offsets[i] * sizeof(T);
+        ParallelFor.Run(ops.Count, 1, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                if (ops[i] is { } op) FfnPackWhole(op, (T*)packed[i], path, blocks);
+        });
+        return (buffer, packed);
+    }
+
+    /// <summary>
+    /// One block GEMM on one thread: <see cref="GemmOne"/>'s own choice of path, but the packed path reads B from
+    /// <paramref name="packedB"/> (B as <see cref="FfnPackWhole"/> packed it) instead of packing it again; the same
+    /// panels and loops, so the same result bit for bit.
+    /// </summary>
+    private static unsafe void FfnGemm<T>(in GemmArgs<T> g, nint packedB, GemmPath path, GemmBlocks blocks) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool direct = packedB == 0 || g.K == 0 || T.IsZero(g.Alpha) || path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops;
+        if (direct)
+        {
+            GemmOne(g, path, parallel: false);
+            return;
+        }
+        var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path, blocks);
+        int mcMax = Math.Min(MC, (g.M + mr - 1) / mr * mr);
+        int kcMax = Math.Min(KC, g.K);
+        var buf = GemmBuffers.ForThisThread;
+        T* ap = (T*)buf.PackA(mcMax * kcMax * sizeof(T));
+        T* tmp = (T*)buf.Tile(mr * nr * sizeof(T));
+        T* A = (T*)g.A, C = (T*)g.C, bp = (T*)packedB;
+        var finalMode = MergeMode(g.Alpha, g.Beta);
+        var accMode = MergeMode(g.Alpha, T.One);
+        bool unitCol = g.Csc == 1;
+        for (int jc = 0; jc < g.N; jc += NC)
+        {
+            int nc = Math.Min(NC, g.N - jc);
+            for (int pc = 0; pc < g.K; pc += KC)
+            {
+                int kc = Math.Min(KC, g.K - pc);
+                var mode = pc == 0 ? finalMode : accMode;
+                T beta = pc == 0 ? g.Beta : T.One;
+                for (int ic = 0; ic < g.M; ic += MC)
+                {
+                    int mc = Math.Min(MC, g.M - ic);
+                    PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int nrr = Math.Min(nr, nc - jr);
+                        T* bpanel = bp + (nint)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int mrr = Math.Min(mr, mc - ir);
+                            T* apanel = ap + (nint)ir * kc;
+                            T* cTile = C + (ic + ir) * g.Rsc + (jc + jr) * g.Csc;
+                            if (mrr == mr && nrr == nr && unitCol)
+                            {
+                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
+                                else Micro256(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
+                            }
+                            else
+                            {
+                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
+                                else Micro256(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
+                                for (int i = 0; i < mrr; i++)
+                                    for (int j = 0; j < nrr; j++)
+                                    {
+                                        T* e = cTile + i * g.Rsc + j * g.Csc;
+                                        *e = MergeScalar(tmp[i * nr + j], *e, g.Alpha, beta, mode);
+                                    }
+                            }
+                        }
+                    }
+                }
+                bp += (nint)kc * ((nc + nr - 1) / nr * nr);
+            }
+        }
+    }
+
     /// <summary>Runs <paramref name="run"/> on every item, largest first, taken dynamically by the threads.</summary>
     private static void RunFfnItems(List<FfnItem> items, Action<FfnItem> run)
     {
@@ -118,6 +257,18 @@ public sealed partial class CpuBackend
         var pd = down.Select(pins.Address<T>).ToArray();
         int xs0 = x.Strides[0], xs1 = x.Strides[1];
         T one = T.One, zero = T.Zero;
+        // Each used expert's Wg^T, Wu^T (d, h) and Wd^T (h, d), packed once for all its row blocks.
+        var blocks = ActiveGemmBlocks;
+        int ex = gate.Count;
+        var ops = new FfnOperand?[3 * ex];
+        for (int e = 0; e < ex; e++)
+        {
+            if (!FfnPrepack(starts[e + 1] - starts[e], rb, h, d)) continue;
+            ops[e] = new FfnOperand(pg[e], d, h, gate[e].Strides[1], gate[e].Strides[0]);
+            ops[ex + e] = new FfnOperand(pu[e], d, h, up[e].Strides[1], up[e].Strides[0]);
+            ops[2 * ex + e] = new FfnOperand(pd[e], h, d, down[e].Strides[1], down[e].Strides[0]);
+        }
+        var (packBuffer, packed) = FfnPackAll<T>(ops, x.dtype, path, blocks, pins);
         RunFfnItems(items, it =>
         {
             int m = it.End - it.Start;
@@ -128,13 +279,14 @@ public sealed partial class CpuBackend
                 nint xr = px + (nint)it.Start * xs0 * sz;
                 Tensor wg = gate[it.Expert], wu = up[it.Expert], wd = down[it.Expert];
                 // G = x Wg^T, U = x Wu^T: (m, d) @ (d, h)
-                GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[it.Expert], wg.Strides[1], wg.Strides[0], G, h, 1), path, parallel: false);
-                GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[it.Expert], wu.Strides[1], wu.Strides[0], U, h, 1), path, parallel: false);
+                FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[it.Expert], wg.Strides[1], wg.Strides[0], G, h, 1), packed[it.Expert], path, blocks);
+                FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[it.Expert], wu.Strides[1], wu.Strides[0], U, h, 1), packed[ex + it.Expert], path, blocks);
                 SwiGluInPlace((T*)G, (T*)U, m * h);
                 // y = A Wd^T: (m, h) @ (h, d)
-                GemmOne(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pd[it.Expert], wd.Strides[1], wd.Strides[0], py + (nint)it.Start * d * sz, d, 1), path, parallel: false);
+                FfnGemm(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pd[it.Expert], wd.Strides[1], wd.Strides[0], py + (nint)it.Start * d * sz, d, 1), packed[2 * ex + it.Expert], path, blocks);
             }
         });
+        packBuffer?.Storage.Release(); // scratch: back to the pool now
     }
 
     /// <summary>g = silu(g) * u over n elements, as (sigmoid(g) g) u.</summary>
@@ -230,6 +382,21 @@ public sealed partial class CpuBackend
             var pdd = dDown.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
             int xs0 = x.Strides[0], xs1 = x.Strides[1], gs0 = grad.Strides[0], gs1 = grad.Strides[1];
             T one = T.One, zero = T.Zero;
+            // Each used expert's weight operands, packed once for all its row blocks: Wg^T, Wu^T (d, h) for the
+            // recomputation, Wd (d, h) for dA, Wg, Wu (h, d) for dx.
+            var blocks = ActiveGemmBlocks;
+            var ops = new FfnOperand?[5 * experts];
+            for (int e = 0; e < experts; e++)
+            {
+                if (!FfnPrepack(starts[e + 1] - starts[e], rb, h, d)) continue;
+                Tensor wg = gate[e], wu = up[e], wd = down[e];
+                ops[e] = new FfnOperand(pg[e], d, h, wg.Strides[1], wg.Strides[0]);
+                ops[experts + e] = new FfnOperand(pu[e], d, h, wu.Strides[1], wu.Strides[0]);
+                ops[2 * experts + e] = new FfnOperand(pd[e], d, h, wd.Strides[0], wd.Strides[1]);
+                ops[3 * experts + e] = new FfnOperand(pg[e], h, d, wg.Strides[0], wg.Strides[1]);
+                ops[4 * experts + e] = new FfnOperand(pu[e], h, d, wu.Strides[0], wu.Strides[1]);
+            }
+            var (packBuffer, packed) = FfnPackAll<T>(ops, x.dtype, path, blocks, pins);
             RunFfnItems(items, it =>
             {
                 int e = it.Expert;
@@ -246,15 +413,15 @@ public sealed partial class CpuBackend
                         int m = Math.Min(rb, it.End - r);
                         T beta = r == it.Start ? zero : one;
                         nint xr = px + (nint)r * xs0 * sz, gr = pgr + (nint)r * gs0 * sz;
-                        GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[e], wg.Strides[1], wg.Strides[0], G, h, 1), path, parallel: false);
-                        GemmOne(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[e], wu.Strides[1], wu.Strides[0], U, h, 1), path, parallel: false);
+                        FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[e], wg.Strides[1], wg.Strides[0], G, h, 1), packed[e], path, blocks);
+                        FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[e], wu.Strides[1], wu.Strides[0], U, h, 1), packed[experts + e], path, blocks);
                         // dA = dy Wd: (m, d) @ (d, h)
-                        GemmOne(new GemmArgs<T>(m, h, d, one, zero, gr, gs0, gs1, pd[e], wd.Strides[0], wd.Strides[1], DA, h, 1), path, parallel: false);
+                        FfnGemm(new GemmArgs<T>(m, h, d, one, zero, gr, gs0, gs1, pd[e], wd.Strides[0], wd.Strides[1], DA, h, 1), packed[2 * experts + e], path, blocks);
                         SwiGluBackwardInPlace((T*)G, (T*)U, (T*)DA, m * h);  // G = dgate, U = dup, DA = A
                         // dx = dgate Wg + dup Wu: (m, h) @ (h, d)
                         nint dxr = pdx + (nint)r * d * sz;
-                        GemmOne(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pg[e], wg.Strides[0], wg.Strides[1], dxr, d, 1), path, parallel: false);
-                        GemmOne(new GemmArgs<T>(m, d, h, one, one, U, h, 1, pu[e], wu.Strides[0], wu.Strides[1], dxr, d, 1), path, parallel: false);
+                        FfnGemm(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pg[e], wg.Strides[0], wg.Strides[1], dxr, d, 1), packed[3 * experts + e], path, blocks);
+                        FfnGemm(new GemmArgs<T>(m, d, h, one, one, U, h, 1, pu[e], wu.Strides[0], wu.Strides[1], dxr, d, 1), packed[4 * experts + e], path, blocks);
                         // dWg += dgate^T x, dWu += dup^T x: (h, m) @ (m, d); dWd += dy^T A: (d, m) @ (m, h)
                         GemmOne(new GemmArgs<T>(h, d, m, one, beta, G, 1, h, xr, xs0, xs1, oDg, d, 1), path, parallel: false);
                         GemmOne(new GemmArgs<T>(h, d, m, one, beta, U, 1, h, xr, xs0, xs1, oDu, d, 1), path, parallel: false);
@@ -262,6 +429,7 @@ public sealed partial class CpuBackend
                     }
                 }
             });
+            packBuffer?.Storage.Release(); // scratch: back to the pool now
         }
         if (partials is not null)
         {

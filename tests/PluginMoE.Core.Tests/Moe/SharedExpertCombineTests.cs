@@ -1,6 +1,8 @@
 // The shared expert summed inside the routed combine (its output is the base the dispatch's index_add sums onto)
 // against the unfused path (routed sum, then + shared(x)): same outputs and gradients, float64 and float32, grouped
-// and looped experts; and the dispatch's addTo argument checks its shape.
+// and looped experts; the shared expert as one more member of the routed experts' grouped GEMMs (same inner width)
+// against its own forward (equal outputs and gradients, float64 and float32; finite differences in float64; a shared
+// expert of another width keeps its own forward); and the dispatch's addTo argument checks its shape.
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Moe;
@@ -13,17 +15,17 @@ namespace PluginMoE.Core.Tests.Moe;
 
 public class SharedExpertCombineTests
 {
-    private static MoeLayer NexusLayer(ScalarType dtype)
+    private static MoeLayer NexusLayer(ScalarType dtype, int sharedInner = 20, int hidden = 16, int tokensDim = 6)
     {
         var catalog = new ComponentCatalog()
             .AddRouter(NexusRouterFactory.Name, new NexusRouterFactory())
             .AddExpert("swiglu", new SwiGluExpertFactory());
         var config = new ModelConfig
         {
-            HiddenSize = 16, IntermediateSize = 24,
-            Moe = new MoeConfig { NumExperts = 4, TopK = 2, Router = "nexus", LoadBalanceWeight = 0.01, SharedExpertIntermediateSize = 20 },
+            HiddenSize = hidden, IntermediateSize = 24,
+            Moe = new MoeConfig { NumExperts = 4, TopK = 2, Router = "nexus", LoadBalanceWeight = 0.01, SharedExpertIntermediateSize = sharedInner },
         };
-        return new MoeLayer(config, catalog, new Generator(2), dtype, randn([4, 6], dtype, new Generator(3)));
+        return new MoeLayer(config, catalog, new Generator(2), dtype, randn([4, tokensDim], dtype, new Generator(3)));
     }
 
     private static List<(string Name, Tensor Value)> Run(MoeLayer layer, Tensor x, Tensor w)
@@ -65,6 +67,73 @@ public class SharedExpertCombineTests
             double diff = (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).abs().max().ToDouble();
             Assert.True(diff <= tol * scale, $"{dtype} grouped={grouped}: {name} differs by {diff:G3} (scale {scale:G3})");
         }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float64, 1e-12)]
+    [InlineData(ScalarType.Float32, 2e-6)]
+    public void SharedInGroup_EqualsItsOwnForward_OutputsAndAllGradients(ScalarType dtype, double tol)
+    {
+        var layer = NexusLayer(dtype, sharedInner: 24); // the routed experts' inner width: the shared expert joins their group
+        var x = randn([57, 16], dtype, new Generator(4)).requires_grad_();
+        var w = randn([57, 16], dtype, new Generator(5));
+
+        layer.SharedExpertGrouped = true;
+        var joined = Run(layer, x, w);
+        layer.SharedExpertGrouped = false;
+        var own = Run(layer, x, w);
+
+        Assert.Equal(own.Select(t => t.Name), joined.Select(t => t.Name));
+        Assert.True(joined.Single(t => t.Name == "shared_expert.up_proj.weight.grad").Value.abs().max().ToDouble() > 0);
+        for (int i = 0; i < joined.Count; i++)
+        {
+            var (name, a) = joined[i];
+            var b = own[i].Value;
+            double scale = Math.Max(1, b.abs().max().ToDouble());
+            double diff = (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).abs().max().ToDouble();
+            Assert.True(diff <= tol * scale, $"{dtype}: {name} differs by {diff:G3} (scale {scale:G3})");
+        }
+    }
+
+    [Fact]
+    public void SharedInGroup_PlanPutsEveryTokenFirstInTheGroup_OnlyWhenTheFormMatches()
+    {
+        var x = randn([5, 16], ScalarType.Float64, new Generator(8));
+        var indices = tensor(new long[] { 0, 1, 2, 3, 1, 2, 0, 3, 3, 2 }, [5, 2]);
+        var same = NexusLayer(ScalarType.Float64, sharedInner: 24);
+        var shared = ((Abstractions.Experts.IGroupedFfnExpert)same.SharedExpert!).GroupedWeights;
+        var plan = DispatchPlan.Create(indices, same.Experts, grouped: true, x.device, shared);
+        Assert.True(plan.SharedJoined);
+        var seg = Assert.Single(plan.Segments);
+        Assert.Equal([-1, 0, 1, 2, 3], seg.Experts);
+        Assert.Equal([5L, 2, 2, 3, 3], seg.Counts);
+        Assert.Equal([0L, 1, 2, 3, 4, 0, 3, 0, 2, 1, 2, 4, 1, 3, 4], plan.Token.data<long>());
+        Assert.Equal([10L, 10, 10, 10, 10], plan.Slot.data<long>().Take(5));
+        Assert.Equal([2L, 2, 3, 3], plan.ExpertCounts); // routed slots only
+
+        Assert.False(DispatchPlan.Create(indices, same.Experts, grouped: false, x.device, shared).SharedJoined);
+        var other = NexusLayer(ScalarType.Float64, sharedInner: 20); // another inner width: its own forward
+        var otherShared = ((Abstractions.Experts.IGroupedFfnExpert)other.SharedExpert!).GroupedWeights;
+        var separate = DispatchPlan.Create(indices, other.Experts, grouped: true, x.device, otherShared);
+        Assert.False(separate.SharedJoined);
+        Assert.Equal(10, separate.Token.numel());
+    }
+
+    [Fact]
+    public void SharedInGroup_GradientsMatchFiniteDifferences()
+    {
+        var layer = NexusLayer(ScalarType.Float64, sharedInner: 24, hidden: 4, tokensDim: 3);
+        var x = randn([5, 4], ScalarType.Float64, new Generator(9)).requires_grad_();
+        var w = randn([5, 4], ScalarType.Float64, new Generator(10));
+        var context = new Abstractions.Routing.RoutingContext { Training = true };
+        Tensor Loss()
+        {
+            var o = layer.forward(x, context);
+            return (o.Output * w).sum() + o.AuxLoss;
+        }
+        var inputs = layer.named_parameters().Where(p => p.name.StartsWith("shared_expert.", StringComparison.Ordinal) || p.name.StartsWith("experts.0.", StringComparison.Ordinal))
+            .Select(p => (p.name, (Tensor)p.parameter)).Append(("x", x)).ToList();
+        GradCheck.Check(Loss, inputs);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 // Tests for F.grouped_swiglu_ffn (the fused grouped SwiGLU expert MLP, IBackend.GroupedSwiGluFfn): values and every
 // gradient against the unfused composition grouped_linear -> swiglu -> grouped_linear (float32 and float64, groups that
 // span several row blocks and weight-gradient items, an empty group), float64 finite differences, thread-count
-// independence and the error messages.
+// independence, weights packed once per op against packed again for every row block (bitwise equal) and the error messages.
 using PluginMoE.Tensors.Backends;
 using static PluginMoE.Tensors.torch;
 using F = PluginMoE.Tensors.torch.nn.functional;
@@ -100,6 +100,44 @@ public class GroupedSwiGluFfnTests
         {
             if (one.Item2[i] is null) Assert.Null(two.Item2[i]);
             else Assert.Equal(one.Item2[i]!.data<float>(), two.Item2[i]!.data<float>());
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 1)]
+    [InlineData(ScalarType.Float32, 2)]
+    [InlineData(ScalarType.Float64, 2)]
+    public void PrepackedWeights_EqualPackingPerRowBlock_Bitwise(ScalarType dtype, int threads)
+    {
+        // d = 40 and h = 300: edge panels in both directions, and h > kc (256), so Wd^T and the dx products span two K blocks;
+        // the gate weights of the second expert on are transposed views (column-major operands).
+        long m = Counts.Sum();
+        const int d = 40, h = 300;
+        var x = randn([m, d], dtype, new Generator(6)).requires_grad_();
+        var w = MakeWeights(Counts.Length, h, d, dtype, 40);
+        var gateT = w.Gate.Select((g, e) => e == 0 ? g : g.detach().t().contiguous().t().requires_grad_()).ToArray();
+        w = w with { Gate = gateT };
+        var probe = randn([m, d], dtype, new Generator(7));
+        (Tensor Y, Tensor?[] Grads) once, perBlock;
+        using (ParallelFor.WithThreads(threads))
+        {
+            Assert.True(CpuBackend.FfnPrepackWeights);
+            once = Run(Fused, x, w, probe);
+            try
+            {
+                CpuBackend.FfnPrepackWeights = false;
+                perBlock = Run(Fused, x, w, probe);
+            }
+            finally
+            {
+                CpuBackend.FfnPrepackWeights = true;
+            }
+        }
+        Assert.Equal(perBlock.Y.to(ScalarType.Float64).data<double>(), once.Y.to(ScalarType.Float64).data<double>());
+        for (int i = 0; i < once.Grads.Length; i++)
+        {
+            if (perBlock.Grads[i] is null) Assert.Null(once.Grads[i]);
+            else Assert.Equal(perBlock.Grads[i]!.to(ScalarType.Float64).data<double>(), once.Grads[i]!.to(ScalarType.Float64).data<double>());
         }
     }
 
