@@ -10,6 +10,7 @@
 // --filter matches a substring of a case's key (op, shape, tags), e.g. gemm or [1024,1024,1024],"dtype":"float32","layout":"nn".
 // --exclude S leaves out the cases whose key contains S; --filter-any A,B,C keeps those whose key contains any of them.
 // --reps N times exactly N calls after one warmup call (for perf stat and other profilers).
+// --exp-kernels prints the CPU time per call (1 thread) of the kernels that compute a float32 exp (ExpKernelTimes.cs).
 // --suite runs the whole suite (end-to-end models in PluginMoE, PyTorch and TorchSharp, then these cases): see E2E/Suite.cs.
 using System.Diagnostics;
 using PluginMoE.Bench;
@@ -18,6 +19,7 @@ using PluginMoE.Tensors;
 using PluginMoE.Tensors.Backends;
 
 if (args.Length > 0 && args[0] == "--e2e-worker") return PluginMoE.Bench.E2E.Worker.Run(args[1..]);
+if (args.Length > 0 && args[0] == "--exp-kernels") return PluginMoE.Bench.ExpKernelTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "--memory-probe") return PluginMoE.Bench.MemoryProbe.Run(args[1..]);
 if (args.Contains("--suite")) return PluginMoE.Bench.E2E.Suite.Run(args);
 

@@ -49,7 +49,9 @@ public sealed class MultiHeadRouter : RouterModule, ITokenSplittingRouter
             nn.init.xavier_uniform_(_merge_proj.weight, 1, spec.Generator);
             _merge_proj.bias!.zero_();
         }
-        _inner = routers.Create(options.Inner, spec with { ModelDim = SubTokenDim, Options = options.InnerOptions?.DeepClone() });
+        // The inner options arrive bound with these (the host binds nested options once per model); options built in code
+        // without the host pass their JSON, which the resolver binds.
+        _inner = routers.Create(options.Inner, spec with { ModelDim = SubTokenDim, Options = options.InnerOptions?.ForSpec });
         RegisterComponents(); // head_proj, merge_proj, inner
     }
 
@@ -119,7 +121,7 @@ public sealed class MultiHeadRouter : RouterModule, ITokenSplittingRouter
             {
                 [nameof(MultiHeadRouterOptions.Heads)] = Heads,
                 [nameof(MultiHeadRouterOptions.Inner)] = inner.Plugin ?? _options.Inner,
-                [nameof(MultiHeadRouterOptions.InnerOptions)] = inner.IsUnchanged ? _options.InnerOptions?.DeepClone() : inner.Options?.DeepClone(),
+                [nameof(MultiHeadRouterOptions.InnerOptions)] = inner.IsUnchanged ? _options.InnerOptions?.Json?.DeepClone() : inner.Options?.DeepClone(),
             },
         };
     }

@@ -1,6 +1,6 @@
 // Options of the multi-head router plugin (Wu et al. 2024, arXiv 2404.15045; docs/methods.md "multi-head").
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json.Nodes;
+using PluginMoE.Abstractions.Composition;
 
 namespace PluginMoE.Plugins.Routers;
 
@@ -15,6 +15,10 @@ public sealed class MultiHeadRouterOptions
     [Required]
     public string Inner { get; set; } = XMoeRouterFactory.Name;
 
-    /// <summary>The inner router's options, as its own options section (bound and validated by the host); null for its defaults.</summary>
-    public JsonObject? InnerOptions { get; set; }
+    /// <summary>
+    /// The inner router's options section: the host binds it against <see cref="Inner"/>'s options type when it binds these
+    /// options (once per model, errors keyed <c>...:RouterOptions:InnerOptions:&lt;key&gt;</c>); null for its defaults.
+    /// </summary>
+    [PluginOptionsOf(PluginKind.Router, nameof(Inner))]
+    public NestedPluginOptions? InnerOptions { get; set; }
 }

@@ -37,6 +37,10 @@ public sealed record RouterSpec(int ModelDim, int NumExperts, int TopK)
 /// <summary>Creates routers by plugin name (the host implements it over the discovered plugins).</summary>
 public interface IRouterResolver
 {
-    /// <summary>Builds router plugin <paramref name="name"/> from <paramref name="spec"/> (its Options may be a JSON object, which the host binds to the plugin's options type).</summary>
+    /// <summary>
+    /// Builds router plugin <paramref name="name"/> from <paramref name="spec"/>. Its Options are the inner router's bound
+    /// options (a wrapper passes <see cref="Composition.NestedPluginOptions.ForSpec"/>, bound with its own options), or a
+    /// JSON object, which the host binds to the plugin's options type, or null for the plugin's defaults.
+    /// </summary>
     RouterModule Create(string name, RouterSpec spec);
 }

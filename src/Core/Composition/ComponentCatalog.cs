@@ -43,8 +43,28 @@ public sealed class ComponentCatalog : IComponentCatalog
     public IExpertFactory Expert(string name) => Find(_experts, name, "expert");
 
     /// <inheritdoc/>
-    public object? BindOptions(IPluginFactory factory, JsonObject? options, string keyPath) =>
-        OptionsBinder.Bind(factory, options, keyPath);
+    public object? BindOptions(IPluginFactory factory, JsonObject? options, string keyPath) => BindOptions(this, factory, options, keyPath);
+
+    /// <summary>
+    /// Binds <paramref name="options"/> as <see cref="IComponentCatalog.BindOptions"/> describes, resolving the inner plugins of
+    /// nested options (<see cref="PluginOptionsOfAttribute"/>) through <paramref name="plugins"/>: for catalogs of other kinds
+    /// (the host's plugin registry) that bind exactly as this one does.
+    /// </summary>
+    /// <param name="plugins">Where inner router and expert plugins are looked up.</param>
+    /// <param name="factory">The plugin whose options are bound.</param>
+    /// <param name="options">The options as JSON, or null.</param>
+    /// <param name="keyPath">Where the options came from, for error messages.</param>
+    /// <exception cref="ArgumentException">Options the plugin (or an inner plugin) rejects, or an unknown inner plugin; one line per problem.</exception>
+    public static object? BindOptions(IComponentCatalog plugins, IPluginFactory factory, JsonObject? options, string keyPath)
+    {
+        ArgumentNullException.ThrowIfNull(plugins);
+        return OptionsBinder.Bind(factory, options, keyPath, (kind, name) => kind switch
+        {
+            PluginKind.Router => plugins.Router(name),
+            PluginKind.Expert => plugins.Expert(name),
+            _ => throw new InvalidOperationException($"nested options of a {kind} plugin are not supported (routers and experts only)"),
+        });
+    }
 
     private static T Find<T>(Dictionary<string, T> map, string name, string kind)
     {

@@ -28,8 +28,8 @@ public sealed class ModelPlan
 
     /// <summary>
     /// Bound options of <see cref="MoeConfig.Router"/>, or null (dense, or a router without options). After
-    /// <c>TransformerLM.ToInference</c> the inference router's options as its plugin gave them (JSON), which a
-    /// router factory's resolver binds when a router is built from them.
+    /// <c>TransformerLM.ToInference</c> the inference router's options, bound once when the form was applied
+    /// (<see cref="WithRouter"/>); nested options of a wrapper router (<c>multi-head</c>'s <c>InnerOptions</c>) are bound with them.
     /// </summary>
     public object? RouterOptions { get; }
 
@@ -141,7 +141,19 @@ public sealed class ModelPlan
         return new ModelPlan(grown, ExpertOptions, RouterOptions, groups);
     }
 
-    /// <summary>This plan with another router plugin and options (the inference form of the routers, as their plugin gives it).</summary>
-    internal ModelPlan WithRouter(string router, System.Text.Json.Nodes.JsonObject? options) =>
-        new(Config with { Moe = Config.Moe! with { Router = router, RouterOptions = options } }, ExpertOptions, options, _groups);
+    /// <summary>
+    /// This plan with another router plugin and options (the inference form of the routers): <paramref name="options"/> is
+    /// kept as the config's JSON (what config.json records, as the plugin gave it) and bound once through
+    /// <paramref name="catalog"/>, as a checkpoint's options are.
+    /// </summary>
+    /// <param name="router">The inference form's router plugin.</param>
+    /// <param name="options">Its options as the plugin gave them, or null for its defaults.</param>
+    /// <param name="catalog">Where the plugin comes from.</param>
+    /// <exception cref="KeyNotFoundException">The plugin is not in the catalog.</exception>
+    /// <exception cref="ArgumentException">The plugin rejects the options; one line per problem, each naming the key (<see cref="PluginOptionKeys.Config"/> paths).</exception>
+    internal ModelPlan WithRouter(string router, System.Text.Json.Nodes.JsonObject? options, IComponentCatalog catalog)
+    {
+        var bound = catalog.BindOptions(catalog.Router(router), options, PluginOptionKeys.Config.RouterOptions);
+        return new(Config with { Moe = Config.Moe! with { Router = router, RouterOptions = options } }, ExpertOptions, bound, _groups);
+    }
 }

@@ -1,5 +1,6 @@
 // Binds a plugin's JSON options onto its options class (System.Text.Json, key by key so errors can name
-// the key) and validates the result with DataAnnotations.
+// the key) and validates the result with DataAnnotations. Options of an inner plugin held by a wrapper's options
+// ([PluginOptionsOf] NestedPluginOptions properties) are bound in the same pass against the inner plugin's options type.
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
@@ -21,8 +22,10 @@ internal static class OptionsBinder
     /// <summary>
     /// Binds and validates <paramref name="options"/>; every problem (unknown keys, values of the wrong type, values the
     /// options class rejects) is one line of the <see cref="ArgumentException"/>'s message, naming the key path and the plugin.
+    /// Nested plugin options (<see cref="PluginOptionsOfAttribute"/>) are bound against the plugin <paramref name="plugins"/>
+    /// resolves by kind and name; their errors name the full key path and the inner plugin.
     /// </summary>
-    public static object? Bind(IPluginFactory factory, JsonObject? options, string keyPath)
+    public static object? Bind(IPluginFactory factory, JsonObject? options, string keyPath, Func<PluginKind, string, IPluginFactory>? plugins = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
         keyPath ??= "";
@@ -60,6 +63,10 @@ internal static class OptionsBinder
             }
         }
 
+        foreach (var property in properties)
+            if (property.GetCustomAttribute<PluginOptionsOfAttribute>() is { } of && !failed.Contains(property.Name))
+                BindNested(instance, property, of, properties, keyPath, plugin, plugins, errors, failed);
+
         // Values that failed to convert kept their defaults; validating those would only add noise.
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true);
@@ -67,6 +74,53 @@ internal static class OptionsBinder
         if (errors.Count > 0) throw new ArgumentException(string.Join("\n", errors));
         return instance;
     }
+
+    // A wrapper's inner plugin options: the plugin named by the sibling property, its options bound from the nested JSON
+    // (its defaults when absent) and kept beside that JSON, which stays the persisted form.
+    private static void BindNested(
+        object instance, PropertyInfo property, PluginOptionsOfAttribute of, List<PropertyInfo> properties, string keyPath, string plugin,
+        Func<PluginKind, string, IPluginFactory>? plugins, List<string> errors, HashSet<string> failed)
+    {
+        var type = instance.GetType();
+        if (property.PropertyType != typeof(NestedPluginOptions))
+            throw new InvalidOperationException($"{plugin}: options class {type.Name} marks {property.Name} with [PluginOptionsOf], which needs a property of type {nameof(NestedPluginOptions)}");
+        var nameProperty = properties.FirstOrDefault(p => p.Name == of.PluginProperty && p.PropertyType == typeof(string))
+            ?? throw new InvalidOperationException($"{plugin}: options class {type.Name} marks {property.Name} with [PluginOptionsOf(..., \"{of.PluginProperty}\")], but has no public string property {of.PluginProperty}");
+        if (failed.Contains(nameProperty.Name)) return;
+        var current = (NestedPluginOptions?)property.GetValue(instance);
+        var name = (string?)nameProperty.GetValue(instance);
+        string kind = KindName(of.Kind);
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            // A missing name is reported by the options class's own validation ([Required]) when it requires one.
+            if (current?.Json is { Count: > 0 })
+                errors.Add($"{Path(keyPath, property.Name)}: options given but no {kind} plugin is named; set {Path(keyPath, nameProperty.Name)} ({plugin})");
+            return;
+        }
+        if (plugins is null)
+            throw new InvalidOperationException($"{Path(keyPath, property.Name)}: binding the options of {kind} plugin '{name}' needs a plugin catalog");
+        IPluginFactory inner;
+        try { inner = plugins(of.Kind, name); }
+        catch (Exception e) when (e is KeyNotFoundException or PluginUnavailableException)
+        {
+            errors.Add($"{Path(keyPath, nameProperty.Name)}: {e.Message}");
+            failed.Add(nameProperty.Name);
+            return;
+        }
+        try
+        {
+            var value = Bind(inner, current?.Json, Nested(keyPath, property.Name), plugins);
+            property.SetValue(instance, (current ?? new NestedPluginOptions(null)).WithValue(value));
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
+            failed.Add(property.Name);
+        }
+    }
+
+    private static string KindName(PluginKind kind) =>
+        string.Concat(kind.ToString().Select((ch, i) => i > 0 && char.IsUpper(ch) ? " " + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()));
 
     // "router plugin 'linear'" from the factory's export attribute; the class name for a factory that has none.
     private static string PluginName(IPluginFactory factory)
@@ -109,6 +163,9 @@ internal static class OptionsBinder
     // "Model:Moe:RouterOptions:Normalise"; a key path ending in '.' (config.json keys) joins with '.' instead.
     private static string Path(string keyPath, string key) => keyPath.Length == 0 || keyPath.EndsWith('.') ? keyPath + key : $"{keyPath}:{key}";
 
+    // The key path of a nested options section: config.json paths keep ending in '.'.
+    private static string Nested(string keyPath, string key) => keyPath.EndsWith('.') ? keyPath + key + "." : Path(keyPath, key);
+
     private static string TypeName(Type t) => Nullable.GetUnderlyingType(t) is { } u ? TypeName(u) : t.Name switch
     {
         "Int32" => "integer",
@@ -116,6 +173,7 @@ internal static class OptionsBinder
         "Double" or "Single" => "number",
         "Boolean" => "boolean (true/false)",
         "String" => "string",
+        nameof(NestedPluginOptions) => "JSON object (the inner plugin's options)",
         _ => t.Name,
     };
 }

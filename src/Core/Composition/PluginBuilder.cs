@@ -55,9 +55,10 @@ internal static class PluginBuilder
         {
             ArgumentNullException.ThrowIfNull(spec);
             var factory = catalog.Router(name);
-            // Options arrive bound (the plan's, or a wrapper router's for its inner router), or as JSON where a wrapper
-            // passes its inner options through or a router's inference form named them: those are bound here, once.
-            var options = spec.Options is null or JsonObject
+            // Options arrive bound: the plan's, or a wrapper router's for its inner router (NestedPluginOptions, bound with the
+            // wrapper's options). JSON arrives only from a wrapper whose options were built in code without the host (or a
+            // third-party wrapper that passes JSON): that is bound here. Null binds the plugin's defaults.
+            var options = spec.Options is JsonObject || (spec.Options is null && factory.OptionsType is not null)
                 ? catalog.BindOptions(factory, (JsonObject?)spec.Options, keyPath)
                 : spec.Options;
             return factory.Create(spec with { Options = options })

@@ -13,7 +13,8 @@ public sealed partial class TransformerLM
     /// <see cref="Config"/>'s router plugin and options when the form names another plugin. In eval mode the model's
     /// outputs are unchanged (each form routes as the router it replaces). Returns this model, in eval mode.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Layers disagree on the inference plugin or its options (a config names one router for every layer).</exception>
+    /// <exception cref="InvalidOperationException">Layers disagree on the inference plugin or its options (a config names one router for every layer),
+    /// or the inference form names a plugin that is not in the catalog or options its plugin rejects (the message names both router plugins and the key).</exception>
     public TransformerLM ToInference()
     {
         var forms = MoeLayers.Select(l => (l.Layer, l.Block, Form: l.Block.Router.ToInference())).ToList();
@@ -31,12 +32,28 @@ public sealed partial class TransformerLM
                     throw new InvalidOperationException(
                         $"ToInference: layer {f.Layer}'s router becomes '{f.Form.Plugin}' {f.Form.Options?.ToJsonString() ?? "{}"}, layer {changed[0].Layer}'s '{plugin}' " +
                         $"{options?.ToJsonString() ?? "{}"}; a config names one router for every MoE layer");
-            Plan = Plan.WithRouter(plugin, (JsonObject?)options?.DeepClone());
+            Plan = Inference(plugin, (JsonObject?)options?.DeepClone());
         }
         foreach (var (_, block, form) in forms)
             if (!ReferenceEquals(form.Router, block.Router)) block.ReplaceRouter(form.Router);
         eval();
         return this;
+    }
+
+    // The plan of the inference form: its options bound once through the catalog (as a checkpoint's), the JSON kept for config.json.
+    private Composition.ModelPlan Inference(string plugin, JsonObject? options)
+    {
+        var configured = Config.Moe!.Router;
+        try { return Plan.WithRouter(plugin, options, _catalog); }
+        catch (Exception e) when (e is KeyNotFoundException or Composition.PluginUnavailableException)
+        {
+            throw new InvalidOperationException($"ToInference: router plugin '{configured}' gives the inference form '{plugin}', which cannot be used: {e.Message}", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException(
+                $"ToInference: router plugin '{configured}' gives the inference form '{plugin}' with options {options?.ToJsonString() ?? "{}"} that router plugin '{plugin}' rejects:\n{e.Message}", e);
+        }
     }
 
     /// <summary>Sets the plan and domain embeddings after an extension (<see cref="ModelExtension"/>).</summary>

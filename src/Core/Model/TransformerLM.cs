@@ -14,6 +14,7 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
 {
     private readonly TransformerBody _model;
     private readonly nn.Linear? _lm_head; // absent when the head is tied to the embedding
+    private readonly IComponentCatalog _catalog; // model surgery binds the options of the plugins it names (ToInference)
 
     /// <summary>Builds a float32 model initialised from <paramref name="generator"/>.</summary>
     /// <param name="config">Architecture; validated here (errors name the config property).</param>
@@ -45,6 +46,7 @@ public sealed partial class TransformerLM : nn.Module<Tensor, ModelOutput>
         var config = plan.Config;
         Validate(config);
         Plan = plan;
+        _catalog = catalog;
         DomainEmbeddings = domainEmbeddings?.detach();
         _model = new TransformerBody(plan, catalog, generator, dtype, DomainEmbeddings);
         if (!config.TieWordEmbeddings)

@@ -11,12 +11,10 @@ namespace PluginMoE.Host.Plugins;
 /// <summary>An <see cref="IComponentCatalog"/> backed by a <see cref="PluginRegistry"/>.</summary>
 internal sealed class RegistryCatalog(PluginRegistry registry) : IComponentCatalog
 {
-    private readonly ComponentCatalog _binder = new(); // binding needs no registered plugins
-
     public IRouterFactory Router(string name) => registry.Get<IRouterFactory>(PluginKind.Router, name);
 
     public IExpertFactory Expert(string name) => registry.Get<IExpertFactory>(PluginKind.Expert, name);
 
     public object? BindOptions(IPluginFactory factory, JsonObject? options, string keyPath) =>
-        _binder.BindOptions(factory, options, keyPath);
+        ComponentCatalog.BindOptions(this, factory, options, keyPath); // nested (wrapper) options resolve their plugin here
 }

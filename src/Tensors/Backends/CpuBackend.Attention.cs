@@ -93,7 +93,7 @@ public sealed partial class CpuBackend
                         {
                             var sc = pr[..cnt];
                             T mNew = T.Max(m[r], ScaleMax(sc, scale));
-                            T corr = T.Exp(m[r] - mNew); // 0 on the first block (m = -inf)
+                            T corr = VectorMath.Exp(m[r] - mNew); // 0 on the first block (m = -inf)
                             l[r] = l[r] * corr + ExpShiftSum(sc, mNew);
                             m[r] = mNew;
                             if (corr != T.One)
@@ -187,7 +187,7 @@ public sealed partial class CpuBackend
                     var dv1 = dr[..cnt];
                     TensorPrimitives.Multiply(pv, scale, pv);
                     TensorPrimitives.Subtract(pv, L[lo + row + r], pv);
-                    TensorPrimitives.Exp<T>(pv, pv);                                 // P
+                    VectorMath.Exp<T>(pv, pv);                                       // P
                     TensorPrimitives.AddMultiply(dv1, -delta[row + r], pv, dv1);     // (dP - delta) * P
                     TensorPrimitives.Multiply(dv1, scale, dv1);                      // scale * dS
                 }
@@ -311,7 +311,7 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// <c>s = exp(s - m)</c> in place over a score row and returns the row's sum: the online-softmax update of one row in
-    /// one pass (the vector exp is the runtime's <c>Vector512/256.Exp</c>, the one TensorPrimitives.Exp uses).
+    /// one pass (float32 exp through <see cref="VectorMath"/>, float64 through the runtime's <c>Vector512/256.Exp</c>).
     /// </summary>
     private static T ExpShiftSum<T>(Span<T> s, T m) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -344,7 +344,7 @@ public sealed partial class CpuBackend
         }
         for (; i < n; i++)
         {
-            T v = T.Exp(Unsafe.Add(ref p, i) - m);
+            T v = VectorMath.Exp(Unsafe.Add(ref p, i) - m);
             Unsafe.Add(ref p, i) = v;
             sum += v;
         }
@@ -354,7 +354,7 @@ public sealed partial class CpuBackend
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<T> Exp512<T>(Vector512<T> x) where T : unmanaged
     {
-        if (typeof(T) == typeof(float)) return Vector512.Exp(x.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(float)) return VectorMath.Exp(x.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double)) return Vector512.Exp(x.AsDouble()).As<double, T>();
         throw new NotSupportedException(typeof(T).Name);
     }
@@ -362,7 +362,7 @@ public sealed partial class CpuBackend
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> Exp256<T>(Vector256<T> x) where T : unmanaged
     {
-        if (typeof(T) == typeof(float)) return Vector256.Exp(x.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(float)) return VectorMath.Exp(x.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double)) return Vector256.Exp(x.AsDouble()).As<double, T>();
         throw new NotSupportedException(typeof(T).Name);
     }

@@ -7,7 +7,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace PluginMoE.Tensors.Backends;
 
@@ -138,48 +137,6 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>
-    /// sigmoid(x) = 1 / (1 + exp(-x)); float32 on AVX-512 with a vector exp (Cody-Waite reduction, degree-6 polynomial,
-    /// about 1 ulp: TensorPrimitives widens float32 exp to float64, which made the sigmoid most of this kernel's time),
-    /// float64 and other hardware through TensorPrimitives.
-    /// </summary>
-    internal static void FfnSigmoid<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) != typeof(float) || !Vector512.IsHardwareAccelerated)
-        {
-            TensorPrimitives.Sigmoid(x, y);
-            return;
-        }
-        var xf = MemoryMarshal.Cast<T, float>(x);
-        var yf = MemoryMarshal.Cast<T, float>(y);
-        int n = xf.Length, i = 0;
-        ref float xr = ref MemoryMarshal.GetReference(xf);
-        ref float yr = ref MemoryMarshal.GetReference(yf);
-        for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
-            Vector512.StoreUnsafe(Sigmoid512(Vector512.LoadUnsafe(ref xr, (nuint)i)), ref yr, (nuint)i);
-        for (; i < n; i++) yf[i] = 1f / (1f + MathF.Exp(-xf[i]));
-    }
-
-    /// <summary>1 / (1 + exp(-x)) for 16 floats; NaN stays NaN, exp(-x) is clamped to [2^-126, 2^127) (sigmoid 0 or 1 beyond).</summary>
-    private static Vector512<float> Sigmoid512(Vector512<float> x)
-    {
-        var z = Vector512.Min(Vector512.Max(-x, Vector512.Create(-87.0f)), Vector512.Create(88.0f));
-        var k = Vector512.Round(z * Vector512.Create(1.44269504f));                      // z / ln 2, nearest
-        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693145752f), z);       // z - k ln2 (hi)
-        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-1.42860677e-6f), r);         // ... (lo)
-        var p = Vector512.Create(1.0f / 720);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 120));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 24));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0f / 6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);                   // exp(r), |r| <= ln2 / 2
-        var scale = (Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23;         // 2^k
-        var e = p * scale.AsSingle();
-        var s = Vector512<float>.One / (Vector512<float>.One + e);
-        return Vector512.ConditionalSelect(Vector512.Equals(x, x), s, x);               // NaN in, NaN out
-    }
-
     /// <summary>g = silu(g) * u over n elements, as (sigmoid(g) g) u.</summary>
     private static unsafe void SwiGluInPlace<T>(T* g, T* u, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -189,7 +146,7 @@ public sealed partial class CpuBackend
             int c = Math.Min(SwiGluBlock, n - b);
             var gs = new Span<T>(g + b, c);
             var tt = t[..c];
-            FfnSigmoid<T>(gs, tt);
+            VectorMath.Sigmoid<T>(gs, tt);
             TensorPrimitives.Multiply(tt, gs, tt);
             TensorPrimitives.Multiply(tt, new ReadOnlySpan<T>(u + b, c), gs);
         }
@@ -216,7 +173,7 @@ public sealed partial class CpuBackend
             var tt = t[..c];
             var aa = a[..c];
             var du = dup[..c];
-            FfnSigmoid<T>(gs, sg);                     // s
+            VectorMath.Sigmoid<T>(gs, sg);             // s
             TensorPrimitives.Multiply(sg, gs, tt);     // silu = s g
             TensorPrimitives.Multiply(tt, us, aa);     // A = silu u
             TensorPrimitives.Multiply(gr, tt, du);     // dup = grad silu

@@ -53,7 +53,7 @@ public sealed partial class CpuBackend
                 var z = new ReadOnlySpan<T>(Z, zo + i * c, c);
                 T m = TensorPrimitives.Max(z);
                 TensorPrimitives.Subtract(z, m, tmp);
-                TensorPrimitives.Exp(tmp, tmp);
+                VectorMath.Exp<T>(tmp, tmp);
                 T l = T.Log(TensorPrimitives.Sum<T>(tmp)) + m;
                 M[i] = l;
                 T nll = l - z[(int)target[i]];
@@ -98,7 +98,7 @@ public sealed partial class CpuBackend
                 }
                 T gi = G[go + i];
                 TensorPrimitives.Subtract(new ReadOnlySpan<T>(Z, zo + i * c, c), M[mo + i], d);
-                TensorPrimitives.Exp(d, d);                       // softmax
+                VectorMath.Exp<T>(d, d);                       // softmax
                 if (labelSmoothing != 0) TensorPrimitives.Subtract(d, off, d);
                 d[(int)target[i]] -= keep;
                 TensorPrimitives.Multiply(d, gi, d);

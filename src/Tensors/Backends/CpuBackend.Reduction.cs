@@ -308,7 +308,7 @@ public sealed partial class CpuBackend
                     T m = TensorPrimitives.Max(row);
                     if (T.IsInfinity(m)) m = T.Zero; // all -inf gives log(0) = -inf; any +inf gives +inf
                     TensorPrimitives.Subtract(row, m, tmp);
-                    TensorPrimitives.Exp(tmp, tmp);
+                    VectorMath.Exp<T>(tmp, tmp);
                     R[o] = T.Log(TensorPrimitives.Sum<T>(tmp)) + m;
                     continue;
                 }
@@ -323,7 +323,7 @@ public sealed partial class CpuBackend
                 for (int j = 0; j < len; j++)
                 {
                     TensorPrimitives.Subtract(new ReadOnlySpan<T>(S, baseOff + j * inner + c0, cw), sh, t);
-                    TensorPrimitives.Exp(t, t);
+                    VectorMath.Exp<T>(t, t);
                     TensorPrimitives.Add(sm, t, sm);
                 }
                 TensorPrimitives.Log(sm, sm);

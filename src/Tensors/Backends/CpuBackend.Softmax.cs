@@ -40,7 +40,7 @@ public sealed partial class CpuBackend
                     var y = R.AsSpan(off, len);
                     T m = TensorPrimitives.Max(x);
                     TensorPrimitives.Subtract(x, m, y);
-                    TensorPrimitives.Exp(y, y);
+                    VectorMath.Exp<T>(y, y);
                     T total = TensorPrimitives.Sum<T>(y);
                     if (!log) TensorPrimitives.Divide(y, total, y);
                     else
@@ -59,7 +59,7 @@ public sealed partial class CpuBackend
                 {
                     var y = R.AsSpan(off + j * inner + c0, cw);
                     TensorPrimitives.Subtract(new ReadOnlySpan<T>(S, so + off + j * inner + c0, cw), mc, y);
-                    TensorPrimitives.Exp(y, y);
+                    VectorMath.Exp<T>(y, y);
                     TensorPrimitives.Add(sc, y, sc);
                 }
                 if (log) TensorPrimitives.Log(sc, sc);
@@ -121,7 +121,7 @@ public sealed partial class CpuBackend
                     else
                     {
                         T total = TensorPrimitives.Sum(g);      // dx = g - softmax * sum(g)
-                        TensorPrimitives.Exp(y, d);
+                        VectorMath.Exp<T>(y, d);
                         TensorPrimitives.Multiply(d, total, d);
                         TensorPrimitives.Subtract(g, d, d);
                     }
@@ -148,7 +148,7 @@ public sealed partial class CpuBackend
                     }
                     else
                     {
-                        TensorPrimitives.Exp(y, t);
+                        VectorMath.Exp<T>(y, t);
                         TensorPrimitives.Multiply(t, a, t);
                         TensorPrimitives.Subtract(g, t, d);
                     }

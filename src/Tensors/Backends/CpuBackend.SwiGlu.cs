@@ -1,5 +1,5 @@
 // CPU SwiGLU gate: silu(gate) * up and its two gradients in one pass over blocks that stay in L1 (SIMD through
-// TensorPrimitives), instead of silu, multiply and three backward kernels with their temporaries.
+// TensorPrimitives, the sigmoid through VectorMath), instead of silu, multiply and three backward kernels with their temporaries.
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -64,7 +64,7 @@ public sealed partial class CpuBackend
                 var u = new ReadOnlySpan<T>(U, uo + b, n);
                 var d = R.AsSpan(b, n);
                 // (sigmoid(g) * g) * u: the rounding of silu(g) followed by a multiply.
-                TensorPrimitives.Sigmoid(g, d);
+                VectorMath.Sigmoid(g, d);
                 TensorPrimitives.Multiply(d, g, d);
                 TensorPrimitives.Multiply(d, u, d);
             }
@@ -94,7 +94,7 @@ public sealed partial class CpuBackend
                 var du = DU.AsSpan(b, n);
                 var sg = sig[..n];
                 var tt = t[..n];
-                TensorPrimitives.Sigmoid(g, sg);           // s
+                VectorMath.Sigmoid<T>(g, sg);              // s
                 TensorPrimitives.Multiply(sg, g, tt);      // silu = s g
                 TensorPrimitives.Multiply(gr, tt, du);     // dup = grad silu
                 TensorPrimitives.Subtract(g, tt, tt);      // g - s g = g (1 - s)

@@ -73,18 +73,18 @@ public sealed partial class CpuBackend
     {
         switch (op)
         {
-            case UnaryOp.Exp: TensorPrimitives.Exp(x, d); break;
+            case UnaryOp.Exp: VectorMath.Exp(x, d); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, d); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, d); break;
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, d); break;
             case UnaryOp.Tanh: TensorPrimitives.Tanh(x, d); break;
-            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, d); break;
+            case UnaryOp.Sigmoid: VectorMath.Sigmoid(x, d); break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, d); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(x, d); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(x, x, d); break;
             case UnaryOp.Reciprocal: TensorPrimitives.Reciprocal(x, d); break;
             case UnaryOp.Silu:
-                TensorPrimitives.Sigmoid(x, d);
+                VectorMath.Sigmoid(x, d);
                 TensorPrimitives.Multiply(d, x, d);
                 break;
             case UnaryOp.Gelu:
@@ -100,7 +100,7 @@ public sealed partial class CpuBackend
                     T v = x[i];
                     d[i] = k2 * (v + a * v * v * v);
                 }
-                TensorPrimitives.Sigmoid(d, d);
+                VectorMath.Sigmoid<T>(d, d);
                 TensorPrimitives.Multiply(d, x, d);
                 break;
             }
@@ -199,7 +199,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Expm1: for (int i = 0; i < n; i++) d[i] = g[i] * (y[i] + one); break;
             case UnaryOp.Silu:
                 // d/dx x s(x) = s (1 + x (1 - s))
-                TensorPrimitives.Sigmoid(x, d);
+                VectorMath.Sigmoid(x, d);
                 for (int i = 0; i < n; i++)
                 {
                     T sg = d[i];
@@ -230,7 +230,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Erf:
             {
                 T c = T.CreateTruncating(SpecialMath.TwoOverSqrtPi);
-                for (int i = 0; i < n; i++) d[i] = g[i] * c * T.Exp(-x[i] * x[i]);
+                for (int i = 0; i < n; i++) d[i] = g[i] * c * VectorMath.Exp(-x[i] * x[i]);
                 break;
             }
             default: throw new NotSupportedException(op.ToString());

@@ -46,6 +46,26 @@ public sealed class PluginSelectionTests : IDisposable
             Error("--Model:Moe:Experts=4", "--Model:Moe:RouterOptions:Normalise=true"));
 
     [Fact]
+    public void Resolve_MultiHeadInnerOptions_AreBoundAgainstTheInnerRouter_WithTheFullKeyPath()
+    {
+        string[] multiHead = ["--Model:Moe:Experts=4", "--Model:Moe:Router=multi-head", "--Model:Moe:RouterOptions:Heads=2"];
+        string message = Error([.. multiHead, "--Model:Moe:RouterOptions:Inner=linear", "--Model:Moe:RouterOptions:InnerOptions:Normalise=true",
+            "--Model:Moe:RouterOptions:InnerOptions:JitterNoise=lots"]);
+        Assert.Contains("Model:Moe:RouterOptions:InnerOptions:Normalise: unknown option of router plugin 'linear'; known options:", message);
+        Assert.Contains("Model:Moe:RouterOptions:InnerOptions:JitterNoise: value \"lots\" is not a valid number (router plugin 'linear')", message);
+        Assert.Contains("Model:Moe:RouterOptions:Inner: unknown router plugin 'lineer' (available: linear, multi-head, nexus, xmoe); did you mean 'linear'?",
+            Error([.. multiHead, "--Model:Moe:RouterOptions:Inner=lineer"]));
+
+        var selection = PluginSelection.Resolve(Settings([.. multiHead, "--Model:Moe:RouterOptions:Inner=linear", "--Model:Moe:RouterOptions:InnerOptions:JitterNoise=0.05"]).Profile, TestPlugins.Instance);
+        // The plugins load at run time (not referenced here): look at the bound instances by reflection.
+        var options = selection.Plan.RouterOptions!;
+        Assert.Equal("MultiHeadRouterOptions", options.GetType().Name);
+        var inner = Assert.IsType<PluginMoE.Abstractions.Composition.NestedPluginOptions>(options.GetType().GetProperty("InnerOptions")!.GetValue(options));
+        Assert.Equal("LinearRouterOptions", inner.Value!.GetType().Name);
+        Assert.Equal(0.05, (double)inner.Value.GetType().GetProperty("JitterNoise")!.GetValue(inner.Value)!);
+    }
+
+    [Fact]
     public void Resolve_PluginOptionOfTheWrongType_NamesKeyAndValue() =>
         Assert.Contains("Data:LoaderOptions:MaxFilesPerDomain: value \"lots\" is not a valid integer (dataset loader plugin 'text-folder')",
             Error("--Data:LoaderOptions:MaxFilesPerDomain=lots"));

@@ -116,23 +116,6 @@ public class GroupedSwiGluFfnTests
     }
 
     [Fact]
-    public void FusedSigmoid_Float32_WithinTwoUlpOfExact_AndKeepsNaNAndLimits()
-    {
-        var xs = Enumerable.Range(0, 4001).Select(i => (float)(-100 + i * 0.05)).Concat([float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-30f]).ToArray();
-        var ys = new float[xs.Length];
-        CpuBackend.FfnSigmoid<float>(xs, ys);
-        for (int i = 0; i < xs.Length; i++)
-        {
-            double exact = 1 / (1 + Math.Exp(-(double)xs[i]));
-            if (float.IsNaN(xs[i])) { Assert.True(float.IsNaN(ys[i])); continue; }
-            double err = Math.Abs(ys[i] - exact);
-            Assert.True(err <= 2.5e-7 * exact + 1e-37, $"sigmoid({xs[i]:R}) = {ys[i]:R}, exact {exact:R} (error {err:G3})");
-        }
-        Assert.Equal(1f, ys[Array.IndexOf(xs, float.PositiveInfinity)]);
-        Assert.Equal(0f, ys[Array.IndexOf(xs, float.NegativeInfinity)], 1e-37f);
-    }
-
-    [Fact]
     public void BadShapesAndCounts_GiveClearErrors()
     {
         var w = MakeWeights(2, 6, 4, ScalarType.Float32, 40);
