@@ -1,5 +1,6 @@
 // Every profile shipped in profiles/ loads (with the profiles it extends), binds, validates, names only known
 // stages, and passes every stage's own checks against the real plugins.
+using PluginMoE.Core.Recipe.Settings;
 using PluginMoE.Core.Recipe.Stages;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Tests.Support;
@@ -79,5 +80,31 @@ public sealed class ProfileTests
         Assert.Equal(["linear", "linear", "nexus"], extensions.Select(e => e.From));
         Assert.Equal(["expand", "reset"], extensions.Where(e => e.From == "linear").Select(e => e.RouterOptions!["ExtendMode"]!.GetValue<string>()));
         Assert.Equal("perl", settings.Recipe.Extend.Domain);
+    }
+
+    [Fact]
+    public void NexusConditions_ComparesNexusAlongEachAxisWithLinear_InOneRun_AndPairsTheLowerLearningRate()
+    {
+        var settings = HostSettings.Load(LayeredConfiguration.Build(new ConfigurationRequest
+        {
+            Profile = "ablation-nexus-conditions",
+            HostDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = AppContext.BaseDirectory,
+        }));
+        var variants = settings.Recipe.Variants;
+        Assert.Equal(["linear", "linear-lr1e-3", "nexus", "nexus-lb0.01", "nexus-lr1e-3", "nexus-top2"], variants.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("linear", settings.Recipe.Reference());
+        Assert.False(settings.Recipe.Baselines);
+        Assert.DoesNotContain("baselines", settings.Run.Stages);
+        Assert.Equal((300, 150, 150), (settings.Recipe.SeedSteps, settings.Recipe.BranchSteps, settings.Recipe.FinetuneSteps));   // quickstart's budgets
+        Assert.Equal(2, variants["nexus-top2"].TopK);
+        Assert.Equal(variants["linear"].LoadBalanceWeight, variants["nexus-lb0.01"].LoadBalanceWeight);
+        // Each axis changes one thing: the learning rate of the nexus/linear pair, and nothing else of the finetune settings.
+        var shared = StageTraining.For(settings.Profile, "finetune");
+        Assert.Equal(0.003, shared.LearningRate);
+        foreach (var name in new[] { "nexus-lr1e-3", "linear-lr1e-3" })
+            Assert.Equal(shared with { LearningRate = 0.001 }, StageTraining.For(settings.Profile, "finetune", name));
+        foreach (var name in new[] { "linear", "nexus", "nexus-top2", "nexus-lb0.01" })
+            Assert.Equal(shared, StageTraining.For(settings.Profile, "finetune", name));
     }
 }
