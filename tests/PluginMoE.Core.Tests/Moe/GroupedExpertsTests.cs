@@ -38,19 +38,6 @@ public class GroupedExpertsTests
         return new MoeLayer(config, catalog, new Generator(2), dtype, domains);
     }
 
-    /// <summary>Output, then the gradient of every parameter and of the input, for one fwd+bwd.</summary>
-    private static List<(string Name, Tensor Value)> Run(MoeLayer layer, Tensor x, Tensor w)
-    {
-        layer.zero_grad();
-        x.grad = null;
-        var r = layer.forward(x);
-        ((r.Output * w).sum() + r.AuxLoss).backward();
-        var result = new List<(string, Tensor)> { ("output", r.Output.detach().clone()), ("x.grad", x.grad!.clone()), ("counts", r.ExpertCounts.to(ScalarType.Float64)) };
-        foreach (var (name, p) in layer.named_parameters())
-            result.Add((name + ".grad", p.grad?.clone() ?? zeros_like(p)));
-        return result;
-    }
-
     [Theory]
     [InlineData("linear", ScalarType.Float64, 1e-12)]
     [InlineData("linear", ScalarType.Float32, 2e-5)]
@@ -65,21 +52,14 @@ public class GroupedExpertsTests
         var w = randn([57, 16], dtype, new Generator(5));
 
         layer.GroupedExperts = true;
-        var grouped = Run(layer, x, w);
+        var grouped = LayerGradients.Run(layer, x, w, withCounts: true);
         layer.GroupedExperts = false;
-        var looped = Run(layer, x, w);
+        var looped = LayerGradients.Run(layer, x, w, withCounts: true);
 
         Assert.Equal(looped.Select(t => t.Name), grouped.Select(t => t.Name));
         Assert.Contains(grouped, t => t.Name.StartsWith("experts.3.down_proj", StringComparison.Ordinal));
         if (router == "nexus") Assert.Contains(grouped, t => t.Name.StartsWith("shared_expert.", StringComparison.Ordinal));
-        for (int i = 0; i < grouped.Count; i++)
-        {
-            var (name, a) = grouped[i];
-            var b = looped[i].Value;
-            double scale = Math.Max(1, b.abs().max().ToDouble());
-            double diff = (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).abs().max().ToDouble();
-            Assert.True(diff <= tol * scale, $"{router} {dtype}: {name} differs by {diff:G3} (scale {scale:G3})");
-        }
+        LayerGradients.AssertClose(grouped, looped, tol, $"{router} {dtype}");
     }
 
     [Fact]

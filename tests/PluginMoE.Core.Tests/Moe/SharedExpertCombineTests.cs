@@ -28,18 +28,6 @@ public class SharedExpertCombineTests
         return new MoeLayer(config, catalog, new Generator(2), dtype, randn([4, tokensDim], dtype, new Generator(3)));
     }
 
-    private static List<(string Name, Tensor Value)> Run(MoeLayer layer, Tensor x, Tensor w)
-    {
-        layer.zero_grad();
-        x.grad = null;
-        var r = layer.forward(x);
-        ((r.Output * w).sum() + r.AuxLoss).backward();
-        var result = new List<(string, Tensor)> { ("output", r.Output.detach().clone()), ("x.grad", x.grad!.clone()) };
-        foreach (var (name, p) in layer.named_parameters())
-            result.Add((name + ".grad", p.grad?.clone() ?? zeros_like(p)));
-        return result;
-    }
-
     [Theory]
     [InlineData(ScalarType.Float64, true, 1e-12)]
     [InlineData(ScalarType.Float64, false, 1e-12)]
@@ -52,21 +40,14 @@ public class SharedExpertCombineTests
         var w = randn([57, 16], dtype, new Generator(5));
 
         layer.SharedExpertInCombine = true;
-        var fused = Run(layer, x, w);
+        var fused = LayerGradients.Run(layer, x, w);
         layer.SharedExpertInCombine = false;
-        var separate = Run(layer, x, w);
+        var separate = LayerGradients.Run(layer, x, w);
 
         Assert.Equal(separate.Select(t => t.Name), fused.Select(t => t.Name));
         Assert.Contains(fused, t => t.Name == "shared_expert.down_proj.weight.grad");
         Assert.True(fused.Single(t => t.Name == "shared_expert.gate_proj.weight.grad").Value.abs().max().ToDouble() > 0);
-        for (int i = 0; i < fused.Count; i++)
-        {
-            var (name, a) = fused[i];
-            var b = separate[i].Value;
-            double scale = Math.Max(1, b.abs().max().ToDouble());
-            double diff = (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).abs().max().ToDouble();
-            Assert.True(diff <= tol * scale, $"{dtype} grouped={grouped}: {name} differs by {diff:G3} (scale {scale:G3})");
-        }
+        LayerGradients.AssertClose(fused, separate, tol, $"{dtype} grouped={grouped}");
     }
 
     [Theory]
@@ -79,20 +60,13 @@ public class SharedExpertCombineTests
         var w = randn([57, 16], dtype, new Generator(5));
 
         layer.SharedExpertGrouped = true;
-        var joined = Run(layer, x, w);
+        var joined = LayerGradients.Run(layer, x, w);
         layer.SharedExpertGrouped = false;
-        var own = Run(layer, x, w);
+        var own = LayerGradients.Run(layer, x, w);
 
         Assert.Equal(own.Select(t => t.Name), joined.Select(t => t.Name));
         Assert.True(joined.Single(t => t.Name == "shared_expert.up_proj.weight.grad").Value.abs().max().ToDouble() > 0);
-        for (int i = 0; i < joined.Count; i++)
-        {
-            var (name, a) = joined[i];
-            var b = own[i].Value;
-            double scale = Math.Max(1, b.abs().max().ToDouble());
-            double diff = (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).abs().max().ToDouble();
-            Assert.True(diff <= tol * scale, $"{dtype}: {name} differs by {diff:G3} (scale {scale:G3})");
-        }
+        LayerGradients.AssertClose(joined, own, tol, $"{dtype}");
     }
 
     [Fact]

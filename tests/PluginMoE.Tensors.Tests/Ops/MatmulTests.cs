@@ -407,24 +407,9 @@ public class MatmulTests
     {
         // kc 8 / one register row of A / one register tile of B, and odd sizes (kc 24, nc not a tile multiple): many
         // K, M and N blocks with partial ones, all transposes; each element's summation order must not depend on threads.
-        var g = new Generator(14);
-        foreach (var blocks in new[] { new GemmBlocks(8, 1, 1), new GemmBlocks(24, 3, 40), new GemmBlocks(2048, 16384, 16384) })
-            foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
-                foreach (var (m, k, n) in new[] { (37, 61, 70), (130, 33, 17), (25, 200, 90) })
-                    for (int tr = 0; tr < 4; tr++)
-                    {
-                        var a = (tr & 1) == 0 ? Rand(g, type, m, k) : Rand(g, type, k, m).mT;
-                        var b = (tr & 2) == 0 ? Rand(g, type, k, n) : Rand(g, type, n, k).mT;
-                        double[] Run(int threads)
-                        {
-                            using var _ = ParallelFor.WithThreads(threads);
-                            return WithBlocks(blocks, () => WithPath(path, () => torch.matmul(a, b))).to(ScalarType.Float64).data<double>();
-                        }
-                        var one = Run(1);
-                        AssertClose(Naive(a, b), torch.tensor(one), k, Tol(type));
-                        Assert.Equal(one, Run(2));
-                        Assert.Equal(one, Run(3));
-                    }
+        AllTransposes_MatchNaiveLoops_AndOneThreadBitwise(path, seed: 14,
+            [new GemmBlocks(8, 1, 1), new GemmBlocks(24, 3, 40), new GemmBlocks(2048, 16384, 16384)],
+            [(37, 61, 70), (130, 33, 17), (25, 200, 90)]);
     }
 
     [Theory]
@@ -434,10 +419,21 @@ public class MatmulTests
         // Products big enough to be split over threads (split along N: A is packed once and shared; along M: B is), with
         // several K blocks (kc 24, and the default 256 with K = 300), many row and column panels and partial ones, all
         // transposes: the shared panels must give each element exactly the one-thread result.
-        var g = new Generator(43);
-        foreach (var blocks in new[] { new GemmBlocks(24, 3, 40), GemmBlocks.Default })
+        AllTransposes_MatchNaiveLoops_AndOneThreadBitwise(path, seed: 43,
+            [new GemmBlocks(24, 3, 40), GemmBlocks.Default],
+            [(203, 100, 301), (301, 100, 203), (50, 300, 290)]);
+    }
+
+    /// <summary>
+    /// For every cache blocking, dtype, shape and transpose of A and B: the product matches the naive loops, and 2 and 3
+    /// threads give bitwise the one-thread result.
+    /// </summary>
+    private static void AllTransposes_MatchNaiveLoops_AndOneThreadBitwise(string path, long seed, GemmBlocks[] blockings, (int M, int K, int N)[] shapes)
+    {
+        var g = new Generator(seed);
+        foreach (var blocks in blockings)
             foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
-                foreach (var (m, k, n) in new[] { (203, 100, 301), (301, 100, 203), (50, 300, 290) })
+                foreach (var (m, k, n) in shapes)
                     for (int tr = 0; tr < 4; tr++)
                     {
                         var a = (tr & 1) == 0 ? Rand(g, type, m, k) : Rand(g, type, k, m).mT;
