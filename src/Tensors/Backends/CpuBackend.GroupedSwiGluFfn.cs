@@ -221,6 +221,18 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>
+    /// One product on this thread, as <see cref="GemmOne"/> with <c>parallel: false</c> computes it (the same path, blocks
+    /// and loops, so the same result bit for bit), but called straight: no work-split closure per call (the backward's
+    /// weight-gradient GEMMs run three per block of rows, thousands per training step at MH-MoE's widths).
+    /// </summary>
+    private static unsafe void FfnGemmSerial<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (g.K == 0 || T.IsZero(g.Alpha)) GemmOne(g, path, parallel: false);
+        else if (path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops) DirectBlock(g, 0, g.M, 0, g.N);
+        else Goto(g, path, blocks);
+    }
+
     /// <summary>Runs <paramref name="run"/> on every item, largest first, taken dynamically by the threads.</summary>
     private static void RunFfnItems(List<FfnItem> items, Action<FfnItem> run)
     {
@@ -423,9 +435,9 @@ public sealed partial class CpuBackend
                         FfnGemm(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pg[e], wg.Strides[0], wg.Strides[1], dxr, d, 1), packed[3 * experts + e], path, blocks);
                         FfnGemm(new GemmArgs<T>(m, d, h, one, one, U, h, 1, pu[e], wu.Strides[0], wu.Strides[1], dxr, d, 1), packed[4 * experts + e], path, blocks);
                         // dWg += dgate^T x, dWu += dup^T x: (h, m) @ (m, d); dWd += dy^T A: (d, m) @ (m, h)
-                        GemmOne(new GemmArgs<T>(h, d, m, one, beta, G, 1, h, xr, xs0, xs1, oDg, d, 1), path, parallel: false);
-                        GemmOne(new GemmArgs<T>(h, d, m, one, beta, U, 1, h, xr, xs0, xs1, oDu, d, 1), path, parallel: false);
-                        GemmOne(new GemmArgs<T>(d, h, m, one, beta, gr, gs1, gs0, DA, h, 1, oDd, h, 1), path, parallel: false);
+                        FfnGemmSerial(new GemmArgs<T>(h, d, m, one, beta, G, 1, h, xr, xs0, xs1, oDg, d, 1), path, blocks);
+                        FfnGemmSerial(new GemmArgs<T>(h, d, m, one, beta, U, 1, h, xr, xs0, xs1, oDu, d, 1), path, blocks);
+                        FfnGemmSerial(new GemmArgs<T>(d, h, m, one, beta, gr, gs1, gs0, DA, h, 1, oDd, h, 1), path, blocks);
                     }
                 }
             });
