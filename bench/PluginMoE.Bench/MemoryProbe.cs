@@ -43,10 +43,8 @@ internal static class MemoryProbe
         long paramBytes = parameters.Sum(p => p.numel() * p.dtype.ElementSize());
         Print(new JsonObject { ["probe"] = "start", ["model"] = model, ["router"] = router, ["threads"] = threads, ["param_mb"] = Mb(paramBytes) }, includeProcess: true);
 
-        var al = Environment.GetEnvironmentVariable("PROBE_ALLOC") == "1" ? new AllocListener() : null;
         for (int s = 0; s < steps; s++)
         {
-            if (al is not null) al.On = s >= 2 && s < steps - 1;
             bool last = s == steps - 1;
             long alloc0 = GC.GetAllocatedBytesForCurrentThread();
             CachingAllocator.ResetPeak();
@@ -84,7 +82,6 @@ internal static class MemoryProbe
             row["pool_returns"] = returns;
             Print(row, includeProcess: true);
         }
-        if (al is not null) { System.Threading.Thread.Sleep(2000); foreach (var kv in al.ByType.OrderByDescending(k => k.Value.bytes).Take(45)) Console.WriteLine($"{kv.Value.bytes / 1e6 / (steps - 3):F2} MB/step {kv.Value.n} ticks {kv.Key}"); }
         return 0;
     }
 
