@@ -160,6 +160,27 @@ public sealed class StageTrainingSectionsTests : IDisposable
     }
 
     [Fact]
+    public void SectionWarmup_LongerThanTheStagesBudget_IsClampedWithANoticeNamingTheSectionsKey()
+    {
+        TinyProfile.Write(_cli);
+        var train = _cli.Run("run", "--profile", "tiny", "--run-dir", "w", "--Recipe:Stages:train:Training:WarmupSteps=9");
+        Assert.True(train.Code == 0, train.Error);
+        string log = train.Out + train.Error;
+        Assert.Contains("notice: Recipe:Stages:train:Training:WarmupSteps (9) is longer than the train stage's budget of 4 steps (Training:Steps); " +
+            "warming up over all 4 steps instead (set Recipe:Stages:train:Training:WarmupFraction, e.g. 0.1, to warm up over a share of the budget)", log, StringComparison.Ordinal);
+
+        TinyRecipe.Write(_cli);
+        var seed = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "s", "--stages", "seed,branch", "--Recipe:Stages:branch:Training:WarmupSteps=50");
+        Assert.True(seed.Code == 0, seed.Error);
+        log = seed.Out + seed.Error;
+        string notice = "notice: Recipe:Stages:branch:Training:WarmupSteps (50) is longer than the branch stage's budget of ";
+        Assert.Contains(notice, log, StringComparison.Ordinal);
+        Assert.Contains("(Recipe:BranchSteps); warming up over all ", log, StringComparison.Ordinal);
+        Assert.Equal(1, log.Split(notice).Length - 1);   // once, not once per expert
+        Assert.DoesNotContain("seed:Training:WarmupSteps", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TrainStage_ResumesWithItsSection_AsWithTheTrainingSection()
     {
         TinyProfile.Write(_cli);

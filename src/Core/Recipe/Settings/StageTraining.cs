@@ -64,7 +64,7 @@ public static class StageTraining
 
     /// <summary>
     /// The console notice for a warmup that a stage's or variant's section sets longer than the steps the stage trains
-    /// <paramref name="what"/> for (its budget), which the trainer clamps to the budget (<see cref="TrainerOptions.EffectiveWarmupSteps"/>)
+    /// for (its budget), which the trainer clamps to the budget (<see cref="TrainerOptions.EffectiveWarmupSteps"/>)
     /// as it clamps <c>Training:WarmupSteps</c> to <c>Training:Steps</c> (<see cref="TrainerOptions.Notices"/>); null when
     /// nothing is clamped or the warmup is the shared section's.
     /// </summary>
@@ -72,14 +72,13 @@ public static class StageTraining
     /// <param name="stage">The training stage.</param>
     /// <param name="variant">The variant being trained, or null.</param>
     /// <param name="effective">The options the stage trains with (<see cref="For"/> with the budget as Steps).</param>
-    /// <param name="what">What is trained, for the message (e.g. "expert 'books'").</param>
-    public static string? WarmupNotice(ProfileSettings settings, string stage, string? variant, TrainerOptions effective, string what)
+    public static string? WarmupNotice(ProfileSettings settings, string stage, string? variant, TrainerOptions effective)
     {
         ArgumentNullException.ThrowIfNull(effective);
         if (effective.WarmupSteps is not { } w || w <= effective.Steps || effective.Steps <= 0) return null;
         if (!Sources(settings, stage, variant).TryGetValue(nameof(TrainerOptions.WarmupSteps), out var key)) return null;
         string section = key[..key.LastIndexOf(':')];
-        return $"{key} ({w}) is longer than the {effective.Steps} steps the {stage} stage trains {what} for ({BudgetKey(stage, variant)}); " +
+        return $"{key} ({w}) is longer than the {stage} stage's budget of {effective.Steps} steps ({BudgetKey(stage, variant)}); " +
             $"warming up over all {effective.Steps} steps instead (set {section}:WarmupFraction, e.g. 0.1, to warm up over a share of the budget)";
     }
 

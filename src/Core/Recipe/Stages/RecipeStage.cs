@@ -164,7 +164,7 @@ public abstract class RecipeStage : IStage
             Seed = settings.Run.Seed,
             DomainWeights = domainWeights,
         };
-        Notice(context, StageTraining.WarmupNotice(settings, Name, variant, options, what));
+        Notice(context, StageTraining.WarmupNotice(settings, Name, variant, options));
         var curve = new LossCurve();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (steps > 0)
