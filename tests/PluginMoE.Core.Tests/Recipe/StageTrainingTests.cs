@@ -110,7 +110,7 @@ public sealed class StageTrainingTests
         Assert.Equal(["Recipe:Stages:finetune:Training:LerningRate: unknown setting; Recipe:Stages:finetune:Training accepts BatchSize, GradientAccumulationSteps, LearningRate, " +
             "MinLearningRateRatio, WarmupSteps, WarmupFraction, WeightDecay, GradientClipNorm, EvalEvery, EvalBatchSize; did you mean 'LearningRate'?"],
             Errors("finetune", new JsonObject { ["LerningRate"] = "0.1" }));
-        Assert.Equal(["Recipe:Stages:finetune:Training:Steps: not allowed here: a stage's steps are its budget: set Recipe:FinetuneSteps (the same for every variant: compute-matched)"],
+        Assert.Equal(["Recipe:Stages:finetune:Training:Steps: not allowed here: a stage's steps are its budget: set Recipe:FinetuneSteps (the same for every variant: compute-matched), or a variant's own Recipe:Variants:<variant>:FinetuneSteps"],
             Errors("finetune", new JsonObject { ["Steps"] = "10" }));
         Assert.Equal(["Recipe:Stages:seed:Training:Steps: not allowed here: a stage's steps are its budget: set Recipe:SeedSteps"], Errors("seed", new JsonObject { ["Steps"] = "10" }));
         Assert.Equal(["Recipe:Stages:branch:Training:SequenceLength: not allowed here: every stage trains and evaluates on the same windows (the data is split by it); set Training:SequenceLength"],
