@@ -53,6 +53,7 @@ public static partial class torch
             /// <inheritdoc/>
             public override void step()
             {
+                var profileStart = Autograd.OpProfile.Enabled ? Autograd.OpProfile.Now() : default;
                 foreach (var g in param_groups)
                 {
                     double lr = g["lr"], beta1 = g["beta1"], beta2 = g["beta2"], eps = g["eps"], wd = g["weight_decay"];
@@ -67,6 +68,7 @@ public static partial class torch
                         Update(p, (param, grad) => param.backend.AdamWStep(param, grad, m, v, lr, beta1, beta2, eps, wd, step, maximize));
                     }
                 }
+                if (Autograd.OpProfile.Enabled) Autograd.OpProfile.AddAndMark("optim:AdamW.step", profileStart);
             }
         }
     }
