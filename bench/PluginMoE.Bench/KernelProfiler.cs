@@ -1,8 +1,6 @@
-// Per-kernel timing for --profile-kernels: the device's backend (LibTorch, or the CPU backend when no torch device is
-// listed) is re-registered behind a DispatchProxy that times every IBackend call (wall clock, calls) so that a case's
-// time can be split by kernel. Nested calls are counted in their caller only (neither backend calls itself through the
-// registry). For the CPU backend the op-level profile (OpProfile: forward ops, backward rules, optimizer steps) is
-// reset and printed with it. The proxy adds a reflection call per kernel (about a microsecond): compare shares, not totals.
+// Per-kernel timing for --profile-kernels: the LibTorch backend is re-registered behind a DispatchProxy that times
+// every IBackend call (wall clock, calls) so that a case's time can be split by kernel. Nested calls are counted in
+// their caller only (the LibTorch backend does not call itself through the registry).
 using System.Diagnostics;
 using System.Reflection;
 using PluginMoE.Tensors;
@@ -14,7 +12,6 @@ namespace PluginMoE.Bench;
 public class KernelProfiler : DispatchProxy
 {
     private IBackend _inner = null!;
-    private Device _device = Device.CPU;
     private readonly Dictionary<string, (long Calls, long Ticks)> _totals = [];
     private long _runTicks;
 
@@ -25,7 +22,6 @@ public class KernelProfiler : DispatchProxy
         var proxy = Create<IBackend, KernelProfiler>();
         var profiler = (KernelProfiler)(object)proxy;
         profiler._inner = inner;
-        profiler._device = device;
         BackendRegistry.Register(device.type, _ => proxy);
         profiler._runTicks = Stopwatch.GetTimestamp();
         return profiler;
@@ -35,11 +31,6 @@ public class KernelProfiler : DispatchProxy
     internal void Reset()
     {
         _totals.Clear();
-        if (_device.type == DeviceType.CPU)
-        {
-            PluginMoE.Tensors.Autograd.OpProfile.Reset();
-            PluginMoE.Tensors.Autograd.OpProfile.Mark();
-        }
         _runTicks = Stopwatch.GetTimestamp();
     }
 
@@ -54,8 +45,6 @@ public class KernelProfiler : DispatchProxy
                 $"\"us_per_call\":{Json.Num(kv.Value.Ticks * 1e6 / Stopwatch.Frequency / kv.Value.Calls)}}}");
         Console.WriteLine($"{{{caseKey},\"kernel_profile\":{{\"wall_ms\":{Json.Num(wall)},\"in_backend_ms\":{Json.Num(inside)},\"calls\":{calls}," +
             $"\"top\":{{{string.Join(',', top)}}}}}}}");
-        if (_device.type == DeviceType.CPU)
-            Console.WriteLine($"{{{caseKey},\"op_profile\":{PluginMoE.Tensors.Autograd.OpProfile.ToJson(top: 30)}}}");
     }
 
     /// <inheritdoc/>
