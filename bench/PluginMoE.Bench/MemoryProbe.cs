@@ -3,7 +3,9 @@
 // allocator's counters (bytes handed out, bytes pooled and free, their high-water mark), the GC heap, the managed bytes
 // allocated by the step, and the process's VmRSS / VmHWM; on the last step it also splits the step into forward (what
 // the pool holds at the end of forward: activations and forward temporaries) and backward.
-// Usage: dotnet PluginMoE.Bench.dll --memory-probe [--model small] [--router linear] [--threads 1] [--steps 8]
+// With --profile-ops W it also times the steps after the first W (but the last) per op (Tensors/Autograd/OpProfile.cs)
+// and prints their mean per step as one JSON line {"probe":"ops",...} before the last step.
+// Usage: dotnet PluginMoE.Bench.dll --memory-probe [--model small] [--router linear] [--threads 1] [--steps 8] [--profile-ops W]
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
@@ -20,7 +22,7 @@ internal static class MemoryProbe
     public static int Run(string[] args)
     {
         string model = "small", router = "linear";
-        int threads = 1, steps = 8;
+        int threads = 1, steps = 8, profileAfter = -1;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -29,7 +31,8 @@ internal static class MemoryProbe
                 case "--router": router = args[++i]; break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"--memory-probe: unknown option '{args[i]}'; options: --model, --router, --threads, --steps");
+                case "--profile-ops": profileAfter = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"--memory-probe: unknown option '{args[i]}'; options: --model, --router, --threads, --steps, --profile-ops W");
             }
         }
         Tensors.Backends.ParallelFor.Threads = threads;
@@ -43,9 +46,22 @@ internal static class MemoryProbe
         long paramBytes = parameters.Sum(p => p.numel() * p.dtype.ElementSize());
         Print(new JsonObject { ["probe"] = "start", ["model"] = model, ["router"] = router, ["threads"] = threads, ["param_mb"] = Mb(paramBytes) }, includeProcess: true);
 
+        if (profileAfter >= 0 && steps - 1 - profileAfter < 1)
+            throw new ArgumentException($"--memory-probe: --profile-ops {profileAfter} leaves no step to profile with --steps {steps}; use --steps > W + 1");
         for (int s = 0; s < steps; s++)
         {
             bool last = s == steps - 1;
+            if (profileAfter >= 0 && s == profileAfter)
+            {
+                Tensors.Autograd.OpProfile.Reset();
+                Tensors.Autograd.OpProfile.Enabled = true;
+                Tensors.Autograd.OpProfile.Mark();
+            }
+            if (profileAfter >= 0 && last)
+            {
+                Tensors.Autograd.OpProfile.Enabled = false;
+                Console.WriteLine($"{{\"probe\":\"ops\",\"model\":\"{model}\",\"router\":\"{router}\",\"threads\":{threads},\"profile\":{Tensors.Autograd.OpProfile.ToJson(steps - 1 - profileAfter)}}}");
+            }
             long alloc0 = GC.GetAllocatedBytesForCurrentThread();
             CachingAllocator.ResetPeak();
             var row = new JsonObject { ["probe"] = "step", ["step"] = s };

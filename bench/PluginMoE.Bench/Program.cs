@@ -6,7 +6,9 @@
 // --device cpu,torch-cpu runs each case on both, interleaved (case by case, device after device, R rounds; the
 // reported time is the median over rounds of each round's median), then prints each case's rate on every device
 // over its rate on the first (vs_cpu > 1: faster than cpu).
-// --profile-kernels times every IBackend call of the LibTorch backend and prints, per case, where the time went.
+// --profile-kernels times every IBackend call of the LibTorch backend and prints, per case, where the time went; on the
+// CPU backend (built in, not replaceable) it prints the op-level profile instead (forward ops, backward rules, engine,
+// optimizer steps: Tensors/Autograd/OpProfile.cs) of the case's last round, totals over its calls.
 // --filter matches a substring of a case's key (op, shape, tags), e.g. gemm or [1024,1024,1024],"dtype":"float32","layout":"nn".
 // --exclude S leaves out the cases whose key contains S; --filter-any A,B,C keeps those whose key contains any of them.
 // --reps N times exactly N calls after one warmup call (for perf stat and other profilers).
@@ -68,6 +70,7 @@ if (devices.Any(d => d.type != DeviceType.CPU))
     TorchSharp.torch.set_num_threads(threads);
     if (profileKernels) profiler = KernelProfiler.Install(devices.First(d => d.type != DeviceType.CPU));
 }
+bool profileOps = profileKernels && devices.Any(d => d.type == DeviceType.CPU);
 var device = devices[0];
 var cases = Registry.All().Where(c => (filter is null || c.Key.Contains(filter, StringComparison.OrdinalIgnoreCase))
     && (exclude is null || !c.Key.Contains(exclude, StringComparison.OrdinalIgnoreCase))
@@ -99,7 +102,19 @@ foreach (var c in cases)
         {
             torch.set_default_device(d);
             profiler?.Reset();
+            bool ops = profileOps && d.type == DeviceType.CPU && round == rounds - 1;
+            if (ops)
+            {
+                PluginMoE.Tensors.Autograd.OpProfile.Reset();
+                PluginMoE.Tensors.Autograd.OpProfile.Enabled = true;
+                PluginMoE.Tensors.Autograd.OpProfile.Mark();
+            }
             measured[d].Add(Timing.Measure(run, quick, reps));
+            if (ops)
+            {
+                PluginMoE.Tensors.Autograd.OpProfile.Enabled = false;
+                Console.WriteLine($"{{{c.Key},\"device\":\"{d}\",\"op_profile\":{PluginMoE.Tensors.Autograd.OpProfile.ToJson(top: 30)}}}");
+            }
             if (profiler is not null && d.type != DeviceType.CPU && round == rounds - 1) profiler.Print(c.Key);
         }
     }

@@ -27,6 +27,8 @@ internal static class Engine
             throw new ArgumentException($"backward(): gradient has shape {Shape.Format(gradient.Sizes)} but the output has shape {Shape.Format(root.Sizes)}");
         }
 
+        bool profile = OpProfile.Enabled;
+        if (profile) OpProfile.ChargeSinceMark("fwd:(after the last recorded op)");
         using var _ = GradMode.Set(false);
         if (root.GradFn is null)
         {
@@ -50,6 +52,7 @@ internal static class Engine
         finally
         {
             CachingAllocator.Record(previousRecorder);
+            if (profile) OpProfile.Mark();
         }
     }
 
@@ -58,6 +61,8 @@ internal static class Engine
     private static void Walk(List<Node> order, Dictionary<Node, Tensor?[]> pending, List<TensorStorage> allocated, bool retainGraph)
     {
         var ours = new HashSet<TensorStorage>(ReferenceEqualityComparer.Instance);
+        bool profile = OpProfile.Enabled;
+        var engineStart = profile ? OpProfile.Now() : default;
         foreach (var node in order)
         {
             if (!pending.Remove(node, out var gOut)) continue; // nothing flows into this node
@@ -66,7 +71,14 @@ internal static class Engine
                 "after the first backward. Pass retain_graph: true to the first backward() if you need a second one.");
             node.CheckSavedVersions();
             int mark = allocated.Count;
+            if (profile) OpProfile.Add("engine:accumulate, release", engineStart);
+            var ruleStart = profile ? OpProfile.Now() : default;
             var grads = rule(gOut);
+            if (profile)
+            {
+                OpProfile.Add("bwd:" + node.Name, ruleStart);
+                engineStart = OpProfile.Now();
+            }
             // The rule's temporaries: allocated by it and not behind any gradient it returns.
             for (int k = mark; k < allocated.Count; k++)
             {
@@ -122,6 +134,7 @@ internal static class Engine
             foreach (var t in gOut)
                 if (t is not null) ReleaseIfDead(t, ours, grads, pending.Values);
         }
+        if (profile) OpProfile.Add("engine:accumulate, release", engineStart);
         allocated.Clear();
     }
 

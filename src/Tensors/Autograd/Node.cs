@@ -28,6 +28,7 @@ internal sealed class Node
         OutputCount = outputCount;
         Backward = backward;
         Sequence = Interlocked.Increment(ref _counter);
+        if (OpProfile.Enabled) OpProfile.ChargeSinceMark("fwd:" + name);
         // Edges are fixed now, as in PyTorch: an in-place op that later moves an input's history behind a new node
         // must not redirect the gradient this node sends to the input as it was.
         Edges = new (Node?, int, bool)[inputs.Length];

@@ -1,7 +1,11 @@
-// CPU SwiGLU gate: silu(gate) * up and its two gradients in one pass over blocks that stay in L1 (SIMD through
-// TensorPrimitives, the sigmoid through VectorMath), instead of silu, multiply and three backward kernels with their temporaries.
+// CPU SwiGLU gate: silu(gate) * up and its two gradients in one pass, instead of silu, multiply and three backward kernels
+// with their temporaries. Float32 on 256/512-bit vectors runs one register-level loop (sigmoid from VectorMath, then the
+// products, each value read and written once); other types and machines run the same operations in the same order as
+// passes over blocks that stay in L1 (TensorPrimitives), so both paths give bitwise equal results.
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace PluginMoE.Tensors.Backends;
 
@@ -48,8 +52,16 @@ public sealed partial class CpuBackend
         return (dg, du);
     }
 
+    /// <summary>Whether the float32 SwiGLU kernels run their register-level loops (256- or 512-bit vectors); tests turn it off to compare with the block path.</summary>
+    internal static bool SwiGluRegisterLoops = Vector256.IsHardwareAccelerated;
+
     private static void SwiGluForward<T>(Tensor gate, Tensor up, Tensor r) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && SwiGluRegisterLoops)
+        {
+            SwiGluForwardF32(gate, up, r);
+            return;
+        }
         var G = gate.StorageAs<T>();
         var U = up.StorageAs<T>();
         var R = r.StorageAs<T>();
@@ -73,6 +85,11 @@ public sealed partial class CpuBackend
 
     private static void SwiGluBackwardKernel<T>(Tensor grad, Tensor gate, Tensor up, Tensor dgOut, Tensor duOut) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && SwiGluRegisterLoops)
+        {
+            SwiGluBackwardF32(grad, gate, up, dgOut, duOut);
+            return;
+        }
         var Gr = grad.StorageAs<T>();
         var G = gate.StorageAs<T>();
         var U = up.StorageAs<T>();
@@ -102,6 +119,92 @@ public sealed partial class CpuBackend
                 TensorPrimitives.Multiply(tt, sg, tt);     // s (1 + g (1 - s)) = silu'(g)
                 TensorPrimitives.Multiply(gr, u, dg);      // grad up
                 TensorPrimitives.Multiply(dg, tt, dg);     // dgate
+            }
+        });
+    }
+
+    // r = (sigmoid(g) * g) * u, one vector at a time.
+    private static void SwiGluForwardF32(Tensor gate, Tensor up, Tensor r)
+    {
+        var G = gate.StorageAs<float>();
+        var U = up.StorageAs<float>();
+        var R = r.StorageAs<float>();
+        int go = gate.Offset, uo = up.Offset;
+        ParallelFor.Run(r.NumelCached, TranscendentalGrain, (s, e) =>
+        {
+            ref float g = ref G[go + s];
+            ref float u = ref U[uo + s];
+            ref float d = ref R[s];
+            int n = e - s, i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                {
+                    var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
+                    (VectorMath.Sigmoid(gi) * gi * Vector512.LoadUnsafe(ref u, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+                }
+            }
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var gi = Vector256.LoadUnsafe(ref g, (nuint)i);
+                (VectorMath.Sigmoid(gi) * gi * Vector256.LoadUnsafe(ref u, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+            }
+            for (; i < n; i++)
+            {
+                float gi = Unsafe.Add(ref g, i);
+                Unsafe.Add(ref d, i) = VectorMath.Sigmoid(gi) * gi * Unsafe.Add(ref u, i);
+            }
+        });
+    }
+
+    // s = sigmoid(g); silu = s g; du = grad silu; dg = (grad u) (((g - silu) + 1) s), one vector at a time.
+    private static void SwiGluBackwardF32(Tensor grad, Tensor gate, Tensor up, Tensor dgOut, Tensor duOut)
+    {
+        var Gr = grad.StorageAs<float>();
+        var G = gate.StorageAs<float>();
+        var U = up.StorageAs<float>();
+        var DG = dgOut.StorageAs<float>();
+        var DU = duOut.StorageAs<float>();
+        int gro = grad.Offset, go = gate.Offset, uo = up.Offset;
+        ParallelFor.Run(dgOut.NumelCached, TranscendentalGrain, (s, e) =>
+        {
+            ref float gr = ref Gr[gro + s];
+            ref float g = ref G[go + s];
+            ref float u = ref U[uo + s];
+            ref float dg = ref DG[s];
+            ref float du = ref DU[s];
+            int n = e - s, i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                {
+                    var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
+                    var gri = Vector512.LoadUnsafe(ref gr, (nuint)i);
+                    var sg = VectorMath.Sigmoid(gi);
+                    var silu = sg * gi;
+                    (gri * silu).StoreUnsafe(ref du, (nuint)i);
+                    var deriv = (gi - silu + Vector512<float>.One) * sg;
+                    (gri * Vector512.LoadUnsafe(ref u, (nuint)i) * deriv).StoreUnsafe(ref dg, (nuint)i);
+                }
+            }
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var gi = Vector256.LoadUnsafe(ref g, (nuint)i);
+                var gri = Vector256.LoadUnsafe(ref gr, (nuint)i);
+                var sg = VectorMath.Sigmoid(gi);
+                var silu = sg * gi;
+                (gri * silu).StoreUnsafe(ref du, (nuint)i);
+                var deriv = (gi - silu + Vector256<float>.One) * sg;
+                (gri * Vector256.LoadUnsafe(ref u, (nuint)i) * deriv).StoreUnsafe(ref dg, (nuint)i);
+            }
+            for (; i < n; i++)
+            {
+                float gi = Unsafe.Add(ref g, i), gri = Unsafe.Add(ref gr, i);
+                float sg = VectorMath.Sigmoid(gi);
+                float silu = sg * gi;
+                Unsafe.Add(ref du, i) = gri * silu;
+                float deriv = (gi - silu + 1f) * sg;
+                Unsafe.Add(ref dg, i) = gri * Unsafe.Add(ref u, i) * deriv;
             }
         });
     }

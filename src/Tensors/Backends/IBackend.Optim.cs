@@ -12,6 +12,27 @@ public partial interface IBackend
     void AdamWStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1, double beta2, double eps, double weightDecay, long step, bool maximize);
 
     /// <summary>
+    /// One AdamW update of many parameters at once (a multi-tensor step): element by element the update of
+    /// <see cref="AdamWStep"/> with parameter i's own <paramref name="steps"/>[i], so the results are bitwise those of one
+    /// AdamWStep per parameter; a backend may run all of them as one pass split over its threads. The four lists have one
+    /// entry per parameter, each quadruple under AdamWStep's rules (contiguous, one float type and shape).
+    /// </summary>
+    void AdamWStepMulti(IReadOnlyList<Tensor> param, IReadOnlyList<Tensor> grad, IReadOnlyList<Tensor> expAvg, IReadOnlyList<Tensor> expAvgSq,
+        IReadOnlyList<long> steps, double lr, double beta1, double beta2, double eps, double weightDecay, bool maximize)
+    {
+        CheckMultiCounts("AdamWStepMulti", param.Count, grad.Count, expAvg.Count, expAvgSq.Count, steps.Count);
+        for (int i = 0; i < param.Count; i++) AdamWStep(param[i], grad[i], expAvg[i], expAvgSq[i], lr, beta1, beta2, eps, weightDecay, steps[i], maximize);
+    }
+
+    /// <summary>Throws unless every list of a multi-tensor call has one entry per parameter.</summary>
+    internal static void CheckMultiCounts(string op, int count, params int[] others)
+    {
+        foreach (var o in others)
+            if (o != count)
+                throw new ArgumentException($"{op}: every list needs one entry per parameter ({count} parameters), got a list of {o}");
+    }
+
+    /// <summary>
     /// One SGD update with PyTorch's semantics, in place: d = g + wd*p; with momentum, buf = d on the first step, else
     /// buf = momentum*buf + (1-dampening)*d, and d = nesterov ? d + momentum*buf : buf; then p -= lr*d.
     /// <paramref name="momentumBuffer"/> is null when momentum is 0. Tensors are contiguous, of one float type and shape.

@@ -1,5 +1,6 @@
 // AdamW: Adam with decoupled weight decay (Loshchilov and Hutter 2019), exactly as PyTorch's torch.optim.AdamW
-// (non-amsgrad): p *= 1 - lr*wd, then the bias-corrected Adam step, fused into one pass per parameter.
+// (non-amsgrad): p *= 1 - lr*wd, then the bias-corrected Adam step, fused into one multi-tensor pass over the parameters
+// (IBackend.AdamWStepMulti; bitwise the per-parameter update).
 namespace PluginMoE.Tensors;
 
 public static partial class torch
@@ -50,13 +51,30 @@ public static partial class torch
                 if (!(group["weight_decay"] >= 0)) throw new ArgumentException($"{where}: invalid weight_decay {group["weight_decay"]}; it must be >= 0");
             }
 
+            /// <summary>The parameters of one multi-tensor update (one device and type).</summary>
+            private sealed class Batch
+            {
+                public readonly List<Tensor> Params = [], Grads = [], ExpAvgs = [], ExpAvgSqs = [];
+                public readonly List<long> Steps = [];
+
+                public void Add(Tensor p, Tensor g, Tensor m, Tensor v, long step)
+                {
+                    Params.Add(p); Grads.Add(g); ExpAvgs.Add(m); ExpAvgSqs.Add(v); Steps.Add(step);
+                }
+            }
+
             /// <inheritdoc/>
             public override void step()
             {
+                var profileStart = Autograd.OpProfile.Enabled ? Autograd.OpProfile.Now() : default;
                 foreach (var g in param_groups)
                 {
                     double lr = g["lr"], beta1 = g["beta1"], beta2 = g["beta2"], eps = g["eps"], wd = g["weight_decay"];
                     bool maximize = g["maximize"] != 0;
+                    // Contiguous parameters whose gradient matches them go to the backend as one multi-tensor update per
+                    // device and type (one pass over all of them); the others (strided, or a gradient of another type or
+                    // layout) go through Update one by one. Element by element both do the same arithmetic.
+                    Dictionary<(Device, ScalarType), Batch>? batches = null;
                     foreach (var p in g.parameters)
                     {
                         if (p.grad is null) continue;
@@ -64,9 +82,23 @@ public static partial class torch
                         if (!s.tensors.TryGetValue("exp_avg", out var m)) s.tensors["exp_avg"] = m = ZerosLike(p);
                         if (!s.tensors.TryGetValue("exp_avg_sq", out var v)) s.tensors["exp_avg_sq"] = v = ZerosLike(p);
                         long step = ++s.step;
-                        Update(p, (param, grad) => param.backend.AdamWStep(param, grad, m, v, lr, beta1, beta2, eps, wd, step, maximize));
+                        var grad = p.grad;
+                        if (p.dtype is ScalarType.Float32 or ScalarType.Float64 && p.is_contiguous() && grad.dtype == p.dtype && grad.device == p.device
+                            && grad.is_contiguous() && Shape.Equal(grad.Sizes, p.Sizes) && m.is_contiguous() && v.is_contiguous())
+                        {
+                            batches ??= [];
+                            if (!batches.TryGetValue((p.device, p.dtype), out var b)) batches[(p.device, p.dtype)] = b = new Batch();
+                            p.Storage.BumpVersion("optimizer.step"); // as Update does: caches of p see the write
+                            b.Add(p.detach(), grad.detach(), m, v, step);
+                            continue;
+                        }
+                        Update(p, (param, gr) => param.backend.AdamWStep(param, gr, m, v, lr, beta1, beta2, eps, wd, step, maximize));
                     }
+                    if (batches is null) continue;
+                    foreach (var ((device, _), b) in batches)
+                        device.Backend.AdamWStepMulti(b.Params, b.Grads, b.ExpAvgs, b.ExpAvgSqs, b.Steps, lr, beta1, beta2, eps, wd, maximize);
                 }
+                if (Autograd.OpProfile.Enabled) Autograd.OpProfile.AddAndMark("optim:AdamW.step", profileStart);
             }
         }
     }

@@ -84,6 +84,7 @@ public static partial class torch
                     if (set_to_none) Autograd.Engine.DropGrad(p);
                     else using (no_grad()) p.grad.zero_();
                 }
+                if (Autograd.OpProfile.Enabled) Autograd.OpProfile.ChargeSinceMark("optim:zero_grad (and all since the last mark)");
             }
 
             /// <summary>The state of <paramref name="p"/>, created empty on first use.</summary>

@@ -27,6 +27,35 @@ public class SwiGluTests
         Assert.True((du - up.grad!).abs().max().ToDouble() < 1e-6);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RegisterLoops_AreBitwiseTheBlockPath(int threads) // the float32 one-pass kernels against the L1-block passes
+    {
+        using var _ = PluginMoE.Tensors.Backends.ParallelFor.WithThreads(threads);
+        var gate = randn([5, 1031], generator: new Generator(11)) * 6; // 5155 elements: two chunks, vector tails, both sigmoid branches
+        var up = randn([5, 1031], generator: new Generator(12));
+        var g = randn([5, 1031], generator: new Generator(13));
+        var be = gate.backend;
+        bool saved = PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops;
+        try
+        {
+            PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops = false;
+            var yBlock = be.SwiGlu(gate, up);
+            var (dgBlock, duBlock) = be.SwiGluBackward(g, gate, up);
+            PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops = true;
+            var y = be.SwiGlu(gate, up);
+            var (dg, du) = be.SwiGluBackward(g, gate, up);
+            Assert.Equal(yBlock.data<float>(), y.data<float>());
+            Assert.Equal(dgBlock.data<float>(), dg.data<float>());
+            Assert.Equal(duBlock.data<float>(), du.data<float>());
+        }
+        finally
+        {
+            PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops = saved;
+        }
+    }
+
     [Fact]
     public void Backward_Float64_MatchesFiniteDifferences()
     {
