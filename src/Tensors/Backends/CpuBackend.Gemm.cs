@@ -276,13 +276,35 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
+    /// Benchmarks only: the packing that one thread's packed path does for the float32 product of the 2-D
+    /// <paramref name="a"/> and <paramref name="b"/>, block by block in the Goto loops' order, without the micro-kernel;
+    /// false (nothing done) when the product takes the direct path. Its time over a whole call's is the packing share.
+    /// </summary>
+    internal static unsafe bool GemmPackOnly(Tensor a, Tensor b)
+    {
+        if (a.Sizes.Length != 2 || b.Sizes.Length != 2 || a.dtype != ScalarType.Float32 || b.dtype != ScalarType.Float32 || a.Sizes[1] != b.Sizes[0])
+            throw new ArgumentException($"gemm pack-only: needs 2-D float32 operands (M, K) and (K, N), got {Shape.Format(a.Sizes)} and {Shape.Format(b.Sizes)}");
+        var path = ActiveGemmPath;
+        fixed (float* pa = a.StorageAs<float>(), pb = b.StorageAs<float>())
+        {
+            var g = new GemmArgs<float>(a.Sizes[0], b.Sizes[1], a.Sizes[1], 1f, 0f, (nint)(pa + a.Offset), a.Strides[0], a.Strides[1],
+                (nint)(pb + b.Offset), b.Strides[0], b.Strides[1], 0, b.Sizes[1], 1);
+            if (GemmIsDirect(g, path)) return false;
+            Goto(g, path, ActiveGemmBlocks, packOnly: true);
+            return true;
+        }
+    }
+
+    /// <summary>
     /// The five GotoBLAS loops with explicit cache blocks (the same for every thread of one product): the one loop nest
     /// of the plain GEMM, the grouped GEMM and the grouped SwiGLU FFN. With <paramref name="prepacked"/> set, all of A
     /// (<paramref name="prepackedIsA"/>) or all of B is already packed there, K block pc at offset pc times the padded
-    /// extent (see <see cref="GemmPacked{T}"/>), and is not packed again.
+    /// extent (see <see cref="GemmPacked{T}"/>), and is not packed again. <paramref name="packOnly"/> skips the
+    /// micro-kernel (<see cref="GemmPackOnly"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
-    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks, T* prepacked = null, bool prepackedIsA = false)
+    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks, T* prepacked = null, bool prepackedIsA = false,
+        bool packOnly = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path, blocks);
@@ -318,6 +340,7 @@ public sealed partial class CpuBackend
                     int mc = Math.Min(MC, g.M - ic);
                     if (sharedA != null) ap = sharedA + pc * paddedM + (nint)ic * kc;
                     else PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
+                    if (packOnly) continue;
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int nrr = Math.Min(nr, nc - jr);
