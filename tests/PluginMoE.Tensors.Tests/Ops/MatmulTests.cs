@@ -140,6 +140,19 @@ public class MatmulTests
             }
     }
 
+    [Fact]
+    public void GemmPackOnly_PacksOnlyPackedPathProducts_AndNamesBadOperands()
+    {
+        // The packing-share bench's probe: nothing for a direct-path product, the packing for a packed one (C untouched:
+        // it has none), and a clear error for operands it does not take.
+        var g = new Generator(13);
+        Assert.False(CpuBackend.GemmPackOnly(Rand(g, ScalarType.Float32, 8, 8), Rand(g, ScalarType.Float32, 8, 8)));
+        bool packed = CpuBackend.GemmPackOnly(Rand(g, ScalarType.Float32, 70, 300).mT, Rand(g, ScalarType.Float32, 70, 50));
+        Assert.Equal(CpuBackend.ActiveGemmPath != CpuBackend.GemmPath.Portable, packed);
+        var e = Assert.Throws<ArgumentException>(() => CpuBackend.GemmPackOnly(Rand(g, ScalarType.Float64, 40, 40), Rand(g, ScalarType.Float64, 40, 40)));
+        Assert.Equal("gemm pack-only: needs 2-D float32 operands (M, K) and (K, N), got [40, 40] and [40, 40]", e.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void Matmul_StridedNonContiguousOperands_MatchNaiveLoops(string path)
