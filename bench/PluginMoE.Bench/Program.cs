@@ -24,6 +24,7 @@ using PluginMoE.Tensors.Backends;
 if (Environment.GetEnvironmentVariable("PLUGINMOE_BENCH_FFN_REPACK") == "1") CpuBackend.FfnPrepackWeights = false;
 if (args.Length > 0 && args[0] == "--e2e-worker") return PluginMoE.Bench.E2E.Worker.Run(args[1..]);
 if (args.Length > 0 && args[0] == "--exp-kernels") return PluginMoE.Bench.ExpKernelTimes.Run(args[1..]);
+if (args.Length > 0 && args[0] == "--gemm-packing") return PluginMoE.Bench.GemmPackingShare.Run(args[1..]);
 if (args.Length > 0 && args[0] == "--memory-probe") return PluginMoE.Bench.MemoryProbe.Run(args[1..]);
 if (args.Contains("--suite")) return PluginMoE.Bench.E2E.Suite.Run(args);
 

@@ -33,17 +33,36 @@ internal static class GemmCases
     /// ("rows":"all") and for one expert's share after top-2 dispatch ("rows":"expert", tokens * 2 / experts rows):
     /// forward x @ W^T (NT), input gradient dy @ W (NN), weight gradient dy^T @ x (TN).
     /// </summary>
-    private static IEnumerable<BenchCase> ModelShapes(string model, long tokens, long d, long inner, long experts)
+    private static IEnumerable<BenchCase> ModelShapes(string model, long tokens, long d, long inner, long experts) =>
+        ModelProducts(model, tokens, d, inner, experts).Select(p => Tagged(Gemm(p.M, p.K, p.N, p.Layout), model, p.Rows, p.Role));
+
+    /// <summary>One product of <see cref="ModelShapes"/>: sizes, layout, row scope and role.</summary>
+    internal readonly record struct ModelProduct(string Model, string Rows, string Role, long M, long K, long N, string Layout);
+
+    /// <summary>The tiny and small models' expert-MLP products (the model shapes of the GEMM cases).</summary>
+    internal static IEnumerable<ModelProduct> ModelProducts() =>
+        ModelProducts("tiny", tokens: 1024, d: 128, inner: 512, experts: 4).Concat(ModelProducts("small", tokens: 2048, d: 256, inner: 1024, experts: 8));
+
+    private static IEnumerable<ModelProduct> ModelProducts(string model, long tokens, long d, long inner, long experts)
     {
         foreach (var (rows, scope) in new[] { (tokens, "all"), (tokens * 2 / experts, "expert") })
         {
-            yield return Tagged(Gemm(rows, d, inner, "nt"), model, scope, "up_fwd");
-            yield return Tagged(Gemm(rows, inner, d, "nt"), model, scope, "down_fwd");
-            yield return Tagged(Gemm(rows, inner, d, "nn"), model, scope, "up_dx");
-            yield return Tagged(Gemm(rows, d, inner, "nn"), model, scope, "down_dx");
-            yield return Tagged(Gemm(inner, rows, d, "tn"), model, scope, "up_dw");
-            yield return Tagged(Gemm(d, rows, inner, "tn"), model, scope, "down_dw");
+            yield return new(model, scope, "up_fwd", rows, d, inner, "nt");
+            yield return new(model, scope, "down_fwd", rows, inner, d, "nt");
+            yield return new(model, scope, "up_dx", rows, inner, d, "nn");
+            yield return new(model, scope, "down_dx", rows, d, inner, "nn");
+            yield return new(model, scope, "up_dw", inner, rows, d, "tn");
+            yield return new(model, scope, "down_dw", d, rows, inner, "tn");
         }
+    }
+
+    /// <summary>The operands of a float32 product with the given layout (as the GEMM cases build them).</summary>
+    internal static (Tensor A, Tensor B) Operands(long m, long k, long n, string layout, ScalarType dtype = ScalarType.Float32)
+    {
+        var g = new Generator(1);
+        var a = layout == "tn" ? torch.randn([k, m], dtype, g).t() : torch.randn([m, k], dtype, g);
+        var b = layout == "nt" ? torch.randn([n, k], dtype, g).t() : torch.randn([k, n], dtype, g);
+        return (a, b);
     }
 
     private static BenchCase Tagged(BenchCase c, string model, string rows, string role) =>
@@ -53,9 +72,7 @@ internal static class GemmCases
     {
         return new BenchCase("gemm", [m, k, n], "gflops", 2.0 * m * k * n, () =>
         {
-            var g = new Generator(1);
-            var a = layout == "tn" ? torch.randn([k, m], dtype, g).t() : torch.randn([m, k], dtype, g);
-            var b = layout == "nt" ? torch.randn([n, k], dtype, g).t() : torch.randn([k, n], dtype, g);
+            var (a, b) = Operands(m, k, n, layout, dtype);
             return () =>
             {
                 using var scope = torch.NewDisposeScope();

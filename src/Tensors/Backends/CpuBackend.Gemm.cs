@@ -171,10 +171,13 @@ public sealed partial class CpuBackend
             ScaleC(g);
             return;
         }
-        bool direct = path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops;
-        if (direct) GemmDirect(g, parallel);
+        if (GemmIsDirect(g, path)) GemmDirect(g, parallel);
         else GemmPacked(g, path, parallel);
     }
+
+    /// <summary>Whether a product takes the direct path (no packing): tiny or skinny products, K = 0, alpha = 0, no AVX2.</summary>
+    private static bool GemmIsDirect<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T> =>
+        g.K == 0 || T.IsZero(g.Alpha) || path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops;
 
     /// <summary>C = beta * C (beta = 0 writes zeros, ignoring NaNs in C).</summary>
     private static unsafe void ScaleC<T>(in GemmArgs<T> g) where T : unmanaged, IFloatingPointIeee754<T>
@@ -200,10 +203,6 @@ public sealed partial class CpuBackend
 
     /// <summary>The cache blocks in use: the test override, else <c>PLUGINMOE_GEMM_BLOCKING</c>, else the defaults.</summary>
     internal static GemmBlocks ActiveGemmBlocks => GemmBlocksOverride ?? GemmBlocks.FromEnvironment;
-
-    /// <summary>Register tile and cache blocks (elements) with the process-wide blocks (grouped GEMM).</summary>
-    private static (int mr, int nr, int mc, int kc, int nc) GemmBlocking<T>(GemmPath path) where T : unmanaged =>
-        GemmBlocking<T>(path, GemmBlocks.FromEnvironment);
 
     /// <summary>Register tile and cache blocks (elements) for a kernel family, element type and block sizes.</summary>
     private static (int mr, int nr, int mc, int kc, int nc) GemmBlocking<T>(GemmPath path, GemmBlocks blocks) where T : unmanaged
@@ -276,18 +275,36 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>The five GotoBLAS loops around the micro-kernel for one thread's share.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
-    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Goto(g, path, GemmBlocks.FromEnvironment);
+    /// <summary>
+    /// Benchmarks only: the packing that one thread's packed path does for the float32 product of the 2-D
+    /// <paramref name="a"/> and <paramref name="b"/>, block by block in the Goto loops' order, without the micro-kernel;
+    /// false (nothing done) when the product takes the direct path. Its time over a whole call's is the packing share.
+    /// </summary>
+    internal static unsafe bool GemmPackOnly(Tensor a, Tensor b)
+    {
+        if (a.Sizes.Length != 2 || b.Sizes.Length != 2 || a.dtype != ScalarType.Float32 || b.dtype != ScalarType.Float32 || a.Sizes[1] != b.Sizes[0])
+            throw new ArgumentException($"gemm pack-only: needs 2-D float32 operands (M, K) and (K, N), got {Shape.Format(a.Sizes)} and {Shape.Format(b.Sizes)}");
+        var path = ActiveGemmPath;
+        fixed (float* pa = a.StorageAs<float>(), pb = b.StorageAs<float>())
+        {
+            var g = new GemmArgs<float>(a.Sizes[0], b.Sizes[1], a.Sizes[1], 1f, 0f, (nint)(pa + a.Offset), a.Strides[0], a.Strides[1],
+                (nint)(pb + b.Offset), b.Strides[0], b.Strides[1], 0, b.Sizes[1], 1);
+            if (GemmIsDirect(g, path)) return false;
+            Goto(g, path, ActiveGemmBlocks, packOnly: true);
+            return true;
+        }
+    }
 
     /// <summary>
-    /// The five GotoBLAS loops with explicit cache blocks (the same for every thread of one product). With
-    /// <paramref name="prepacked"/> set, all of A (<paramref name="prepackedIsA"/>) or all of B is already packed there,
-    /// K block pc at offset pc times the padded extent (see <see cref="GemmPacked{T}"/>), and is not packed again.
+    /// The five GotoBLAS loops with explicit cache blocks (the same for every thread of one product): the one loop nest
+    /// of the plain GEMM, the grouped GEMM and the grouped SwiGLU FFN. With <paramref name="prepacked"/> set, all of A
+    /// (<paramref name="prepackedIsA"/>) or all of B is already packed there, K block pc at offset pc times the padded
+    /// extent (see <see cref="GemmPacked{T}"/>), and is not packed again. <paramref name="packOnly"/> skips the
+    /// micro-kernel (<see cref="GemmPackOnly"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no tier-0 or OSR phase
-    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks, T* prepacked = null, bool prepackedIsA = false)
+    private static unsafe void Goto<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks, T* prepacked = null, bool prepackedIsA = false,
+        bool packOnly = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path, blocks);
@@ -295,16 +312,17 @@ public sealed partial class CpuBackend
         int mcMax = Math.Min(MC, (g.M + mr - 1) / mr * mr);
         int kcMax = Math.Min(KC, g.K);
         var buf = GemmBuffers.ForThisThread;
-        T* ap = (T*)buf.PackA(mcMax * kcMax * sizeof(T));
-        T* bp = (T*)buf.PackB(ncMax * kcMax * sizeof(T));
+        bool hasA = prepacked != null && prepackedIsA, hasB = prepacked != null && !prepackedIsA;
+        T* ap = hasA ? null : (T*)buf.PackA(mcMax * kcMax * sizeof(T));
+        T* bp = hasB ? null : (T*)buf.PackB(ncMax * kcMax * sizeof(T));
         T* tmp = (T*)buf.Tile(mr * nr * sizeof(T));
         T* A = (T*)g.A, B = (T*)g.B, C = (T*)g.C;
         var finalMode = MergeMode(g.Alpha, g.Beta);
         var accMode = MergeMode(g.Alpha, T.One);
         bool unitCol = g.Csc == 1;
 
-        T* sharedA = prepacked != null && prepackedIsA ? prepacked : null;
-        T* sharedB = prepacked != null && !prepackedIsA ? prepacked : null;
+        T* sharedA = hasA ? prepacked : null;
+        T* sharedB = hasB ? prepacked : null;
         nint paddedM = (g.M + mr - 1) / mr * mr, paddedN = (g.N + nr - 1) / nr * nr;
 
         for (int jc = 0; jc < g.N; jc += NC)
@@ -322,6 +340,7 @@ public sealed partial class CpuBackend
                     int mc = Math.Min(MC, g.M - ic);
                     if (sharedA != null) ap = sharedA + pc * paddedM + (nint)ic * kc;
                     else PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
+                    if (packOnly) continue;
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int nrr = Math.Min(nr, nc - jr);

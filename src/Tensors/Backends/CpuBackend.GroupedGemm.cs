@@ -43,7 +43,8 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var path = ActiveGemmPath;
-        var (mr, nr, _, _, _) = GemmBlocking<T>(path);
+        var blocks = ActiveGemmBlocks; // read on the calling thread: every item uses the same K blocks
+        var (mr, nr, _, _, _) = GemmBlocking<T>(path, blocks);
         int count = c.Count, sz = sizeof(T);
 
         // Pin every distinct storage array once.
@@ -75,8 +76,7 @@ public sealed partial class CpuBackend
                 if (m == 0 || n == 0) continue;
                 args[i] = new GemmArgs<T>(m, n, k, alpha, beta,
                     Address(ai), ai.Strides[0], ai.Strides[1], Address(bi), bi.Strides[0], bi.Strides[1], Address(ci), ci.Strides[0], ci.Strides[1]);
-                bool direct = k == 0 || T.IsZero(alpha) || path == GemmPath.Portable || m < 4 || n < 4 || (long)m * n * k <= DirectMaxFlops;
-                if (direct)
+                if (GemmIsDirect(args[i], path))
                 {
                     items.Add(new GroupItem(i, false, 0, m, Whole: true));
                     continue;
@@ -108,7 +108,7 @@ public sealed partial class CpuBackend
                 var sub = it.SplitN
                     ? g with { N = e - s, B = g.B + s * g.Csb * sz, C = g.C + s * g.Csc * sz }
                     : g with { M = e - s, A = g.A + s * g.Rsa * sz, C = g.C + s * g.Rsc * sz };
-                Goto(sub, path);
+                Goto(sub, path, blocks);
             }
 
             int threads = Math.Min(ParallelFor.Threads, items.Count);

@@ -107,21 +107,17 @@ public sealed partial class CpuBackend
         return (long)op.K * ((op.N + nr - 1) / nr * nr); // nc blocks are multiples of nr: the panels add up to this
     }
 
-    /// <summary>Packs all of <paramref name="op"/> as the Goto loops would, panel after panel in their (jc, pc) order.</summary>
+    /// <summary>
+    /// Packs all of <paramref name="op"/> in the layout <see cref="Goto{T}"/> reads a prepacked B from: K block after K
+    /// block, block pc at pc times the padded width, its nr-column micro-panels side by side.
+    /// </summary>
     private static unsafe void FfnPackWhole<T>(FfnOperand op, T* dst, GemmPath path, GemmBlocks blocks) where T : unmanaged
     {
-        var (_, nr, _, KC, NC) = GemmBlocking<T>(path, blocks);
+        var (_, nr, _, KC, _) = GemmBlocking<T>(path, blocks);
         T* b = (T*)op.Address;
-        for (int jc = 0; jc < op.N; jc += NC)
-        {
-            int nc = Math.Min(NC, op.N - jc);
-            for (int pc = 0; pc < op.K; pc += KC)
-            {
-                int kc = Math.Min(KC, op.K - pc);
-                PackB(kc, nc, b + pc * op.Rsb + jc * op.Csb, op.Rsb, op.Csb, dst, nr);
-                dst += (nint)kc * ((nc + nr - 1) / nr * nr);
-            }
-        }
+        nint paddedN = (op.N + nr - 1) / nr * nr;
+        for (int pc = 0; pc < op.K; pc += KC)
+            PackB(Math.Min(KC, op.K - pc), op.N, b + pc * op.Rsb, op.Rsb, op.Csb, dst + pc * paddedN, nr);
     }
 
     /// <summary>
@@ -154,71 +150,14 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// One block GEMM on one thread: <see cref="GemmOne"/>'s own choice of path, but the packed path reads B from
-    /// <paramref name="packedB"/> (B as <see cref="FfnPackWhole"/> packed it) instead of packing it again; the same
-    /// panels and loops, so the same result bit for bit.
+    /// One block GEMM on one thread: <see cref="GemmOne"/>'s choice of path, with the packed path in the shared Goto loops
+    /// reading B from <paramref name="packedB"/> (as <see cref="FfnPackWhole"/> packed it; 0: packed per call) instead
+    /// of packing it again; the same panels and loops, so the same result bit for bit.
     /// </summary>
     private static unsafe void FfnGemm<T>(in GemmArgs<T> g, nint packedB, GemmPath path, GemmBlocks blocks) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool direct = packedB == 0 || g.K == 0 || T.IsZero(g.Alpha) || path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops;
-        if (direct)
-        {
-            GemmOne(g, path, parallel: false);
-            return;
-        }
-        var (mr, nr, MC, KC, NC) = GemmBlocking<T>(path, blocks);
-        int mcMax = Math.Min(MC, (g.M + mr - 1) / mr * mr);
-        int kcMax = Math.Min(KC, g.K);
-        var buf = GemmBuffers.ForThisThread;
-        T* ap = (T*)buf.PackA(mcMax * kcMax * sizeof(T));
-        T* tmp = (T*)buf.Tile(mr * nr * sizeof(T));
-        T* A = (T*)g.A, C = (T*)g.C, bp = (T*)packedB;
-        var finalMode = MergeMode(g.Alpha, g.Beta);
-        var accMode = MergeMode(g.Alpha, T.One);
-        bool unitCol = g.Csc == 1;
-        for (int jc = 0; jc < g.N; jc += NC)
-        {
-            int nc = Math.Min(NC, g.N - jc);
-            for (int pc = 0; pc < g.K; pc += KC)
-            {
-                int kc = Math.Min(KC, g.K - pc);
-                var mode = pc == 0 ? finalMode : accMode;
-                T beta = pc == 0 ? g.Beta : T.One;
-                for (int ic = 0; ic < g.M; ic += MC)
-                {
-                    int mc = Math.Min(MC, g.M - ic);
-                    PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
-                    for (int jr = 0; jr < nc; jr += nr)
-                    {
-                        int nrr = Math.Min(nr, nc - jr);
-                        T* bpanel = bp + (nint)jr * kc;
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int mrr = Math.Min(mr, mc - ir);
-                            T* apanel = ap + (nint)ir * kc;
-                            T* cTile = C + (ic + ir) * g.Rsc + (jc + jr) * g.Csc;
-                            if (mrr == mr && nrr == nr && unitCol)
-                            {
-                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
-                                else Micro256(kc, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
-                            }
-                            else
-                            {
-                                if (path == GemmPath.Avx512) Micro512(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
-                                else Micro256(kc, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
-                                for (int i = 0; i < mrr; i++)
-                                    for (int j = 0; j < nrr; j++)
-                                    {
-                                        T* e = cTile + i * g.Rsc + j * g.Csc;
-                                        *e = MergeScalar(tmp[i * nr + j], *e, g.Alpha, beta, mode);
-                                    }
-                            }
-                        }
-                    }
-                }
-                bp += (nint)kc * ((nc + nr - 1) / nr * nr);
-            }
-        }
+        if (GemmIsDirect(g, path)) GemmOne(g, path, parallel: false);
+        else Goto(g, path, blocks, (T*)packedB, prepackedIsA: false);
     }
 
     /// <summary>
@@ -229,7 +168,7 @@ public sealed partial class CpuBackend
     private static unsafe void FfnGemmSerial<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (g.K == 0 || T.IsZero(g.Alpha)) GemmOne(g, path, parallel: false);
-        else if (path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops) DirectBlock(g, 0, g.M, 0, g.N);
+        else if (GemmIsDirect(g, path)) DirectBlock(g, 0, g.M, 0, g.N);
         else Goto(g, path, blocks);
     }
 

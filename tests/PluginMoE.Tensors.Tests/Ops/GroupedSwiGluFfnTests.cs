@@ -1,7 +1,8 @@
 // Tests for F.grouped_swiglu_ffn (the fused grouped SwiGLU expert MLP, IBackend.GroupedSwiGluFfn): values and every
 // gradient against the unfused composition grouped_linear -> swiglu -> grouped_linear (float32 and float64, groups that
 // span several row blocks and weight-gradient items, an empty group), float64 finite differences, thread-count
-// independence, weights packed once per op against packed again for every row block (bitwise equal) and the error messages.
+// independence, weights packed once per op against packed again for every row block (bitwise equal, also with cache blocks
+// smaller than the widths) and the error messages.
 using PluginMoE.Tensors.Backends;
 using static PluginMoE.Tensors.torch;
 using F = PluginMoE.Tensors.torch.nn.functional;
@@ -134,6 +135,43 @@ public class GroupedSwiGluFfnTests
             }
         }
         Assert.Equal(perBlock.Y.to(ScalarType.Float64).data<double>(), once.Y.to(ScalarType.Float64).data<double>());
+        for (int i = 0; i < once.Grads.Length; i++)
+        {
+            if (perBlock.Grads[i] is null) Assert.Null(once.Grads[i]);
+            else Assert.Equal(perBlock.Grads[i]!.to(ScalarType.Float64).data<double>(), once.Grads[i]!.to(ScalarType.Float64).data<double>());
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void PrepackedWeights_SeveralNcAndKcBlocks_EqualPackingPerRowBlock_Bitwise(ScalarType dtype)
+    {
+        // Cache blocks far below the widths (kc 64, nc 48 -> 64 columns for float, 48 for double): every weight operand spans
+        // several (jc, pc) panels, so the operand packed once must be laid out exactly as the shared Goto loops read it.
+        long[] counts = [400, 7, 260];
+        const int d = 72, h = 200;
+        var x = randn([counts.Sum(), d], dtype, new Generator(8)).requires_grad_();
+        var w = MakeWeights(counts.Length, h, d, dtype, 50);
+        var probe = randn([counts.Sum(), d], dtype, new Generator(9));
+        Tensor Go(Tensor t, Weights ws, long[] c) => F.grouped_swiglu_ffn(t, ws.Gate, ws.Up, ws.Down, c);
+        (Tensor Y, Tensor?[] Grads) once, perBlock, unfused;
+        var saved = CpuBackend.GemmBlocksOverride;
+        try
+        {
+            CpuBackend.GemmBlocksOverride = new GemmBlocks(64, 8, 48);
+            once = Run((t, ws, _) => Go(t, ws, counts), x, w, probe);
+            unfused = Run((t, ws, _) => Unfused(t, ws, counts), x, w, probe);
+            CpuBackend.FfnPrepackWeights = false;
+            perBlock = Run((t, ws, _) => Go(t, ws, counts), x, w, probe);
+        }
+        finally
+        {
+            CpuBackend.FfnPrepackWeights = true;
+            CpuBackend.GemmBlocksOverride = saved;
+        }
+        Assert.Equal(perBlock.Y.to(ScalarType.Float64).data<double>(), once.Y.to(ScalarType.Float64).data<double>());
+        Assert.True(MaxDiff(once.Y, unfused.Y) <= (dtype == ScalarType.Float32 ? 1e-4 : 1e-12) * Math.Max(1, MaxAbs(unfused.Y)));
         for (int i = 0; i < once.Grads.Length; i++)
         {
             if (perBlock.Grads[i] is null) Assert.Null(once.Grads[i]);

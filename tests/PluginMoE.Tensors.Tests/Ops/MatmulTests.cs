@@ -118,6 +118,43 @@ public class MatmulTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void Matmul_TransposedA_IsBitwiseTheContiguousA_AroundPackingPassesAndPanels(string path)
+    {
+        // A^T packing (column-major A: eight k per pass, then single k) must give the very panels the row-major packing
+        // gives, so the products are bitwise equal: K around the 8-k pass and the 256 kc block, M around the 12-row panel,
+        // the 480-row A block and a 1024 stride (a multiple of 4 KiB); 1 and 2 threads.
+        var g = new Generator(12);
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+            foreach (var (m, k, n) in new[] { (12, 8, 32), (13, 15, 33), (37, 264, 20), (481, 17, 40), (1024, 40, 36) })
+            {
+                var at = Rand(g, type, k, m).mT;
+                var a = at.contiguous();
+                var b = Rand(g, type, k, n);
+                foreach (int threads in new[] { 1, 2 })
+                    using (ParallelFor.WithThreads(threads))
+                    {
+                        var fromT = WithPath(path, () => torch.matmul(at, b)).to(ScalarType.Float64).data<double>();
+                        var fromRows = WithPath(path, () => torch.matmul(a, b)).to(ScalarType.Float64).data<double>();
+                        Assert.Equal(fromRows, fromT);
+                    }
+            }
+    }
+
+    [Fact]
+    public void GemmPackOnly_PacksOnlyPackedPathProducts_AndNamesBadOperands()
+    {
+        // The packing-share bench's probe: nothing for a direct-path product, the packing for a packed one (C untouched:
+        // it has none), and a clear error for operands it does not take.
+        var g = new Generator(13);
+        Assert.False(CpuBackend.GemmPackOnly(Rand(g, ScalarType.Float32, 8, 8), Rand(g, ScalarType.Float32, 8, 8)));
+        bool packed = CpuBackend.GemmPackOnly(Rand(g, ScalarType.Float32, 70, 300).mT, Rand(g, ScalarType.Float32, 70, 50));
+        Assert.Equal(CpuBackend.ActiveGemmPath != CpuBackend.GemmPath.Portable, packed);
+        var e = Assert.Throws<ArgumentException>(() => CpuBackend.GemmPackOnly(Rand(g, ScalarType.Float64, 40, 40), Rand(g, ScalarType.Float64, 40, 40)));
+        Assert.Equal("gemm pack-only: needs 2-D float32 operands (M, K) and (K, N), got [40, 40] and [40, 40]", e.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void Matmul_StridedNonContiguousOperands_MatchNaiveLoops(string path)
     {
         var g = new Generator(3);
