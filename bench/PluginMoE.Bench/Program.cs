@@ -78,7 +78,7 @@ if (cases.Count == 0)
     return 2;
 }
 
-var ours = new Dictionary<string, (double rate, double best)>();
+var ours = new Dictionary<string, (double rate, double best, double cpuMs)>();
 var byDevice = new Dictionary<(string Key, Device Device), double>();
 foreach (var c in cases)
 {
@@ -110,7 +110,7 @@ foreach (var c in cases)
         var gc = m[^1].gc;
         double Rate(double t) => c.Unit == "gflops" ? c.Work / t / 1e6 : c.Work / t * 1e3;
         double rate = Rate(ms), best = Rate(minMs);
-        if (d == device) ours[c.Key] = (rate, best);
+        if (d == device) ours[c.Key] = (rate, best, cpuMs);
         byDevice[(c.Key, d)] = rate;
         string unit = c.Unit == "gflops" ? "gflops" : "elems_per_s";
         string rateField = $"\"{unit}\":{Json.Num(rate)},\"{unit}_best\":{Json.Num(best)}";
@@ -137,14 +137,15 @@ if (devices.Count > 1)
 
 // A case tagged "baseline" names another case of the same op and shape by its "variant" tag (GroupedCases) or, without
 // one, its "router" tag (RouterCases): print
-// this case's time over the baseline's, e.g. the Nexus training overhead over a linear router.
+// this case's time over the baseline's, e.g. the Nexus training overhead over a linear router: median wall time, best
+// wall time, and median CPU time (all threads; what a loaded machine inflates least).
 foreach (var c in cases)
 {
     if (!c.Tags.TryGetValue("baseline", out var baseline)) continue;
     var b = cases.FirstOrDefault(o => o != c && o.Op == c.Op && o.Shape.SequenceEqual(c.Shape)
         && (o.Tags.GetValueOrDefault("variant") ?? o.Tags.GetValueOrDefault("router")) == baseline);
     if (b is null || !ours.ContainsKey(b.Key) || !ours.ContainsKey(c.Key)) continue;
-    Console.WriteLine($"{{{c.Key},\"vs\":\"{baseline}\",\"time_ratio\":{Json.Num(ours[b.Key].rate / ours[c.Key].rate)},\"time_ratio_best\":{Json.Num(ours[b.Key].best / ours[c.Key].best)}}}");
+    Console.WriteLine($"{{{c.Key},\"vs\":\"{baseline}\",\"time_ratio\":{Json.Num(ours[b.Key].rate / ours[c.Key].rate)},\"time_ratio_best\":{Json.Num(ours[b.Key].best / ours[c.Key].best)},\"time_ratio_cpu\":{Json.Num(ours[c.Key].cpuMs / ours[b.Key].cpuMs)}}}");
 }
 
 if (reference)
@@ -182,7 +183,7 @@ if (reference)
     foreach (var c in cases)
     {
         if (!refs.TryGetValue(c.Key, out var byImpl) || !ours.TryGetValue(c.Key, out var mine)) continue;
-        var (our, ourBest) = mine;
+        var (our, ourBest, _) = mine;
         var fields = $"{{{c.Key},\"threads\":{threads},\"ours\":{Json.Num(our)}";
         foreach (var (impl, (rate, best)) in byImpl.OrderBy(x => x.Key, StringComparer.Ordinal))
         {

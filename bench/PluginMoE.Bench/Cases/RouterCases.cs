@@ -1,7 +1,9 @@
 // One MoE layer forward+backward per router at d=256, 8 SwiGLU experts (inner 512), top-2, 4096 tokens (work = tokens,
 // so the rate is tokens/s): linear, nexus in its training form (E recomputed from the hypernetwork every call) and in
 // its frozen inference form (a linear router whose weight is E), and multi-head(xmoe) with h=4 (experts of width 64,
-// inner 512: the same expert FLOPs per token). Cases tagged "baseline" also print their time over the baseline's.
+// inner 512: the same expert FLOPs per token); then linear and nexus-train both with a shared expert (inner 512), the
+// like-for-like pair of the Nexus recipe's layer (no PyTorch reference for these two). Cases tagged "baseline" also print
+// their time over the baseline's (nexus-train+shared over linear+shared, the others over linear).
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Abstractions.Routing;
@@ -17,12 +19,15 @@ internal static class RouterCases
 {
     public const int Tokens = 4096, Width = 256, Experts = 8, TopK = 2, Inner = 512, DomainDim = 64, Heads = 4;
 
+    /// <summary>The linear and nexus-train layers with a shared expert of inner <see cref="Inner"/> on both (PluginMoE only).</summary>
+    public const string LinearShared = "linear+shared", NexusShared = "nexus-train+shared";
+
     public static IEnumerable<BenchCase> Create()
     {
-        foreach (var router in new[] { "linear", "nexus-train", "nexus-frozen", "multi-head-xmoe" })
+        foreach (var router in new[] { "linear", "nexus-train", "nexus-frozen", "multi-head-xmoe", LinearShared, NexusShared })
         {
             var tags = new Dictionary<string, string> { ["router"] = router, ["pass"] = "fwd+bwd", ["dtype"] = "float32" };
-            if (router != "linear") tags["baseline"] = "linear";
+            if (router is not ("linear" or LinearShared)) tags["baseline"] = router == NexusShared ? LinearShared : "linear";
             yield return new BenchCase("moe_layer", [Tokens, Width, Experts, TopK], "elems", Tokens, () => Setup(router), tags);
         }
     }
@@ -34,11 +39,11 @@ internal static class RouterCases
         .AddRouter(MultiHeadRouterFactory.Name, new MultiHeadRouterFactory())
         .AddExpert("swiglu", new SwiGluExpertFactory());
 
-    private static ModelConfig Config(string router, JsonObject? options) => new()
+    private static ModelConfig Config(string router, JsonObject? options, bool shared = false) => new()
     {
         HiddenSize = Width,
         IntermediateSize = Inner,
-        Moe = new MoeConfig { NumExperts = Experts, TopK = TopK, Router = router, RouterOptions = options },
+        Moe = new MoeConfig { NumExperts = Experts, TopK = TopK, Router = router, RouterOptions = options, SharedExpertIntermediateSize = shared ? Inner : null },
     };
 
     /// <summary>The (n, m) domain embeddings of the bench's nexus layer, as an inline option.</summary>
@@ -59,6 +64,10 @@ internal static class RouterCases
                 return new MoeLayer(Config("linear", null), Catalog(), g);
             case "nexus-train":
                 return new MoeLayer(Config("nexus", new JsonObject { ["DomainEmbeddings"] = Domains() }), Catalog(), g);
+            case LinearShared:
+                return new MoeLayer(Config("linear", null, shared: true), Catalog(), g);
+            case NexusShared:
+                return new MoeLayer(Config("nexus", new JsonObject { ["DomainEmbeddings"] = Domains() }, shared: true), Catalog(), g);
             case "nexus-frozen":
             {
                 // The inference form as the host swaps it in: a linear-router MoE (the form's plugin and options) with weight E.

@@ -30,6 +30,10 @@ internal sealed record E2eResult(string Framework, string Model, string Router, 
     public int? Round { get; init; }
     public string? Error { get; init; }
 
+    /// <summary>On a result of <see cref="SuiteReport.Aggregate"/>: the successful rounds its medians are over (each with its
+    /// <see cref="Round"/>), for per-round ratios and their spread; null on a single measurement. Not written to JSON.</summary>
+    public IReadOnlyList<E2eResult>? PerRound { get; init; }
+
     /// <summary>The (model, router, threads) case this result belongs to.</summary>
     public (string Model, string Router, int Threads) Case => (Model, Router, Threads);
 

@@ -11,7 +11,7 @@ internal static class Suite
 {
     private const string Usage =
         "--suite [--quick] [--rounds R] [--threads-list 1,2] [--models tiny,small] [--routers linear,nexus,multi-head] (with nexus and linear, PluginMoE also runs linear+shared) " +
-        "[--frameworks ours,pytorch,torchsharp] [--steps S (minimum timed calls per phase)] [--no-micro] [--peak-gflops G] [--python PATH] [--timeout SECONDS]";
+        "[--frameworks ours,pytorch,torchsharp] [--steps S (minimum timed calls per phase)] [--no-micro] [--peak-gflops G (FP32 peak at the most threads)] [--python PATH] [--timeout SECONDS]";
 
     public static int Run(string[] args)
     {
@@ -89,24 +89,29 @@ internal static class Suite
             }
         }
 
+        // The FP32 peak: --peak-gflops at the most threads of the run, else from /proc/cpuinfo; one core's share of it is
+        // what the roofline lines and the targets scale by each case's thread count.
+        int mt = threads.Max();
+        double? peak = peakGflops;
+        string peakWhy = $"--peak-gflops {peakGflops}";
+        if (peak is null && CpuPeak(mt) is var (p, why))
+        {
+            peak = p;
+            peakWhy = why;
+        }
+        double? peakPerCore = peak / mt;
+        string peakText = peak is double pk ? $"{pk:F0} GFLOP/s at {mt} thread(s): {peakWhy}" : "unknown: pass --peak-gflops";
         var micros = MicroFigures.None;
         if (micro)
         {
-            int mt = threads.Max();
-            double? peak = peakGflops;
-            string peakWhy = $"--peak-gflops {peakGflops}";
-            if (peak is null && CpuPeak(mt) is var (p, why))
-            {
-                peak = p;
-                peakWhy = why;
-            }
-            Console.WriteLine($"# micro-benchmarks at {mt} threads (FP32 peak {(peak is double pk ? $"{pk:F0} GFLOP/s: {peakWhy}" : "unknown: pass --peak-gflops")})");
+            Console.WriteLine($"# micro-benchmarks at {mt} threads (FP32 peak {peakText})");
             micros = RunMicro(mt, quick, python, timeoutS) with { PeakGflops = peak };
         }
 
         var agg = SuiteReport.Aggregate(results);
         Console.WriteLine();
-        Console.WriteLine($"# summary: medians over {rounds} round(s); ratios are ours / reference (peak RSS: ours / theirs, lower is leaner)");
+        Console.WriteLine($"# summary: medians over {rounds} round(s); ratios are ours / reference (peak RSS: ours / theirs, lower is leaner), " +
+            "the median of the per-round ratios" + (rounds >= 2 ? " with their min-max over rounds in brackets" : ""));
         foreach (var line in SuiteReport.RatioLines(agg)) Console.WriteLine(line);
         foreach (var line in SuiteReport.NexusStepLines(agg)) Console.WriteLine(line);
         Console.WriteLine();
@@ -116,8 +121,24 @@ internal static class Suite
         Console.WriteLine();
         Console.Write(SuiteReport.ColdTable(agg));
         Console.WriteLine();
-        Console.WriteLine("Targets of issue #12 (this run):");
-        foreach (var target in SuiteReport.Targets(agg, micros)) Console.WriteLine(target.Markdown);
+        Console.WriteLine($"Roofline: model FLOPs per token (README, Benchmarks: 6 x active MACs + causal attention for training, 2 x for prefill " +
+            $"and decode) at the measured tokens/s, against the FP32 peak of the case's threads (one core's share of {peakText}):");
+        Console.WriteLine();
+        foreach (var line in Roofline.Lines(agg, peakPerCore)) Console.WriteLine(line);
+        Console.WriteLine();
+        Console.Write(Roofline.Table(agg, peakPerCore));
+        var scaling = Roofline.ScalingTable(agg);
+        if (scaling.Length > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine("Thread scaling (tokens/s at the most threads over the fewest; ideal = their ratio):");
+            Console.WriteLine();
+            Console.Write(scaling);
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Targets of issue #12 (this run; a case is judged on its median over {rounds} round(s); \"above the machine's bound\": " +
+            "meeting the target would need more model GFLOP/s than the FP32 peak of the case's threads):");
+        foreach (var target in SuiteReport.Targets(agg, micros, peakPerCore)) Console.WriteLine(target.Markdown);
         Console.WriteLine();
         Console.WriteLine($"# suite took {clock.Elapsed.TotalMinutes:F1} min ({Environment.ProcessorCount} CPUs, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
         return 0;
@@ -173,7 +194,7 @@ internal static class Suite
         if (code != 0 || timedOut)
             Console.WriteLine($"# micro-benchmarks failed ({(timedOut ? "timeout" : $"exit code {code}")}): {string.Join(" | ", stderr.TakeLast(3))}");
         var gemms = new List<(string, double, double)>();
-        double? nexusTrain = null, nexusFrozen = null;
+        double? nexusTrain = null, nexusFrozen = null, nexusTrainShared = null;
         foreach (var line in stdout.Where(l => l.StartsWith('{')))
         {
             try
@@ -192,11 +213,12 @@ internal static class Suite
                     string router = o.GetProperty("router").GetString() ?? "";
                     if (router == "nexus-train") nexusTrain = tr.GetDouble();
                     if (router == "nexus-frozen") nexusFrozen = tr.GetDouble();
+                    if (router == "nexus-train+shared") nexusTrainShared = tr.GetDouble();
                 }
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { }
         }
-        return new MicroFigures(gemms, nexusTrain, nexusFrozen, null);
+        return new MicroFigures(gemms, nexusTrain, nexusFrozen, null, nexusTrainShared);
     }
 
     /// <summary>This machine's FP32 peak from /proc/cpuinfo (clock of the first CPU, AVX-512 or not), and how it was derived.</summary>

@@ -4,6 +4,7 @@
 // ordered first, by group (one kind, shape, dtype and device), so each group's rows are contiguous for its grouped GEMMs.
 // An always-on shared expert whose grouped form matches a group joins it: its N rows (every token, weight 1) lead that
 // group's rows, so it runs in the same grouped GEMMs as the routed experts (one pass over all rows per projection).
+using System.Buffers;
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Tensors;
 using static PluginMoE.Tensors.torch;
@@ -58,9 +59,30 @@ internal sealed class DispatchPlan
     /// <exception cref="ArgumentException">An expert id is outside [0, experts.Count).</exception>
     public static DispatchPlan Create(Tensor indices, IReadOnlyList<IExpert> experts, bool grouped, Device device, GroupedFfnWeights? shared = null)
     {
+        var idsTensor = indices.to(int64);
+        int slots = checked((int)idsTensor.numel());
+        // Host-side index lists in rented buffers (N*k longs each, four times the tokens under multi-head routing):
+        // nothing per call for the GC; the index tensors' storage comes from the backend's pool.
+        var pool = ArrayPool<long>.Shared;
+        var ids = pool.Rent(slots);
+        long[]? token = null, slot = null;
+        try
+        {
+            idsTensor.copy_to_span(ids.AsSpan(0, slots)); // (N*k) row-major: slot s is token s / k
+            return Create(ids.AsSpan(0, slots), indices.size(0), indices.size(1), experts, grouped, device, shared, ref token, ref slot);
+        }
+        finally
+        {
+            pool.Return(ids);
+            if (token is not null) pool.Return(token);
+            if (slot is not null) pool.Return(slot);
+        }
+    }
+
+    private static DispatchPlan Create(ReadOnlySpan<long> ids, long tokensN, long k, IReadOnlyList<IExpert> experts, bool grouped, Device device,
+        GroupedFfnWeights? shared, ref long[]? token, ref long[]? slot)
+    {
         int numExperts = experts.Count;
-        long k = indices.size(1);
-        var ids = indices.to(int64).contiguous().data<long>(); // (N*k) row-major: slot s is token s / k
         var counts = new long[numExperts];
         foreach (long id in ids)
         {
@@ -90,7 +112,7 @@ internal sealed class DispatchPlan
         }
         string? sharedKey = grouped && shared is not null && shared.Kind == GroupedFfnKind.SwiGlu && shared.Gate is not null ? GroupKey(shared) : null;
         int sharedGroup = sharedKey is null ? -1 : groups.FindIndex(x => x.key == sharedKey);
-        long tokensN = indices.size(0), sharedStart = -1;
+        long sharedStart = -1;
         var start = new long[numExperts]; // first sorted row of each expert
         var segments = new List<Segment>();
         long row = 0;
@@ -126,10 +148,11 @@ internal sealed class DispatchPlan
 
         // Stable counting sort: token order is kept within an expert.
         long extra = sharedStart >= 0 ? tokensN : 0;
-        var token = new long[ids.Length + extra];
-        var slot = new long[ids.Length + extra];
+        int rows = checked((int)(ids.Length + extra));
+        token = ArrayPool<long>.Shared.Rent(rows);
+        slot = ArrayPool<long>.Shared.Rent(rows);
         var next = (long[])start.Clone();
-        for (long s = 0; s < ids.Length; s++)
+        for (int s = 0; s < ids.Length; s++)
         {
             long at = next[ids[s]]++;
             token[at] = s / k;
@@ -140,7 +163,7 @@ internal sealed class DispatchPlan
             token[sharedStart + t] = t;
             slot[sharedStart + t] = ids.Length; // the weight 1 the dispatch appends
         }
-        return new DispatchPlan(tensor(token).to(device), tensor(slot).to(device), counts, segments, sharedStart >= 0);
+        return new DispatchPlan(from_span<long>(token.AsSpan(0, rows)).to(device), from_span<long>(slot.AsSpan(0, rows)).to(device), counts, segments, sharedStart >= 0);
     }
 
     /// <summary>Whether this Core knows the form (a kind from a newer contract runs through the expert's forward).</summary>

@@ -221,6 +221,18 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>
+    /// One product on this thread, as <see cref="GemmOne"/> with <c>parallel: false</c> computes it (the same path, blocks
+    /// and loops, so the same result bit for bit), but called straight: no work-split closure per call (the backward's
+    /// weight-gradient GEMMs run three per block of rows, thousands per training step at MH-MoE's widths).
+    /// </summary>
+    private static unsafe void FfnGemmSerial<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (g.K == 0 || T.IsZero(g.Alpha)) GemmOne(g, path, parallel: false);
+        else if (path == GemmPath.Portable || g.M < 4 || g.N < 4 || (long)g.M * g.N * g.K <= DirectMaxFlops) DirectBlock(g, 0, g.M, 0, g.N);
+        else Goto(g, path, blocks);
+    }
+
     /// <summary>Runs <paramref name="run"/> on every item, largest first, taken dynamically by the threads.</summary>
     private static void RunFfnItems(List<FfnItem> items, Action<FfnItem> run)
     {
@@ -369,11 +381,16 @@ public sealed partial class CpuBackend
             }
         }
         if (items.Count == 0) return (dx, dGate, dUp, dDown);
-        var partials = slots > 0 ? Tensor.Empty(x.dtype, [slots, 3 * hd]) : null;
+        // One pooled buffer per partial, all of one size: the pool reuses them whatever the routing (one buffer of
+        // slots x 3hd changed size class whenever an expert's row count crossed a 512-row item: about 24 MB fresh each
+        // time at the small model's MH-MoE widths).
+        var partials = new Tensor[slots];
+        for (int i = 0; i < slots; i++) partials[i] = Tensor.Empty(x.dtype, [3 * hd]);
         using (var pins = new Pins())
         {
             nint px = pins.Address<T>(x), pgr = pins.Address<T>(grad), pdx = pins.Address<T>(dx);
-            nint pp = partials is null ? 0 : pins.Address<T>(partials);
+            var pp = new nint[slots];
+            for (int i = 0; i < slots; i++) pp[i] = pins.Address<T>(partials[i]);
             var pg = gate.Select(pins.Address<T>).ToArray();
             var pu = up.Select(pins.Address<T>).ToArray();
             var pd = down.Select(pins.Address<T>).ToArray();
@@ -401,7 +418,7 @@ public sealed partial class CpuBackend
             {
                 int e = it.Expert;
                 Tensor wg = gate[e], wu = up[e], wd = down[e];
-                nint oDg = it.Slot < 0 ? pdg[e] : pp + (nint)it.Slot * 3 * hd * sz;
+                nint oDg = it.Slot < 0 ? pdg[e] : pp[it.Slot];
                 nint oDu = it.Slot < 0 ? pdu[e] : oDg + (nint)hd * sz;
                 nint oDd = it.Slot < 0 ? pdd[e] : oDg + (nint)2 * hd * sz;
                 var scratch = FfnScratch<T>.Get(3 * rb * h);
@@ -423,27 +440,27 @@ public sealed partial class CpuBackend
                         FfnGemm(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pg[e], wg.Strides[0], wg.Strides[1], dxr, d, 1), packed[3 * experts + e], path, blocks);
                         FfnGemm(new GemmArgs<T>(m, d, h, one, one, U, h, 1, pu[e], wu.Strides[0], wu.Strides[1], dxr, d, 1), packed[4 * experts + e], path, blocks);
                         // dWg += dgate^T x, dWu += dup^T x: (h, m) @ (m, d); dWd += dy^T A: (d, m) @ (m, h)
-                        GemmOne(new GemmArgs<T>(h, d, m, one, beta, G, 1, h, xr, xs0, xs1, oDg, d, 1), path, parallel: false);
-                        GemmOne(new GemmArgs<T>(h, d, m, one, beta, U, 1, h, xr, xs0, xs1, oDu, d, 1), path, parallel: false);
-                        GemmOne(new GemmArgs<T>(d, h, m, one, beta, gr, gs1, gs0, DA, h, 1, oDd, h, 1), path, parallel: false);
+                        FfnGemmSerial(new GemmArgs<T>(h, d, m, one, beta, G, 1, h, xr, xs0, xs1, oDg, d, 1), path, blocks);
+                        FfnGemmSerial(new GemmArgs<T>(h, d, m, one, beta, U, 1, h, xr, xs0, xs1, oDu, d, 1), path, blocks);
+                        FfnGemmSerial(new GemmArgs<T>(d, h, m, one, beta, gr, gs1, gs0, DA, h, 1, oDd, h, 1), path, blocks);
                     }
                 }
             });
             packBuffer?.Storage.Release(); // scratch: back to the pool now
         }
-        if (partials is not null)
+        if (slots > 0)
         {
             // Sum the partials into their expert's gradients in item order (fixed: independent of the threads).
-            var P = partials.StorageAs<T>();
-            int po = partials.Offset;
             foreach (var it in extra)
             {
-                int at = po + it.Slot * 3 * hd;
+                var part = partials[it.Slot];
+                var P = part.StorageAs<T>();
+                int at = part.Offset;
                 TensorPrimitives.Add(dGate[it.Expert]!.StorageAs<T>().AsSpan(dGate[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at, hd), dGate[it.Expert]!.StorageAs<T>().AsSpan(dGate[it.Expert]!.Offset, hd));
                 TensorPrimitives.Add(dUp[it.Expert]!.StorageAs<T>().AsSpan(dUp[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at + hd, hd), dUp[it.Expert]!.StorageAs<T>().AsSpan(dUp[it.Expert]!.Offset, hd));
                 TensorPrimitives.Add(dDown[it.Expert]!.StorageAs<T>().AsSpan(dDown[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at + 2 * hd, hd), dDown[it.Expert]!.StorageAs<T>().AsSpan(dDown[it.Expert]!.Offset, hd));
+                part.Storage.Release(); // scratch: back to the pool now
             }
-            partials.Storage.Release(); // scratch: back to the pool now
         }
         return (dx, dGate, dUp, dDown);
     }

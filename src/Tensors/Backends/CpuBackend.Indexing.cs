@@ -246,18 +246,25 @@ public sealed partial class CpuBackend
         {
             // Group the source rows by destination row (a stable counting sort), then give each thread a block of
             // destination rows: every row sums its sources in increasing j, with no two threads sharing a row.
-            var start = new int[n + 1];
+            // The sort's buffers are rented (an MoE layer's combine runs this on N*k rows every step).
+            var pool = System.Buffers.ArrayPool<int>.Shared;
+            var start = pool.Rent(n + 1);
+            var order = pool.Rent(m);
+            var fill = pool.Rent(n + 1);
+            Array.Clear(start, 0, n + 1);
             for (int j = 0; j < m; j++) start[I[iBase + j] + 1]++;
             for (int r = 0; r < n; r++) start[r + 1] += start[r];
-            var order = new int[m];
-            var fill = (int[])start.Clone();
+            Array.Copy(start, fill, n + 1);
             for (int j = 0; j < m; j++) order[fill[I[iBase + j]]++] = j;
+            pool.Return(fill);
             ParallelFor.Run(n, Math.Max(1, IndexGrain / Math.Max(inner * Math.Max(m / Math.Max(n, 1), 1), 1)), (r0, r1) =>
             {
                 for (int r = r0; r < r1; r++)
                     for (int k = start[r]; k < start[r + 1]; k++)
                         AddRow(sBase + r * inner, xBase + order[k] * inner, 0, inner);
             });
+            pool.Return(order);
+            pool.Return(start);
         }
         else if (outer >= ParallelFor.Threads || inner < 64)
         {
