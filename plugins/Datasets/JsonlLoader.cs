@@ -8,7 +8,7 @@ namespace PluginMoE.Plugins.Datasets;
 /// <summary>
 /// Streams documents from JSON Lines files (plain or gzip, detected by the magic bytes) in sorted path order,
 /// one line at a time. Malformed lines (bad JSON, a missing or
-/// non-string text, a missing domain) are reported with file and line through the diagnostics and skipped;
+/// non-string text, a string escaping a lone surrogate, a missing domain) are reported with file and line through the diagnostics and skipped;
 /// when a file's malformed share exceeds <see cref="JsonlOptions.MaxMalformedFraction"/> the load fails with
 /// <see cref="InvalidDataException"/> after that file. Blank lines are ignored.
 /// </summary>
@@ -111,13 +111,21 @@ public sealed class JsonlLoader : IDatasetLoader
             if (root.ValueKind != JsonValueKind.Object) { problem = $"expected a JSON object, found {root.ValueKind}"; return null; }
             if (!root.TryGetProperty(options.TextField, out var text)) { problem = $"missing text field '{options.TextField}'"; return null; }
             if (text.ValueKind != JsonValueKind.String) { problem = $"text field '{options.TextField}' is {text.ValueKind}, expected a string"; return null; }
+            if (!TryGetString(text, out string? body))
+            {
+                problem = $"text field '{options.TextField}' is not valid Unicode: it holds an escaped lone surrogate (such as \\ud800 without its pair)";
+                return null;
+            }
             string? domain = options.Domain;
             if (domain is null)
             {
                 var d = Find(root, options.DomainField);
-                if (d is not { ValueKind: JsonValueKind.String } || d.Value.GetString() is not { Length: > 0 } s)
+                if (d is not { ValueKind: JsonValueKind.String } || !TryGetString(d.Value, out string? s) || s is not { Length: > 0 })
                 {
-                    problem = d is null ? $"missing domain field '{options.DomainField}'" : $"domain field '{options.DomainField}' is {d.Value.ValueKind}, expected a non-empty string";
+                    problem = d is null ? $"missing domain field '{options.DomainField}'"
+                        : d.Value.ValueKind == JsonValueKind.String && !TryGetString(d.Value, out _)
+                            ? $"domain field '{options.DomainField}' is not valid Unicode: it holds an escaped lone surrogate"
+                            : $"domain field '{options.DomainField}' is {d.Value.ValueKind}, expected a non-empty string";
                     return null;
                 }
                 domain = s;
@@ -127,11 +135,22 @@ public sealed class JsonlLoader : IDatasetLoader
             {
                 var v = Find(root, idField);
                 if (v is { ValueKind: JsonValueKind.String or JsonValueKind.Number } value)
-                    id = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+                    id = value.ValueKind == JsonValueKind.Number ? value.GetRawText()
+                        : TryGetString(value, out string? idText) ? idText! : value.GetRawText(); // an invalid id keeps its JSON form
             }
             problem = "";
-            return new Document(id, domain, text.GetString()!);
+            return new Document(id, domain, body!);
         }
+    }
+
+    /// <summary>
+    /// The string's value, or false when it cannot be one: valid JSON may escape a lone UTF-16 surrogate
+    /// (<c>"\ud800"</c>, as Python's json.dumps writes for such strings), which .NET refuses to decode.
+    /// </summary>
+    private static bool TryGetString(JsonElement e, out string? value)
+    {
+        try { value = e.GetString(); return true; }
+        catch (InvalidOperationException) { value = null; return false; }
     }
 
     /// <summary>The element at a dotted path (<c>meta.redpajama_set_name</c>), or null when a step is missing.</summary>

@@ -119,13 +119,18 @@ public sealed class SafeTensorsFile : IDisposable
     /// <param name="dtype">Convert to this type after loading (e.g. <see cref="ScalarType.Float32"/> for bf16 weights); null keeps the stored type.</param>
     /// <exception cref="KeyNotFoundException">No tensor has this name.</exception>
     /// <exception cref="SafeTensorsFormatException">The data are invalid for the dtype (a BOOL byte other than 0/1, a U64 above <see cref="long.MaxValue"/>).</exception>
-    /// <exception cref="NotSupportedException">The tensor has more elements than the engine supports (<see cref="int.MaxValue"/>).</exception>
+    /// <exception cref="NotSupportedException">The tensor has more elements, or a dimension larger, than the engine supports (<see cref="int.MaxValue"/>).</exception>
     public Tensor GetTensor(string name, ScalarType? dtype = null)
     {
         var info = GetInfo(name);
-        if (info.Numel > int.MaxValue || info.Shape.Any(d => d > int.MaxValue))
+        if (info.Numel > int.MaxValue)
             throw new NotSupportedException(
                 $"safetensors file '{Path}', tensor '{name}': shape [{string.Join(", ", info.Shape)}] has {info.Numel} elements; the engine supports at most {int.MaxValue}");
+        // An empty tensor can still name a dimension the engine cannot hold (shape [0, 2^40]): say which one.
+        int big = Array.FindIndex(info.ShapeArray(), d => d > int.MaxValue);
+        if (big >= 0)
+            throw new NotSupportedException(
+                $"safetensors file '{Path}', tensor '{name}': shape [{string.Join(", ", info.Shape)}] has dimension {big} of size {info.Shape[big]}; the engine supports dimensions of at most {int.MaxValue}");
         var sizes = info.Shape.Select(d => (int)d).ToArray();
         var t = Tensor.Empty(info.ScalarType, sizes);
         int n = (int)info.Numel;
