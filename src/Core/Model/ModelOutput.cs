@@ -5,7 +5,7 @@ namespace PluginMoE.Core.Model;
 
 /// <summary>Output of <see cref="TransformerLM.forward(Tensor)"/>.</summary>
 /// <param name="Logits">(B, T, V) next-token logits.</param>
-/// <param name="AuxLoss">0-dim: weighted load-balancing + z-loss + router auxiliary losses summed over MoE layers; 0 for a dense model.</param>
+/// <param name="AuxLoss">0-dim: weighted load-balancing + z-loss + router auxiliary losses summed over MoE layers; 0 for a dense model, and outside training unless the MoE layers are asked for it (<see cref="Moe.MoeLayer.AuxLossInEval"/>).</param>
 /// <param name="Routing">One entry per MoE layer, in layer order (empty for a dense model).</param>
 public sealed record ModelOutput(Tensor Logits, Tensor AuxLoss, IReadOnlyList<LayerRouting> Routing);
 

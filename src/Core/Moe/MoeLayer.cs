@@ -135,15 +135,27 @@ public sealed class MoeLayer : nn.Module
         if (!inCombine) y = AddShared(y, x);
 
         var aux = zeros([], y.dtype);
-        if (r.Probabilities is not null) aux = aux + MoeLosses.LoadBalancing(r.Probabilities, r.Indices, unitMask, _moe.LoadBalanceWeight);
-        if (r.Logits is not null) aux = aux + MoeLosses.RouterZ(r.Logits, unitMask, _moe.RouterZLossWeight);
-        foreach (var extra in r.AuxiliaryLosses) aux = aux + extra.Value;
+        if (context.Training || AuxLossInEval)
+        {
+            // Only training uses the auxiliary losses: evaluation and inference skip them unless asked (AuxLossInEval).
+            if (r.Probabilities is not null) aux = aux + MoeLosses.LoadBalancing(r.Probabilities, r.Indices, unitMask, _moe.LoadBalanceWeight);
+            if (r.Logits is not null) aux = aux + MoeLosses.RouterZ(r.Logits, unitMask, _moe.RouterZLossWeight);
+            foreach (var extra in r.AuxiliaryLosses) aux = aux + extra.Value;
+        }
 
         var counts = unitMask is null && slotCounts is not null && slotCounts.Length == _gate.NumExperts
             ? tensor(slotCounts).to(r.Indices.device) // the dispatch already counted every slot
             : Counts(r.Indices, unitMask, _gate.NumExperts);
         return new MoeOutput(y, aux, r.Indices, counts, r.Weights);
     }
+
+    /// <summary>
+    /// Whether <see cref="MoeOutput.AuxLoss"/> is computed when the routing context is not training (evaluation, scoring,
+    /// generation). Default false: outside training nothing uses the load-balancing loss, the router z-loss or the router's
+    /// own auxiliary losses, so the block returns a 0 loss there without computing them (the output, expert indices,
+    /// counts and gates, which evaluation and the routing explorer read, are the same either way). Not saved with the model.
+    /// </summary>
+    public bool AuxLossInEval { get; set; }
 
     /// <summary>
     /// Whether the shared expert's output is the base the routed combine sums onto (default), rather than added to the

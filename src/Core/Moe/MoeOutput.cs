@@ -5,7 +5,7 @@ namespace PluginMoE.Core.Moe;
 
 /// <summary>Output of <see cref="MoeLayer.forward(Tensor, Abstractions.Routing.RoutingContext)"/>.</summary>
 /// <param name="Output">(N, d) block output (routed experts + shared expert).</param>
-/// <param name="AuxLoss">0-dim: weighted load-balancing loss + weighted router z-loss + the router's own auxiliary losses.</param>
+/// <param name="AuxLoss">0-dim: weighted load-balancing loss + weighted router z-loss + the router's own auxiliary losses; 0 when the routing context is not training, unless <see cref="MoeLayer.AuxLossInEval"/>.</param>
 /// <param name="ExpertIndices">(N', k) int64 expert ids (N' = N, or N*h with token splitting).</param>
 /// <param name="ExpertCounts">(n) int64 routed slots per expert, masked tokens excluded.</param>
 /// <param name="ExpertWeights">(N', k) the gates the router gave the chosen experts (the weights the expert outputs are mixed with), or null.</param>

@@ -27,7 +27,7 @@ public sealed class RecipeSettings : ISectionOptions, IValidatableObject
     [Range(1, long.MaxValue)]
     public long BranchSteps { get; set; } = 100;
 
-    /// <summary>Optimizer steps of each upcycled variant (and of the average baseline) on the mixture: the same budget for all (compute-matched).</summary>
+    /// <summary>Optimizer steps of each upcycled variant (and of the average baseline) on the mixture: the same budget for all (compute-matched) unless a variant sets its own (<see cref="VariantSettings.FinetuneSteps"/>).</summary>
     [Range(0, long.MaxValue)]
     public long FinetuneSteps { get; set; } = 100;
 
@@ -54,6 +54,10 @@ public sealed class RecipeSettings : ISectionOptions, IValidatableObject
     /// <summary>The extension with a new domain (the <c>extend</c> stage), or null. Left out of the resolved settings when null.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ExtendSettings? Extend { get; set; }
+
+    /// <summary>The finetune stage's budget for <paramref name="variant"/>: its own <see cref="VariantSettings.FinetuneSteps"/>, else <see cref="FinetuneSteps"/> (also for null, the average baseline, and a name that is not a variant).</summary>
+    public long FinetuneStepsOf(string? variant) =>
+        variant is not null && Variants.TryGetValue(variant, out var v) && v.FinetuneSteps is { } steps ? steps : FinetuneSteps;
 
     /// <summary>Steps of the data-matched dense baseline: every expert's steps plus the finetuning steps.</summary>
     public long DenseBaselineSteps(int domains) => BranchSteps * domains + FinetuneSteps;
@@ -165,6 +169,13 @@ public sealed class VariantSettings
     public string? Embedder { get; set; }
 
     /// <summary>
+    /// This variant's finetune budget (optimizer steps on the mixture; from scratch its whole training), or null for
+    /// <c>Recipe:FinetuneSteps</c>: e.g. one router at two budgets in one run folder. Left out of the resolved settings when null.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? FinetuneSteps { get; set; }
+
+    /// <summary>
     /// Training keys that replace those of the finetune (and extend) stage's settings for this variant (see
     /// <see cref="StageTraining"/>), or null. Left out of the resolved settings when null.
     /// </summary>
@@ -175,7 +186,7 @@ public sealed class VariantSettings
     [System.Text.Json.Serialization.JsonIgnore]
     public bool HasOnlyTraining => Training is not null && string.Equals(From, Upcycle, StringComparison.Ordinal) && Merge is null && Router is null && RouterOptions is null
         && TopK is null && LoadBalanceWeight is null && RouterZLossWeight is null && MergeOptions is null && Experts is null && Expert is null && ExpertOptions is null
-        && ExpertIntermediateSize is null && SharedExpertIntermediateSize is null && Embedder is null;
+        && ExpertIntermediateSize is null && SharedExpertIntermediateSize is null && Embedder is null && FinetuneSteps is null;
 
     /// <summary>True unless the variant is trained from scratch.</summary>
     public bool IsUpcycled => !string.Equals(From, Scratch, StringComparison.OrdinalIgnoreCase);
@@ -208,6 +219,7 @@ public sealed class VariantSettings
             if (!string.IsNullOrWhiteSpace(Embedder))
                 yield return (nameof(Embedder), $"domain embeddings feed the merge of an upcycled variant, not one with From={Scratch}; give a from-scratch nexus router its embeddings in RouterOptions");
         }
+        if (FinetuneSteps is < 0) yield return (nameof(FinetuneSteps), "0 or more optimizer steps (or leave it out for Recipe:FinetuneSteps)");
         if (TopK is < 1) yield return (nameof(TopK), "at least 1");
         if (Experts is < 1) yield return (nameof(Experts), "at least 1");
         if (ExpertIntermediateSize is < 1) yield return (nameof(ExpertIntermediateSize), "at least 1");

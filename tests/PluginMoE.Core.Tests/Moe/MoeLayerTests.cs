@@ -100,4 +100,33 @@ public class MoeLayerTests
         Assert.Equal(6, masked.ExpertCounts.sum().ToInt64());
         Assert.Equal(all.Output.data<float>(), masked.Output.data<float>()); // padding is still computed
     }
+
+    [Fact]
+    public void AuxLoss_OutsideTraining_IsSkippedUnlessAsked_OutputsAndRoutingBitwiseUnchanged()
+    {
+        var layer = new MoeLayer(Config(4, 2, shared: 3, alpha: 0.5, beta: 0.1), TestCatalog.Create(), new Generator(12), ScalarType.Float64);
+        var x = randn([9, 8], ScalarType.Float64, new Generator(13));
+        var mask = tensor(new[] { true, true, false, true, true, true, false, true, true });
+
+        // Training: the load-balancing loss and the z-loss of the router's probabilities and logits, masked tokens left out.
+        var r = layer.Router.Route(x, RoutingContext.Evaluation with { Mask = mask });
+        double expected = MoeLosses.LoadBalancing(r.Probabilities!, r.Indices, mask, 0.5).ToDouble() + MoeLosses.RouterZ(r.Logits!, mask, 0.1).ToDouble();
+        layer.train();
+        var trained = layer.forward(x, mask);
+        Assert.True(expected > 0);
+        Assert.Equal(expected, trained.AuxLoss.ToDouble(), 12);
+
+        // Evaluation: 0, not computed; asked for (AuxLossInEval), the training value; everything else bitwise the same.
+        layer.eval();
+        var skipped = layer.forward(x, mask);
+        layer.AuxLossInEval = true;
+        var asked = layer.forward(x, mask);
+        Assert.Equal(0.0, skipped.AuxLoss.ToDouble());
+        Assert.Equal(expected, asked.AuxLoss.ToDouble(), 12);
+        Assert.Equal(asked.Output.data<double>(), skipped.Output.data<double>());
+        Assert.Equal(trained.Output.data<double>(), skipped.Output.data<double>());
+        Assert.Equal(asked.ExpertIndices.data<long>(), skipped.ExpertIndices.data<long>());
+        Assert.Equal(asked.ExpertCounts.data<long>(), skipped.ExpertCounts.data<long>());
+        Assert.Equal(asked.ExpertWeights!.data<double>(), skipped.ExpertWeights!.data<double>());
+    }
 }

@@ -110,7 +110,7 @@ public sealed class StageTrainingTests
         Assert.Equal(["Recipe:Stages:finetune:Training:LerningRate: unknown setting; Recipe:Stages:finetune:Training accepts BatchSize, GradientAccumulationSteps, LearningRate, " +
             "MinLearningRateRatio, WarmupSteps, WarmupFraction, WeightDecay, GradientClipNorm, EvalEvery, EvalBatchSize; did you mean 'LearningRate'?"],
             Errors("finetune", new JsonObject { ["LerningRate"] = "0.1" }));
-        Assert.Equal(["Recipe:Stages:finetune:Training:Steps: not allowed here: a stage's steps are its budget: set Recipe:FinetuneSteps (the same for every variant: compute-matched)"],
+        Assert.Equal(["Recipe:Stages:finetune:Training:Steps: not allowed here: a stage's steps are its budget: set Recipe:FinetuneSteps (the same for every variant: compute-matched), or a variant's own Recipe:Variants:<variant>:FinetuneSteps"],
             Errors("finetune", new JsonObject { ["Steps"] = "10" }));
         Assert.Equal(["Recipe:Stages:seed:Training:Steps: not allowed here: a stage's steps are its budget: set Recipe:SeedSteps"], Errors("seed", new JsonObject { ["Steps"] = "10" }));
         Assert.Equal(["Recipe:Stages:branch:Training:SequenceLength: not allowed here: every stage trains and evaluates on the same windows (the data is split by it); set Training:SequenceLength"],
@@ -170,5 +170,29 @@ public sealed class StageTrainingTests
 
         var plain = JsonNode.Parse("""{ "Run": { "Seed": 1 }, "Training": { "LearningRate": 0.003 }, "Recipe": { "SeedSteps": 5 } }""")!.AsObject();
         Assert.Equal(StageSettings.From(plain, new SeedStage().DefiningSettings).Values, new FinetuneStage().Fingerprint(plain).Values);
+    }
+
+    [Fact]
+    public void WarmupNotice_ASectionsWarmupLongerThanTheBudget_NamesTheSectionsKeyAndTheBudget()
+    {
+        var settings = Profile(
+            finetune: new JsonObject { ["WarmupSteps"] = "50" },
+            nexus: new JsonObject { ["WarmupSteps"] = "500" },
+            seed: new JsonObject { ["WarmupSteps"] = "300" });
+        string? Notice(string stage, string? variant, long steps) =>
+            StageTraining.WarmupNotice(settings, stage, variant, StageTraining.For(settings, stage, variant) with { Steps = steps });
+
+        Assert.Equal("Recipe:Stages:seed:Training:WarmupSteps (300) is longer than the seed stage's budget of 200 steps (Recipe:SeedSteps); " +
+            "warming up over all 200 steps instead (set Recipe:Stages:seed:Training:WarmupFraction, e.g. 0.1, to warm up over a share of the budget)",
+            Notice("seed", null, 200));
+        Assert.Equal("Recipe:Variants:nexus:Training:WarmupSteps (500) is longer than the finetune stage's budget of 100 steps (Recipe:FinetuneSteps); " +
+            "warming up over all 100 steps instead (set Recipe:Variants:nexus:Training:WarmupFraction, e.g. 0.1, to warm up over a share of the budget)",
+            Notice("finetune", "nexus", 100));
+        Assert.StartsWith("Recipe:Stages:finetune:Training:WarmupSteps (50) is longer than the finetune stage's budget of 40 steps", Notice("finetune", "linear", 40), StringComparison.Ordinal);
+        Assert.Null(Notice("finetune", "linear", 50));     // as long as the budget: nothing clamped
+        Assert.Null(Notice("seed", null, 0));         // no steps, no warmup
+        Assert.Null(Notice("branch", null, 10));       // no section: the shared Training:WarmupSteps has its own notice
+        var shared = new ProfileSettings { Training = new TrainerOptions { WarmupSteps = 90 } };
+        Assert.Null(StageTraining.WarmupNotice(shared, "seed", null, shared.Training with { Steps = 10 }));
     }
 }

@@ -160,6 +160,55 @@ public sealed class StageTrainingSectionsTests : IDisposable
     }
 
     [Fact]
+    public void SectionWarmup_LongerThanTheStagesBudget_IsClampedWithANoticeNamingTheSectionsKey()
+    {
+        TinyProfile.Write(_cli);
+        var train = _cli.Run("run", "--profile", "tiny", "--run-dir", "w", "--Recipe:Stages:train:Training:WarmupSteps=9");
+        Assert.True(train.Code == 0, train.Error);
+        string log = train.Out + train.Error;
+        Assert.Contains("notice: Recipe:Stages:train:Training:WarmupSteps (9) is longer than the train stage's budget of 4 steps (Training:Steps); " +
+            "warming up over all 4 steps instead (set Recipe:Stages:train:Training:WarmupFraction, e.g. 0.1, to warm up over a share of the budget)", log, StringComparison.Ordinal);
+
+        TinyRecipe.Write(_cli);
+        var seed = _cli.Run("run", "--profile", "profiles/recipe.json", "--run-dir", "s", "--stages", "seed,branch", "--Recipe:Stages:branch:Training:WarmupSteps=50");
+        Assert.True(seed.Code == 0, seed.Error);
+        log = seed.Out + seed.Error;
+        string notice = "notice: Recipe:Stages:branch:Training:WarmupSteps (50) is longer than the branch stage's budget of ";
+        Assert.Contains(notice, log, StringComparison.Ordinal);
+        Assert.Contains("(Recipe:BranchSteps); warming up over all ", log, StringComparison.Ordinal);
+        Assert.Equal(1, log.Split(notice).Length - 1);   // once, not once per expert
+        Assert.DoesNotContain("seed:Training:WarmupSteps", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VariantFinetuneSteps_TrainsThatVariantForItsOwnBudget_RecordsAndShowsIt_AndIsValidated()
+    {
+        TinyRecipe.Write(_cli);
+        string[] stages = ["--stages", "seed,branch,embed,upcycle,finetune"];
+        var run = _cli.Run(["run", "--profile", "profiles/recipe.json", "--run-dir", "b", .. stages, "--Recipe:Variants:nexus:FinetuneSteps=5"]);
+        Assert.True(run.Code == 0, run.Error);
+        // nexus for its own 5 steps; linear and the average baseline for Recipe:FinetuneSteps (3).
+        Assert.Equal([1L, 2, 3, 4, 5], LossCurve.Load(Dir("b", "finetune", "nexus"))!.Points.Select(p => p.Step));
+        Assert.Equal([1L, 2, 3], LossCurve.Load(Dir("b", "finetune", "linear"))!.Points.Select(p => p.Step));
+        Assert.Equal([1L, 2, 3], LossCurve.Load(Dir("b", "finetune", "average"))!.Points.Select(p => p.Step));
+        Assert.Equal("5", StageSettings.Read(Dir("b", "finetune"))!.Values["Recipe:Variants:nexus:FinetuneSteps"]);
+        Assert.DoesNotContain("Recipe:Variants:linear:FinetuneSteps", StageSettings.Read(Dir("b", "finetune"))!.Values.Keys);
+
+        // A changed budget is refused on resume like any Recipe key; config shows it; a negative one is refused at start.
+        var changed = _cli.Run(["run", "--profile", "profiles/recipe.json", "--run-dir", "b", .. stages, "--Recipe:Variants:nexus:FinetuneSteps=6"]);
+        Assert.NotEqual(0, changed.Code);
+        Assert.Contains("Recipe:Variants:nexus:FinetuneSteps: stored 5, now 6", changed.Error, StringComparison.Ordinal);
+        var config = _cli.Run("config", "--profile", "profiles/recipe.json", "--Recipe:Variants:nexus:FinetuneSteps=5");
+        Assert.True(config.Code == 0, config.Error);
+        Assert.Equal(5, JsonNode.Parse(config.Out)!["Recipe"]!["Variants"]!["nexus"]!["FinetuneSteps"]!.GetValue<long>());
+        Assert.Null(JsonNode.Parse(config.Out)!["Recipe"]!["Variants"]!["linear"]!["FinetuneSteps"]);
+        Assert.Contains("training (finetune, variant nexus): Steps=5 (Recipe:Variants:nexus:FinetuneSteps); every other key from Training", config.Error, StringComparison.Ordinal);
+        var negative = _cli.Run("config", "--profile", "profiles/recipe.json", "--Recipe:Variants:nexus:FinetuneSteps=-1");
+        Assert.NotEqual(0, negative.Code);
+        Assert.Contains("Recipe:Variants:nexus:FinetuneSteps: value -1 is not allowed: 0 or more optimizer steps (or leave it out for Recipe:FinetuneSteps)", negative.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TrainStage_ResumesWithItsSection_AsWithTheTrainingSection()
     {
         TinyProfile.Write(_cli);

@@ -79,4 +79,27 @@ public sealed class PluginSelectionTests : IDisposable
         Assert.Contains("Model:Moe:RouterOptions", selection.BoundOptions.Keys);
         Assert.Contains("Data:LoaderOptions", selection.BoundOptions.Keys);
     }
+
+    [Fact]
+    public void Resolve_Again_ReusesTheBindingsAndProblems_WithATokenizerOfItsOwn()
+    {
+        string[] bpe = ["--Model:Moe:Experts=4", "--Data:Tokenizer=bpe", "--Data:TokenizerOptions:VocabSize=300", "--Model:VocabSize=300"];
+        var check = PluginSelection.Resolve(Settings(bpe).Profile, TestPlugins.Instance);
+        var run = PluginSelection.Resolve(Settings(bpe).Profile, TestPlugins.Instance);     // the same settings, loaded again
+        Assert.Same(check.Plan, run.Plan);
+        Assert.Same(check.BoundOptions, run.BoundOptions);
+        Assert.Same(check.Loader, run.Loader);
+        Assert.IsType<PluginMoE.Core.Text.PendingBpeTokenizer>(run.Tokenizer);
+        Assert.NotSame(check.Tokenizer, run.Tokenizer);                                        // never a tokenizer another call holds
+        Assert.Equal(check.Tokenizer, run.Tokenizer);                                          // made from the same options
+        Assert.NotSame(run.Tokenizer, PluginSelection.Resolve(Settings(bpe).Profile, TestPlugins.Instance).Tokenizer);
+
+        // Other settings bind anew; the same problems are reported with the same words every time.
+        var other = PluginSelection.Resolve(Settings([.. bpe, "--Model:Moe:Experts=3"]).Profile, TestPlugins.Instance);
+        Assert.NotSame(check.Plan, other.Plan);
+        Assert.Equal(3, other.Model.Moe!.NumExperts);
+        string[] bad = [.. bpe, "--Model:VocabSize=200", "--Model:Moe:Router=linaer"];
+        Assert.Equal(Error(bad), Error(bad));
+        Assert.Contains("Model:VocabSize: value 200 is not allowed: tokenizer 'bpe' has 300 ids, so it must be at least 300", Error(bad));
+    }
 }

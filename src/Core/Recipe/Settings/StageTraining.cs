@@ -63,8 +63,43 @@ public static class StageTraining
     }
 
     /// <summary>
-    /// One line per training stage of <c>Run:Stages</c> (and per variant with its own section, in finetune and extend) saying
-    /// what it trains with where that differs from <c>Training</c>, and which key set each value; for <c>pluginmoe config</c>.
+    /// The console notice for a warmup that a stage's or variant's section sets longer than the steps the stage trains
+    /// for (its budget), which the trainer clamps to the budget (<see cref="TrainerOptions.EffectiveWarmupSteps"/>)
+    /// as it clamps <c>Training:WarmupSteps</c> to <c>Training:Steps</c> (<see cref="TrainerOptions.Notices"/>); null when
+    /// nothing is clamped or the warmup is the shared section's.
+    /// </summary>
+    /// <param name="settings">The profile.</param>
+    /// <param name="stage">The training stage.</param>
+    /// <param name="variant">The variant being trained, or null.</param>
+    /// <param name="effective">The options the stage trains with (<see cref="For"/> with the budget as Steps).</param>
+    public static string? WarmupNotice(ProfileSettings settings, string stage, string? variant, TrainerOptions effective)
+    {
+        ArgumentNullException.ThrowIfNull(effective);
+        if (effective.WarmupSteps is not { } w || w <= effective.Steps || effective.Steps <= 0) return null;
+        if (!Sources(settings, stage, variant).TryGetValue(nameof(TrainerOptions.WarmupSteps), out var key)) return null;
+        string section = key[..key.LastIndexOf(':')];
+        return $"{key} ({w}) is longer than the {stage} stage's budget of {effective.Steps} steps ({BudgetKey(settings, stage, variant)}); " +
+            $"warming up over all {effective.Steps} steps instead (set {section}:WarmupFraction, e.g. 0.1, to warm up over a share of the budget)";
+    }
+
+    // The profile key(s) of a stage's budget, for messages.
+    private static string BudgetKey(ProfileSettings settings, string stage, string? variant) => stage switch
+    {
+        "finetune" when variant is not null && settings.Recipe.Variants.GetValueOrDefault(variant)?.FinetuneSteps is not null =>
+            $"{RecipeSettings.SectionName}:Variants:{variant}:FinetuneSteps",
+        "train" => "Training:Steps",
+        "seed" => $"{RecipeSettings.SectionName}:SeedSteps",
+        "branch" => $"{RecipeSettings.SectionName}:BranchSteps",
+        "extend" when variant is null => $"{RecipeSettings.SectionName}:Extend:BranchSteps",
+        "extend" => $"{RecipeSettings.SectionName}:Extend:Budgets",
+        "baselines" => $"{RecipeSettings.SectionName}:BranchSteps x domains + {RecipeSettings.SectionName}:FinetuneSteps",
+        _ => $"{RecipeSettings.SectionName}:FinetuneSteps",
+    };
+
+    /// <summary>
+    /// One line per training stage of <c>Run:Stages</c> (and per variant with its own section, in finetune and extend, or its
+    /// own finetune budget) saying what it trains with where that differs from <c>Training</c>, and which key set each value;
+    /// for <c>pluginmoe config</c>.
     /// </summary>
     public static IReadOnlyList<string> Describe(ProfileSettings settings)
     {
@@ -77,13 +112,16 @@ public static class StageTraining
             var sources = Sources(settings, stage, variant);
             string what = variant is null ? stage : $"{stage}, variant {variant}";
             var changed = sources.Keys.Select(k => $"{k}={effective[k]?.ToJsonString() ?? "null"} ({sources[k]})").ToList();
+            // A variant's own finetune budget (Recipe:Variants:<v>:FinetuneSteps) is the Steps it trains for there.
+            if (stage == "finetune" && variant is not null && settings.Recipe.Variants[variant].FinetuneSteps is { } steps)
+                changed.Insert(0, $"Steps={steps} ({RecipeSettings.SectionName}:Variants:{variant}:FinetuneSteps)");
             lines.Add($"training ({what}): " + (changed.Count == 0 ? "the Training section" : $"{string.Join(", ", changed)}; every other key from Training"));
         }
         foreach (var stage in settings.Run.Stages.Where(s => TrainingStages.Contains(s, StringComparer.Ordinal)))
         {
             Add(stage, null);
             if (VariantStages.Contains(stage))
-                foreach (var (name, v) in settings.Recipe.Variants.Where(v => v.Value.Training is { Count: > 0 }))
+                foreach (var (name, v) in settings.Recipe.Variants.Where(v => v.Value.Training is { Count: > 0 } || (stage == "finetune" && v.Value.FinetuneSteps is not null)))
                     Add(stage, name);
         }
         return lines;
@@ -171,10 +209,10 @@ public static class StageTraining
         "train" => "set Training:Steps",
         "seed" => "set Recipe:SeedSteps",
         "branch" => "set Recipe:BranchSteps",
-        "finetune" => "set Recipe:FinetuneSteps (the same for every variant: compute-matched)",
+        "finetune" => "set Recipe:FinetuneSteps (the same for every variant: compute-matched), or a variant's own Recipe:Variants:<variant>:FinetuneSteps",
         "extend" => "set Recipe:Extend:Budgets (and Recipe:Extend:BranchSteps for the new expert)",
         "baselines" => "the dense baseline's steps follow from Recipe:BranchSteps x domains + Recipe:FinetuneSteps (data-matched)",
-        _ => "set Recipe:FinetuneSteps (the same for every variant: compute-matched)",
+        _ => "set Recipe:FinetuneSteps (the same for every variant: compute-matched), or the variant's own Recipe:Variants:<variant>:FinetuneSteps",
     };
 
     private static JsonObject? Normalise(JsonObject? section, string path, string? stage, List<string> errors)

@@ -1,6 +1,7 @@
 // Recipe stage "finetune": every model the upcycle stage built (each variant, and the average baseline) trained on the
-// mixture of all domains for the same Recipe:FinetuneSteps (compute-matched, as BTX and Nexus compare them); for a
-// From=scratch variant this is its whole training, from its fresh initialisation.
+// mixture of all domains for the same Recipe:FinetuneSteps (compute-matched, as BTX and Nexus compare them), or for a
+// variant's own Recipe:Variants:<v>:FinetuneSteps; for a From=scratch variant this is its whole training, from its
+// fresh initialisation.
 namespace PluginMoE.Core.Recipe.Stages;
 
 /// <summary>Writes finetune/&lt;model&gt;/model with its loss curve for every upcycled model.</summary>
@@ -25,7 +26,7 @@ public sealed class FinetuneStage : RecipeStage
                 var model = LoadModel(context, source);
                 // A variant trains with its own Training section over the stage's; the average baseline with the stage's.
                 string? variant = context.Settings.Recipe.Variants.ContainsKey(name) ? name : null;
-                Train(context, $"'{name}' on the mixture", model, data.Train, context.Settings.Recipe.FinetuneSteps, unit, cancellationToken, validation: data.Validation, variant: variant);
+                Train(context, $"'{name}' on the mixture", model, data.Train, context.Settings.Recipe.FinetuneStepsOf(variant), unit, cancellationToken, validation: data.Validation, variant: variant);
                 SaveModel(unit, model, data);
             });
         }

@@ -1,6 +1,7 @@
 // Resolves the plugins a profile names and binds their options sections, turning lookup and binding
 // failures into configuration errors that name the key (Model:Moe:Router, Data:LoaderOptions:...). Every plugin,
 // the built-in tokenizers (byte, bpe) included, is looked up by name and created from its bound options.
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginMoE.Abstractions.Composition;
 using PluginMoE.Abstractions.Data;
@@ -38,13 +39,65 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         return selection!;
     }
 
-    /// <summary>Resolves and binds everything the settings name; each problem is appended to <paramref name="errors"/> (then the result is null).</summary>
+    /// <summary>
+    /// Resolves and binds everything the settings name; each problem is appended to <paramref name="errors"/> (then the
+    /// result is null). The lookups and bindings are done once per plugin provider and settings (the stages' start checks and
+    /// their runs ask for the same ones): a repeated call returns the same plugins, bound options and plan with the same
+    /// problems, and a tokenizer of its own, created anew from the bound options (a tokenizer may hold state: none is shared).
+    /// </summary>
     public static PluginSelection? Resolve(ProfileSettings settings, IPluginProvider plugins, List<string> errors)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(plugins);
         ArgumentNullException.ThrowIfNull(errors);
+        Bound? mine = null;
+        var done = BindingMemo.GetOrAdd(plugins, "selection\n" + Fingerprint(settings), () =>
+        {
+            var found = new List<string>();
+            var selection = BindAll(settings, plugins, found, out var tokenizerFactory, out var tokenizerOptions);
+            return mine = new Bound(found, selection, tokenizerFactory, tokenizerOptions);
+        });
+        errors.AddRange(done.Errors);
+        // The call that bound keeps the tokenizer its check created; every later one gets its own.
+        return done.Selection is null ? null : ReferenceEquals(done, mine) ? done.Selection : Fresh(done, settings, errors);
+    }
+
+    /// <summary>One call's result: its problems, or the selection with the tokenizer factory and options to create more tokenizers from.</summary>
+    private sealed record Bound(IReadOnlyList<string> Errors, PluginSelection? Selection, ITokenizerFactory? TokenizerFactory, object? TokenizerOptions);
+
+    // Everything BindAll reads: the Model and Data sections, the folder relative paths resolve against and the seed (clustering).
+    private static string Fingerprint(ProfileSettings settings) =>
+        JsonSerializer.Serialize(new JsonArray(JsonSerializer.SerializeToNode(settings.Model), JsonSerializer.SerializeToNode(settings.Data), settings.BaseDirectory, settings.Run.Seed));
+
+    // The remembered selection with a new tokenizer, checked as the first one was.
+    private static PluginSelection? Fresh(Bound done, ProfileSettings settings, List<string> errors)
+    {
         int before = errors.Count;
+        var tokenizer = CreateTokenizer(done.TokenizerFactory!, done.TokenizerOptions, settings, errors);
+        if (tokenizer is not null) CheckVocabulary(tokenizer, settings, errors);
+        return errors.Count > before ? null : done.Selection! with { Tokenizer = tokenizer! };
+    }
+
+    private static ITokenizer? CreateTokenizer(ITokenizerFactory factory, object? options, ProfileSettings settings, List<string> errors)
+    {
+        try { return factory.Create(options); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException)
+        {
+            errors.Add($"Data:TokenizerOptions: tokenizer '{settings.Data.Tokenizer}': {e.Message}");
+            return null;
+        }
+    }
+
+    private static void CheckVocabulary(ITokenizer tokenizer, ProfileSettings settings, List<string> errors)
+    {
+        if (tokenizer.VocabSize > settings.Model.VocabSize)
+            errors.Add($"Model:VocabSize: value {settings.Model.VocabSize} is not allowed: tokenizer '{settings.Data.Tokenizer}' has {tokenizer.VocabSize} ids, so it must be at least {tokenizer.VocabSize}");
+    }
+
+    private static PluginSelection? BindAll(ProfileSettings settings, IPluginProvider plugins, List<string> errors, out ITokenizerFactory? tokenizerFactory, out object? tokenizerOptions)
+    {
+        int before = errors.Count;
+        tokenizerOptions = null;
         var bound = new Dictionary<string, object?>();
         var catalog = plugins.Catalog;
 
@@ -52,19 +105,16 @@ public sealed record PluginSelection(IDatasetLoader Loader, object? LoaderOption
         object? loaderOptions = loader is null ? null : Bind(loader, settings.Data.LoaderOptions, "Data:LoaderOptions", catalog, bound, errors);
 
         ITokenizer? tokenizer = null;
-        if (Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors) is { } tokenizerFactory)
+        tokenizerFactory = Find(() => plugins.Get<ITokenizerFactory>(PluginKind.Tokenizer, settings.Data.Tokenizer), "Data:Tokenizer", errors);
+        if (tokenizerFactory is not null)
         {
             var options = Bind(tokenizerFactory, settings.Data.TokenizerOptions, "Data:TokenizerOptions", catalog, bound, errors);
             if (options is PluginMoE.Core.Composition.IRelativePathOptions paths) options = paths.WithBaseDirectory(settings.BaseDirectory);
-            try { tokenizer = tokenizerFactory.Create(options); }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException)
-            {
-                errors.Add($"Data:TokenizerOptions: tokenizer '{settings.Data.Tokenizer}': {e.Message}");
-            }
+            tokenizerOptions = options;
+            tokenizer = CreateTokenizer(tokenizerFactory, options, settings, errors);
         }
         var clustering = SelectClustering(settings, plugins, bound, errors);
-        if (tokenizer is not null && tokenizer.VocabSize > settings.Model.VocabSize)
-            errors.Add($"Model:VocabSize: value {settings.Model.VocabSize} is not allowed: tokenizer '{settings.Data.Tokenizer}' has {tokenizer.VocabSize} ids, so it must be at least {tokenizer.VocabSize}");
+        if (tokenizer is not null) CheckVocabulary(tokenizer, settings, errors);
 
         var router = settings.Model.IsMoe ? Find(() => catalog.Router(settings.Model.Moe.Router), "Model:Moe:Router", errors) : null;
         var model = settings.Model.ToModelConfig(router?.DefaultTopK ?? IRouterFactory.FallbackTopK);

@@ -164,6 +164,7 @@ public abstract class RecipeStage : IStage
             Seed = settings.Run.Seed,
             DomainWeights = domainWeights,
         };
+        Notice(context, StageTraining.WarmupNotice(settings, Name, variant, options));
         var curve = new LossCurve();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (steps > 0)
@@ -181,6 +182,13 @@ public abstract class RecipeStage : IStage
         curve.Save(unit);
         double last = curve.Points.Count == 0 ? double.NaN : curve.Points.Skip(Math.Max(0, curve.Points.Count - 10)).Average(p => p.Loss);
         context.Progress.Info(FormattableString.Invariant($"{Name}: {what}: {steps} steps in {clock.Elapsed.TotalSeconds:F1} s, final training loss {last:F4}"));
+    }
+
+    /// <summary>Prints <paramref name="notice"/> (when not null) once per invocation, however many units or seeds meet it.</summary>
+    internal static void Notice(StageContext context, string? notice)
+    {
+        if (notice is null || !context.Shared.TryAdd("notice\n" + notice, notice)) return;
+        context.Progress.Info($"notice: {notice}");
     }
 
     /// <summary>The corpus of a single domain.</summary>

@@ -92,6 +92,7 @@ public sealed class TrainStage : IStage
             WindowOrder = settings.Data.WindowOrder == "sequential" ? Core.Data.WindowOrder.Sequential : Core.Data.WindowOrder.Random,
         };
 
+        RecipeStage.Notice(context, StageTraining.WarmupNotice(settings, Name, null, options));
         TrainingData data;
         try { data = TrainingData.Load(settings, selection, context.Progress, cancellationToken, context.Run.Path); }
         catch (OperationCanceledException e) { throw new RunCancelledException(Name, resume?.Step ?? 0, resume?.Step, e); }

@@ -42,7 +42,7 @@ public sealed class UpcycleStage : RecipeStage
                 try
                 {
                     var strategy = plugins.Get<IMergeStrategy>(PluginKind.MergeStrategy, v.Merge);
-                    MergeComposition.Bind(plugins.Catalog, strategy, v.MergeOptions, $"Recipe:Variants:{name}:MergeOptions");
+                    MergeOptions(plugins, strategy, v.Merge, v.MergeOptions, name);
                     if (v.Experts is not null && strategy.TakesExperts)
                         errors.Add($"Recipe:Variants:{name}:Experts: merge strategy '{v.Merge}' has one expert per domain; Experts applies to strategies that build from the seed alone (sparse-upcycle)");
                 }
@@ -53,6 +53,14 @@ public sealed class UpcycleStage : RecipeStage
         VariantModels.Resolve(settings, plugins, domains: null, errors);
         CheckStages(settings, errors);
         return base.Validate(settings, plugins, errors);
+    }
+
+    // A variant's merge options bound once (the start check's binding, reused by the run); a rejected one throws each time.
+    private static object? MergeOptions(IPluginProvider plugins, IMergeStrategy strategy, string merge, System.Text.Json.Nodes.JsonObject? options, string variant)
+    {
+        string key = $"Recipe:Variants:{variant}:MergeOptions";
+        return BindingMemo.GetOrAdd(plugins, $"merge\n{merge}\n{key}\n{options?.ToJsonString()}",
+            () => new System.Runtime.CompilerServices.StrongBox<object?>(MergeComposition.Bind(plugins.Catalog, strategy, options, key))).Value;
     }
 
     // What the profile's stages must include: the seed and branch stages exactly when something uses them (an upcycled
@@ -144,7 +152,7 @@ public sealed class UpcycleStage : RecipeStage
                     var sources = strategy.TakesExperts ? experts!.Select(e => new ExpertSource(e.Domain, e.Checkpoint, embeddings?.Row(e.Domain))).ToList() : [];
                     var request = new MergeRequest(seed!, sources, variant?.Moe ?? new MoeConfig { NumExperts = domains.Count })
                     {
-                        Options = MergeComposition.Bind(context.Plugins.Catalog, strategy, variant?.Settings.MergeOptions, $"Recipe:Variants:{name}:MergeOptions"),
+                        Options = MergeOptions(context.Plugins, strategy, merge!, variant?.Settings.MergeOptions, name),
                     };
                     ModelCheckpoint merged;
                     try { merged = strategy.Merge(request); }
