@@ -200,9 +200,15 @@ public sealed class BpeTokenizer : ITokenizer
             if (_addedById.TryGetValue(id, out var special)) { bytes.AddRange(Encoding.UTF8.GetBytes(special)); continue; }
             if ((uint)id >= (uint)_tokens.Length || _tokens[id] is not { } token)
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"bpe: id {id} at position {i} is not in the vocabulary (size {VocabSize})");
+            // As the Hugging Face ByteLevel decoder: a token with a character outside the byte-level alphabet is its own UTF-8.
+            int before = bytes.Count;
             foreach (char c in token)
-                bytes.Add(ByteLevelAlphabet.TryByte(c, out byte b) ? b
-                    : throw new InvalidDataException($"bpe: token {id} '{token}' has character U+{(int)c:X4}, which is not in the byte-level alphabet"));
+            {
+                if (ByteLevelAlphabet.TryByte(c, out byte b)) { bytes.Add(b); continue; }
+                bytes.RemoveRange(before, bytes.Count - before);
+                bytes.AddRange(Encoding.UTF8.GetBytes(token));
+                break;
+            }
         }
         return [.. bytes];
     }

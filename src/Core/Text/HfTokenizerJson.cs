@@ -15,6 +15,10 @@ public static class HfTokenizerJson
     /// <summary>The file name beside a checkpoint.</summary>
     public const string FileName = "tokenizer.json";
 
+    // What the refusals of other tokenizer kinds suggest instead.
+    private const string WhatWorks = "What works: a byte-level BPE tokenizer.json (GPT-2, Llama-3, Qwen2/Qwen3, DeepSeek-V3, GPT-4o style: "
+        + "ByteLevel or Split pre-tokenizers), Data:Tokenizer 'bpe' without a Path (trains one on the training split), or the 'byte' tokenizer";
+
     /// <summary>Loads a byte-level BPE tokenizer.json.</summary>
     /// <exception cref="InvalidDataException">The file is not byte-level BPE or uses a feature PluginMoE does not implement; the message names the file and the field.</exception>
     public static BpeTokenizer Load(string path)
@@ -34,8 +38,9 @@ public static class HfTokenizerJson
         void Fail(string what) => throw new InvalidDataException($"{source}: {what}");
         var model = root["model"] as JsonObject ?? throw new InvalidDataException($"{source}: missing 'model' object");
         string type = model["type"]?.GetValue<string>() ?? "BPE";
-        if (type != "BPE") Fail($"model.type is '{type}'; only byte-level 'BPE' tokenizers are supported (WordPiece, Unigram and WordLevel are not)");
-        if (model["byte_fallback"]?.GetValue<bool>() == true) Fail("model.byte_fallback is true (SentencePiece-style BPE); only byte-level BPE is supported");
+        if (type != "BPE") Fail($"model.type is '{type}'; PluginMoE reads byte-level BPE only (WordPiece, Unigram and WordLevel are not implemented). {WhatWorks}");
+        if (model["byte_fallback"]?.GetValue<bool>() == true)
+            Fail($"model.byte_fallback is true: a SentencePiece-style BPE (Llama-2, Mistral-7B, Gemma: '\u2581' for spaces, <0xNN> byte tokens), which PluginMoE does not implement. {WhatWorks}");
         foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
             if (model[key] is JsonValue v && v.GetValue<string>() is { Length: > 0 } s) Fail($"model.{key} is '{s}'; byte-level BPE files leave it null");
         var normalizer = TextNormalizer.FromJson(root["normalizer"], source);
@@ -62,7 +67,7 @@ public static class HfTokenizerJson
 
     private static BpePreTokenizer PreTokenizer(JsonNode? node, string source)
     {
-        var patterns = new List<string>();
+        var rules = new List<BpeSplitRule>();
         bool prefixSpace = false;
         void Visit(JsonNode? n)
         {
@@ -75,22 +80,25 @@ public static class HfTokenizerJson
                     break;
                 case "ByteLevel":
                     prefixSpace |= n["add_prefix_space"]?.GetValue<bool>() ?? false;
-                    if (n["use_regex"]?.GetValue<bool>() ?? true) patterns.Add(BpePreTokenizer.Gpt2Pattern);
+                    if (n["use_regex"]?.GetValue<bool>() ?? true) rules.Add(new BpeSplitRule(BpePreTokenizer.Gpt2Pattern));
                     break;
                 case "Split":
                     string behavior = n["behavior"]?.GetValue<string>() ?? "Isolated";
-                    if (behavior != "Isolated" || (n["invert"]?.GetValue<bool>() ?? false))
-                        throw new InvalidDataException($"{source}: pre_tokenizer Split with behavior '{behavior}'{(n["invert"]?.GetValue<bool>() == true ? " and invert" : "")} is not supported; only 'Isolated' without invert");
+                    if (!Enum.TryParse<SplitBehavior>(behavior, ignoreCase: false, out var b) || !Enum.IsDefined(b))
+                        throw new InvalidDataException($"{source}: pre_tokenizer Split has behavior '{behavior}'; supported: {string.Join(", ", Enum.GetNames<SplitBehavior>())}");
                     var pattern = n["pattern"];
-                    patterns.Add(pattern?["Regex"]?.GetValue<string>() ?? Regex.Escape(pattern?["String"]?.GetValue<string>()
-                        ?? throw new InvalidDataException($"{source}: pre_tokenizer Split has no pattern.Regex or pattern.String")));
+                    string regex = pattern?["Regex"]?.GetValue<string>() ?? Regex.Escape(pattern?["String"]?.GetValue<string>()
+                        ?? throw new InvalidDataException($"{source}: pre_tokenizer Split has no pattern.Regex or pattern.String"));
+                    try { _ = new Regex(regex, RegexOptions.CultureInvariant); }
+                    catch (ArgumentException e) { throw new InvalidDataException($"{source}: pre_tokenizer Split pattern '{regex}' is not a regex .NET can run: {e.Message}", e); }
+                    rules.Add(new BpeSplitRule(regex, b, n["invert"]?.GetValue<bool>() ?? false));
                     break;
                 default:
-                    throw new InvalidDataException($"{source}: pre_tokenizer '{kind}' is not supported; supported: ByteLevel, Split (Isolated), Sequence of them");
+                    throw new InvalidDataException($"{source}: pre_tokenizer '{kind}' is not supported; supported: ByteLevel, Split (any behavior), Sequence of them");
             }
         }
         Visit(node);
-        return new BpePreTokenizer(patterns, prefixSpace);
+        return new BpePreTokenizer(rules, prefixSpace);
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -100,14 +108,14 @@ public static class HfTokenizerJson
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var pre = tokenizer.PreTokenizer;
-        JsonNode preNode = pre.Patterns is [BpePreTokenizer.Gpt2Pattern]
+        JsonNode preNode = pre.Rules is [{ Pattern: BpePreTokenizer.Gpt2Pattern, Behavior: SplitBehavior.Isolated, Invert: false }]
             ? ByteLevel(pre.AddPrefixSpace, useRegex: true)
             : new JsonObject
             {
                 ["type"] = "Sequence",
-                ["pretokenizers"] = new JsonArray([.. pre.Patterns.Select(p => (JsonNode)new JsonObject
+                ["pretokenizers"] = new JsonArray([.. pre.Rules.Select(r => (JsonNode)new JsonObject
                 {
-                    ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = p }, ["behavior"] = "Isolated", ["invert"] = false,
+                    ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = r.Pattern }, ["behavior"] = r.Behavior.ToString(), ["invert"] = r.Invert,
                 }), ByteLevel(pre.AddPrefixSpace, useRegex: false)]),
             };
         var vocab = new JsonObject();
