@@ -1,7 +1,7 @@
 // The Hugging Face Split pre-tokenizer behaviours (the library's documented example "the-final--countdown" split on
 // "-"), inverted splits (GPT-4o's file keeps the matches and removes the rest), patterns seeing one character per
-// code point (astral letters and emoji, as the Hugging Face regex engine sees them), and the refusal of files
-// PluginMoE does not read, naming what works instead.
+// code point (astral letters and emoji, as the Hugging Face regex engine sees them), and the refusal of
+// pre-tokenizers PluginMoE does not read, naming what works instead.
 using System.Text.Json.Nodes;
 using PluginMoE.Core.Text;
 
@@ -75,15 +75,15 @@ public sealed class BpeSplitRuleTests
     }
 
     [Fact]
-    public void HfFile_SentencePieceStyle_IsRefusedNamingWhatWorks()
+    public void HfFile_MetaspacePreTokenizer_IsRefusedNamingWhatWorks()
     {
         var file = BpeTokenizerTests.Gpt2StyleFile(false);
-        file["model"]!["byte_fallback"] = true;
-        var e = Assert.Throws<InvalidDataException>(() => HfTokenizerJson.Parse(file, "llama2/tokenizer.json"));
-        Assert.Equal("llama2/tokenizer.json: model.byte_fallback is true: a SentencePiece-style BPE (Llama-2, Mistral-7B, Gemma: '\u2581' for spaces, "
-            + "<0xNN> byte tokens), which PluginMoE does not implement. What works: a byte-level BPE tokenizer.json (GPT-2, Llama-3, Qwen2/Qwen3, "
-            + "DeepSeek-V3, GPT-4o style: ByteLevel or Split pre-tokenizers), Data:Tokenizer 'bpe' without a Path (trains one on the training split), "
-            + "or the 'byte' tokenizer", e.Message);
+        file["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "\u2581", ["prepend_scheme"] = "first", ["split"] = false };
+        var e = Assert.Throws<InvalidDataException>(() => HfTokenizerJson.Parse(file, "mistral/tokenizer.json"));
+        Assert.Equal("mistral/tokenizer.json: pre_tokenizer 'Metaspace' is not supported; supported: ByteLevel, Split (any behavior), Sequence of them "
+            + "(or none, for SentencePiece-style files). What works: a BPE tokenizer.json, byte-level (GPT-2, Llama-3, Qwen2/Qwen3, DeepSeek-V3, GPT-4o "
+            + "style: ByteLevel or Split pre-tokenizers) or SentencePiece-style without a pre-tokenizer (Llama-2, Mistral-7B, Gemma), "
+            + "Data:Tokenizer 'bpe' without a Path (trains one on the training split), or the 'byte' tokenizer", e.Message);
     }
 
     [Fact]
