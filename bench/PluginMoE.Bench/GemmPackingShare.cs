@@ -10,6 +10,9 @@
 // micro-kernels (CpuBackend.ReadsAInPlace), so they are not in it. --compare-read-a instead times each product with A
 // packed by the kernels and by a separate pass (PLUGINMOE_GEMM_READ_A=0), alternating batches of calls in one process
 // (9 batches each, best and median CPU ms per call): one process sees the same load for both, unlike two runs.
+// --independent also runs two copies of the one-thread product at once on two threads of their own (no split, no shared
+// packing, no fork-join): its CPU ms per call against the one-thread figure is what running two cores at once costs
+// the hardware (shared L3 and memory, clock), against the 2-thread split's is what the split itself costs.
 using System.Diagnostics;
 using PluginMoE.Bench.Cases;
 using PluginMoE.Tensors;
@@ -23,15 +26,16 @@ internal static class GemmPackingShare
     {
         string? filter = null;
         int threads = 1;
-        bool compareReadA = false;
+        bool compareReadA = false, independent = false;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--filter" && i + 1 < args.Length) filter = args[++i];
             else if (args[i] == "--compare-read-a") compareReadA = true;
+            else if (args[i] == "--independent") independent = true;
             else if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out threads) && threads >= 1) i++;
             else
             {
-                Console.Error.WriteLine($"--gemm-packing: unknown or bad option '{args[i]}'; options: --filter S (a substring of the case name), --threads N (N >= 1), --compare-read-a");
+                Console.Error.WriteLine($"--gemm-packing: unknown or bad option '{args[i]}'; options: --filter S (a substring of the case name), --threads N (N >= 1), --compare-read-a, --independent");
                 return 2;
             }
         }
@@ -57,12 +61,63 @@ internal static class GemmPackingShare
                 torch.matmul(a, b);
             });
             ParallelFor.Threads = 1;
+            string indep = "";
+            if (independent)
+            {
+                var (a2, b2) = GemmCases.Operands(m, k, n, layout);
+                double one = BestCpuMs(() =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    torch.matmul(a, b);
+                }).Cpu;
+                indep = $"\"one_thread_cpu_ms\":{Json.Num(one)},\"two_independent_cpu_ms\":{Json.Num(TwoIndependentCpuMs((a, b), (a2, b2)))},";
+            }
             double pack = CpuBackend.GemmPackOnly(a, b) ? BestCpuMs(() => CpuBackend.GemmPackOnly(a, b)).Cpu : 0;
             Console.WriteLine($"{{\"case\":\"{name}\",\"shape\":[{m},{k},{n}],\"layout\":\"{layout}\",\"threads\":{threads}," +
-                $"\"cpu_ms\":{Json.Num(full)},\"wall_ms\":{Json.Num(wall)},\"pack_cpu_ms\":{Json.Num(pack)},\"pack_share\":{Json.Num(pack / full)}," +
+                $"\"cpu_ms\":{Json.Num(full)},{indep}\"wall_ms\":{Json.Num(wall)},\"pack_cpu_ms\":{Json.Num(pack)},\"pack_share\":{Json.Num(pack / full)}," +
                 $"\"gflops_cpu\":{Json.Num(2.0 * m * k * n / full / 1e6)}}}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Process CPU ms per product while two threads of their own each run one-thread products on their own operands at the
+    /// same time (best of 5 batches of 0.3 s, after 30 warm-up calls each): total process CPU over both threads' calls.
+    /// </summary>
+    private static double TwoIndependentCpuMs((Tensor A, Tensor B) x, (Tensor A, Tensor B) y)
+    {
+        double best = double.MaxValue;
+        for (int batch = -1; batch < 5; batch++)
+        {
+            using var start = new Barrier(3);
+            int calls = 0;
+            bool warm = batch < 0;
+            var threads = new[] { x, y }.Select(ab => new Thread(() =>
+            {
+                for (int i = 0; i < 30 && warm; i++) Run(ab);
+                start.SignalAndWait();
+                var sw = Stopwatch.StartNew();
+                int n = 0;
+                while (!warm && (n < 10 || sw.Elapsed.TotalSeconds < 0.3))
+                {
+                    Run(ab);
+                    n++;
+                }
+                Interlocked.Add(ref calls, n);
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            start.SignalAndWait();
+            threads.ForEach(t => t.Join());
+            if (!warm) best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / calls);
+        }
+        return best;
+
+        static void Run((Tensor A, Tensor B) ab)
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.matmul(ab.A, ab.B);
+        }
     }
 
     /// <summary>The product with A packed by the kernels (on) and by PackA (off), batches alternating; best and median CPU ms.</summary>
