@@ -284,7 +284,7 @@ public sealed partial class CpuBackend
     /// column panels (10-15% of their time); the kernel's broadcasts load from any address and its stores ride on free
     /// store ports. But its twelve strided rows (4 KiB apart at K = 1024) share L1 sets with the B micro-panel, so that
     /// first pass runs slower than a packed one: it pays only with few column panels (at most
-    /// <see cref="ReadAMaxColumnPanels"/>, N &lt;= 256 floats; measured 2-5% less CPU per call on the model products with
+    /// <see cref="ReadAMaxColumnPanels"/>, N &lt;= 256 floats; measured 1.5-5.5% less CPU per call on the model products with
     /// K = 512-1024 and N = 128-256, about even with N = 512-1024). The edge panel (fewer than 12 rows) is still packed
     /// beforehand (zero rows past M).
     /// </summary>
