@@ -182,7 +182,7 @@ if (reference)
     foreach (var c in cases)
         p.StandardInput.WriteLine($"{{{c.Key},\"unit\":\"{c.Unit}\",\"work\":{Json.Num(c.Work)}}}");
     p.StandardInput.Close();
-    var refs = new Dictionary<string, Dictionary<string, (double rate, double best)>>();
+    var refs = new Dictionary<string, Dictionary<string, (double rate, double best, double cpuMs)>>();
     string? line;
     while ((line = p.StandardOutput.ReadLine()) != null)
     {
@@ -192,19 +192,21 @@ if (reference)
         string impl = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("impl").GetString()!;
         string unit = numbers.ContainsKey("gflops") ? "gflops" : "elems_per_s";
         if (!refs.TryGetValue(key, out var byImpl)) refs[key] = byImpl = [];
-        byImpl[impl] = (numbers.GetValueOrDefault(unit), numbers.GetValueOrDefault(unit + "_best"));
+        byImpl[impl] = (numbers.GetValueOrDefault(unit), numbers.GetValueOrDefault(unit + "_best"), numbers.GetValueOrDefault("cpu_ms"));
     }
     p.WaitForExit();
     if (p.ExitCode != 0) Console.Error.WriteLine($"torch_reference.py exited with {p.ExitCode} (is PyTorch installed? see tools/install-reference.sh)");
     foreach (var c in cases)
     {
         if (!refs.TryGetValue(c.Key, out var byImpl) || !ours.TryGetValue(c.Key, out var mine)) continue;
-        var (our, ourBest, _) = mine;
+        var (our, ourBest, ourCpu) = mine;
         var fields = $"{{{c.Key},\"threads\":{threads},\"ours\":{Json.Num(our)}";
-        foreach (var (impl, (rate, best)) in byImpl.OrderBy(x => x.Key, StringComparer.Ordinal))
+        foreach (var (impl, (rate, best, cpu)) in byImpl.OrderBy(x => x.Key, StringComparer.Ordinal))
         {
             string suffix = impl == "torch" ? "" : "_" + impl;
             fields += $",\"{impl}\":{Json.Num(rate)},\"ratio{suffix}\":{Json.Num(our / rate)},\"ratio{suffix}_best\":{Json.Num(ourBest / best)}";
+            // Their CPU ms per call over ours (all threads; above 1: ours costs less CPU): what a loaded host inflates least.
+            if (cpu > 0 && ourCpu > 0) fields += $",\"ratio{suffix}_cpu\":{Json.Num(cpu / ourCpu)}";
         }
         Console.WriteLine(fields + "}");
     }

@@ -134,6 +134,27 @@ public class SuiteReportTests
     }
 
     [Fact]
+    public void Gemm_verdict_takes_each_shapes_median_over_rounds_and_reports_the_cpu_time_ratio()
+    {
+        // Three rounds; round 2 ran every shape of ours at half speed (a slow process): the medians ignore it. A shape
+        // missing from a round is judged on the rounds that measured it.
+        IReadOnlyList<(string, double, double?, double)>[] rounds =
+        [
+            [("[1024,256,1024] nn", 1.10, 1.20, 300), ("[512,1024,256] nt", 1.02, 1.05, 250)],
+            [("[1024,256,1024] nn", 0.55, 0.60, 150), ("[512,1024,256] nt", 0.51, 0.52, 125)],
+            [("[1024,256,1024] nn", 1.05, 1.10, 290)],
+        ];
+        var (ratios, cpu) = MicroFigures.GemmMedians(rounds);
+        Assert.Equal([("[1024,256,1024] nn", 1.05, 290.0), ("[512,1024,256] nt", (1.02 + 0.51) / 2, (250 + 125) / 2.0)], ratios);
+        Assert.Equal([("[1024,256,1024] nn", 1.10), ("[512,1024,256] nt", (1.05 + 0.52) / 2)], cpu);
+        var micro = MicroFigures.None with { GemmRatios = ratios, GemmCpuRatios = cpu, GemmRounds = 3 };
+        var gemm = SuiteReport.Targets(SuiteReport.Aggregate([]), micro).Single(t => t.Name == "GEMM >= 1.0x torch.matmul");
+        Assert.False(gemm.Met);
+        Assert.Equal("1/2 shapes (medians of 3 interleaved rounds); worst [512,1024,256] nt 0.77; by CPU time (torch / ours) 1/2, worst [512,1024,256] nt 0.79",
+            gemm.Evidence);
+    }
+
+    [Fact]
     public void Targets_without_figures_are_not_measured_and_a_failed_reference_is_not_met()
     {
         var agg = SuiteReport.Aggregate(

@@ -276,6 +276,25 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
+    /// Whether <see cref="Goto{T}"/> packs the full 12-row panels of A inside the first column panel's micro-kernels
+    /// (<see cref="Micro512A{T}"/>: A read in place, each broadcast value stored into the packed panel) instead of in a
+    /// separate <see cref="PackA"/> pass: AVX-512 kernels, a row-major A (unit column stride) not already packed for all
+    /// threads, and <see cref="GemmBlocks.ReadsA"/>. Packing a row-major A is a transpose (8x8 and 4x4 register
+    /// transposes, bound by the shuffle port) that products with K = 512-1024 and N = 128-256 amortise over only N / 32
+    /// column panels (10-15% of their time); the kernel's broadcasts load from any address and its stores ride on free
+    /// store ports. But its twelve strided rows (4 KiB apart at K = 1024) share L1 sets with the B micro-panel, so that
+    /// first pass runs slower than a packed one: it pays only with few column panels (at most
+    /// <see cref="ReadAMaxColumnPanels"/>, N &lt;= 256 floats; measured 1.5-5.5% less CPU per call on the model products with
+    /// K = 512-1024 and N = 128-256, about even with N = 512-1024). The edge panel (fewer than 12 rows) is still packed
+    /// beforehand (zero rows past M).
+    /// </summary>
+    private static bool ReadsAInPlace<T>(in GemmArgs<T> g, GemmPath path, GemmBlocks blocks) where T : unmanaged =>
+        blocks.ReadsA && path == GemmPath.Avx512 && g.Csa == 1 && g.Rsa != 1 && g.N <= ReadAMaxColumnPanels * 2 * Vector512<T>.Count;
+
+    /// <summary>Most column panels (of 2 vectors) over which A is packed inside the kernels (<see cref="ReadsAInPlace{T}"/>).</summary>
+    private const int ReadAMaxColumnPanels = 8;
+
+    /// <summary>
     /// Benchmarks only: the packing that one thread's packed path does for the float32 product of the 2-D
     /// <paramref name="a"/> and <paramref name="b"/>, block by block in the Goto loops' order, without the micro-kernel;
     /// false (nothing done) when the product takes the direct path. Its time over a whole call's is the packing share.
@@ -321,6 +340,7 @@ public sealed partial class CpuBackend
         var accMode = MergeMode(g.Alpha, T.One);
         bool unitCol = g.Csc == 1;
 
+        bool readA = !hasA && ReadsAInPlace(g, path, blocks);
         T* sharedA = hasA ? prepacked : null;
         T* sharedB = hasB ? prepacked : null;
         nint paddedM = (g.M + mr - 1) / mr * mr, paddedN = (g.N + nr - 1) / nr * nr;
@@ -338,8 +358,11 @@ public sealed partial class CpuBackend
                 for (int ic = 0; ic < g.M; ic += MC)
                 {
                     int mc = Math.Min(MC, g.M - ic);
+                    // Full panels of a row-major A are read in place by the first column panel's kernels, which pack them
+                    // for the later ones (Micro512A); only the edge panel is packed beforehand.
+                    int fullRows = readA ? mc / mr * mr : 0; // packOnly: A's full panels are packed by the kernels, not here
                     if (sharedA != null) ap = sharedA + pc * paddedM + (nint)ic * kc;
-                    else PackA(mc, kc, A + ic * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap, mr);
+                    else if (fullRows < mc) PackA(mc - fullRows, kc, A + (ic + fullRows) * g.Rsa + pc * g.Csa, g.Rsa, g.Csa, ap + (nint)fullRows * kc, mr);
                     if (packOnly) continue;
                     for (int jr = 0; jr < nc; jr += nr)
                     {
@@ -348,8 +371,25 @@ public sealed partial class CpuBackend
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int mrr = Math.Min(mr, mc - ir);
-                            T* apanel = ap + (nint)ir * kc;
                             T* cTile = C + (ic + ir) * g.Rsc + (jc + jr) * g.Csc;
+                            T* apanel = ap + (nint)ir * kc;
+                            if (jr == 0 && ir < fullRows)
+                            {
+                                // A read in place and packed into apanel (AVX-512 only): the same multiply-adds as from a packed panel.
+                                T* arows = A + (ic + ir) * g.Rsa + pc;
+                                if (nrr == nr && unitCol) Micro512A(kc, arows, g.Rsa, apanel, bpanel, cTile, g.Rsc, g.Alpha, beta, mode);
+                                else
+                                {
+                                    Micro512A(kc, arows, g.Rsa, apanel, bpanel, tmp, nr, g.Alpha, beta, GemmMerge.Store);
+                                    for (int i = 0; i < mrr; i++)
+                                        for (int j = 0; j < nrr; j++)
+                                        {
+                                            T* e = cTile + i * g.Rsc + j * g.Csc;
+                                            *e = MergeScalar(tmp[i * nr + j], *e, g.Alpha, beta, mode);
+                                        }
+                                }
+                                continue;
+                            }
                             if (nrr == nr && unitCol)
                             {
                                 // Full-width tile; an edge panel of A (mrr < mr) merges only its mrr rows.

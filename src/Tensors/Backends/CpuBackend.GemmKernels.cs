@@ -161,6 +161,81 @@ public sealed partial class CpuBackend
         Put(c + 11 * rsc, c110, va, vb, mode); Put(c + 11 * rsc + w, c111, va, vb, mode);
     }
 
+    /// <summary>
+    /// <see cref="Micro512"/> with A read in place and packed on the way: twelve rows of a row-major A (unit column stride,
+    /// row stride <paramref name="rsa"/> elements) are broadcast straight from their rows, and each broadcast value is
+    /// also stored into the packed micro-panel <paramref name="ap"/> (k-major, 12 per k, as <see cref="PackA"/> writes
+    /// it), so the first column panel of a block packs A for the later ones without a separate transposing pass. The
+    /// multiply-adds and their order are those of <see cref="Micro512"/>: the tile is bitwise the packed one's. Rows are
+    /// addressed from three bases (rows 0, 4, 8) plus 0, 1, 2 or 3 row strides (five address registers, not twelve).
+    /// All twelve rows must exist: an edge panel of A is packed by <see cref="PackA"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Micro512A<T>(int kc, T* a, nint rsa, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode) where T : unmanaged
+    {
+        Vector512<T> c00 = default, c01 = default;
+        Vector512<T> c10 = default, c11 = default;
+        Vector512<T> c20 = default, c21 = default;
+        Vector512<T> c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default;
+        Vector512<T> c50 = default, c51 = default;
+        Vector512<T> c60 = default, c61 = default;
+        Vector512<T> c70 = default, c71 = default;
+        Vector512<T> c80 = default, c81 = default;
+        Vector512<T> c90 = default, c91 = default;
+        Vector512<T> c100 = default, c101 = default;
+        Vector512<T> c110 = default, c111 = default;
+        int w = Vector512<T>.Count;
+        Sse.Prefetch0(c + 0 * rsc); Sse.Prefetch0(c + 0 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 1 * rsc); Sse.Prefetch0(c + 1 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 2 * rsc); Sse.Prefetch0(c + 2 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 3 * rsc); Sse.Prefetch0(c + 3 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 4 * rsc); Sse.Prefetch0(c + 4 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 5 * rsc); Sse.Prefetch0(c + 5 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 6 * rsc); Sse.Prefetch0(c + 6 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 7 * rsc); Sse.Prefetch0(c + 7 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 8 * rsc); Sse.Prefetch0(c + 8 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 9 * rsc); Sse.Prefetch0(c + 9 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 10 * rsc); Sse.Prefetch0(c + 10 * rsc + 2 * w - 1);
+        Sse.Prefetch0(c + 11 * rsc); Sse.Prefetch0(c + 11 * rsc + 2 * w - 1);
+        byte* r0 = (byte*)a, r4 = (byte*)(a + 4 * rsa), r8 = (byte*)(a + 8 * rsa);
+        nint s1 = rsa * sizeof(T), s3 = 3 * s1;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(bp);
+            var b1 = Vector512.Load(bp + w);
+            var a0 = Vector512.Create(*(T*)r0); ap[0] = a0.ToScalar(); c00 = FmaV(a0, b0, c00); c01 = FmaV(a0, b1, c01);
+            var a1 = Vector512.Create(*(T*)(r0 + s1)); ap[1] = a1.ToScalar(); c10 = FmaV(a1, b0, c10); c11 = FmaV(a1, b1, c11);
+            var a2 = Vector512.Create(*(T*)(r0 + s1 * 2)); ap[2] = a2.ToScalar(); c20 = FmaV(a2, b0, c20); c21 = FmaV(a2, b1, c21);
+            var a3 = Vector512.Create(*(T*)(r0 + s3)); ap[3] = a3.ToScalar(); c30 = FmaV(a3, b0, c30); c31 = FmaV(a3, b1, c31);
+            var a4 = Vector512.Create(*(T*)r4); ap[4] = a4.ToScalar(); c40 = FmaV(a4, b0, c40); c41 = FmaV(a4, b1, c41);
+            var a5 = Vector512.Create(*(T*)(r4 + s1)); ap[5] = a5.ToScalar(); c50 = FmaV(a5, b0, c50); c51 = FmaV(a5, b1, c51);
+            var a6 = Vector512.Create(*(T*)(r4 + s1 * 2)); ap[6] = a6.ToScalar(); c60 = FmaV(a6, b0, c60); c61 = FmaV(a6, b1, c61);
+            var a7 = Vector512.Create(*(T*)(r4 + s3)); ap[7] = a7.ToScalar(); c70 = FmaV(a7, b0, c70); c71 = FmaV(a7, b1, c71);
+            var a8 = Vector512.Create(*(T*)r8); ap[8] = a8.ToScalar(); c80 = FmaV(a8, b0, c80); c81 = FmaV(a8, b1, c81);
+            var a9 = Vector512.Create(*(T*)(r8 + s1)); ap[9] = a9.ToScalar(); c90 = FmaV(a9, b0, c90); c91 = FmaV(a9, b1, c91);
+            var a10 = Vector512.Create(*(T*)(r8 + s1 * 2)); ap[10] = a10.ToScalar(); c100 = FmaV(a10, b0, c100); c101 = FmaV(a10, b1, c101);
+            var a11 = Vector512.Create(*(T*)(r8 + s3)); ap[11] = a11.ToScalar(); c110 = FmaV(a11, b0, c110); c111 = FmaV(a11, b1, c111);
+            r0 += sizeof(T); r4 += sizeof(T); r8 += sizeof(T);
+            ap += 12;
+            bp += 2 * w;
+        }
+        var va = Vector512.Create(alpha);
+        var vb = Vector512.Create(beta);
+        Put(c + 0 * rsc, c00, va, vb, mode); Put(c + 0 * rsc + w, c01, va, vb, mode);
+        Put(c + 1 * rsc, c10, va, vb, mode); Put(c + 1 * rsc + w, c11, va, vb, mode);
+        Put(c + 2 * rsc, c20, va, vb, mode); Put(c + 2 * rsc + w, c21, va, vb, mode);
+        Put(c + 3 * rsc, c30, va, vb, mode); Put(c + 3 * rsc + w, c31, va, vb, mode);
+        Put(c + 4 * rsc, c40, va, vb, mode); Put(c + 4 * rsc + w, c41, va, vb, mode);
+        Put(c + 5 * rsc, c50, va, vb, mode); Put(c + 5 * rsc + w, c51, va, vb, mode);
+        Put(c + 6 * rsc, c60, va, vb, mode); Put(c + 6 * rsc + w, c61, va, vb, mode);
+        Put(c + 7 * rsc, c70, va, vb, mode); Put(c + 7 * rsc + w, c71, va, vb, mode);
+        Put(c + 8 * rsc, c80, va, vb, mode); Put(c + 8 * rsc + w, c81, va, vb, mode);
+        Put(c + 9 * rsc, c90, va, vb, mode); Put(c + 9 * rsc + w, c91, va, vb, mode);
+        Put(c + 10 * rsc, c100, va, vb, mode); Put(c + 10 * rsc + w, c101, va, vb, mode);
+        Put(c + 11 * rsc, c110, va, vb, mode); Put(c + 11 * rsc + w, c111, va, vb, mode);
+    }
+
     /// <summary>AVX2 tile: C[6, 2w] from packed panels (kc x 6 and kc x 2w), as <see cref="Micro512"/> (first <paramref name="rows"/> rows merged).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Micro256<T>(int kc, T* ap, T* bp, T* c, nint rsc, T alpha, T beta, GemmMerge mode, int rows = 6) where T : unmanaged

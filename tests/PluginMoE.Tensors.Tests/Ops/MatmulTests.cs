@@ -461,6 +461,45 @@ public class MatmulTests
             [(203, 100, 301), (301, 100, 203), (50, 300, 290)]);
     }
 
+    [Fact]
+    public void Matmul_APackedInsideTheKernels_IsBitwiseTheSeparatelyPackedA_InEveryLayoutMergeModeAndThreadCount()
+    {
+        // AVX-512: full 12-row panels of a row-major A are read in place and packed by the first column panel's kernels
+        // (GemmBlocks.ReadsA, N <= 8 column panels); the rest of the block's column panels read that packed copy. Against
+        // PackA (ReadsA off): bitwise the same C for M around panel and mc edges, several K blocks, N below, at and above
+        // the limit and not a tile multiple (narrow first panel through the scratch tile), row strides other than K, a
+        // strided C, every alpha/beta merge, all four layouts (tn/tt: A is column-major and never read in place) and 1-3
+        // threads; and close to the naive loops.
+        if (!(System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)) return;
+        var g = new Generator(47);
+        foreach (var blocks in new[] { new GemmBlocks(24, 3, 40), GemmBlocks.Default })
+            foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+                foreach (var (m, k, n) in new[] { (13, 70, 20), (25, 300, 128), (61, 100, 256), (37, 50, 257), (130, 33, 90) })
+                    for (int tr = 0; tr < 4; tr++)
+                    {
+                        // A as a view with row stride k + 5 (row-major) or column stride m + 3 (transposed).
+                        var a = (tr & 1) == 0 ? Rand(g, type, m, k + 5).narrow(1, 2, k) : Rand(g, type, k, m + 3).narrow(1, 1, m).mT;
+                        var b = (tr & 2) == 0 ? Rand(g, type, k, n) : Rand(g, type, n, k).mT;
+                        var (alpha, beta) = new[] { (1.0, 0.0), (0.5, 0.0), (1.0, 1.0), (0.5, 1.0), (0.5, 2.0) }[(m + tr) % 5];
+                        bool stridedC = tr == 1;
+                        var c0 = stridedC ? Rand(g, type, n, m).mT : Rand(g, type, m, n);
+                        double[] Run(bool readsA, int threads)
+                        {
+                            using var _ = ParallelFor.WithThreads(threads);
+                            var c = stridedC ? c0.clone().contiguous().mT.contiguous().mT : c0.clone();
+                            WithBlocks(blocks with { ReadsA = readsA }, () => WithPath("Avx512", () => { a.backend.Gemm(a, b, c, alpha, beta); return 0; }));
+                            return c.to(ScalarType.Float64).data<double>();
+                        }
+                        var packed = Run(false, 1);
+                        var naive = Naive(a.contiguous(), b.contiguous());
+                        var old = c0.to(ScalarType.Float64).data<double>();
+                        AssertClose(naive.Select((v, i) => alpha * v + beta * old[i]).ToArray(), torch.tensor(packed), k, Tol(type) * 4);
+                        foreach (int threads in new[] { 1, 2, 3 })
+                            Assert.True(packed.SequenceEqual(Run(true, threads)),
+                                $"{type} blocks {blocks} ({m},{k},{n}) layout {tr} alpha {alpha} beta {beta} threads {threads}: A packed by the kernels differs");
+                    }
+    }
+
     /// <summary>
     /// For every cache blocking, dtype, shape and transpose of A and B: the product matches the naive loops, and 2 and 3
     /// threads give bitwise the one-thread result.
