@@ -144,4 +144,70 @@ public sealed class BadInputAuditTests : IDisposable
         Assert.Equal("{\"step\":4}", File.ReadAllLines(log)[^1]);
         Assert.Equal(4, File.ReadAllLines(log).Length);
     }
+
+    // Behaviours the audit found right but no test held: each corruption of a checkpoint folder is a usage error naming the file.
+    [Theory]
+    [InlineData("config-missing", "has no config.json; a checkpoint folder holds config.json and model.safetensors")]
+    [InlineData("config-truncated", "config.json' is not valid JSON:")]
+    [InlineData("config-array", "config.json' must hold a JSON object")]
+    [InlineData("other-shape", "model.safetensors' does not match its PluginMoE config.json: shape mismatches (9): lm_head.weight has shape (256, 16), the config implies (256, 32)")]
+    [InlineData("safetensors-truncated", "model.safetensors', tensor 'model.embed_tokens.weight': \"data_offsets\" [16384, 32768] ends past the end of the data buffer")]
+    public void Score_CorruptCheckpointFolder_IsAUsageErrorNamingTheFile_AndChangesNothing(string corruption, string expected)
+    {
+        string dir = CopyCheckpoint(corruption);
+        string config = Path.Combine(dir, "config.json"), weights = Path.Combine(dir, "model.safetensors");
+        switch (corruption)
+        {
+            case "config-missing": File.Delete(config); break;
+            case "config-truncated": File.WriteAllText(config, File.ReadAllText(config)[..200]); break;
+            case "config-array": File.WriteAllText(config, "[]"); break;
+            case "other-shape":
+                var node = JsonNode.Parse(File.ReadAllText(config))!;
+                node["hidden_size"] = 32;
+                node["head_dim"] = 16;
+                File.WriteAllText(config, node.ToJsonString());
+                break;
+            default: File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..20000]); break;
+        }
+        var before = Directory.GetFiles(dir).ToDictionary(f => f, File.ReadAllBytes);
+        var (code, output, error) = _cli.Run("score", "--checkpoint", dir, "--text", Text);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("pluginmoe: error: --checkpoint: ", error, StringComparison.Ordinal);
+        Assert.Contains(dir, error);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(dir).Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, File.ReadAllBytes(kv.Key)));
+    }
+
+    // A run folder whose state files were cut short (a full disk, a copy that stopped): refused naming the file and the way out, nothing deleted.
+    [Fact]
+    public void Run_TruncatedStageSettingsOrTrainerState_IsRefusedNamingTheFile_AndDeletesNothing()
+    {
+        TinyProfile.Write(_cli);
+        Assert.Equal(0, _cli.Run("run", "--profile", "tiny", "--run-dir", "run1", "--Training:KeepCheckpoints=2").Code);
+        string run = Path.Combine(_cli.WorkingDirectory, "run1");
+        string settings = Path.Combine(run, "train", "settings.json");
+        byte[] good = File.ReadAllBytes(settings);
+        File.WriteAllBytes(settings, good[..(good.Length / 2)]);
+        var files = Directory.GetFiles(run, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".jsonl", StringComparison.Ordinal) && !f.Contains(".lock", StringComparison.Ordinal)).ToList();
+        var (code, _, error) = _cli.Run("run", "--profile", "tiny", "--run-dir", "run1", "--Training:KeepCheckpoints=2");
+        Assert.Equal(2, code);
+        Assert.Contains($"stage 'train': '{settings}' is not a stage settings record", error);
+        Assert.Contains("or start the stage afresh with --restart", error);
+        Assert.All(files, f => Assert.True(File.Exists(f), f));
+
+        // Interrupted after step 4 with that checkpoint's trainer state cut short: resume names it and the earlier checkpoint.
+        File.WriteAllBytes(settings, good);
+        File.Delete(Path.Combine(run, "train", "completed.json"));
+        string state = Path.Combine(run, "train", "checkpoints", "step-00000004", "trainer_state.json");
+        File.WriteAllText(state, File.ReadAllText(state)[..100]);
+        (code, _, error) = _cli.Run("run", "--profile", "tiny", "--run-dir", "run1", "--Training:KeepCheckpoints=2");
+        Assert.Equal(2, code);
+        Assert.Contains($"'{state}' is not a valid trainer state", error);
+        Assert.Contains("Resume from an earlier checkpoint with --resume-from step-00000002", error);
+        Assert.True(File.Exists(state));
+        Assert.True(Directory.Exists(Path.Combine(run, "train", "checkpoints", "step-00000002")));
+    }
 }
