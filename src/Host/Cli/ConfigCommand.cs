@@ -35,13 +35,17 @@ public static class ConfigCommand
                 Environment = env.Environment,
                 Overrides = parse.UnmatchedTokens,
             });
-            // Checked as `run` checks them (every problem at once): settings, stage names, plugin names and their options.
+            // The settings are checked as `run` checks them (an error, exit 2); the stages' checks (plugin names and options,
+            // data files) are printed as warnings, since the data a run needs may be absent where the settings are inspected.
             var errors = new List<string>();
             var settings = HostSettings.Load(layered, errors);
-            var selected = runner.Resolve(settings.Run.Stages, errors, "Run:Stages");
-            var plugins = env.Plugins(settings);
-            foreach (var stage in selected) stage.Validate(settings.Profile, plugins, errors);
             if (errors.Count > 0) throw new ConfigurationException(HostSettings.Describe(layered, errors.Distinct().ToList()));
+            var checks = new List<string>();
+            var selected = runner.Resolve(settings.Run.Stages, checks, "Run:Stages");
+            var plugins = env.Plugins(settings);
+            foreach (var stage in selected) stage.Validate(settings.Profile, plugins, checks);
+            foreach (var check in checks.Distinct())
+                env.Error.WriteLine($"pluginmoe: warning: run would refuse this: {CommandAction.OneParagraph(check)}");
             foreach (var file in layered.ProfileFiles) env.Error.WriteLine($"profile file: {file}");
             foreach (var (key, file) in layered.RemovedKeys) env.Error.WriteLine($"removed with null: {key} (in {file})");
             // The effective training settings of each training stage (and variant with its own section), beside the JSON.
