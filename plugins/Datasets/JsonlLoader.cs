@@ -7,10 +7,13 @@ namespace PluginMoE.Plugins.Datasets;
 
 /// <summary>
 /// Streams documents from JSON Lines files (plain or gzip, detected by the magic bytes) in sorted path order,
-/// one line at a time. Malformed lines (bad JSON, a missing or
-/// non-string text, a string escaping a lone surrogate, a missing domain) are reported with file and line through the diagnostics and skipped;
+/// one line at a time, as strict UTF-8 (never replaced with U+FFFD). Malformed lines (bad JSON, a missing or
+/// non-string text, a string escaping a lone surrogate, a missing domain, invalid UTF-8 unless
+/// <see cref="JsonlOptions.InvalidUtf8"/> is <c>fail</c>, a line longer than <see cref="JsonlOptions.MaxLineBytes"/>)
+/// are reported with file and line through the diagnostics and skipped;
 /// when a file's malformed share exceeds <see cref="JsonlOptions.MaxMalformedFraction"/> the load fails with
-/// <see cref="InvalidDataException"/> after that file. Blank lines are ignored.
+/// <see cref="InvalidDataException"/> after that file. Blank lines are ignored. Truncated or corrupt gzip data fails
+/// the load naming the file and the line reached.
 /// </summary>
 [ExportDatasetLoader("jsonl", Description = "JSON Lines documents with a text field and a domain field (SlimPajama layout by default)")]
 public sealed class JsonlLoader : IDatasetLoader
@@ -49,21 +52,40 @@ public sealed class JsonlLoader : IDatasetLoader
 
     private static IEnumerable<Document> ReadFile(string file, JsonlOptions options, DatasetRequest request, Totals totals)
     {
-        long lineNo = 0, lines = 0, malformed = 0;
+        long lines = 0, malformed = 0;
         var firstBad = new List<long>();
-        using var reader = new StreamReader(OpenMaybeGzip(file), System.Text.Encoding.UTF8);
-        while (reader.ReadLine() is { } line)
+        bool failOnInvalidUtf8 = options.InvalidUtf8 == "fail";
+        using var reader = new JsonlLineReader(file, options.MaxLineBytes);
+        while (reader.Next(out var line))
         {
-            lineNo++;
-            if (lineNo % 4096 == 0) request.CancellationToken.ThrowIfCancellationRequested();
-            if (string.IsNullOrWhiteSpace(line)) continue;
+            if (line.Number % 4096 == 0) request.CancellationToken.ThrowIfCancellationRequested();
+            string problem;
+            Document? doc = null;
+            if (line.TooLong)
+                problem = $"line is {line.Length} bytes, longer than MaxLineBytes ({options.MaxLineBytes}); it was not read. Raise MaxLineBytes to load it";
+            else if (IsBlank(line.Bytes.Span)) continue;
+            else if (InvalidUtf8At(line.Bytes.Span) is int bad)
+            {
+                string where = $"invalid byte 0x{line.Bytes.Span[bad]:X2} at byte offset {line.Offset + bad} of the " +
+                    $"{(reader.IsGzip ? "decompressed data" : "file")} (byte {bad + 1} of the line)";
+                if (failOnInvalidUtf8)
+                    throw new InvalidDataException(
+                        $"jsonl: {file}: line {line.Number} is not valid UTF-8: {where}; InvalidUtf8 is 'fail'. Convert the file to " +
+                        "UTF-8 (e.g. iconv -f latin1 -t utf-8), or set InvalidUtf8 to 'skip' to report and skip such lines " +
+                        "(they count against MaxMalformedFraction)");
+                problem = $"not valid UTF-8: {where}";
+            }
+            else
+            {
+                doc = Parse(line.Bytes, file, line.Number, options, out problem);
+                if (doc is null && IsUnicodeBlank(line.Bytes.Span)) continue;
+            }
             lines++;
-            var doc = Parse(line, file, lineNo, options, out string problem);
             if (doc is null)
             {
                 malformed++;
-                if (firstBad.Count < LinesNamedInErrors) firstBad.Add(lineNo);
-                request.Diagnostics.Skipped(file, lineNo, problem);
+                if (firstBad.Count < LinesNamedInErrors) firstBad.Add(line.Number);
+                request.Diagnostics.Skipped(file, line.Number, problem);
                 continue;
             }
             yield return doc;
@@ -77,6 +99,25 @@ public sealed class JsonlLoader : IDatasetLoader
                 $"jsonl: {file} has {malformed} malformed lines of {lines} ({Percent(share)}), more than MaxMalformedFraction " +
                 $"{Percent(options.MaxMalformedFraction)}; first at lines {string.Join(", ", firstBad)}. Fix the file, check TextField " +
                 $"'{options.TextField}' and DomainField '{options.DomainField}', or raise MaxMalformedFraction");
+    }
+
+    private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r\f\v"u8) < 0;
+
+    // A line of Unicode white space only (U+00A0, U+2028, ...) is blank too, as string.IsNullOrWhiteSpace has it.
+    private static bool IsUnicodeBlank(ReadOnlySpan<byte> line) =>
+        line.Length <= 4096 && string.IsNullOrWhiteSpace(System.Text.Encoding.UTF8.GetString(line));
+
+    /// <summary>The offset of the first byte that is not part of a valid UTF-8 sequence, or null when the line is valid.</summary>
+    internal static int? InvalidUtf8At(ReadOnlySpan<byte> line)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(line)) return null;
+        int i = 0;
+        while (i < line.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(line[i..], out _, out int consumed) != System.Buffers.OperationStatus.Done) return i;
+            i += consumed;
+        }
+        return null;
     }
 
     /// <summary>
@@ -96,7 +137,7 @@ public sealed class JsonlLoader : IDatasetLoader
 
     private static string Percent(double share) => (share * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
-    private static Document? Parse(string line, string file, long lineNo, JsonlOptions options, out string problem)
+    private static Document? Parse(ReadOnlyMemory<byte> line, string file, long lineNo, JsonlOptions options, out string problem)
     {
         JsonDocument json;
         try { json = JsonDocument.Parse(line); }

@@ -30,4 +30,19 @@ public sealed class JsonlOptions
     /// <summary>Largest tolerated share of malformed lines per file (of its non-blank lines) before the run fails.</summary>
     [Range(0.0, 1.0)]
     public double MaxMalformedFraction { get; set; } = 0.01;
+
+    /// <summary>
+    /// What to do with a line that is not valid UTF-8 (it is never decoded with replacement characters): <c>skip</c>
+    /// (report it with file, line and byte offset and skip it, counted as malformed against
+    /// <see cref="MaxMalformedFraction"/>) or <c>fail</c> (stop the load at the first such line).
+    /// </summary>
+    [AllowedValues("skip", "fail")]
+    public string InvalidUtf8 { get; set; } = "skip";
+
+    /// <summary>
+    /// Longest line read, in bytes (16 MiB by default); a longer line is reported as malformed and passed over
+    /// without being held in memory.
+    /// </summary>
+    [Range(1, 1 << 30)]
+    public int MaxLineBytes { get; set; } = 16 << 20;
 }

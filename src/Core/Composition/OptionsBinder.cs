@@ -39,7 +39,15 @@ internal static class OptionsBinder
             return null;
         }
 
-        var instance = Activator.CreateInstance(type)
+        object? created;
+        try { created = Activator.CreateInstance(type); }
+        catch (TargetInvocationException e) when (e.InnerException is { } thrown)
+        {
+            throw new ArgumentException(
+                $"{keyPath.TrimEnd('.', ':')}: the options of {plugin} cannot be created: its options class {type.Name} threw " +
+                $"{thrown.GetType().Name}: {PluginMessage(thrown)}; this is a fault of the plugin (report it to its vendor)", e);
+        }
+        var instance = created
             ?? throw new InvalidOperationException($"{keyPath.TrimEnd('.')}: could not create the options of {plugin} (its options class {type.Name} needs a public parameterless constructor)");
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
         var errors = new List<string>();
@@ -61,6 +69,12 @@ internal static class OptionsBinder
                 errors.Add(e.Message);
                 failed.Add(property.Name);
             }
+            catch (TargetInvocationException e) when (e.InnerException is { } refused)
+            {
+                // The plugin's own setter refused the value.
+                errors.Add($"{Path(keyPath, key)}: value {node?.ToJsonString() ?? "null"} is refused by {plugin}: {PluginMessage(refused)}");
+                failed.Add(property.Name);
+            }
         }
 
         foreach (var property in properties)
@@ -69,7 +83,12 @@ internal static class OptionsBinder
 
         // Values that failed to convert kept their defaults; validating those would only add noise.
         var results = new List<ValidationResult>();
-        Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true);
+        try { Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            errors.Add($"{keyPath.TrimEnd('.', ':')}: the options validation of {plugin} failed with {e.GetType().Name}: {PluginMessage(e)}; " +
+                "this is a fault of the plugin (report it to its vendor), or try other values of its options");
+        }
         errors.AddRange(results.Where(r => !failed.Contains(r.MemberNames.FirstOrDefault() ?? "")).Select(r => Describe(r, instance, properties, keyPath, plugin)));
         if (errors.Count > 0) throw new ArgumentException(string.Join("\n", errors));
         return instance;
@@ -174,6 +193,21 @@ internal static class OptionsBinder
         "Boolean" => "boolean (true/false)",
         "String" => "string",
         nameof(NestedPluginOptions) => "JSON object (the inner plugin's options)",
+        _ when ElementType(t) is { } element => $"JSON array of {Plural(element)}",
+        _ when t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>) =>
+            $"JSON object mapping names to {Plural(t.GetGenericArguments()[1])}",
+        _ when t.IsEnum => $"one of {string.Join(", ", Enum.GetNames(t))}",
+        _ when t.IsClass => $"{t.Name} (a JSON object)",
         _ => t.Name,
     };
+
+    // A plugin exception's message without the framework's " (Parameter 'value')" and "Actual value was" tails.
+    private static string PluginMessage(Exception e) => e.Message.Split(" (Parameter '")[0].Split('\n')[0].TrimEnd();
+
+    private static Type? ElementType(Type t) =>
+        t.IsArray ? t.GetElementType() : t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) ? t.GetGenericArguments()[0] : null;
+
+    // "strings", "arrays of integers": the values of a list or map, as an error message names them.
+    private static string Plural(Type t) => ElementType(t) is { } element ? $"arrays of {Plural(element)}"
+        : TypeName(t) is var name && name is "integer" or "number" or "string" ? name + "s" : $"{name} values";
 }

@@ -26,8 +26,8 @@ internal static class PluginBuilder
 
     private static ExpertModule Expert(
         IComponentCatalog catalog, string plugin, object? options, int modelDim, int hiddenDim, Generator generator, ScalarType dtype) =>
-        catalog.Expert(plugin).Create(new ExpertSpec(modelDim, hiddenDim) { Options = options, Generator = generator, DType = dtype })
-            ?? throw new InvalidOperationException($"expert plugin '{plugin}' returned null from Create");
+        Created(() => catalog.Expert(plugin).Create(new ExpertSpec(modelDim, hiddenDim) { Options = options, Generator = generator, DType = dtype }),
+            $"expert plugin '{plugin}'", "expert");
 
     /// <summary>The router of an MoE block, from <see cref="MoeConfig.Router"/> and the plan's router options.</summary>
     public static RouterModule Router(
@@ -46,6 +46,22 @@ internal static class PluginBuilder
         return resolver.Create(moe.Router, spec, $"{nameof(ModelConfig.Moe)}:{nameof(MoeConfig.RouterOptions)}");
     }
 
+    /// <summary>
+    /// What a plugin's Create returns, or an error that names the plugin: an <see cref="ArgumentException"/> (the plugin
+    /// refuses its options or the model's shape, in its own words) passes through; anything else thrown by the plugin
+    /// becomes an <see cref="InvalidOperationException"/> naming it.
+    /// </summary>
+    private static T Created<T>(Func<T?> create, string plugin, string what) where T : class
+    {
+        T? module;
+        try { module = create(); }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or PluginUnavailableException or KeyNotFoundException or ArgumentException))
+        {
+            throw new InvalidOperationException($"{plugin} failed to build its {what}: {e.GetType().Name}: {e.Message}", e);
+        }
+        return module ?? throw new InvalidOperationException($"{plugin} returned null from Create");
+    }
+
     /// <summary>Lets wrapper routers (multi-head) build inner routers by name through the same catalog.</summary>
     private sealed class CatalogRouterResolver(IComponentCatalog catalog) : IRouterResolver
     {
@@ -61,8 +77,7 @@ internal static class PluginBuilder
             var options = spec.Options is JsonObject || (spec.Options is null && factory.OptionsType is not null)
                 ? catalog.BindOptions(factory, (JsonObject?)spec.Options, keyPath)
                 : spec.Options;
-            return factory.Create(spec with { Options = options })
-                ?? throw new InvalidOperationException($"router plugin '{name}' returned null from Create");
+            return Created(() => factory.Create(spec with { Options = options }), $"router plugin '{name}' ({keyPath})", "router");
         }
     }
 }

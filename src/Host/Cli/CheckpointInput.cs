@@ -2,6 +2,8 @@
 using PluginMoE.Core.Checkpoints;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Model;
+using PluginMoE.Core.Text;
+using PluginMoE.Abstractions.Data;
 using PluginMoE.Abstractions.Checkpoints;
 using PluginMoE.Host.Configuration;
 using PluginMoE.Host.Plugins;
@@ -48,11 +50,46 @@ public static class CheckpointInput
         {
             throw new ConfigurationException($"--checkpoint: cannot build the model of '{path}': {e.Message}", e);
         }
+        catch (InvalidDataException e)
+        {
+            // The tensors of model.safetensors are not those of the model config.json describes (a config edited or
+            // taken from another checkpoint, e.g. its moe section removed).
+            throw new ConfigurationException(
+                $"--checkpoint: '{Path.Combine(path, CheckpointStore.ConfigFile)}' and the tensors beside it do not describe the same model: " +
+                $"{CommandAction.OneParagraph(e.Message)}; use the config.json that was saved with these tensors", e);
+        }
         catch (ArgumentException e)
         {
             // The plugins' options or the architecture are refused (lists of problems are one per line).
             string reason = CommandAction.OneParagraph(e.Message);
             throw new ConfigurationException($"--checkpoint: cannot build the model of '{path}' from its {CheckpointStore.ConfigFile}: {reason}", e);
         }
+    }
+
+    /// <summary>
+    /// The tokenizer of the checkpoint in <paramref name="directory"/> (its tokenizer.json, else bytes), checked against
+    /// <paramref name="model"/>'s vocabulary.
+    /// </summary>
+    /// <exception cref="ConfigurationException">The tokenizer.json cannot be read, is of a kind PluginMoE does not run, or has ids the model lacks.</exception>
+    public static ITokenizer LoadTokenizer(CliEnvironment env, string directory, TransformerLM model)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(model);
+        string path = Path.GetFullPath(directory, env.WorkingDirectory);
+        string file = Path.Combine(path, HfTokenizerJson.FileName);
+        ITokenizer tokenizer;
+        try { tokenizer = CheckpointTokenizer.Load(path); }
+        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException or NotSupportedException or FormatException or ArgumentException)
+        {
+            throw new ConfigurationException(
+                $"--checkpoint: cannot use the tokenizer of '{path}': {CommandAction.OneParagraph(e.Message).TrimEnd('.')}. A checkpoint's " +
+                $"{HfTokenizerJson.FileName} must be the Hugging Face byte-level BPE tokenizer the model was trained with; without the file " +
+                "the model reads bytes", e);
+        }
+        if (tokenizer.VocabSize > model.Config.VocabSize)
+            throw new ConfigurationException(
+                $"--checkpoint: '{file}' has {tokenizer.VocabSize} token ids, but the model ('{Path.Combine(path, CheckpointStore.ConfigFile)}' " +
+                $"vocab_size) has {model.Config.VocabSize}; the tokenizer belongs to another model: use the tokenizer.json saved with this one");
+        return tokenizer;
     }
 }

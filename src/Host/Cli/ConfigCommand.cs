@@ -4,6 +4,7 @@
 // stage (and variant) trains with where its own Training section changes it, go to stderr.
 using System.CommandLine;
 using System.Text.Json;
+using PluginMoE.Core.Composition;
 using PluginMoE.Host.Configuration;
 
 namespace PluginMoE.Host.Cli;
@@ -14,9 +15,10 @@ public static class ConfigCommand
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Builds the command.</summary>
-    public static Command Create(CliEnvironment env, Option<bool> verbose)
+    public static Command Create(CliEnvironment env, Option<bool> verbose, PluginMoE.Core.Recipe.Stages.StageRunner runner)
     {
         ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(runner);
         var profile = new Option<string?>("--profile", "-p") { Description = $"Profile name (profiles/<name>.json) or path to a .json file; default: ${LayeredConfiguration.ProfileVariable}, else the defaults alone" };
         var command = new Command("config", "Print the resolved settings of a profile with its defaults, PLUGINMOE__ variables and --Section:Key=value overrides (as config.resolved.json records them)")
         {
@@ -33,7 +35,17 @@ public static class ConfigCommand
                 Environment = env.Environment,
                 Overrides = parse.UnmatchedTokens,
             });
-            var settings = HostSettings.Load(layered);
+            // The settings are checked as `run` checks them (an error, exit 2); the stages' checks (plugin names and options,
+            // data files) are printed as warnings, since the data a run needs may be absent where the settings are inspected.
+            var errors = new List<string>();
+            var settings = HostSettings.Load(layered, errors);
+            if (errors.Count > 0) throw new ConfigurationException(HostSettings.Describe(layered, errors.Distinct().ToList()));
+            var checks = new List<string>();
+            var selected = runner.Resolve(settings.Run.Stages, checks, "Run:Stages");
+            var plugins = env.Plugins(settings);
+            foreach (var stage in selected) stage.Validate(settings.Profile, plugins, checks);
+            foreach (var check in checks.Distinct())
+                env.Error.WriteLine($"pluginmoe: warning: run would refuse this: {CommandAction.OneParagraph(check)}");
             foreach (var file in layered.ProfileFiles) env.Error.WriteLine($"profile file: {file}");
             foreach (var (key, file) in layered.RemovedKeys) env.Error.WriteLine($"removed with null: {key} (in {file})");
             // The effective training settings of each training stage (and variant with its own section), beside the JSON.

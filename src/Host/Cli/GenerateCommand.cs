@@ -4,7 +4,6 @@
 using System.CommandLine;
 using PluginMoE.Core.Composition;
 using PluginMoE.Core.Inference;
-using PluginMoE.Core.Text;
 
 namespace PluginMoE.Host.Cli;
 
@@ -38,12 +37,12 @@ public static class GenerateCommand
             try { options.Validate(); }
             catch (ArgumentOutOfRangeException e) { throw new ConfigurationException(e.Message.Split(" (Parameter")[0], e); }
             var model = CheckpointInput.Load(env, parse.GetValue(checkpoint)!, parse.UnmatchedTokens);
+            var tokenizer = CheckpointInput.LoadTokenizer(env, parse.GetValue(checkpoint)!, model); // tokenizer.json, else bytes
             string text = parse.GetValue(prompt)!;
             env.Out.Write(text);
             bool written = text.Length > 0;
             try
             {
-                var tokenizer = CheckpointTokenizer.Load(Path.GetFullPath(parse.GetValue(checkpoint)!, env.WorkingDirectory));   // tokenizer.json, else bytes
                 foreach (var token in TextGenerator.Stream(model, tokenizer, text, options, ct))
                 {
                     env.Out.Write(token.Text);

@@ -31,7 +31,7 @@ public sealed class PluginMoeCli
             GenerateCommand.Create(env, verbose),
             ExportCommand.Create(env, verbose),
             PluginsCommand.Create(env, verbose),
-            ConfigCommand.Create(env, verbose),
+            ConfigCommand.Create(env, verbose, runner),
             MergeCommand.Create(env, verbose),
             ExtendCommand.Create(env, verbose),
             Serve.ServeCommand.Create(env, verbose),

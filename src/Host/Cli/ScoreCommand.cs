@@ -35,7 +35,7 @@ public static class ScoreCommand
     {
         string path = Path.GetFullPath(textFile, env.WorkingDirectory);
         var model = CheckpointInput.Load(env, checkpoint, overrides);
-        var tokenizer = CheckpointTokenizer.Load(Path.GetFullPath(checkpoint, env.WorkingDirectory)); // tokenizer.json, else bytes
+        var tokenizer = CheckpointInput.LoadTokenizer(env, checkpoint, model); // tokenizer.json, else bytes
         // A tokenizer.json's post-processor (e.g. Llama-3's BOS) is applied, as the tool that wrote it feeds its model.
         var tokens = tokenizer switch
         {

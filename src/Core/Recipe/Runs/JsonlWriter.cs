@@ -11,11 +11,13 @@ public sealed class JsonlWriter : IDisposable
     private readonly StreamWriter _writer;
     private readonly Lock _lock = new();
 
-    /// <summary>Opens <paramref name="path"/> for appending (its folder is created).</summary>
+    /// <summary>Opens <paramref name="path"/> for appending (its folder is created; a torn last line is ended first).</summary>
     public JsonlWriter(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        TornLine.End(path, stream);
+        _writer = new StreamWriter(stream, new UTF8Encoding(false));
     }
 
     /// <summary>Appends <paramref name="lines"/>, one compact JSON object per line, and flushes.</summary>

@@ -110,7 +110,9 @@ public sealed class RunFolder
         ArgumentNullException.ThrowIfNull(record);
         Bookkeeping(() =>
         {
-            using var file = new FileStream(System.IO.Path.Combine(Path, InvocationsFile), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            string path = System.IO.Path.Combine(Path, InvocationsFile);
+            using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            TornLine.End(path, file);
             file.Write(System.Text.Encoding.UTF8.GetBytes(record.ToJsonString() + "\n"));
             file.Flush(flushToDisk: true);
         });

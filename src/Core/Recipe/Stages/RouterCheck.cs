@@ -61,6 +61,13 @@ public static class RouterCheck
             errors.Add($"{key}:{nameof(MoeConfig.Router)}: {e.Message}");
             return null;
         }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            // A plugin fault (or a refusal it did not phrase as ArgumentException): reported with the others, naming the plugin and its options.
+            errors.Add($"{key}:{nameof(MoeConfig.Router)}: router plugin '{moe.Router}' failed to build its router with the options of " +
+                $"{key}:{nameof(MoeConfig.RouterOptions)}: {e.GetType().Name}: {e.Message}");
+            return null;
+        }
         if (upcycled && router is ITokenSplittingRouter split)
         {
             int h = model.HiddenSize / Math.Max(1, split.SubTokenDim);
