@@ -1,6 +1,7 @@
 // Dropless top-k dispatch (MegaBlocks-style, without padding): one counting sort of the N*k token slots by expert
 // (DispatchPlan), experts that expose IGroupedFfnExpert computed together with one grouped GEMM per projection (narrow
-// experts, as MH-MoE's sub-token ones, as one fused grouped SwiGLU MLP), the others once each on their contiguous rows;
+// experts, as MH-MoE's sub-token ones, as one fused grouped SwiGLU MLP; gate and up of usual-width ones as one product
+// against [Wg; Wu]), the others once each on their contiguous rows;
 // weight, scatter-add back. An always-on shared expert (y = shared(x) + routed sum) whose grouped form matches a group
 // runs as one more member of it: its N rows at weight 1 go through the same grouped GEMMs and the same scatter-add.
 using PluginMoE.Abstractions.Experts;
@@ -79,7 +80,22 @@ public static class DroplessDispatch
     /// </summary>
     internal static bool FusedFfn(Tensor rows, GroupedFfnWeights w) => w.Up.size(0) >= 8 * rows.size(1);
 
-    /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection.</summary>
+    /// <summary>
+    /// Whether the wide SwiGLU path computes gate and up as one grouped GEMM against per-step concatenations [Wg; Wu]
+    /// (2 hidden, d): when the group has at least <see cref="GateUpMinRowsPerExpert"/> rows per expert on average, so that
+    /// copying the two weights (2 hidden d per expert) stays small next to the product (2 rows x 2 hidden d multiply-adds);
+    /// decode-sized batches keep the two separate products. Tests switch it off to compare both paths.
+    /// </summary>
+    internal static bool FuseGateUp(Tensor rows, GroupedFfnWeights[] group) =>
+        GateUpFusion && rows.size(0) >= GateUpMinRowsPerExpert * group.Length;
+
+    /// <summary>Whether gate and up may run as one product (default on); see <see cref="FuseGateUp"/>.</summary>
+    internal static bool GateUpFusion { get; set; } = true;
+
+    /// <summary>Average rows per expert from which gate and up run as one product.</summary>
+    internal const int GateUpMinRowsPerExpert = 16;
+
+    /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection (gate and up as one).</summary>
     private static Tensor GroupedFfn(Tensor rows, GroupedFfnWeights[] group, long[] counts)
     {
         var kind = group[0].Kind;
@@ -88,6 +104,14 @@ public static class DroplessDispatch
             case GroupedFfnKind.SwiGlu when FusedFfn(rows, group[0]):
                 return nn.functional.grouped_swiglu_ffn(rows, [.. group.Select(g => g.Gate!)], [.. group.Select(g => g.Up)],
                     [.. group.Select(g => g.Down)], counts); // (R, d), hidden activations in cache, recomputed in backward
+            case GroupedFfnKind.SwiGlu when FuseGateUp(rows, group):
+            {
+                // Gate and up as one product: the rows are packed once, the input gradient is one GEMM with K = 2 hidden
+                // ([dG dU] [Wg; Wu], no fan-in add) and the weight gradient one per expert ([dG dU]^T X), which the
+                // concatenation's backward hands to the experts' own gate and up parameters.
+                var gateUp = nn.functional.grouped_linear(rows, [.. group.Select(g => cat([g.Gate!, g.Up], 0))], counts); // (R, 2 hidden)
+                return nn.functional.grouped_linear(nn.functional.swiglu(gateUp), [.. group.Select(g => g.Down)], counts); // (R, d)
+            }
             case GroupedFfnKind.SwiGlu:
             {
                 var gate = nn.functional.grouped_linear(rows, [.. group.Select(g => g.Gate!)], counts); // (R, hidden)
