@@ -89,8 +89,14 @@ public static class DroplessDispatch
     internal static bool FuseGateUp(Tensor rows, GroupedFfnWeights[] group) =>
         GateUpFusion && rows.size(0) >= GateUpMinRowsPerExpert * group.Length;
 
-    /// <summary>Whether gate and up may run as one product (default on); see <see cref="FuseGateUp"/>.</summary>
-    internal static bool GateUpFusion { get; set; } = true;
+    /// <summary>Whether gate and up may run as one product on this thread (default on); see <see cref="FuseGateUp"/>.</summary>
+    internal static bool GateUpFusion
+    {
+        get => !_gateUpFusionOff;
+        set => _gateUpFusionOff = !value;
+    }
+
+    [ThreadStatic] private static bool _gateUpFusionOff;
 
     /// <summary>Average rows per expert from which gate and up run as one product.</summary>
     internal const int GateUpMinRowsPerExpert = 16;
