@@ -116,7 +116,7 @@ public static class DroplessDispatch
                 // ([dG dU] [Wg; Wu], no fan-in add) and the weight gradient one per expert ([dG dU]^T X), which the
                 // concatenation's backward hands to the experts' own gate and up parameters.
                 var gateUp = nn.functional.grouped_linear(rows, [.. group.Select(g => cat([g.Gate!, g.Up], 0))], counts); // (R, 2 hidden)
-                return nn.functional.grouped_linear(nn.functional.swiglu(gateUp), [.. group.Select(g => g.Down)], counts); // (R, d)
+                return nn.functional.grouped_linear(nn.functional.swiglu_chunked(gateUp), [.. group.Select(g => g.Down)], counts); // (R, d)
             }
             case GroupedFfnKind.SwiGlu:
             {

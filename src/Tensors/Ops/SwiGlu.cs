@@ -27,7 +27,7 @@ public static partial class torch
             /// </summary>
             /// <exception cref="ArgumentException">The last dimension is not even.</exception>
             /// <exception cref="NotSupportedException">The tensor is not float32 or float64.</exception>
-            public static Tensor swiglu(Tensor gateUp) => Tensor.SwiGluHalves(gateUp);
+            public static Tensor swiglu_chunked(Tensor gateUp) => Tensor.SwiGluHalves(gateUp);
         }
     }
 }

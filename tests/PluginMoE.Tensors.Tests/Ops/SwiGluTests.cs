@@ -1,6 +1,6 @@
 // Tests for the fused SwiGLU gate nn.functional.swiglu(gate, up) = silu(gate) * up: equivalence with the unfused
 // composite (values bitwise, gradients within rounding), float64 finite differences, strided inputs and errors; the
-// gate-up form swiglu(gateUp) against swiglu on its two halves (bitwise, both kernel paths, 1 and 2 threads).
+// gate-up form swiglu_chunked(gateUp) against swiglu on its two halves (bitwise, both kernel paths, 1 and 2 threads).
 using static PluginMoE.Tensors.torch;
 using F = PluginMoE.Tensors.torch.nn.functional;
 
@@ -100,7 +100,7 @@ public class SwiGluTests
         try
         {
             PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops = registerLoops && saved;
-            var y = F.swiglu(gu);
+            var y = F.swiglu_chunked(gu);
             (y * probe).sum().backward();
             var dgu = gu.grad!.clone();
 
@@ -122,15 +122,15 @@ public class SwiGluTests
     [Fact]
     public void GateUpHalves_Float64_MatchFiniteDifferences_AndStridedInputIsRead()
     {
-        GradCheck.Check(t => F.swiglu(t[0]), [GradCheck.Input(new Generator(23), 5, 6)]);
+        GradCheck.Check(t => F.swiglu_chunked(t[0]), [GradCheck.Input(new Generator(23), 5, 6)]);
         var t = randn([10, 3], ScalarType.Float64, new Generator(24));
-        Assert.Equal(F.swiglu(t.t().contiguous()).data<double>(), F.swiglu(t.t()).data<double>());
+        Assert.Equal(F.swiglu_chunked(t.t().contiguous()).data<double>(), F.swiglu_chunked(t.t()).data<double>());
     }
 
     [Fact]
     public void GateUpHalves_OddLastDimension_SaysWhatIsExpected()
     {
-        var err = Assert.Throws<ArgumentException>(() => F.swiglu(randn([4, 7])));
+        var err = Assert.Throws<ArgumentException>(() => F.swiglu_chunked(randn([4, 7])));
         Assert.Equal("swiglu: a gate-up tensor needs an even last dimension (gate then up), got shape [4, 7]", err.Message);
     }
 }
