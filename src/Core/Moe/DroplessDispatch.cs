@@ -89,14 +89,19 @@ public static class DroplessDispatch
     internal static bool FuseGateUp(Tensor rows, GroupedFfnWeights[] group) =>
         GateUpFusion && rows.size(0) >= GateUpMinRowsPerExpert * group.Length;
 
-    /// <summary>Whether gate and up may run as one product on this thread (default on); see <see cref="FuseGateUp"/>.</summary>
+    /// <summary>
+    /// Whether gate and up may run as one product on this thread; see <see cref="FuseGateUp"/>. On unless the
+    /// environment sets <c>PLUGINMOE_FUSE_GATE_UP=0</c> (for A/B timing); tests set it per thread.
+    /// </summary>
     internal static bool GateUpFusion
     {
-        get => !_gateUpFusionOff;
-        set => _gateUpFusionOff = !value;
+        get => _gateUpFusion ?? GateUpFusionDefault;
+        set => _gateUpFusion = value;
     }
 
-    [ThreadStatic] private static bool _gateUpFusionOff;
+    private static readonly bool GateUpFusionDefault = Environment.GetEnvironmentVariable("PLUGINMOE_FUSE_GATE_UP") != "0";
+
+    [ThreadStatic] private static bool? _gateUpFusion;
 
     /// <summary>Average rows per expert from which gate and up run as one product.</summary>
     internal const int GateUpMinRowsPerExpert = 16;
