@@ -2,6 +2,8 @@
 // the lowest-ranked merge applied repeatedly -> ids. Decoding maps ids back to bytes, so any byte sequence
 // round-trips exactly through EncodeBytes/DecodeBytes (when the tokenizer has no normalizer). A tokenizer.json's
 // normalizer is applied before pre-tokenization, and its post-processor's special tokens by EncodeWithSpecialTokens.
+// SentencePiece-style files (SentencePieceBpe: Llama-2, Gemma) start from characters instead of bytes, fall back
+// to <0xNN> byte tokens, and decode through the file's decoder chain.
 using System.Text;
 using PluginMoE.Abstractions.Data;
 
@@ -27,8 +29,10 @@ public sealed class BpeTokenizer : ITokenizer
     /// </summary>
     /// <exception cref="ArgumentException">A byte or a merge part or result is missing from the vocabulary (the message names it).</exception>
     public BpeTokenizer(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, BpePreTokenizer preTokenizer,
-        IReadOnlyDictionary<string, int>? addedTokens = null, bool ignoreMerges = false, TextNormalizer? normalizer = null, TokenPostProcessor? postProcessor = null)
+        IReadOnlyDictionary<string, int>? addedTokens = null, bool ignoreMerges = false, TextNormalizer? normalizer = null, TokenPostProcessor? postProcessor = null,
+        SentencePieceBpe? sentencePiece = null)
     {
+        SentencePiece = sentencePiece;
         Normalizer = normalizer;
         PostProcessor = postProcessor;
         ArgumentNullException.ThrowIfNull(vocab);
@@ -51,8 +55,14 @@ public sealed class BpeTokenizer : ITokenizer
         }
         _byteIds = new int[256];
         for (int b = 0; b < 256; b++)
-            _byteIds[b] = _vocab.TryGetValue(ByteLevelAlphabet.Char((byte)b).ToString(), out int id) ? id
-                : throw new ArgumentException($"bpe: the vocabulary lacks the single-byte token of byte 0x{b:X2} ('{ByteLevelAlphabet.Char((byte)b)}'); a byte-level BPE vocabulary needs all 256");
+        {
+            if (sentencePiece is not null)
+                // A byte without its <0xNN> token (Gemma has none for 0x09, '\t' being a token itself) falls back to the unknown token.
+                _byteIds[b] = sentencePiece.ByteFallback && _vocab.TryGetValue($"<0x{b:X2}>", out int fallback) ? fallback : -1;
+            else
+                _byteIds[b] = _vocab.TryGetValue(ByteLevelAlphabet.Char((byte)b).ToString(), out int id) ? id
+                    : throw new ArgumentException($"bpe: the vocabulary lacks the single-byte token of byte 0x{b:X2} ('{ByteLevelAlphabet.Char((byte)b)}'); a byte-level BPE vocabulary needs all 256");
+        }
         _merges = new Dictionary<long, (int, int)>(merges.Count);
         for (int rank = 0; rank < merges.Count; rank++)
         {
@@ -69,6 +79,9 @@ public sealed class BpeTokenizer : ITokenizer
 
     /// <inheritdoc/>
     public int VocabSize { get; }
+
+    /// <summary>SentencePiece-style settings (Llama-2, Gemma files), or null for byte-level BPE.</summary>
+    public SentencePieceBpe? SentencePiece { get; }
 
     /// <summary>The pre-tokenizer.</summary>
     public BpePreTokenizer PreTokenizer { get; }
@@ -149,7 +162,7 @@ public sealed class BpeTokenizer : ITokenizer
             var status = System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out int used);
             if (status == System.Buffers.OperationStatus.Done) { i += used; continue; }
             if (i > runStart) EncodeOrdinary(Normalize(Encoding.UTF8.GetString(bytes[runStart..i])), ids);
-            for (int k = 0; k < Math.Max(1, used); k++) ids.Add(_byteIds[bytes[i + k]]);
+            for (int k = 0; k < Math.Max(1, used); k++) ids.Add(ByteId(bytes[i + k]));
             i += Math.Max(1, used);
             runStart = i;
         }
@@ -157,42 +170,147 @@ public sealed class BpeTokenizer : ITokenizer
         return [.. ids];
     }
 
-    // One pre-token: its UTF-8 bytes as single-byte ids, then the lowest-ranked adjacent merge until none applies.
+    // The id of a byte that is not part of valid UTF-8 text: its byte-level token, its <0xNN> token, else the unknown token.
+    private int ByteId(byte b) => _byteIds[b] >= 0 ? _byteIds[b]
+        : SentencePiece?.UnknownId ?? throw new ArgumentException($"bpe: byte 0x{b:X2} is not valid UTF-8 and the tokenizer has neither byte_fallback nor an unk_token");
+
+    private const int CachedPieceLength = 256;
+
+    // One pre-token: its UTF-8 bytes as single-byte ids (SentencePiece-style: its characters, else their <0xNN>
+    // bytes, else the unknown token), then the lowest-ranked adjacent merge (leftmost on ties) until none applies.
     private int[] EncodePiece(string piece)
     {
-        lock (_cacheLock)
-            if (_cache.TryGetValue(piece, out var hit)) return hit;
-        var bytes = Encoding.UTF8.GetBytes(piece);
+        bool cache = piece.Length <= CachedPieceLength;
+        if (cache)
+            lock (_cacheLock)
+                if (_cache.TryGetValue(piece, out var hit)) return hit;
         int[] result;
-        if (IgnoreMerges && _vocab.TryGetValue(ByteLevelAlphabet.ToText(bytes), out int whole)) result = [whole];
+        if (SentencePiece is { } sp)
+        {
+            if (IgnoreMerges && _vocab.TryGetValue(piece, out int whole)) result = [whole];
+            else result = Merge(Characters(piece, sp));
+        }
         else
         {
-            var symbols = new List<int>(bytes.Length);
-            foreach (byte b in bytes) symbols.Add(_byteIds[b]);
-            while (symbols.Count > 1)
+            var bytes = Encoding.UTF8.GetBytes(piece);
+            if (IgnoreMerges && _vocab.TryGetValue(ByteLevelAlphabet.ToText(bytes), out int whole)) result = [whole];
+            else
             {
-                int bestRank = int.MaxValue, bestAt = -1, bestId = 0;
-                for (int i = 0; i + 1 < symbols.Count; i++)
-                    if (_merges.TryGetValue(Key(symbols[i], symbols[i + 1]), out var m) && m.Rank < bestRank)
-                        (bestRank, bestAt, bestId) = (m.Rank, i, m.Id);
-                if (bestAt < 0) break;
-                symbols[bestAt] = bestId;
-                symbols.RemoveAt(bestAt + 1);
+                var symbols = new List<int>(bytes.Length);
+                foreach (byte b in bytes) symbols.Add(_byteIds[b]);
+                result = Merge(symbols);
             }
-            result = [.. symbols];
         }
-        lock (_cacheLock)
-            if (_cache.Count < 1 << 18) _cache[piece] = result;
+        if (cache)
+            lock (_cacheLock)
+                if (_cache.Count < 1 << 18) _cache[piece] = result;
         return result;
     }
 
-    /// <inheritdoc/>
-    public string Decode(ReadOnlySpan<int> ids) => Encoding.UTF8.GetString(DecodeBytes(ids));
+    // SentencePiece-style initial symbols: each character's id, else its UTF-8 bytes' <0xNN> ids, else the unknown id.
+    private List<int> Characters(string piece, SentencePieceBpe sp)
+    {
+        var symbols = new List<int>(piece.Length);
+        bool lastUnknown = false;
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in piece.EnumerateRunes())
+        {
+            if (_vocab.TryGetValue(rune.ToString(), out int id)) { symbols.Add(id); lastUnknown = false; }
+            else if (sp.ByteFallback && HasByteTokens(utf8[..rune.EncodeToUtf8(utf8)]))
+            {
+                foreach (byte b in utf8[..rune.Utf8SequenceLength]) symbols.Add(_byteIds[b]);
+                lastUnknown = false;
+            }
+            else if (sp.UnknownId is int unk)
+            {
+                if (!(sp.FuseUnknown && lastUnknown)) symbols.Add(unk);
+                lastUnknown = true;
+            }
+        }
+        return symbols;
+    }
 
-    /// <summary>The bytes of <paramref name="ids"/> (added tokens contribute their content's UTF-8 bytes).</summary>
+    private bool HasByteTokens(ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+            if (_byteIds[b] < 0) return false;
+        return true;
+    }
+
+    // Applies the merges: the lowest rank first, the leftmost of equal ranks. Short pieces scan all pairs each round;
+    // long ones (SentencePiece-style files have no pre-tokenizer, so a piece can be a whole document) use a queue.
+    private int[] Merge(List<int> symbols)
+    {
+        if (symbols.Count > 32) return MergeQueued(symbols);
+        while (symbols.Count > 1)
+        {
+            int bestRank = int.MaxValue, bestAt = -1, bestId = 0;
+            for (int i = 0; i + 1 < symbols.Count; i++)
+                if (_merges.TryGetValue(Key(symbols[i], symbols[i + 1]), out var m) && m.Rank < bestRank)
+                    (bestRank, bestAt, bestId) = (m.Rank, i, m.Id);
+            if (bestAt < 0) break;
+            symbols[bestAt] = bestId;
+            symbols.RemoveAt(bestAt + 1);
+        }
+        return [.. symbols];
+    }
+
+    private int[] MergeQueued(List<int> symbols)
+    {
+        int n = symbols.Count;
+        int[] ids = [.. symbols];
+        var prev = new int[n];
+        var next = new int[n];
+        var alive = new bool[n];
+        for (int i = 0; i < n; i++) (prev[i], next[i], alive[i]) = (i - 1, i + 1 < n ? i + 1 : -1, true);
+        // Entries: (left position, left id, right id) by (rank, left position); an entry whose ids changed is stale.
+        var queue = new PriorityQueue<(int Left, int LeftId, int RightId), (int Rank, int Position)>(n);
+        void Push(int left)
+        {
+            int right = next[left];
+            if (right >= 0 && _merges.TryGetValue(Key(ids[left], ids[right]), out var m)) queue.Enqueue((left, ids[left], ids[right]), (m.Rank, left));
+        }
+        for (int i = 0; i + 1 < n; i++) Push(i);
+        while (queue.TryDequeue(out var e, out _))
+        {
+            int left = e.Left;
+            if (!alive[left] || ids[left] != e.LeftId) continue;
+            int right = next[left];
+            if (right < 0 || ids[right] != e.RightId) continue;
+            ids[left] = _merges[Key(ids[left], ids[right])].Id;
+            alive[right] = false;
+            next[left] = next[right];
+            if (next[right] >= 0) prev[next[right]] = left;
+            if (prev[left] >= 0) Push(prev[left]);
+            Push(left);
+        }
+        var result = new List<int>(n);
+        for (int i = 0; i >= 0; i = next[i]) result.Add(ids[i]);
+        return [.. result];
+    }
+
+    /// <inheritdoc/>
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        if (SentencePiece is not { } sp) return Encoding.UTF8.GetString(DecodeBytes(ids));
+        var tokens = new List<string>(ids.Length);
+        for (int i = 0; i < ids.Length; i++) tokens.Add(TokenOf(ids[i], i));
+        return sp.Decoder?.Apply(tokens) ?? string.Join(' ', tokens);
+    }
+
+    private string TokenOf(int id, int position) =>
+        _addedById.TryGetValue(id, out var special) ? special
+        : (uint)id < (uint)_tokens.Length && _tokens[id] is { } token ? token
+        : throw new ArgumentOutOfRangeException(nameof(id), id, $"bpe: id {id} at position {position} is not in the vocabulary (size {VocabSize})");
+
+    /// <summary>
+    /// The bytes of <paramref name="ids"/> (added tokens contribute their content's UTF-8 bytes). SentencePiece-style:
+    /// the UTF-8 of <see cref="Decode"/> (so bytes that are not valid UTF-8 come back as U+FFFD).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is not in the vocabulary.</exception>
     public byte[] DecodeBytes(ReadOnlySpan<int> ids)
     {
+        if (SentencePiece is not null) return Encoding.UTF8.GetBytes(Decode(ids));
         var bytes = new List<byte>(ids.Length * 3);
         for (int i = 0; i < ids.Length; i++)
         {
@@ -200,9 +318,15 @@ public sealed class BpeTokenizer : ITokenizer
             if (_addedById.TryGetValue(id, out var special)) { bytes.AddRange(Encoding.UTF8.GetBytes(special)); continue; }
             if ((uint)id >= (uint)_tokens.Length || _tokens[id] is not { } token)
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"bpe: id {id} at position {i} is not in the vocabulary (size {VocabSize})");
+            // As the Hugging Face ByteLevel decoder: a token with a character outside the byte-level alphabet is its own UTF-8.
+            int before = bytes.Count;
             foreach (char c in token)
-                bytes.Add(ByteLevelAlphabet.TryByte(c, out byte b) ? b
-                    : throw new InvalidDataException($"bpe: token {id} '{token}' has character U+{(int)c:X4}, which is not in the byte-level alphabet"));
+            {
+                if (ByteLevelAlphabet.TryByte(c, out byte b)) { bytes.Add(b); continue; }
+                bytes.RemoveRange(before, bytes.Count - before);
+                bytes.AddRange(Encoding.UTF8.GetBytes(token));
+                break;
+            }
         }
         return [.. bytes];
     }

@@ -1,6 +1,7 @@
-// Reads and writes the Hugging Face tokenizers `tokenizer.json` format for byte-level BPE (GPT-2, Llama-3
-// and the like): model.vocab and model.merges, the ByteLevel / Split / Sequence pre-tokenizers, added tokens,
-// the common normalizers (TextNormalizer) and post-processors (TokenPostProcessor).
+// Reads and writes the Hugging Face tokenizers `tokenizer.json` format for BPE: byte-level (GPT-2, Llama-3, Qwen,
+// DeepSeek-V3, GPT-4o and the like: model.vocab and model.merges, the ByteLevel / Split / Sequence pre-tokenizers)
+// and SentencePiece-style (Llama-2, Mistral-7B, Gemma: no pre-tokenizer, <0xNN> byte fallback, a decoder chain),
+// added tokens, the common normalizers (TextNormalizer) and post-processors (TokenPostProcessor).
 // PluginMoE's own tokenizers are written in the same format, so other tools can load them too.
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -14,6 +15,11 @@ public static class HfTokenizerJson
 {
     /// <summary>The file name beside a checkpoint.</summary>
     public const string FileName = "tokenizer.json";
+
+    // What the refusals of other tokenizer kinds suggest instead.
+    private const string WhatWorks = "What works: a BPE tokenizer.json, byte-level (GPT-2, Llama-3, Qwen2/Qwen3, DeepSeek-V3, GPT-4o style: "
+        + "ByteLevel or Split pre-tokenizers) or SentencePiece-style without a pre-tokenizer (Llama-2, Mistral-7B, Gemma), "
+        + "Data:Tokenizer 'bpe' without a Path (trains one on the training split), or the 'byte' tokenizer";
 
     /// <summary>Loads a byte-level BPE tokenizer.json.</summary>
     /// <exception cref="InvalidDataException">The file is not byte-level BPE or uses a feature PluginMoE does not implement; the message names the file and the field.</exception>
@@ -34,8 +40,12 @@ public static class HfTokenizerJson
         void Fail(string what) => throw new InvalidDataException($"{source}: {what}");
         var model = root["model"] as JsonObject ?? throw new InvalidDataException($"{source}: missing 'model' object");
         string type = model["type"]?.GetValue<string>() ?? "BPE";
-        if (type != "BPE") Fail($"model.type is '{type}'; only byte-level 'BPE' tokenizers are supported (WordPiece, Unigram and WordLevel are not)");
-        if (model["byte_fallback"]?.GetValue<bool>() == true) Fail("model.byte_fallback is true (SentencePiece-style BPE); only byte-level BPE is supported");
+        if (type != "BPE") Fail($"model.type is '{type}'; PluginMoE reads byte-level BPE only (WordPiece, Unigram and WordLevel are not implemented). {WhatWorks}");
+        bool byteFallback = model["byte_fallback"]?.GetValue<bool>() == true;
+        // SentencePiece-style (Llama-2, Mistral-7B, Gemma): no ByteLevel step anywhere; text vocabulary, <0xNN> fallback.
+        bool byteLevelPre = Mentions(root["pre_tokenizer"], "ByteLevel");
+        if (byteFallback && byteLevelPre) Fail($"model.byte_fallback is true beside a ByteLevel pre-tokenizer, a combination PluginMoE does not read. {WhatWorks}");
+        bool sentencePiece = byteFallback || (!byteLevelPre && root["decoder"] is JsonObject d && !Mentions(d, "ByteLevel"));
         foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
             if (model[key] is JsonValue v && v.GetValue<string>() is { Length: > 0 } s) Fail($"model.{key} is '{s}'; byte-level BPE files leave it null");
         var normalizer = TextNormalizer.FromJson(root["normalizer"], source);
@@ -56,13 +66,30 @@ public static class HfTokenizerJson
             if (t is JsonObject o && o["content"]?.GetValue<string>() is { } content && o["id"]?.GetValue<int>() is { } id)
                 added[content] = id;
         var pre = PreTokenizer(root["pre_tokenizer"], source);
-        try { return new BpeTokenizer(vocab, merges, pre, added, model["ignore_merges"]?.GetValue<bool>() ?? false, normalizer, postProcessor); }
+        SentencePieceBpe? sp = null;
+        if (sentencePiece)
+        {
+            if (pre.Rules.Count > 0 || pre.AddPrefixSpace)
+                Fail($"a SentencePiece-style BPE (no ByteLevel step) with a pre_tokenizer is not supported; PluginMoE reads those with pre_tokenizer null (Llama-2, Mistral-7B, Gemma). {WhatWorks}");
+            int? unk = model["unk_token"]?.GetValue<string>() is { } unkToken
+                ? (vocab.TryGetValue(unkToken, out int u) || added.TryGetValue(unkToken, out u) ? u : throw new InvalidDataException($"{source}: model.unk_token '{unkToken}' is not in the vocabulary"))
+                : null;
+            sp = new SentencePieceBpe(byteFallback, unk, model["fuse_unk"]?.GetValue<bool>() ?? false, TokenDecoder.FromJson(root["decoder"], source), (JsonObject)root.DeepClone());
+        }
+        try { return new BpeTokenizer(vocab, merges, pre, added, model["ignore_merges"]?.GetValue<bool>() ?? false, normalizer, postProcessor, sp); }
         catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
     }
 
+    // Whether a pre_tokenizer or decoder (or a Sequence of them) has a step of type `kind`.
+    private static bool Mentions(JsonNode? node, string kind) => node switch
+    {
+        JsonObject o => o["type"]?.GetValue<string>() == kind || o.Any(kv => kv.Value is JsonArray a && a.Any(x => Mentions(x, kind))),
+        _ => false,
+    };
+
     private static BpePreTokenizer PreTokenizer(JsonNode? node, string source)
     {
-        var patterns = new List<string>();
+        var rules = new List<BpeSplitRule>();
         bool prefixSpace = false;
         void Visit(JsonNode? n)
         {
@@ -75,22 +102,25 @@ public static class HfTokenizerJson
                     break;
                 case "ByteLevel":
                     prefixSpace |= n["add_prefix_space"]?.GetValue<bool>() ?? false;
-                    if (n["use_regex"]?.GetValue<bool>() ?? true) patterns.Add(BpePreTokenizer.Gpt2Pattern);
+                    if (n["use_regex"]?.GetValue<bool>() ?? true) rules.Add(new BpeSplitRule(BpePreTokenizer.Gpt2Pattern));
                     break;
                 case "Split":
                     string behavior = n["behavior"]?.GetValue<string>() ?? "Isolated";
-                    if (behavior != "Isolated" || (n["invert"]?.GetValue<bool>() ?? false))
-                        throw new InvalidDataException($"{source}: pre_tokenizer Split with behavior '{behavior}'{(n["invert"]?.GetValue<bool>() == true ? " and invert" : "")} is not supported; only 'Isolated' without invert");
+                    if (!Enum.TryParse<SplitBehavior>(behavior, ignoreCase: false, out var b) || !Enum.IsDefined(b))
+                        throw new InvalidDataException($"{source}: pre_tokenizer Split has behavior '{behavior}'; supported: {string.Join(", ", Enum.GetNames<SplitBehavior>())}");
                     var pattern = n["pattern"];
-                    patterns.Add(pattern?["Regex"]?.GetValue<string>() ?? Regex.Escape(pattern?["String"]?.GetValue<string>()
-                        ?? throw new InvalidDataException($"{source}: pre_tokenizer Split has no pattern.Regex or pattern.String")));
+                    string regex = pattern?["Regex"]?.GetValue<string>() ?? Regex.Escape(pattern?["String"]?.GetValue<string>()
+                        ?? throw new InvalidDataException($"{source}: pre_tokenizer Split has no pattern.Regex or pattern.String"));
+                    try { _ = new Regex(regex, RegexOptions.CultureInvariant); }
+                    catch (ArgumentException e) { throw new InvalidDataException($"{source}: pre_tokenizer Split pattern '{regex}' is not a regex .NET can run: {e.Message}", e); }
+                    rules.Add(new BpeSplitRule(regex, b, n["invert"]?.GetValue<bool>() ?? false));
                     break;
                 default:
-                    throw new InvalidDataException($"{source}: pre_tokenizer '{kind}' is not supported; supported: ByteLevel, Split (Isolated), Sequence of them");
+                    throw new InvalidDataException($"{source}: pre_tokenizer '{kind}' is not supported; supported: ByteLevel, Split (any behavior), Sequence of them (or none, for SentencePiece-style files). {WhatWorks}");
             }
         }
         Visit(node);
-        return new BpePreTokenizer(patterns, prefixSpace);
+        return new BpePreTokenizer(rules, prefixSpace);
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -99,15 +129,20 @@ public static class HfTokenizerJson
     public static void Save(BpeTokenizer tokenizer, string path)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
+        if (tokenizer.SentencePiece is { } sp)
+        {
+            WriteAtomically(sp.Source, path);                             // a loaded SentencePiece-style file is kept as it was
+            return;
+        }
         var pre = tokenizer.PreTokenizer;
-        JsonNode preNode = pre.Patterns is [BpePreTokenizer.Gpt2Pattern]
+        JsonNode preNode = pre.Rules is [{ Pattern: BpePreTokenizer.Gpt2Pattern, Behavior: SplitBehavior.Isolated, Invert: false }]
             ? ByteLevel(pre.AddPrefixSpace, useRegex: true)
             : new JsonObject
             {
                 ["type"] = "Sequence",
-                ["pretokenizers"] = new JsonArray([.. pre.Patterns.Select(p => (JsonNode)new JsonObject
+                ["pretokenizers"] = new JsonArray([.. pre.Rules.Select(r => (JsonNode)new JsonObject
                 {
-                    ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = p }, ["behavior"] = "Isolated", ["invert"] = false,
+                    ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = r.Pattern }, ["behavior"] = r.Behavior.ToString(), ["invert"] = r.Invert,
                 }), ByteLevel(pre.AddPrefixSpace, useRegex: false)]),
             };
         var vocab = new JsonObject();
@@ -133,6 +168,11 @@ public static class HfTokenizerJson
                 ["merges"] = new JsonArray([.. tokenizer.Merges.Select(m => (JsonNode)$"{m.Left} {m.Right}")]),
             },
         };
+        WriteAtomically(root, path);
+    }
+
+    private static void WriteAtomically(JsonObject root, string path)
+    {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");

@@ -118,7 +118,10 @@ public sealed class BpeTokenizerTests
         var file = Gpt2StyleFile(false);
         file["model"]!["type"] = "WordPiece";
         var e = Assert.Throws<InvalidDataException>(() => HfTokenizerJson.Parse(file, "bert/tokenizer.json"));
-        Assert.Equal("bert/tokenizer.json: model.type is 'WordPiece'; only byte-level 'BPE' tokenizers are supported (WordPiece, Unigram and WordLevel are not)", e.Message);
+        Assert.Equal("bert/tokenizer.json: model.type is 'WordPiece'; PluginMoE reads byte-level BPE only (WordPiece, Unigram and WordLevel are not implemented). "
+            + "What works: a BPE tokenizer.json, byte-level (GPT-2, Llama-3, Qwen2/Qwen3, DeepSeek-V3, GPT-4o style: ByteLevel or Split pre-tokenizers) "
+            + "or SentencePiece-style without a pre-tokenizer (Llama-2, Mistral-7B, Gemma), "
+            + "Data:Tokenizer 'bpe' without a Path (trains one on the training split), or the 'byte' tokenizer", e.Message);
     }
 
     [Fact]
