@@ -40,4 +40,22 @@ public class GroupedKernelParityTests
             Close(w[e].cpu.grad!, w[e].dev.grad!, t, $"weight {e} grad");
         }
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void SwiGluOnGateUpHalves_ForwardAndGradient_MatchTheCpuBackend(ScalarType t)
+    {
+        // LibTorch runs IBackend's default SwiGluHalves (swiglu on the two strided halves, backward joined by Cat).
+        var (gu, dgu) = Same(torch.randn([2, 5, 14], t, new Generator(42)));
+        var (probe, dprobe) = Same(torch.randn([2, 5, 7], t, new Generator(43)));
+        gu.requires_grad_();
+        dgu.requires_grad_();
+        var yc = F.swiglu_chunked(gu);
+        var yd = F.swiglu_chunked(dgu);
+        Close(yc, yd, t, "forward");
+        (yc * probe).sum().backward();
+        (yd * dprobe).sum().backward();
+        Close(gu.grad!, dgu.grad!, t, "gate-up grad");
+    }
 }

@@ -1,7 +1,8 @@
 // Dropless top-k dispatch (MegaBlocks-style, without padding): one counting sort of the N*k token slots by expert
 // (DispatchPlan), experts that expose IGroupedFfnExpert computed together with one grouped GEMM per projection (narrow
-// experts, as MH-MoE's sub-token ones, as one fused grouped SwiGLU MLP), the others once each on their contiguous rows;
-// weighted scatter-add back in one fused op (F.index_add_rows). An always-on shared expert (y = shared(x) + routed sum) whose grouped form matches a group
+// experts, as MH-MoE's sub-token ones, as one fused grouped SwiGLU MLP; gate and up of usual-width ones as one product
+// against [Wg; Wu]), the others once each on their contiguous rows; weighted scatter-add back in one fused op
+// (F.index_add_rows). An always-on shared expert (y = shared(x) + routed sum) whose grouped form matches a group
 // runs as one more member of it: its N rows at weight 1 go through the same grouped GEMMs and the same scatter-add.
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Tensors;
@@ -80,7 +81,33 @@ public static class DroplessDispatch
     /// </summary>
     internal static bool FusedFfn(Tensor rows, GroupedFfnWeights w) => w.Up.size(0) >= 8 * rows.size(1);
 
-    /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection.</summary>
+    /// <summary>
+    /// Whether the wide SwiGLU path computes gate and up as one grouped GEMM against per-step concatenations [Wg; Wu]
+    /// (2 hidden, d): when the group has at least <see cref="GateUpMinRowsPerExpert"/> rows per expert on average, so that
+    /// copying the two weights (2 hidden d per expert) stays small next to the product (2 rows x 2 hidden d multiply-adds);
+    /// decode-sized batches keep the two separate products. Tests switch it off to compare both paths.
+    /// </summary>
+    internal static bool FuseGateUp(Tensor rows, GroupedFfnWeights[] group) =>
+        GateUpFusion && rows.size(0) >= GateUpMinRowsPerExpert * group.Length;
+
+    /// <summary>
+    /// Whether gate and up may run as one product on this thread; see <see cref="FuseGateUp"/>. On unless the
+    /// environment sets <c>PLUGINMOE_FUSE_GATE_UP=0</c> (for A/B timing); tests set it per thread.
+    /// </summary>
+    internal static bool GateUpFusion
+    {
+        get => _gateUpFusion ?? GateUpFusionDefault;
+        set => _gateUpFusion = value;
+    }
+
+    private static readonly bool GateUpFusionDefault = Environment.GetEnvironmentVariable("PLUGINMOE_FUSE_GATE_UP") != "0";
+
+    [ThreadStatic] private static bool? _gateUpFusion;
+
+    /// <summary>Average rows per expert from which gate and up run as one product.</summary>
+    internal const int GateUpMinRowsPerExpert = 16;
+
+    /// <summary>The experts of one group on their sorted rows: one grouped GEMM per projection (gate and up as one).</summary>
     private static Tensor GroupedFfn(Tensor rows, GroupedFfnWeights[] group, long[] counts)
     {
         var kind = group[0].Kind;
@@ -89,6 +116,14 @@ public static class DroplessDispatch
             case GroupedFfnKind.SwiGlu when FusedFfn(rows, group[0]):
                 return nn.functional.grouped_swiglu_ffn(rows, [.. group.Select(g => g.Gate!)], [.. group.Select(g => g.Up)],
                     [.. group.Select(g => g.Down)], counts); // (R, d), hidden activations in cache, recomputed in backward
+            case GroupedFfnKind.SwiGlu when FuseGateUp(rows, group):
+            {
+                // Gate and up as one product: the rows are packed once, the input gradient is one GEMM with K = 2 hidden
+                // ([dG dU] [Wg; Wu], no fan-in add) and the weight gradient one per expert ([dG dU]^T X), which the
+                // concatenation's backward hands to the experts' own gate and up parameters.
+                var gateUp = nn.functional.grouped_linear(rows, [.. group.Select(g => cat([g.Gate!, g.Up], 0))], counts); // (R, 2 hidden)
+                return nn.functional.grouped_linear(nn.functional.swiglu_chunked(gateUp), [.. group.Select(g => g.Down)], counts); // (R, d)
+            }
             case GroupedFfnKind.SwiGlu:
             {
                 var gate = nn.functional.grouped_linear(rows, [.. group.Select(g => g.Gate!)], counts); // (R, hidden)

@@ -1,6 +1,7 @@
 // CPU grouped SwiGLU expert MLP (IBackend.GroupedSwiGluFfn): every expert's rows are cut into blocks of a fixed number of
-// rows, and each block runs gate/up GEMM, SwiGLU and down GEMM (backward: the same recomputed, then dA, dgate/dup, dx and
-// the three weight-gradient GEMMs) on thread-local buffers that stay in cache, one block per work item. The hidden
+// rows, and each block runs one gate-up GEMM against [Wg; Wu] (the rows packed once), SwiGLU on the two halves and the down
+// GEMM (backward: the same recomputed, then dA, dgate/dup, dx = [dgate dup] [Wg; Wu] as one GEMM with K = 2H, and the
+// weight gradients d[Wg; Wu] = [dgate dup]^T x and dWd as two GEMMs) on thread-local buffers that stay in cache, one block per work item. The hidden
 // activations (R, H), 4x the rows of a top-2 layer at MH-MoE's sub-token width, never go to memory and are not saved
 // for backward. Every weight operand is packed for the GEMM micro-kernel once per op and expert (not once per block of
 // rows: at MH-MoE's widths that repacking was about a third of the kernel's GEMM time). Weight gradients are summed over fixed super-blocks of rows in a fixed order, so results do not depend
@@ -191,11 +192,57 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <summary>
+    /// Each expert's [Wg_e; Wu_e] as one contiguous (2H, d) matrix (experts without rows: none), in one pooled buffer
+    /// (release it after use): the operand of the one gate-up product per block of rows (forward and recomputation, as
+    /// its transposed view), and of the input gradient [dG dU] [Wg; Wu] with K = 2H. The copy is 2Hd elements per expert
+    /// and op, small next to the products over the expert's rows.
+    /// </summary>
+    private static unsafe (Tensor? Buffer, nint[] Address) FfnGateUpStack<T>(IReadOnlyList<Tensor> gate, IReadOnlyList<Tensor> up, IReadOnlyList<int> starts,
+        ScalarType dtype, Pins pins) where T : unmanaged
+    {
+        int experts = gate.Count, h = gate[0].Sizes[0], d = gate[0].Sizes[1];
+        var address = new nint[experts];
+        int used = 0;
+        for (int e = 0; e < experts; e++)
+            if (starts[e + 1] > starts[e]) used++;
+        if (used == 0 || (long)used * 2 * h * d == 0) return (null, address);
+        var buffer = Tensor.Empty(dtype, [used * 2 * h * d]);
+        nint pb = pins.Address<T>(buffer);
+        var src = new (nint Gate, nint Up)[experts];
+        for (int e = 0, k = 0; e < experts; e++)
+        {
+            if (starts[e + 1] == starts[e]) continue;
+            address[e] = pb + (nint)k++ * 2 * h * d * sizeof(T);
+            src[e] = (pins.Address<T>(gate[e]), pins.Address<T>(up[e]));
+        }
+        ParallelFor.Run(experts, 1, (e0, e1) =>
+        {
+            for (int e = e0; e < e1; e++)
+            {
+                if (address[e] == 0) continue;
+                CopyRows((T*)src[e].Gate, gate[e].Strides[0], gate[e].Strides[1], (T*)address[e]);
+                CopyRows((T*)src[e].Up, up[e].Strides[0], up[e].Strides[1], (T*)address[e] + (nint)h * d);
+            }
+        });
+        return (buffer, address);
+
+        void CopyRows(T* w, nint rs, nint cs, T* dst)
+        {
+            for (int r = 0; r < h; r++)
+            {
+                if (cs == 1) new ReadOnlySpan<T>(w + r * rs, d).CopyTo(new Span<T>(dst + (nint)r * d, d));
+                else
+                    for (int c = 0; c < d; c++) dst[(nint)r * d + c] = w[r * rs + c * cs];
+            }
+        }
+    }
+
     private static unsafe void FfnForward<T>(Tensor x, IReadOnlyList<Tensor> gate, IReadOnlyList<Tensor> up, IReadOnlyList<Tensor> down, IReadOnlyList<int> starts, Tensor y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var path = ActiveGemmPath;
-        int d = x.Sizes[1], h = gate[0].Sizes[0], sz = sizeof(T);
+        int d = x.Sizes[1], h = gate[0].Sizes[0], h2 = 2 * h, sz = sizeof(T);
         int rb = FfnBlockRows(h, sz);
         var items = new List<FfnItem>();
         for (int e = 0; e < gate.Count; e++)
@@ -203,21 +250,19 @@ public sealed partial class CpuBackend
         if (items.Count == 0) return;
         using var pins = new Pins();
         nint px = pins.Address<T>(x), py = pins.Address<T>(y);
-        var pg = gate.Select(pins.Address<T>).ToArray();
-        var pu = up.Select(pins.Address<T>).ToArray();
+        var (stack, pw) = FfnGateUpStack<T>(gate, up, starts, x.dtype, pins);
         var pd = down.Select(pins.Address<T>).ToArray();
         int xs0 = x.Strides[0], xs1 = x.Strides[1];
         T one = T.One, zero = T.Zero;
-        // Each used expert's Wg^T, Wu^T (d, h) and Wd^T (h, d), packed once for all its row blocks.
+        // Each used expert's [Wg; Wu]^T (d, 2H) and Wd^T (H, d), packed once for all its row blocks.
         var blocks = ActiveGemmBlocks;
         int ex = gate.Count;
-        var ops = new FfnOperand?[3 * ex];
+        var ops = new FfnOperand?[2 * ex];
         for (int e = 0; e < ex; e++)
         {
             if (!FfnPrepack(starts[e + 1] - starts[e], rb, h, d)) continue;
-            ops[e] = new FfnOperand(pg[e], d, h, gate[e].Strides[1], gate[e].Strides[0]);
-            ops[ex + e] = new FfnOperand(pu[e], d, h, up[e].Strides[1], up[e].Strides[0]);
-            ops[2 * ex + e] = new FfnOperand(pd[e], h, d, down[e].Strides[1], down[e].Strides[0]);
+            ops[e] = new FfnOperand(pw[e], d, h2, 1, d);
+            ops[ex + e] = new FfnOperand(pd[e], h, d, down[e].Strides[1], down[e].Strides[0]);
         }
         var (packBuffer, packed) = FfnPackAll<T>(ops, x.dtype, path, blocks, pins);
         RunFfnItems(items, it =>
@@ -226,68 +271,17 @@ public sealed partial class CpuBackend
             var scratch = FfnScratch<T>.Get(2 * rb * h);
             fixed (T* buf = scratch)
             {
-                nint G = (nint)buf, U = (nint)(buf + rb * h);
                 nint xr = px + (nint)it.Start * xs0 * sz;
-                Tensor wg = gate[it.Expert], wu = up[it.Expert], wd = down[it.Expert];
-                // G = x Wg^T, U = x Wu^T: (m, d) @ (d, h)
-                FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[it.Expert], wg.Strides[1], wg.Strides[0], G, h, 1), packed[it.Expert], path, blocks);
-                FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[it.Expert], wu.Strides[1], wu.Strides[0], U, h, 1), packed[ex + it.Expert], path, blocks);
-                SwiGluInPlace((T*)G, (T*)U, m * h);
-                // y = A Wd^T: (m, h) @ (h, d)
-                FfnGemm(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pd[it.Expert], wd.Strides[1], wd.Strides[0], py + (nint)it.Start * d * sz, d, 1), packed[2 * ex + it.Expert], path, blocks);
+                Tensor wd = down[it.Expert];
+                // [G U] = x [Wg; Wu]^T: (m, d) @ (d, 2H), one product (the rows packed once)
+                FfnGemm(new GemmArgs<T>(m, h2, d, one, zero, xr, xs0, xs1, pw[it.Expert], 1, d, (nint)buf, h2, 1), packed[it.Expert], path, blocks);
+                for (int i = 0; i < m; i++) SwiGluSpan(buf + (nint)i * h2, buf + (nint)i * h2 + h, buf + (nint)i * h2, h); // A over G
+                // y = A Wd^T: (m, H) @ (H, d), A the first half of each row
+                FfnGemm(new GemmArgs<T>(m, d, h, one, zero, (nint)buf, h2, 1, pd[it.Expert], wd.Strides[1], wd.Strides[0], py + (nint)it.Start * d * sz, d, 1), packed[ex + it.Expert], path, blocks);
             }
         });
         packBuffer?.Storage.Release(); // scratch: back to the pool now
-    }
-
-    /// <summary>g = silu(g) * u over n elements, as (sigmoid(g) g) u.</summary>
-    private static unsafe void SwiGluInPlace<T>(T* g, T* u, int n) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> t = stackalloc T[SwiGluBlock];
-        for (int b = 0; b < n; b += SwiGluBlock)
-        {
-            int c = Math.Min(SwiGluBlock, n - b);
-            var gs = new Span<T>(g + b, c);
-            var tt = t[..c];
-            VectorMath.Sigmoid<T>(gs, tt);
-            TensorPrimitives.Multiply(tt, gs, tt);
-            TensorPrimitives.Multiply(tt, new ReadOnlySpan<T>(u + b, c), gs);
-        }
-    }
-
-    /// <summary>
-    /// From g, u and dA (n elements each): g := dgate, u := dup, da := A = silu(g) u, with the formulas (and the
-    /// operation order) of <see cref="SwiGluBackward"/> and <see cref="SwiGlu"/>.
-    /// </summary>
-    private static unsafe void SwiGluBackwardInPlace<T>(T* g, T* u, T* da, int n) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<T> sig = stackalloc T[SwiGluBlock];
-        Span<T> t = stackalloc T[SwiGluBlock];
-        Span<T> a = stackalloc T[SwiGluBlock];
-        Span<T> dup = stackalloc T[SwiGluBlock];
-        T one = T.One;
-        for (int b = 0; b < n; b += SwiGluBlock)
-        {
-            int c = Math.Min(SwiGluBlock, n - b);
-            var gs = new Span<T>(g + b, c);
-            var us = new Span<T>(u + b, c);
-            var gr = new Span<T>(da + b, c);
-            var sg = sig[..c];
-            var tt = t[..c];
-            var aa = a[..c];
-            var du = dup[..c];
-            VectorMath.Sigmoid<T>(gs, sg);             // s
-            TensorPrimitives.Multiply(sg, gs, tt);     // silu = s g
-            TensorPrimitives.Multiply(tt, us, aa);     // A = silu u
-            TensorPrimitives.Multiply(gr, tt, du);     // dup = grad silu
-            TensorPrimitives.Subtract(gs, tt, tt);     // g (1 - s)
-            TensorPrimitives.Add(tt, one, tt);         // 1 + g (1 - s)
-            TensorPrimitives.Multiply(tt, sg, tt);     // silu'(g)
-            TensorPrimitives.Multiply(gr, us, gs);     // grad up -> g
-            TensorPrimitives.Multiply(gs, tt, gs);     // dgate
-            du.CopyTo(us);
-            aa.CopyTo(gr);
-        }
+        stack?.Storage.Release();
     }
 
     private static unsafe (Tensor, Tensor?[], Tensor?[], Tensor?[]) FfnBackward<T>(
@@ -295,9 +289,10 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var path = ActiveGemmPath;
-        int experts = gate.Count, d = x.Sizes[1], h = gate[0].Sizes[0], sz = sizeof(T), hd = h * d;
+        int experts = gate.Count, d = x.Sizes[1], h = gate[0].Sizes[0], h2 = 2 * h, sz = sizeof(T), hd = h * d;
         int rb = FfnBlockRows(h, sz);
         var dx = Tensor.Empty(x.dtype, [x.Sizes[0], d]);
+        var dGateUp = new Tensor?[experts];
         var dGate = new Tensor?[experts];
         var dUp = new Tensor?[experts];
         var dDown = new Tensor?[experts];
@@ -309,8 +304,10 @@ public sealed partial class CpuBackend
         for (int e = 0; e < experts; e++)
         {
             if (starts[e + 1] == starts[e]) continue;
-            dGate[e] = Tensor.Empty(x.dtype, [h, d]);
-            dUp[e] = Tensor.Empty(x.dtype, [h, d]);
+            // d[Wg; Wu] as one (2H, d) product per block; dGate and dUp are its two halves (views).
+            var gu = dGateUp[e] = Tensor.Empty(x.dtype, [h2, d]);
+            dGate[e] = new Tensor(gu.Storage, [h, d], [d, 1], gu.Offset, x.dtype);
+            dUp[e] = new Tensor(gu.Storage, [h, d], [d, 1], gu.Offset + hd, x.dtype);
             dDown[e] = Tensor.Empty(x.dtype, [d, h]);
             for (int r = starts[e]; r < starts[e + 1]; r += FfnItemRows)
             {
@@ -322,7 +319,7 @@ public sealed partial class CpuBackend
         if (items.Count == 0) return (dx, dGate, dUp, dDown);
         // One pooled buffer per partial, all of one size: the pool reuses them whatever the routing (one buffer of
         // slots x 3hd changed size class whenever an expert's row count crossed a 512-row item: about 24 MB fresh each
-        // time at the small model's MH-MoE widths).
+        // time at the small model's MH-MoE widths). Layout: d[Wg; Wu] (2hd), then dWd (hd).
         var partials = new Tensor[slots];
         for (int i = 0; i < slots; i++) partials[i] = Tensor.Empty(x.dtype, [3 * hd]);
         using (var pins = new Pins())
@@ -330,62 +327,59 @@ public sealed partial class CpuBackend
             nint px = pins.Address<T>(x), pgr = pins.Address<T>(grad), pdx = pins.Address<T>(dx);
             var pp = new nint[slots];
             for (int i = 0; i < slots; i++) pp[i] = pins.Address<T>(partials[i]);
-            var pg = gate.Select(pins.Address<T>).ToArray();
-            var pu = up.Select(pins.Address<T>).ToArray();
+            var (stack, pw) = FfnGateUpStack<T>(gate, up, starts, x.dtype, pins);
             var pd = down.Select(pins.Address<T>).ToArray();
-            var pdg = dGate.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
-            var pdu = dUp.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
+            var pdgu = dGateUp.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
             var pdd = dDown.Select(t => t is null ? 0 : pins.Address<T>(t)).ToArray();
             int xs0 = x.Strides[0], xs1 = x.Strides[1], gs0 = grad.Strides[0], gs1 = grad.Strides[1];
             T one = T.One, zero = T.Zero;
-            // Each used expert's weight operands, packed once for all its row blocks: Wg^T, Wu^T (d, h) for the
-            // recomputation, Wd (d, h) for dA, Wg, Wu (h, d) for dx.
+            // Each used expert's weight operands, packed once for all its row blocks: [Wg; Wu]^T (d, 2H) for the
+            // recomputation, Wd (d, H) for dA, [Wg; Wu] (2H, d) for dx.
             var blocks = ActiveGemmBlocks;
-            var ops = new FfnOperand?[5 * experts];
+            var ops = new FfnOperand?[3 * experts];
             for (int e = 0; e < experts; e++)
             {
                 if (!FfnPrepack(starts[e + 1] - starts[e], rb, h, d)) continue;
-                Tensor wg = gate[e], wu = up[e], wd = down[e];
-                ops[e] = new FfnOperand(pg[e], d, h, wg.Strides[1], wg.Strides[0]);
-                ops[experts + e] = new FfnOperand(pu[e], d, h, wu.Strides[1], wu.Strides[0]);
-                ops[2 * experts + e] = new FfnOperand(pd[e], d, h, wd.Strides[0], wd.Strides[1]);
-                ops[3 * experts + e] = new FfnOperand(pg[e], h, d, wg.Strides[0], wg.Strides[1]);
-                ops[4 * experts + e] = new FfnOperand(pu[e], h, d, wu.Strides[0], wu.Strides[1]);
+                Tensor wd = down[e];
+                ops[e] = new FfnOperand(pw[e], d, h2, 1, d);
+                ops[experts + e] = new FfnOperand(pd[e], d, h, wd.Strides[0], wd.Strides[1]);
+                ops[2 * experts + e] = new FfnOperand(pw[e], h2, d, d, 1);
             }
             var (packBuffer, packed) = FfnPackAll<T>(ops, x.dtype, path, blocks, pins);
             RunFfnItems(items, it =>
             {
                 int e = it.Expert;
-                Tensor wg = gate[e], wu = up[e], wd = down[e];
-                nint oDg = it.Slot < 0 ? pdg[e] : pp[it.Slot];
-                nint oDu = it.Slot < 0 ? pdu[e] : oDg + (nint)hd * sz;
-                nint oDd = it.Slot < 0 ? pdd[e] : oDg + (nint)2 * hd * sz;
+                Tensor wd = down[e];
+                nint oDgu = it.Slot < 0 ? pdgu[e] : pp[it.Slot];
+                nint oDd = it.Slot < 0 ? pdd[e] : pp[it.Slot] + (nint)2 * hd * sz;
                 var scratch = FfnScratch<T>.Get(3 * rb * h);
                 fixed (T* buf = scratch)
                 {
-                    nint G = (nint)buf, U = (nint)(buf + rb * h), DA = (nint)(buf + 2 * rb * h);
+                    T* gu = buf, da = buf + rb * h2;
                     for (int r = it.Start; r < it.End; r += rb)
                     {
                         int m = Math.Min(rb, it.End - r);
                         T beta = r == it.Start ? zero : one;
                         nint xr = px + (nint)r * xs0 * sz, gr = pgr + (nint)r * gs0 * sz;
-                        FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pg[e], wg.Strides[1], wg.Strides[0], G, h, 1), packed[e], path, blocks);
-                        FfnGemm(new GemmArgs<T>(m, h, d, one, zero, xr, xs0, xs1, pu[e], wu.Strides[1], wu.Strides[0], U, h, 1), packed[experts + e], path, blocks);
-                        // dA = dy Wd: (m, d) @ (d, h)
-                        FfnGemm(new GemmArgs<T>(m, h, d, one, zero, gr, gs0, gs1, pd[e], wd.Strides[0], wd.Strides[1], DA, h, 1), packed[2 * experts + e], path, blocks);
-                        SwiGluBackwardInPlace((T*)G, (T*)U, (T*)DA, m * h);  // G = dgate, U = dup, DA = A
-                        // dx = dgate Wg + dup Wu: (m, h) @ (h, d)
-                        nint dxr = pdx + (nint)r * d * sz;
-                        FfnGemm(new GemmArgs<T>(m, d, h, one, zero, G, h, 1, pg[e], wg.Strides[0], wg.Strides[1], dxr, d, 1), packed[3 * experts + e], path, blocks);
-                        FfnGemm(new GemmArgs<T>(m, d, h, one, one, U, h, 1, pu[e], wu.Strides[0], wu.Strides[1], dxr, d, 1), packed[4 * experts + e], path, blocks);
-                        // dWg += dgate^T x, dWu += dup^T x: (h, m) @ (m, d); dWd += dy^T A: (d, m) @ (m, h)
-                        FfnGemmSerial(new GemmArgs<T>(h, d, m, one, beta, G, 1, h, xr, xs0, xs1, oDg, d, 1), path, blocks);
-                        FfnGemmSerial(new GemmArgs<T>(h, d, m, one, beta, U, 1, h, xr, xs0, xs1, oDu, d, 1), path, blocks);
-                        FfnGemmSerial(new GemmArgs<T>(d, h, m, one, beta, gr, gs1, gs0, DA, h, 1, oDd, h, 1), path, blocks);
+                        // [G U] = x [Wg; Wu]^T: (m, d) @ (d, 2H), recomputed as one product
+                        FfnGemm(new GemmArgs<T>(m, h2, d, one, zero, xr, xs0, xs1, pw[e], 1, d, (nint)gu, h2, 1), packed[e], path, blocks);
+                        // dA = dy Wd: (m, d) @ (d, H)
+                        FfnGemm(new GemmArgs<T>(m, h, d, one, zero, gr, gs0, gs1, pd[e], wd.Strides[0], wd.Strides[1], (nint)da, h, 1), packed[experts + e], path, blocks);
+                        for (int i = 0; i < m; i++) // [G U] := [dgate dup], dA := A, row by row
+                        {
+                            T* gi = gu + (nint)i * h2, di = da + (nint)i * h;
+                            SwiGluBackwardSpan(di, gi, gi + h, gi, gi + h, di, h);
+                        }
+                        // dx = [dgate dup] [Wg; Wu]: (m, 2H) @ (2H, d), one product with K = 2H
+                        FfnGemm(new GemmArgs<T>(m, d, h2, one, zero, (nint)gu, h2, 1, pw[e], d, 1, pdx + (nint)r * d * sz, d, 1), packed[2 * experts + e], path, blocks);
+                        // d[Wg; Wu] += [dgate dup]^T x: (2H, m) @ (m, d); dWd += dy^T A: (d, m) @ (m, H)
+                        FfnGemmSerial(new GemmArgs<T>(h2, d, m, one, beta, (nint)gu, 1, h2, xr, xs0, xs1, oDgu, d, 1), path, blocks);
+                        FfnGemmSerial(new GemmArgs<T>(d, h, m, one, beta, gr, gs1, gs0, (nint)da, h, 1, oDd, h, 1), path, blocks);
                     }
                 }
             });
             packBuffer?.Storage.Release(); // scratch: back to the pool now
+            stack?.Storage.Release();
         }
         if (slots > 0)
         {
@@ -395,9 +389,12 @@ public sealed partial class CpuBackend
                 var part = partials[it.Slot];
                 var P = part.StorageAs<T>();
                 int at = part.Offset;
-                TensorPrimitives.Add(dGate[it.Expert]!.StorageAs<T>().AsSpan(dGate[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at, hd), dGate[it.Expert]!.StorageAs<T>().AsSpan(dGate[it.Expert]!.Offset, hd));
-                TensorPrimitives.Add(dUp[it.Expert]!.StorageAs<T>().AsSpan(dUp[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at + hd, hd), dUp[it.Expert]!.StorageAs<T>().AsSpan(dUp[it.Expert]!.Offset, hd));
-                TensorPrimitives.Add(dDown[it.Expert]!.StorageAs<T>().AsSpan(dDown[it.Expert]!.Offset, hd), new ReadOnlySpan<T>(P, at + 2 * hd, hd), dDown[it.Expert]!.StorageAs<T>().AsSpan(dDown[it.Expert]!.Offset, hd));
+                var gu = dGateUp[it.Expert]!;
+                var dd = dDown[it.Expert]!;
+                var guSpan = gu.StorageAs<T>().AsSpan(gu.Offset, 2 * hd);
+                var ddSpan = dd.StorageAs<T>().AsSpan(dd.Offset, hd);
+                TensorPrimitives.Add(guSpan, new ReadOnlySpan<T>(P, at, 2 * hd), guSpan);
+                TensorPrimitives.Add(ddSpan, new ReadOnlySpan<T>(P, at + 2 * hd, hd), ddSpan);
                 part.Storage.Release(); // scratch: back to the pool now
             }
         }

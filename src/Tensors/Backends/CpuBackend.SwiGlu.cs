@@ -1,10 +1,11 @@
 // CPU SwiGLU gate: silu(gate) * up and its two gradients in one pass, instead of silu, multiply and three backward kernels
-// with their temporaries. Float32 on 256/512-bit vectors runs one register-level loop (sigmoid from VectorMath, then the
-// products, each value read and written once); other types and machines run the same operations in the same order as
-// passes over blocks that stay in L1 (TensorPrimitives), so both paths give bitwise equal results.
+// with their temporaries, on two tensors or on the two halves of one (R, 2h) product [x Wg^T, x Wu^T] (gate and up
+// computed as one GEMM: no copy of the strided halves). Float32 on 256/512-bit vectors runs one register-level loop
+// (sigmoid from VectorMath, then the products, each value read and written once); other types and machines run the same
+// operations in the same order as passes over blocks that stay in L1 (TensorPrimitives), so both paths give bitwise equal
+// results. The grouped SwiGLU FFN kernel calls the same span kernels on its in-cache blocks.
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace PluginMoE.Tensors.Backends;
@@ -30,8 +31,8 @@ public sealed partial class CpuBackend
         gate = SwiGluOperand(gate, gate, "swiglu");
         up = SwiGluOperand(up, gate, "swiglu");
         var r = Tensor.Empty(gate.dtype, (int[])gate.Sizes.Clone());
-        if (gate.dtype == ScalarType.Float32) SwiGluForward<float>(gate, up, r);
-        else SwiGluForward<double>(gate, up, r);
+        if (gate.dtype == ScalarType.Float32) SwiGluRows<float>(gate, 0, up, 0, 1, r.NumelCached, r);
+        else SwiGluRows<double>(gate, 0, up, 0, 1, r.NumelCached, r);
         return r;
     }
 
@@ -47,165 +48,234 @@ public sealed partial class CpuBackend
         up = SwiGluOperand(up, grad, "swiglu backward");
         var dg = Tensor.Empty(grad.dtype, (int[])grad.Sizes.Clone());
         var du = Tensor.Empty(grad.dtype, (int[])grad.Sizes.Clone());
-        if (grad.dtype == ScalarType.Float32) SwiGluBackwardKernel<float>(grad, gate, up, dg, du);
-        else SwiGluBackwardKernel<double>(grad, gate, up, dg, du);
+        int n = grad.NumelCached;
+        if (grad.dtype == ScalarType.Float32) SwiGluBackwardRows<float>(grad, gate, 0, up, 0, 1, n, dg, 0, du, 0);
+        else SwiGluBackwardRows<double>(grad, gate, 0, up, 0, 1, n, dg, 0, du, 0);
         return (dg, du);
+    }
+
+    /// <inheritdoc/>
+    public Tensor SwiGluHalves(Tensor gateUp)
+    {
+        ArgumentNullException.ThrowIfNull(gateUp);
+        RequireFloat(gateUp, "swiglu");
+        gateUp = UnaryContig(gateUp);
+        var (rows, h) = HalvesShape(gateUp);
+        var sizes = (int[])gateUp.Sizes.Clone();
+        sizes[^1] = h;
+        var r = Tensor.Empty(gateUp.dtype, sizes);
+        if (gateUp.dtype == ScalarType.Float32) SwiGluRows<float>(gateUp, 2 * h, gateUp, 2 * h, rows, h, r, h);
+        else SwiGluRows<double>(gateUp, 2 * h, gateUp, 2 * h, rows, h, r, h);
+        return r;
+    }
+
+    /// <inheritdoc/>
+    public Tensor SwiGluHalvesBackward(Tensor grad, Tensor gateUp)
+    {
+        ArgumentNullException.ThrowIfNull(grad);
+        ArgumentNullException.ThrowIfNull(gateUp);
+        RequireFloat(grad, "swiglu backward");
+        gateUp = UnaryContig(gateUp);
+        grad = UnaryContig(grad);
+        var (rows, h) = HalvesShape(gateUp);
+        if (grad.NumelCached != rows * h || grad.dtype != gateUp.dtype)
+            throw new ArgumentException($"swiglu backward: gradient {grad.dtype.TorchName()} {Shape.Format(grad.Sizes)} does not fit gate-up {gateUp.dtype.TorchName()} {Shape.Format(gateUp.Sizes)}");
+        var d = Tensor.Empty(gateUp.dtype, (int[])gateUp.Sizes.Clone());
+        if (grad.dtype == ScalarType.Float32) SwiGluBackwardRows<float>(grad, gateUp, 2 * h, gateUp, 2 * h, rows, h, d, 2 * h, d, 2 * h, halves: true);
+        else SwiGluBackwardRows<double>(grad, gateUp, 2 * h, gateUp, 2 * h, rows, h, d, 2 * h, d, 2 * h, halves: true);
+        return d;
+    }
+
+    /// <summary>Rows (all dimensions but the last) and the half width h of a contiguous (..., 2h) gate-up tensor.</summary>
+    private static (int Rows, int H) HalvesShape(Tensor gateUp)
+    {
+        int last = gateUp.Sizes.Length == 0 ? 0 : gateUp.Sizes[^1];
+        if (gateUp.Sizes.Length == 0 || last % 2 != 0)
+            throw new ArgumentException($"swiglu: a gate-up tensor needs an even last dimension (gate then up), got shape {Shape.Format(gateUp.Sizes)}");
+        int h = last / 2;
+        return (h == 0 ? 0 : gateUp.NumelCached / last, h);
     }
 
     /// <summary>Whether the float32 SwiGLU kernels run their register-level loops (256- or 512-bit vectors); tests turn it off to compare with the block path.</summary>
     internal static bool SwiGluRegisterLoops = Vector256.IsHardwareAccelerated;
 
-    private static void SwiGluForward<T>(Tensor gate, Tensor up, Tensor r) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// r[i, :] = silu(g[i, :]) * u[i, :] for <paramref name="rows"/> rows of <paramref name="n"/> elements, the gate rows
+    /// <paramref name="gStride"/> apart from gate's offset, the up rows <paramref name="uStride"/> apart from up's offset
+    /// plus <paramref name="n"/> when both are one tensor (halves), the result rows <paramref name="n"/> apart. With one row,
+    /// the elements are split over the threads; with several, the rows are.
+    /// </summary>
+    private static unsafe void SwiGluRows<T>(Tensor gate, int gStride, Tensor up, int uStride, int rows, int n, Tensor r, int halvesOffset = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && SwiGluRegisterLoops)
+        fixed (T* pg0 = gate.StorageAs<T>(), pu0 = up.StorageAs<T>(), pr0 = r.StorageAs<T>())
         {
-            SwiGluForwardF32(gate, up, r);
-            return;
+            nint pg = (nint)(pg0 + gate.Offset), pu = (nint)(pu0 + up.Offset + halvesOffset), pr = (nint)(pr0 + r.Offset);
+            if (rows == 1)
+                ParallelFor.Run(n, TranscendentalGrain, (s, e) => SwiGluSpan((T*)pg + s, (T*)pu + s, (T*)pr + s, e - s));
+            else
+                ParallelFor.Run(rows, Math.Max(1, TranscendentalGrain / Math.Max(n, 1)), (s, e) =>
+                {
+                    for (int i = s; i < e; i++) SwiGluSpan((T*)pg + (nint)i * gStride, (T*)pu + (nint)i * uStride, (T*)pr + (nint)i * n, n);
+                });
         }
-        var G = gate.StorageAs<T>();
-        var U = up.StorageAs<T>();
-        var R = r.StorageAs<T>();
-        int go = gate.Offset, uo = up.Offset;
-        ParallelFor.Run(r.NumelCached, TranscendentalGrain, (s, e) =>
-        {
-            // Block by block, so that the three passes over a block read it from L1 (as the backward does).
-            for (int b = s; b < e; b += SwiGluBlock)
-            {
-                int n = Math.Min(SwiGluBlock, e - b);
-                var g = new ReadOnlySpan<T>(G, go + b, n);
-                var u = new ReadOnlySpan<T>(U, uo + b, n);
-                var d = R.AsSpan(b, n);
-                // (sigmoid(g) * g) * u: the rounding of silu(g) followed by a multiply.
-                VectorMath.Sigmoid(g, d);
-                TensorPrimitives.Multiply(d, g, d);
-                TensorPrimitives.Multiply(d, u, d);
-            }
-        });
     }
 
-    private static void SwiGluBackwardKernel<T>(Tensor grad, Tensor gate, Tensor up, Tensor dgOut, Tensor duOut) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The gradients of <see cref="SwiGluRows{T}"/>: grad rows <paramref name="n"/> apart; with <paramref name="halves"/>
+    /// the up operand and dup sit <paramref name="n"/> after the gate and dgate in their rows.
+    /// </summary>
+    private static unsafe void SwiGluBackwardRows<T>(Tensor grad, Tensor gate, int gStride, Tensor up, int uStride, int rows, int n,
+        Tensor dg, int dgStride, Tensor du, int duStride, bool halves = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int shift = halves ? n : 0;
+        fixed (T* pgr0 = grad.StorageAs<T>(), pg0 = gate.StorageAs<T>(), pu0 = up.StorageAs<T>(), pdg0 = dg.StorageAs<T>(), pdu0 = du.StorageAs<T>())
+        {
+            nint pgr = (nint)(pgr0 + grad.Offset), pg = (nint)(pg0 + gate.Offset), pu = (nint)(pu0 + up.Offset + shift);
+            nint pdg = (nint)(pdg0 + dg.Offset), pdu = (nint)(pdu0 + du.Offset + shift);
+            if (rows == 1)
+                ParallelFor.Run(n, TranscendentalGrain, (s, e) =>
+                    SwiGluBackwardSpan((T*)pgr + s, (T*)pg + s, (T*)pu + s, (T*)pdg + s, (T*)pdu + s, null, e - s));
+            else
+                ParallelFor.Run(rows, Math.Max(1, TranscendentalGrain / Math.Max(n, 1)), (s, e) =>
+                {
+                    for (int i = s; i < e; i++)
+                        SwiGluBackwardSpan((T*)pgr + (nint)i * n, (T*)pg + (nint)i * gStride, (T*)pu + (nint)i * uStride,
+                            (T*)pdg + (nint)i * dgStride, (T*)pdu + (nint)i * duStride, null, n);
+                });
+        }
+    }
+
+    /// <summary>d = silu(g) * u over n elements, as (sigmoid(g) g) u; <paramref name="d"/> may be <paramref name="g"/>.</summary>
+    private static unsafe void SwiGluSpan<T>(T* g, T* u, T* d, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float) && SwiGluRegisterLoops)
         {
-            SwiGluBackwardF32(grad, gate, up, dgOut, duOut);
+            SwiGluF32((float*)g, (float*)u, (float*)d, n);
             return;
         }
-        var Gr = grad.StorageAs<T>();
-        var G = gate.StorageAs<T>();
-        var U = up.StorageAs<T>();
-        var DG = dgOut.StorageAs<T>();
-        var DU = duOut.StorageAs<T>();
-        int gro = grad.Offset, go = gate.Offset, uo = up.Offset;
+        // Block by block, so that the three passes over a block read it from L1 (as the backward does).
+        Span<T> t = stackalloc T[SwiGluBlock];
+        for (int b = 0; b < n; b += SwiGluBlock)
+        {
+            int c = Math.Min(SwiGluBlock, n - b);
+            var gs = new ReadOnlySpan<T>(g + b, c);
+            var tt = t[..c];
+            VectorMath.Sigmoid(gs, tt);
+            TensorPrimitives.Multiply(tt, gs, tt);
+            TensorPrimitives.Multiply(tt, new ReadOnlySpan<T>(u + b, c), new Span<T>(d + b, c));
+        }
+    }
+
+    /// <summary>
+    /// dgate and dup from grad, gate and up over n elements (formulas of <see cref="IBackend.SwiGluBackward"/>); with
+    /// <paramref name="a"/> set also the activation A = silu(gate) up. Every output may be one of the inputs (each element
+    /// is read before it is written): the grouped SwiGLU FFN writes dgate over the gate, dup over the up and A over grad.
+    /// </summary>
+    private static unsafe void SwiGluBackwardSpan<T>(T* gr, T* g, T* u, T* dg, T* du, T* a, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && SwiGluRegisterLoops)
+        {
+            SwiGluBackwardF32((float*)gr, (float*)g, (float*)u, (float*)dg, (float*)du, (float*)a, n);
+            return;
+        }
+        Span<T> sig = stackalloc T[SwiGluBlock];
+        Span<T> t = stackalloc T[SwiGluBlock];
+        Span<T> dgb = stackalloc T[SwiGluBlock];
+        Span<T> dub = stackalloc T[SwiGluBlock];
+        Span<T> ab = a != null ? stackalloc T[SwiGluBlock] : default;
         T one = T.One;
-        ParallelFor.Run(dgOut.NumelCached, TranscendentalGrain, (s, e) =>
+        for (int b = 0; b < n; b += SwiGluBlock)
         {
-            Span<T> sig = stackalloc T[SwiGluBlock];
-            Span<T> t = stackalloc T[SwiGluBlock];
-            for (int b = s; b < e; b += SwiGluBlock)
-            {
-                int n = Math.Min(SwiGluBlock, e - b);
-                var gr = new ReadOnlySpan<T>(Gr, gro + b, n);
-                var g = new ReadOnlySpan<T>(G, go + b, n);
-                var u = new ReadOnlySpan<T>(U, uo + b, n);
-                var dg = DG.AsSpan(b, n);
-                var du = DU.AsSpan(b, n);
-                var sg = sig[..n];
-                var tt = t[..n];
-                VectorMath.Sigmoid<T>(g, sg);              // s
-                TensorPrimitives.Multiply(sg, g, tt);      // silu = s g
-                TensorPrimitives.Multiply(gr, tt, du);     // dup = grad silu
-                TensorPrimitives.Subtract(g, tt, tt);      // g - s g = g (1 - s)
-                TensorPrimitives.Add(tt, one, tt);         // 1 + g (1 - s)
-                TensorPrimitives.Multiply(tt, sg, tt);     // s (1 + g (1 - s)) = silu'(g)
-                TensorPrimitives.Multiply(gr, u, dg);      // grad up
-                TensorPrimitives.Multiply(dg, tt, dg);     // dgate
-            }
-        });
+            int c = Math.Min(SwiGluBlock, n - b);
+            var grs = new ReadOnlySpan<T>(gr + b, c);
+            var gs = new ReadOnlySpan<T>(g + b, c);
+            var us = new ReadOnlySpan<T>(u + b, c);
+            var sg = sig[..c];
+            var tt = t[..c];
+            var dgs = dgb[..c];
+            var dus = dub[..c];
+            VectorMath.Sigmoid<T>(gs, sg);              // s
+            TensorPrimitives.Multiply(sg, gs, tt);      // silu = s g
+            TensorPrimitives.Multiply(grs, tt, dus);    // dup = grad silu
+            if (a != null) TensorPrimitives.Multiply(tt, us, ab[..c]); // A = silu u
+            TensorPrimitives.Subtract(gs, tt, tt);      // g - s g = g (1 - s)
+            TensorPrimitives.Add(tt, one, tt);          // 1 + g (1 - s)
+            TensorPrimitives.Multiply(tt, sg, tt);      // s (1 + g (1 - s)) = silu'(g)
+            TensorPrimitives.Multiply(grs, us, dgs);    // grad up
+            TensorPrimitives.Multiply(dgs, tt, dgs);    // dgate
+            dgs.CopyTo(new Span<T>(dg + b, c));         // the outputs last: they may overwrite inputs of this block
+            dus.CopyTo(new Span<T>(du + b, c));
+            if (a != null) ab[..c].CopyTo(new Span<T>(a + b, c));
+        }
     }
 
-    // r = (sigmoid(g) * g) * u, one vector at a time.
-    private static void SwiGluForwardF32(Tensor gate, Tensor up, Tensor r)
+    // d = (sigmoid(g) * g) * u, one vector at a time.
+    private static unsafe void SwiGluF32(float* g, float* u, float* d, int n)
     {
-        var G = gate.StorageAs<float>();
-        var U = up.StorageAs<float>();
-        var R = r.StorageAs<float>();
-        int go = gate.Offset, uo = up.Offset;
-        ParallelFor.Run(r.NumelCached, TranscendentalGrain, (s, e) =>
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            ref float g = ref G[go + s];
-            ref float u = ref U[uo + s];
-            ref float d = ref R[s];
-            int n = e - s, i = 0;
-            if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
-                for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
-                {
-                    var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
-                    (VectorMath.Sigmoid(gi) * gi * Vector512.LoadUnsafe(ref u, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
-                }
+                var gi = Vector512.Load(g + i);
+                (VectorMath.Sigmoid(gi) * gi * Vector512.Load(u + i)).Store(d + i);
             }
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var gi = Vector256.LoadUnsafe(ref g, (nuint)i);
-                (VectorMath.Sigmoid(gi) * gi * Vector256.LoadUnsafe(ref u, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
-            }
-            for (; i < n; i++)
-            {
-                float gi = Unsafe.Add(ref g, i);
-                Unsafe.Add(ref d, i) = VectorMath.Sigmoid(gi) * gi * Unsafe.Add(ref u, i);
-            }
-        });
+        }
+        for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var gi = Vector256.Load(g + i);
+            (VectorMath.Sigmoid(gi) * gi * Vector256.Load(u + i)).Store(d + i);
+        }
+        for (; i < n; i++)
+        {
+            float gi = g[i];
+            d[i] = VectorMath.Sigmoid(gi) * gi * u[i];
+        }
     }
 
-    // s = sigmoid(g); silu = s g; du = grad silu; dg = (grad u) (((g - silu) + 1) s), one vector at a time.
-    private static void SwiGluBackwardF32(Tensor grad, Tensor gate, Tensor up, Tensor dgOut, Tensor duOut)
+    // s = sigmoid(g); silu = s g; du = grad silu; dg = (grad u) (((g - silu) + 1) s); a = silu u; one vector at a time,
+    // every input loaded before any output is stored.
+    private static unsafe void SwiGluBackwardF32(float* gr, float* g, float* u, float* dg, float* du, float* a, int n)
     {
-        var Gr = grad.StorageAs<float>();
-        var G = gate.StorageAs<float>();
-        var U = up.StorageAs<float>();
-        var DG = dgOut.StorageAs<float>();
-        var DU = duOut.StorageAs<float>();
-        int gro = grad.Offset, go = gate.Offset, uo = up.Offset;
-        ParallelFor.Run(dgOut.NumelCached, TranscendentalGrain, (s, e) =>
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            ref float gr = ref Gr[gro + s];
-            ref float g = ref G[go + s];
-            ref float u = ref U[uo + s];
-            ref float dg = ref DG[s];
-            ref float du = ref DU[s];
-            int n = e - s, i = 0;
-            if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
-                for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
-                {
-                    var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
-                    var gri = Vector512.LoadUnsafe(ref gr, (nuint)i);
-                    var sg = VectorMath.Sigmoid(gi);
-                    var silu = sg * gi;
-                    (gri * silu).StoreUnsafe(ref du, (nuint)i);
-                    var deriv = (gi - silu + Vector512<float>.One) * sg;
-                    (gri * Vector512.LoadUnsafe(ref u, (nuint)i) * deriv).StoreUnsafe(ref dg, (nuint)i);
-                }
-            }
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var gi = Vector256.LoadUnsafe(ref g, (nuint)i);
-                var gri = Vector256.LoadUnsafe(ref gr, (nuint)i);
+                var gi = Vector512.Load(g + i);
+                var gri = Vector512.Load(gr + i);
+                var ui = Vector512.Load(u + i);
                 var sg = VectorMath.Sigmoid(gi);
                 var silu = sg * gi;
-                (gri * silu).StoreUnsafe(ref du, (nuint)i);
-                var deriv = (gi - silu + Vector256<float>.One) * sg;
-                (gri * Vector256.LoadUnsafe(ref u, (nuint)i) * deriv).StoreUnsafe(ref dg, (nuint)i);
+                var deriv = (gi - silu + Vector512<float>.One) * sg;
+                (gri * silu).Store(du + i);
+                (gri * ui * deriv).Store(dg + i);
+                if (a != null) (silu * ui).Store(a + i);
             }
-            for (; i < n; i++)
-            {
-                float gi = Unsafe.Add(ref g, i), gri = Unsafe.Add(ref gr, i);
-                float sg = VectorMath.Sigmoid(gi);
-                float silu = sg * gi;
-                Unsafe.Add(ref du, i) = gri * silu;
-                float deriv = (gi - silu + 1f) * sg;
-                Unsafe.Add(ref dg, i) = gri * Unsafe.Add(ref u, i) * deriv;
-            }
-        });
+        }
+        for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var gi = Vector256.Load(g + i);
+            var gri = Vector256.Load(gr + i);
+            var ui = Vector256.Load(u + i);
+            var sg = VectorMath.Sigmoid(gi);
+            var silu = sg * gi;
+            var deriv = (gi - silu + Vector256<float>.One) * sg;
+            (gri * silu).Store(du + i);
+            (gri * ui * deriv).Store(dg + i);
+            if (a != null) (silu * ui).Store(a + i);
+        }
+        for (; i < n; i++)
+        {
+            float gi = g[i], gri = gr[i], ui = u[i];
+            float sg = VectorMath.Sigmoid(gi);
+            float silu = sg * gi;
+            float deriv = (gi - silu + 1f) * sg;
+            du[i] = gri * silu;
+            dg[i] = gri * ui * deriv;
+            if (a != null) a[i] = silu * ui;
+        }
     }
 }

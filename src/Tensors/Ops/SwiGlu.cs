@@ -1,5 +1,6 @@
 // The SwiGLU gate silu(gate) * up (Shazeer 2020, "GLU Variants Improve Transformer": FFN_SwiGLU = (Swish(xW) * xV) W2)
-// as one fused op with one fused backward, for SwiGLU experts and the dense Llama MLP.
+// as one fused op with one fused backward, for SwiGLU experts and the dense Llama MLP; also on one gate-up tensor whose
+// last dimension holds gate then up (the product x [Wg; Wu]^T of the routed experts' fused gate-up GEMM).
 namespace PluginMoE.Tensors;
 
 public static partial class torch
@@ -16,6 +17,17 @@ public static partial class torch
             /// <exception cref="ArgumentException">The shapes or dtypes differ.</exception>
             /// <exception cref="NotSupportedException">The operands are not float32 or float64.</exception>
             public static Tensor swiglu(Tensor gate, Tensor up) => Tensor.SwiGluGate(gate, up);
+
+            /// <summary>
+            /// <c>silu(gate) * up</c> where <paramref name="gateUp"/> (..., 2h) holds the gate in the first half of its last
+            /// dimension and the up in the second, as one product <c>x [Wg; Wu]^T</c> yields them: the result (..., h)
+            /// equals <c>swiglu(gateUp[..., :h], gateUp[..., h:])</c> bit for bit, without copying the strided halves, and
+            /// the backward gives one (..., 2h) gradient [dgate, dup], so the gate-up product's own backward runs as one
+            /// GEMM with K = 2h.
+            /// </summary>
+            /// <exception cref="ArgumentException">The last dimension is not even.</exception>
+            /// <exception cref="NotSupportedException">The tensor is not float32 or float64.</exception>
+            public static Tensor swiglu_chunked(Tensor gateUp) => Tensor.SwiGluHalves(gateUp);
         }
     }
 }
@@ -39,5 +51,17 @@ public partial class Tensor
             var (dg, du) = be.SwiGluBackward(g, gate, up);
             return [gate.requires_grad ? dg : null, up.requires_grad ? du : null];
         });
+    }
+
+    internal static Tensor SwiGluHalves(Tensor gateUp)
+    {
+        ArgumentNullException.ThrowIfNull(gateUp);
+        if (gateUp.dim() == 0 || gateUp.Sizes[^1] % 2 != 0)
+            throw new ArgumentException($"swiglu: a gate-up tensor needs an even last dimension (gate then up), got shape {Shape.Format(gateUp.Sizes)}");
+        if (gateUp.dtype is not (ScalarType.Float32 or ScalarType.Float64))
+            throw new NotSupportedException($"swiglu: {gateUp.dtype.TorchName()} tensors are not supported; use float32 or float64");
+        var be = gateUp.backend;
+        var r = be.SwiGluHalves(gateUp);
+        return Record(r, "SwiGluBackward", [gateUp], g => [be.SwiGluHalvesBackward(g, gateUp)]);
     }
 }

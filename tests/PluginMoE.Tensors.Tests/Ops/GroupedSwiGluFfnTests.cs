@@ -2,7 +2,8 @@
 // gradient against the unfused composition grouped_linear -> swiglu -> grouped_linear (float32 and float64, groups that
 // span several row blocks and weight-gradient items, an empty group), float64 finite differences, thread-count
 // independence, weights packed once per op against packed again for every row block (bitwise equal, also with cache blocks
-// smaller than the widths) and the error messages.
+// smaller than the widths), odd widths where gate and up run as one product of width 2H (and dx as one with K = 2H)
+// and the error messages.
 using PluginMoE.Tensors.Backends;
 using static PluginMoE.Tensors.torch;
 using F = PluginMoE.Tensors.torch.nn.functional;
@@ -68,6 +69,34 @@ public class GroupedSwiGluFfnTests
             {
                 Assert.Null(gf[i]); // an expert without rows: its weights get no gradient, as with grouped_linear
                 Assert.Null(gu[i]);
+                continue;
+            }
+            Assert.True(MaxDiff(gf[i]!, gu[i]!) <= rel * MaxAbs(gu[i]!) * 4, $"gradient {i} differs by {MaxDiff(gf[i]!, gu[i]!)} (max {MaxAbs(gu[i]!)})");
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 1, 2e-5)]
+    [InlineData(ScalarType.Float32, 2, 2e-5)]
+    [InlineData(ScalarType.Float64, 2, 1e-12)]
+    public void Fused_OddWidths_EqualUnfused_ValuesAndEveryGradient(ScalarType dtype, int threads, double rel)
+    {
+        // d = 37, H = 301: edge panels everywhere; the one gate-up product is 602 wide and the input gradient's K = 2H
+        // spans three K blocks with the gate/up seam inside one (the unfused path sums the two products instead).
+        using var _ = ParallelFor.WithThreads(threads);
+        long m = Counts.Sum();
+        const int d = 37, h = 301;
+        var x = randn([m, d], dtype, new Generator(11)).requires_grad_();
+        var w = MakeWeights(Counts.Length, h, d, dtype, 60);
+        var probe = randn([m, d], dtype, new Generator(12));
+        var (yf, gf) = Run(Fused, x, w, probe);
+        var (yu, gu) = Run(Unfused, x, w, probe);
+        Assert.True(MaxDiff(yf, yu) <= rel * MaxAbs(yu), $"forward differs by {MaxDiff(yf, yu)} (max {MaxAbs(yu)})");
+        for (int i = 0; i < gf.Length; i++)
+        {
+            if (gu[i] is null)
+            {
+                Assert.Null(gf[i]);
                 continue;
             }
             Assert.True(MaxDiff(gf[i]!, gu[i]!) <= rel * MaxAbs(gu[i]!) * 4, $"gradient {i} differs by {MaxDiff(gf[i]!, gu[i]!)} (max {MaxAbs(gu[i]!)})");

@@ -1,5 +1,6 @@
 // Tests for the fused SwiGLU gate nn.functional.swiglu(gate, up) = silu(gate) * up: equivalence with the unfused
-// composite (values bitwise, gradients within rounding), float64 finite differences, strided inputs and errors.
+// composite (values bitwise, gradients within rounding), float64 finite differences, strided inputs and errors; the
+// gate-up form swiglu_chunked(gateUp) against swiglu on its two halves (bitwise, both kernel paths, 1 and 2 threads).
 using static PluginMoE.Tensors.torch;
 using F = PluginMoE.Tensors.torch.nn.functional;
 
@@ -81,5 +82,55 @@ public class SwiGluTests
         Assert.Contains("swiglu: gate [2, 3] and up [3, 2] must have the same shape", shape.Message);
         var type = Assert.Throws<ArgumentException>(() => F.swiglu(randn([2, 3]), randn([2, 3], ScalarType.Float64)));
         Assert.Contains("gate is float32 but up is float64", type.Message);
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 1, true)]
+    [InlineData(ScalarType.Float32, 2, true)]
+    [InlineData(ScalarType.Float32, 2, false)]
+    [InlineData(ScalarType.Float64, 2, true)]
+    public void GateUpHalves_EqualSwiGluOnTheHalves_Bitwise_AndTheGradientIsBothHalvesJoined(ScalarType dtype, int threads, bool registerLoops)
+    {
+        // h = 131: vector tails in every row; 3-D with 2 x 23 rows: several rows per chunk and split over the threads.
+        using var _ = PluginMoE.Tensors.Backends.ParallelFor.WithThreads(threads);
+        const int h = 131;
+        var gu = (randn([2, 23, 2 * h], dtype, new Generator(21)) * 5).requires_grad_();
+        var probe = randn([2, 23, h], dtype, new Generator(22));
+        bool saved = PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops;
+        try
+        {
+            PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops = registerLoops && saved;
+            var y = F.swiglu_chunked(gu);
+            (y * probe).sum().backward();
+            var dgu = gu.grad!.clone();
+
+            var gate = gu.detach().narrow(2, 0, h).contiguous().requires_grad_();
+            var up = gu.detach().narrow(2, h, h).contiguous().requires_grad_();
+            var reference = F.swiglu(gate, up);
+            (reference * probe).sum().backward();
+
+            Assert.Equal([2L, 23, h], y.shape);
+            Assert.Equal(reference.to(ScalarType.Float64).data<double>(), y.to(ScalarType.Float64).data<double>());
+            Assert.Equal(cat([gate.grad!, up.grad!], 2).to(ScalarType.Float64).data<double>(), dgu.to(ScalarType.Float64).data<double>());
+        }
+        finally
+        {
+            PluginMoE.Tensors.Backends.CpuBackend.SwiGluRegisterLoops = saved;
+        }
+    }
+
+    [Fact]
+    public void GateUpHalves_Float64_MatchFiniteDifferences_AndStridedInputIsRead()
+    {
+        GradCheck.Check(t => F.swiglu_chunked(t[0]), [GradCheck.Input(new Generator(23), 5, 6)]);
+        var t = randn([10, 3], ScalarType.Float64, new Generator(24));
+        Assert.Equal(F.swiglu_chunked(t.t().contiguous()).data<double>(), F.swiglu_chunked(t.t()).data<double>());
+    }
+
+    [Fact]
+    public void GateUpHalves_OddLastDimension_SaysWhatIsExpected()
+    {
+        var err = Assert.Throws<ArgumentException>(() => F.swiglu_chunked(randn([4, 7])));
+        Assert.Equal("swiglu: a gate-up tensor needs an even last dimension (gate then up), got shape [4, 7]", err.Message);
     }
 }
