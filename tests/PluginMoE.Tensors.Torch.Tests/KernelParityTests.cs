@@ -166,6 +166,15 @@ public class KernelParityTests
         var (srcr, dsrcr) = Pair(G(23), t, Layout.Contiguous, [4, 4]);
         Cpu.IndexAddInto(acc2, 0, cr, srcr, 0.5); Tb.IndexAddInto(dacc2, 0, dr, dsrcr, 0.5);
         Close(acc2, dacc2, t, "index_add");
+        // The weighted row scatter-add (the LibTorch backend runs IBackend's composite default) and its backward.
+        var (base5, dbase5) = Pair(G(40), t, Layout.Contiguous, [5, 4]);
+        var (wr, dwr) = Pair(G(41), t, Layout.Contiguous, [4]);
+        Close(Cpu.IndexAddRows(base5, 5, cr, srcr, wr), Tb.IndexAddRows(dbase5, 5, dr, dsrcr, dwr), t, "index_add_rows");
+        Close(Cpu.IndexAddRows(null, 6, cr, x.narrow(0, 0, 4), null), Tb.IndexAddRows(null, 6, dr, dx.narrow(0, 0, 4), null), t, "index_add_rows unweighted");
+        var (cgs, cgw) = Cpu.IndexAddRowsBackward(base5, cr, srcr, wr, true, true);
+        var (tgs, tgw) = Tb.IndexAddRowsBackward(dbase5, dr, dsrcr, dwr, true, true);
+        Close(cgs!, tgs!, t, "index_add_rows backward (source)");
+        Close(cgw!, tgw!, t, "index_add_rows backward (weight)");
         var (y, dy) = Pair(G(24), t, Layout.Contiguous, [5, 2]);
         Close(Cpu.Cat([x, y], 1), Tb.Cat([dx, dy], 1), 0, 0, "cat");
         foreach (var rev in new[] { false, true })

@@ -1,7 +1,7 @@
 // Dropless top-k dispatch (MegaBlocks-style, without padding): one counting sort of the N*k token slots by expert
 // (DispatchPlan), experts that expose IGroupedFfnExpert computed together with one grouped GEMM per projection (narrow
 // experts, as MH-MoE's sub-token ones, as one fused grouped SwiGLU MLP), the others once each on their contiguous rows;
-// weight, scatter-add back. An always-on shared expert (y = shared(x) + routed sum) whose grouped form matches a group
+// weighted scatter-add back in one fused op (F.index_add_rows). An always-on shared expert (y = shared(x) + routed sum) whose grouped form matches a group
 // runs as one more member of it: its N rows at weight 1 go through the same grouped GEMMs and the same scatter-add.
 using PluginMoE.Abstractions.Experts;
 using PluginMoE.Tensors;
@@ -65,8 +65,9 @@ public static class DroplessDispatch
             var rows = plan.Segments.Count == 1 ? xs : xs.narrow(0, seg.Start, seg.Rows);
             outs.Add(seg.Weights is { } group ? GroupedFfn(rows, group, seg.Counts) : experts[seg.Experts[0]].forward(rows));
         }
-        var ys = (outs.Count == 1 ? outs[0] : cat([.. outs], 0)) * w.unsqueeze(1); // (N*k [+ N], d) weighted slot outputs
-        return ((addTo ?? zeros_like(tokens)).index_add(0, plan.Token, ys), plan); // (N, d) summed back per token
+        var ys = outs.Count == 1 ? outs[0] : cat([.. outs], 0); // (N*k [+ N], d) slot outputs
+        // (N, d): y[token[r]] += w[r] * ys[r], one fused pass (no weighted (R, d) temporary, no zero fill)
+        return (nn.functional.index_add_rows(plan.Token, ys, w, n, addTo), plan);
     }
 
     private static Tensor Sum(Tensor? a, Tensor b) => a is null ? b : a + b;

@@ -106,14 +106,19 @@ internal static class Engine
                     if (!pending.TryGetValue(producer, out var slots)) pending[producer] = slots = new Tensor?[producer.OutputCount];
                     var acc = slots[output];
                     if (acc is null) slots[output] = g;
-                    else if (CanAccumulateInPlace(acc, g, ours, grads, pending.Values))
-                        acc.backend.AddInPlace(acc, g); // fan-in: add into the buffer this pass allocated instead of a new one
                     else
                     {
-                        int before = allocated.Count;
-                        slots[output] = acc + g;
-                        for (int k = before; k < allocated.Count; k++) ours.Add(allocated[k]);
-                        ReleaseIfDead(acc, ours, grads, pending.Values);
+                        var addStart = profile ? OpProfile.Now() : default;
+                        if (CanAccumulateInPlace(acc, g, ours, grads, pending.Values))
+                            acc.backend.AddInPlace(acc, g); // fan-in: add into the buffer this pass allocated instead of a new one
+                        else
+                        {
+                            int before = allocated.Count;
+                            slots[output] = acc + g;
+                            for (int k = before; k < allocated.Count; k++) ours.Add(allocated[k]);
+                            ReleaseIfDead(acc, ours, grads, pending.Values);
+                        }
+                        if (profile) OpProfile.Add("engine:(of which) fan-in add " + node.Name, addStart);
                     }
                     if (input.RetainsGrad) input.grad = Keep(input.grad is null ? g : input.grad + g);
                 }
@@ -126,7 +131,9 @@ internal static class Engine
                 }
                 else
                 {
+                    var addStart = profile ? OpProfile.Now() : default;
                     AccumulateLeaf(input, g);
+                    if (profile) OpProfile.Add("engine:(of which) leaf accumulate", addStart);
                 }
             }
 

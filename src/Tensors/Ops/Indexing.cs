@@ -179,7 +179,9 @@ public partial class Tensor
         var idx = AsVectorIndex(index, "index_select");
         var inSizes = Sizes;
         var r = backend.IndexSelect(this, d, idx);
-        return Record(r, "IndexSelectBackward", [this], g => [Zeros(g.dtype, (int[])inSizes.Clone(), g.device).index_add(d, idx, g)]);
+        return Record(r, "IndexSelectBackward", [this], g => d == 0 && inSizes.Length > 0 && g.dtype.IsFloatingPoint()
+            ? [g.backend.IndexAddRows(null, inSizes[0], idx, g, null)] // rows written once, no zero fill
+            : [Zeros(g.dtype, (int[])inSizes.Clone(), g.device).index_add(d, idx, g)]);
     }
 
     private int CheckIndexAddShapes(string op, long dim, Tensor idx, Tensor source)
@@ -229,6 +231,48 @@ public partial class Tensor
         });
     }
 
+    internal static Tensor IndexAddRows(Tensor index, Tensor source, Tensor? weight, long rows, Tensor? input)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        const string op = "index_add_rows";
+        var idx = AsVectorIndex(index, op);
+        if (source.Sizes.Length == 0)
+            throw new ArgumentException($"{op}: source must have at least one dimension (its rows), got a 0-d tensor");
+        if (rows < 0 || rows > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"{op}: rows must be in [0, {int.MaxValue}]");
+        if (idx.NumelCached != source.Sizes[0])
+            throw new ArgumentException($"{op}: index has {idx.NumelCached} entries but source has {source.Sizes[0]} rows (shape {Shape.Format(source.Sizes)})");
+        if (weight is not null)
+        {
+            if (weight.Sizes.Length != 1 || weight.Sizes[0] != source.Sizes[0])
+                throw new ArgumentException($"{op}: weight must be 1-D with one entry per source row ({source.Sizes[0]}), got shape {Shape.Format(weight.Sizes)}");
+            if (weight.dtype != source.dtype)
+                throw new ArgumentException($"{op}: weight ({weight.dtype.TorchName()}) must have the source's dtype ({source.dtype.TorchName()})");
+            if (!source.dtype.IsFloatingPoint())
+                throw new NotSupportedException($"{op}: a weight needs a floating-point source, got {source.dtype.TorchName()}");
+        }
+        if (input is not null)
+        {
+            var want = (int[])source.Sizes.Clone();
+            want[0] = (int)rows;
+            if (!Shape.Equal(input.Sizes, want))
+                throw new ArgumentException($"{op}: input has shape {Shape.Format(input.Sizes)}, expected {Shape.Format(want)} (rows x the source's row shape)");
+            if (input.dtype != source.dtype)
+                throw new ArgumentException($"{op}: input ({input.dtype.TorchName()}) must have the source's dtype ({source.dtype.TorchName()})");
+        }
+        if (source.device != idx.device || (weight is not null && weight.device != source.device) || (input is not null && input.device != source.device))
+            throw new ArgumentException($"{op}: index, source, weight and input must be on one device");
+        var be = source.backend;
+        var r = be.IndexAddRows(input, (int)rows, idx, source, weight);
+        Tensor[] inputs = input is null ? (weight is null ? [source] : [source, weight]) : (weight is null ? [source, input] : [source, weight, input]);
+        return Record(r, "IndexAddRowsBackward", inputs, g =>
+        {
+            Tensor? ds = null, dw = null;
+            if (weight is null) ds = source.requires_grad ? be.IndexSelect(g, 0, idx) : null;
+            else (ds, dw) = be.IndexAddRowsBackward(g, idx, source, weight, source.requires_grad, weight.requires_grad);
+            return input is null ? (weight is null ? [ds] : [ds, dw]) : (weight is null ? [ds, g] : [ds, dw, g]);
+        }, saved: weight is null ? [] : [source, weight]);
+    }
+
     /// <summary>In-place <see cref="index_add"/> (not recorded by autograd).</summary>
     public Tensor index_add_(long dim, Tensor index, Tensor source, double alpha = 1)
     {
@@ -252,6 +296,32 @@ public partial class Tensor
 
 public static partial class torch
 {
+    public static partial class nn
+    {
+        public static partial class functional
+        {
+            /// <summary>
+            /// Weighted row scatter-add, the combine of an MoE layer: a new tensor of <paramref name="rows"/> rows (each shaped
+            /// like a row of <paramref name="source"/>) that starts as <paramref name="input"/> (zeros when null) and receives
+            /// <c>weight[r] * source[r]</c> at row <c>index[r]</c> for every r (<c>source[r]</c> when <paramref name="weight"/>
+            /// is null). The same values as <c>input.index_add(0, index, source * weight.unsqueeze(1))</c> (bitwise on the CPU
+            /// backend, up to the sign of a zero row), computed in one pass over the destination rows without the (R, d)
+            /// weighted temporary; the backward is one pass too: <c>dsource[r] = weight[r] * g[index[r]]</c>,
+            /// <c>dweight[r] = &lt;source[r], g[index[r]]&gt;</c>, <c>dinput = g</c>. Duplicate indices accumulate in increasing
+            /// r, for any thread count.
+            /// </summary>
+            /// <param name="index">1-D int64 destination row of each source row, values in [0, rows).</param>
+            /// <param name="source">(R, ...) rows to add.</param>
+            /// <param name="weight">(R) weight of each source row, the source's dtype, or null for 1.</param>
+            /// <param name="rows">Number of rows of the result.</param>
+            /// <param name="input">(rows, ...) values to add onto, or null for zeros.</param>
+            /// <exception cref="ArgumentException">Shapes, dtypes or devices do not fit.</exception>
+            /// <exception cref="IndexOutOfRangeException">An index is outside [0, rows).</exception>
+            public static Tensor index_add_rows(Tensor index, Tensor source, Tensor? weight, long rows, Tensor? input = null) =>
+                Tensor.IndexAddRows(index, source, weight, rows, input);
+        }
+    }
+
     /// <summary>Values of <paramref name="input"/> at <paramref name="index"/> along <paramref name="dim"/> (see <see cref="Tensor.gather"/>).</summary>
     public static Tensor gather(Tensor input, long dim, Tensor index) => input.gather(dim, index);
 
