@@ -37,10 +37,20 @@ internal sealed class CausalSelfAttention : nn.Module
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
         long b = x.size(0), t = x.size(1);
-        var (q, k, v) = Project(x);                                                 // (B, H|Hkv, T, D)
+        var (q, k, v, qk) = ProjectHeads(x);                                        // (B, H|Hkv, T, D)
         long offset = cache?.Length ?? 0;                                           // absolute position of token 0
-        q = nn.functional.apply_rotary_emb(q, cos, sin, offset);
-        k = nn.functional.apply_rotary_emb(k, cos, sin, offset);
+        if (qk is not null)
+        {
+            // Fused projection: q and k are adjacent head ranges of one tensor, rotated in one kernel call (the same
+            // arithmetic per row as two calls), then split again as views.
+            qk = nn.functional.apply_rotary_emb(qk, cos, sin, offset);             // (B, H + Hkv, T, D)
+            (q, k) = (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads));
+        }
+        else
+        {
+            q = nn.functional.apply_rotary_emb(q, cos, sin, offset);
+            k = nn.functional.apply_rotary_emb(k, cos, sin, offset);
+        }
         if (cache is not null) (k, v) = cache.Append(layer, k, v);                  // (B, Hkv, S, D), S = offset + T
         // The fused kernel maps query head h to key/value head h / (H / Hkv), as HF's repeat_kv does. Its causal
         // mask is bottom-right aligned, so with a cache new token i sees every key up to position offset + i.
@@ -63,16 +73,23 @@ internal sealed class CausalSelfAttention : nn.Module
     /// </summary>
     internal (Tensor Q, Tensor K, Tensor V) Project(Tensor x)
     {
+        var (q, k, v, _) = ProjectHeads(x);
+        return (q, k, v);
+    }
+
+    /// <summary><see cref="Project"/>, plus the head range (B, H + Hkv, T, D) holding q then k when the projection was fused.</summary>
+    private (Tensor Q, Tensor K, Tensor V, Tensor? QK) ProjectHeads(Tensor x)
+    {
         long b = x.size(0), t = x.size(1);
         if (!is_grad_enabled() && b * t >= FusedQkvMinRows && q_proj.bias is null && k_proj.bias is null && v_proj.bias is null)
         {
             var w = cat([q_proj.weight, k_proj.weight, v_proj.weight], 0);                             // ((H + 2Hkv) D, C)
             var qkv = nn.functional.linear(x, w).view(b, t, _heads + 2 * _kvHeads, _headDim).transpose(1, 2); // (B, H + 2Hkv, T, D)
-            return (qkv.narrow(1, 0, _heads), qkv.narrow(1, _heads, _kvHeads), qkv.narrow(1, _heads + _kvHeads, _kvHeads));
+            return (qkv.narrow(1, 0, _heads), qkv.narrow(1, _heads, _kvHeads), qkv.narrow(1, _heads + _kvHeads, _kvHeads), qkv.narrow(1, 0, _heads + _kvHeads));
         }
         var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);   // (B, H, T, D)
         var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2); // (B, Hkv, T, D)
-        return (q, k, v);
+        return (q, k, v, null);
     }
 }

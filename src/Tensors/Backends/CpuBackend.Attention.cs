@@ -71,10 +71,11 @@ public sealed partial class CpuBackend
         // Chunks are claimed dynamically (several per thread): a unit's arithmetic does not depend on its chunk.
         ParallelFor.RunBalanced(nb * hq * nqb, 1, (u0, u1) =>
         {
-            var (kt, tile) = ForwardScratch<T>.Get(d * ldk, bs * ld + 2 * bs);
-            var p = tile.AsSpan(0, bs * ld);         // scores, then probabilities, of one tile
-            var m = tile.AsSpan(bs * ld, bs);        // running row max of the scaled scores
-            var l = tile.AsSpan(bs * ld + bs, bs);   // running row sum of exp(score - m)
+            var (kt, tile) = ForwardScratch<T>.Get(d * ldk, bs * ld + 3 * bs);
+            var p = tile.AsSpan(0, bs * ld);           // scores, then probabilities, of one tile
+            var m = tile.AsSpan(bs * ld, bs);          // running row max of the scaled scores
+            var l = tile.AsSpan(bs * ld + bs, bs);     // running row sum of exp(score - m)
+            var corr = tile.AsSpan(bs * ld + 2 * bs, bs); // per row: old max - new max, then its exp (the rescale)
             // kt: K^T of keys [0, packed) of (ktB, ktG); columns s.. are zero
             for (int e = 0; e < d; e++) Array.Clear(kt, e * ldk + s, ldk - s);
             int ktB = -1, ktG = -1, packed = 0;
@@ -98,24 +99,29 @@ public sealed partial class CpuBackend
                         packed = need;
                     }
                     TileGemm(Q.Data, Q.RowOffset(b, h, i0), Q.RowStride, 1, kt, j0, ldk, tile, 0, ld, nq, nkv, d, accumulate: false); // S = Q K^T
+                    // Online softmax over the tile's rows: new row maxima, the rescale factors exp(m_old - m_new) of all
+                    // rows as one vector exp (0 on the first block, where m_old = -inf), then each row's exp and sum.
                     for (int r = 0; r < nq; r++)
                     {
                         int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
-                        var pr = p.Slice(r * ld, nk);
-                        if (cnt > 0)
+                        if (cnt == 0) { corr[r] = T.Zero; continue; } // exp(0) = 1: the row is unchanged
+                        T mNew = T.Max(m[r], ScaleMax(p.Slice(r * ld, nkv), cnt, scale));
+                        corr[r] = m[r] - mNew;
+                        m[r] = mNew;
+                    }
+                    VectorMath.Exp<T>(corr[..nq], corr[..nq]);
+                    for (int r = 0; r < nq; r++)
+                    {
+                        int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
+                        var pr = p.Slice(r * ld, nkv);
+                        if (cnt == 0) { pr.Clear(); continue; }
+                        T c = corr[r];
+                        l[r] = l[r] * c + ExpShiftSum(pr, cnt, m[r]);
+                        if (c != T.One)
                         {
-                            var sc = pr[..cnt];
-                            T mNew = T.Max(m[r], ScaleMax(sc, scale));
-                            T corr = VectorMath.Exp(m[r] - mNew); // 0 on the first block (m = -inf)
-                            l[r] = l[r] * corr + ExpShiftSum(sc, mNew);
-                            m[r] = mNew;
-                            if (corr != T.One)
-                            {
-                                var acc = O.AsSpan((row + r) * dv, dv);
-                                TensorPrimitives.Multiply(acc, corr, acc);
-                            }
+                            var acc = O.AsSpan((row + r) * dv, dv);
+                            TensorPrimitives.Multiply(acc, c, acc);
                         }
-                        pr[cnt..].Clear();
                     }
                     TileGemm(tile, 0, ld, 1, V.Data, V.RowOffset(b, g, j0), V.RowStride, O, row * dv, dv, nq, dv, nk, accumulate: true); // O += P V
                 }
@@ -208,20 +214,9 @@ public sealed partial class CpuBackend
             for (int r = 0; r < nq; r++)
             {
                 int cnt = Math.Clamp(causal ? i0 + r + shift + 1 - j0 : nk, 0, nk);
-                var pr = p.AsSpan(r * ld, nk);
-                var dr = ds.AsSpan(r * ld, nk);
-                if (cnt > 0)
-                {
-                    var pv = pr[..cnt];
-                    var dv1 = dr[..cnt];
-                    TensorPrimitives.Multiply(pv, scale, pv);
-                    TensorPrimitives.Subtract(pv, L[lo + row + r], pv);
-                    VectorMath.Exp<T>(pv, pv);                                       // P
-                    TensorPrimitives.AddMultiply(dv1, -delta[row + r], pv, dv1);     // (dP - delta) * P
-                    TensorPrimitives.Multiply(dv1, scale, dv1);                      // scale * dS
-                }
-                pr[cnt..].Clear();
-                dr[cnt..].Clear();
+                var pr = p.AsSpan(r * ld, nkv);
+                var dr = ds.AsSpan(r * ld, nkv);
+                BackwardRow(pr, dr, cnt, scale, L[lo + row + r], delta[row + r]); // P, and scale * (dP - delta) * P
             }
             if (addKV)
             {
@@ -289,37 +284,57 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>Scales a score row in place (<c>s *= scale</c>) and returns its largest element; one pass, no call per op.</summary>
-    private static T ScaleMax<T>(Span<T> s, T scale) where T : unmanaged, IFloatingPointIeee754<T>
+    // Row passes of the attention tiles. A tile row holds n scores of which the first cnt are visible (causal mask);
+    // the row is padded to whole vectors (the tile's ld), so every pass runs whole vectors and masks the lanes at and
+    // past cnt in the last one: no scalar tail (a scalar exp per element was about a third of a diagonal tile's exps).
+
+    /// <summary>The lanes of a vector starting at element <paramref name="i"/> that lie below <paramref name="cnt"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Below512<T>(int i, int cnt) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector512.LessThan(Vector512<T>.Indices, Vector512.Create(T.CreateTruncating(cnt - i)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Below256<T>(int i, int cnt) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(cnt - i)));
+
+    /// <summary>
+    /// Scales the first <paramref name="cnt"/> scores of a row in place (<c>s *= scale</c>) and returns their largest; the
+    /// row must have room for whole vectors up to cnt (lanes past cnt are overwritten with scaled garbage, not counted).
+    /// </summary>
+    private static T ScaleMax<T>(Span<T> s, int cnt, T scale) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T p = ref MemoryMarshal.GetReference(s);
-        int n = s.Length, i = 0;
-        T max = T.NegativeInfinity;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && s.Length >= (cnt + Vector512<T>.Count - 1) / Vector512<T>.Count * Vector512<T>.Count)
         {
             var vs = Vector512.Create(scale);
-            var vm = Vector512.Create(T.NegativeInfinity);
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            var ninf = Vector512.Create(T.NegativeInfinity);
+            var vm = ninf;
+            for (; i < cnt; i += Vector512<T>.Count)
             {
                 var v = Vector512.LoadUnsafe(ref p, (nuint)i) * vs;
                 v.StoreUnsafe(ref p, (nuint)i);
+                if (cnt - i < Vector512<T>.Count) v = Vector512.ConditionalSelect(Below512<T>(i, cnt), v, ninf);
                 vm = Vector512.Max(vm, v);
             }
-            max = MaxAcross(Vector256.Max(vm.GetLower(), vm.GetUpper()));
+            return MaxAcross(Vector256.Max(vm.GetLower(), vm.GetUpper()));
         }
-        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        if (Vector256.IsHardwareAccelerated && s.Length >= (cnt + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count)
         {
             var vs = Vector256.Create(scale);
-            var vm = Vector256.Create(T.NegativeInfinity);
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            var ninf = Vector256.Create(T.NegativeInfinity);
+            var vm = ninf;
+            for (; i < cnt; i += Vector256<T>.Count)
             {
                 var v = Vector256.LoadUnsafe(ref p, (nuint)i) * vs;
                 v.StoreUnsafe(ref p, (nuint)i);
+                if (cnt - i < Vector256<T>.Count) v = Vector256.ConditionalSelect(Below256<T>(i, cnt), v, ninf);
                 vm = Vector256.Max(vm, v);
             }
-            max = MaxAcross(vm);
+            return MaxAcross(vm);
         }
-        for (; i < n; i++)
+        T max = T.NegativeInfinity;
+        for (; i < cnt; i++)
         {
             T v = Unsafe.Add(ref p, i) * scale;
             Unsafe.Add(ref p, i) = v;
@@ -339,45 +354,123 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// <c>s = exp(s - m)</c> in place over a score row and returns the row's sum: the online-softmax update of one row in
-    /// one pass (float32 exp through <see cref="VectorMath"/>, float64 through the runtime's <c>Vector512/256.Exp</c>).
+    /// <c>s[j] = exp(s[j] - m)</c> for j &lt; cnt and 0 for cnt &lt;= j &lt; s.Length, in place, returning the sum of the
+    /// first cnt: the online-softmax update of one row in one pass (float32 exp through <see cref="VectorMath"/>, float64
+    /// through the runtime's <c>Vector512/256.Exp</c>). The row must have room for whole vectors up to its length.
     /// </summary>
-    private static T ExpShiftSum<T>(Span<T> s, T m) where T : unmanaged, IFloatingPointIeee754<T>
+    private static T ExpShiftSum<T>(Span<T> s, int cnt, T m) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T p = ref MemoryMarshal.GetReference(s);
         int n = s.Length, i = 0;
-        T sum = T.Zero;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        if (Vector512.IsHardwareAccelerated && n % Vector512<T>.Count == 0)
         {
             var vm = Vector512.Create(m);
             var acc = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            for (; i < cnt; i += Vector512<T>.Count)
             {
                 var v = Exp512(Vector512.LoadUnsafe(ref p, (nuint)i) - vm);
+                if (cnt - i < Vector512<T>.Count) v = Vector512.ConditionalSelect(Below512<T>(i, cnt), v, Vector512<T>.Zero);
                 v.StoreUnsafe(ref p, (nuint)i);
                 acc += v;
             }
-            sum = Vector512.Sum(acc);
+            for (; i < n; i += Vector512<T>.Count) Vector512<T>.Zero.StoreUnsafe(ref p, (nuint)i);
+            return Vector512.Sum(acc);
         }
-        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        if (Vector256.IsHardwareAccelerated && n % Vector256<T>.Count == 0)
         {
             var vm = Vector256.Create(m);
             var acc = Vector256<T>.Zero;
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            for (; i < cnt; i += Vector256<T>.Count)
             {
                 var v = Exp256(Vector256.LoadUnsafe(ref p, (nuint)i) - vm);
+                if (cnt - i < Vector256<T>.Count) v = Vector256.ConditionalSelect(Below256<T>(i, cnt), v, Vector256<T>.Zero);
                 v.StoreUnsafe(ref p, (nuint)i);
                 acc += v;
             }
-            sum = Vector256.Sum(acc);
+            for (; i < n; i += Vector256<T>.Count) Vector256<T>.Zero.StoreUnsafe(ref p, (nuint)i);
+            return Vector256.Sum(acc);
         }
-        for (; i < n; i++)
+        T sum = T.Zero;
+        for (; i < cnt; i++)
         {
             T v = VectorMath.Exp(Unsafe.Add(ref p, i) - m);
             Unsafe.Add(ref p, i) = v;
             sum += v;
         }
+        s[cnt..].Clear();
         return sum;
+    }
+
+    /// <summary>
+    /// The backward tile's row pass, in place over the row's first cnt columns: <c>p = exp(p * scale - lse)</c> (the
+    /// probabilities recomputed from the scores) and <c>ds = ((ds - delta) * p) * scale</c> (dS from dP), each operation
+    /// rounded as the separate element-wise passes it replaces; columns cnt..n of both rows become 0. Rows must have room
+    /// for whole vectors up to n.
+    /// </summary>
+    private static void BackwardRow<T>(Span<T> pRow, Span<T> dsRow, int cnt, T scale, T lse, T delta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T p = ref MemoryMarshal.GetReference(pRow);
+        ref T g = ref MemoryMarshal.GetReference(dsRow);
+        int n = pRow.Length, i = 0;
+        T negDelta = -delta;
+        if (Vector512.IsHardwareAccelerated && n % Vector512<T>.Count == 0)
+        {
+            var vs = Vector512.Create(scale);
+            var vl = Vector512.Create(lse);
+            var vd = Vector512.Create(negDelta);
+            for (; i < cnt; i += Vector512<T>.Count)
+            {
+                var e = Exp512(Vector512.LoadUnsafe(ref p, (nuint)i) * vs - vl);
+                var d = (Vector512.LoadUnsafe(ref g, (nuint)i) + vd) * e * vs;
+                if (cnt - i < Vector512<T>.Count)
+                {
+                    var keep = Below512<T>(i, cnt);
+                    e = Vector512.ConditionalSelect(keep, e, Vector512<T>.Zero);
+                    d = Vector512.ConditionalSelect(keep, d, Vector512<T>.Zero);
+                }
+                e.StoreUnsafe(ref p, (nuint)i);
+                d.StoreUnsafe(ref g, (nuint)i);
+            }
+            for (; i < n; i += Vector512<T>.Count)
+            {
+                Vector512<T>.Zero.StoreUnsafe(ref p, (nuint)i);
+                Vector512<T>.Zero.StoreUnsafe(ref g, (nuint)i);
+            }
+            return;
+        }
+        if (Vector256.IsHardwareAccelerated && n % Vector256<T>.Count == 0)
+        {
+            var vs = Vector256.Create(scale);
+            var vl = Vector256.Create(lse);
+            var vd = Vector256.Create(negDelta);
+            for (; i < cnt; i += Vector256<T>.Count)
+            {
+                var e = Exp256(Vector256.LoadUnsafe(ref p, (nuint)i) * vs - vl);
+                var d = (Vector256.LoadUnsafe(ref g, (nuint)i) + vd) * e * vs;
+                if (cnt - i < Vector256<T>.Count)
+                {
+                    var keep = Below256<T>(i, cnt);
+                    e = Vector256.ConditionalSelect(keep, e, Vector256<T>.Zero);
+                    d = Vector256.ConditionalSelect(keep, d, Vector256<T>.Zero);
+                }
+                e.StoreUnsafe(ref p, (nuint)i);
+                d.StoreUnsafe(ref g, (nuint)i);
+            }
+            for (; i < n; i += Vector256<T>.Count)
+            {
+                Vector256<T>.Zero.StoreUnsafe(ref p, (nuint)i);
+                Vector256<T>.Zero.StoreUnsafe(ref g, (nuint)i);
+            }
+            return;
+        }
+        for (; i < cnt; i++)
+        {
+            T e = VectorMath.Exp(Unsafe.Add(ref p, i) * scale - lse);
+            Unsafe.Add(ref p, i) = e;
+            Unsafe.Add(ref g, i) = (Unsafe.Add(ref g, i) + negDelta) * e * scale;
+        }
+        pRow[cnt..].Clear();
+        dsRow[cnt..].Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

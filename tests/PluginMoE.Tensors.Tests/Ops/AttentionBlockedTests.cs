@@ -62,7 +62,7 @@ public class AttentionBlockedTests
 
     [Theory]
     [InlineData(128, 32, 64)] // the suite's tiny prefill shape: two key blocks of 64, one-pass rows of whole vectors
-    [InlineData(45, 32, 64)]  // rows of 1..45 visible keys: vector parts and scalar tails of the row softmax
+    [InlineData(45, 32, 64)]  // rows of 1..45 visible keys: whole vectors and the masked last vector of the row softmax
     public void Forward_Float32_EqualsFloat64Composite(int t, int d, int block)
     {
         F.AttentionBlockSize = block;
@@ -73,6 +73,31 @@ public class AttentionBlockedTests
         var reference = Composite(q, k, v, causal: true);
         var fused = F.scaled_dot_product_attention(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32), is_causal: true);
         AssertClose(reference, fused.to(ScalarType.Float64), 2e-5);
+    }
+
+    [Theory]
+    [InlineData(128, 32, 64)] // the suite's tiny training shape: two key blocks of 64
+    [InlineData(45, 32, 64)]  // rows of 1..45 visible keys: the backward row pass's masked last vector
+    [InlineData(37, 16, 16)]  // ragged blocks: rows of 1..16 visible keys per block, 4-lane remainders
+    public void Backward_Float32_EqualsFloat64Composite(int t, int d, int block)
+    {
+        F.AttentionBlockSize = block;
+        var g = new Generator(90 + t);
+        var q0 = torch.randn([2, 4, t, d], ScalarType.Float64, g);
+        var k0 = torch.randn([2, 2, t, d], ScalarType.Float64, g);
+        var v0 = torch.randn([2, 2, t, d], ScalarType.Float64, g);
+        var dy = torch.randn([2, 4, t, d], ScalarType.Float64, g);
+        Tensor[] Run(ScalarType dtype, Func<Tensor, Tensor, Tensor, Tensor> f)
+        {
+            var q = q0.to(dtype).detach().requires_grad_();
+            var k = k0.to(dtype).detach().requires_grad_();
+            var v = v0.to(dtype).detach().requires_grad_();
+            f(q, k, v).backward(dy.to(dtype));
+            return [q.grad!.to(ScalarType.Float64), k.grad!.to(ScalarType.Float64), v.grad!.to(ScalarType.Float64)];
+        }
+        var reference = Run(ScalarType.Float64, (q, k, v) => Composite(q, k, v, causal: true));
+        var fused = Run(ScalarType.Float32, (q, k, v) => F.scaled_dot_product_attention(q, k, v, is_causal: true));
+        for (int i = 0; i < 3; i++) AssertClose(reference[i], fused[i], 5e-5);
     }
 
     [Theory]
